@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+NAVIGATION = (
+    ("dashboard", "Dashboard"),
+    ("exceptions", "Exceptions"),
+    ("jobs", "Jobs"),
+    ("mappings", "Mappings"),
+    ("reconciliation", "Reconciliation"),
+    ("connections", "Connections"),
+    ("audit", "Audit"),
+)
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    match = getattr(request, "resolver_match", None)
+    return {
+        "navigation": NAVIGATION,
+        "current_section": getattr(match, "url_name", "") or "",
+        "demo_mode": settings.DEMO_MODE,
+    }

@@ -1,0 +1,12 @@
+"""Settings for the test suite: the normal settings, read as a local development server would be run
+(plain HTTP). Production settings are checked by tests/core/test_deploy_check.py."""
+
+import os
+
+os.environ.setdefault("OPSCONSOLE_HTTPS", "0")
+
+from opsconsole.settings import *  # noqa: F403
+
+# No collectstatic before tests: serve from the finders without the manifest (as Django's docs advise).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,1 @@
+"""Reconciliation runs and differences (built by the reconciliation work)."""
