@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from opsconsole.core import health, views
+from sync.views import webhooks
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("webhooks/shopify", webhooks.shopify_webhook, name="shopify-webhook"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),

@@ -1,8 +1,349 @@
-"""Sync state: connections, inbound events, jobs, mappings, links (grown by the pipeline work)."""
+"""Sync state: connections, the webhook inbox, jobs and their attempts, links and mappings."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from opsconsole.core.fields import EncryptedTextField
+
+
+class OdooConnection(models.Model):
+    class Protocol(models.TextChoices):
+        JSONRPC = "jsonrpc", "JSON-RPC (Odoo 14-19)"
+        JSON2 = "json2", "JSON-2 (Odoo 19+)"
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField()
+    database = models.CharField(max_length=100)
+    login = models.CharField(max_length=150)
+    secret = EncryptedTextField(help_text="password or API key, encrypted at rest")
+    protocol = models.CharField(max_length=10, choices=Protocol.choices, default=Protocol.JSONRPC)
+    timeout_seconds = models.FloatField(default=30)
+    server_version = models.CharField(max_length=40, blank=True)
+    active = models.BooleanField(default=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    auth_failed_at = models.DateTimeField(null=True, blank=True, help_text="set while Odoo refuses us")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.url}, {self.database})"
+
+
+class ShopifyShop(models.Model):
+    domain = models.CharField(max_length=255, unique=True)
+    admin_url = models.URLField(help_text="https://<domain> for a real shop; the sandbox gives its own")
+    api_version = models.CharField(max_length=10)
+    access_token = EncryptedTextField()
+    client_secret = EncryptedTextField()
+    previous_client_secret = EncryptedTextField(blank=True, default="")
+    odoo = models.ForeignKey(OdooConnection, on_delete=models.PROTECT, related_name="shops")
+    active = models.BooleanField(default=True)
+    webhook_callback_url = models.URLField(blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    api_version_seen = models.CharField(max_length=10, blank=True)
+    deprecation_warning = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class RejectedDelivery(models.Model):
+    """A webhook request we refused (bad signature, unknown shop, too large). The security log."""
+
+    class Reason(models.TextChoices):
+        UNKNOWN_SHOP = "unknown_shop", "Unknown or missing shop"
+        BAD_SIGNATURE = "bad_signature", "Bad or missing signature"
+        TOO_LARGE = "too_large", "Body too large"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    shop_domain = models.CharField(max_length=255, blank=True)
+    topic = models.CharField(max_length=100, blank=True)
+    webhook_id = models.CharField(max_length=100, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    body_bytes = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.reason} {self.shop_domain}"
+
+
+class InboundEvent(models.Model):
+    """One webhook delivery as received: headers, raw body, parsed JSON or the parse error."""
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="events")
+    topic = models.CharField(max_length=100)
+    webhook_id = models.CharField(max_length=100)
+    event_id = models.CharField(max_length=100, blank=True)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    api_version = models.CharField(max_length=20, blank=True)
+    headers = models.JSONField(default=dict)
+    raw_body = models.BinaryField()
+    payload = models.JSONField(null=True, blank=True)
+    parse_error = models.TextField(blank=True)
+    subject_id = models.CharField(max_length=64, blank=True, help_text="Shopify id of the order/customer")
+    payload_updated_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    purged_at = models.DateTimeField(null=True, blank=True, help_text="personal data removed")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "webhook_id"], name="inbound_event_unique_delivery"),
+            models.UniqueConstraint(
+                fields=["shop", "topic", "event_id"],
+                condition=~Q(event_id=""),
+                name="inbound_event_unique_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "subject_id"], name="inbound_event_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.webhook_id}"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    RETRYING = "retrying", "Retrying"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    DEAD = "dead", "Dead"
+    RESOLVED = "resolved", "Resolved"
+    IGNORED = "ignored", "Ignored"
+
+
+#: States a worker may pick up.
+RUNNABLE_STATES = (JobState.QUEUED, JobState.RETRYING)
+#: States that a person has to look at.
+PROBLEM_STATES = (JobState.NEEDS_ATTENTION, JobState.DEAD)
+
+
+class SyncJob(models.Model):
+    """One unit of sync work. The idempotency key makes creating it twice a no-op."""
+
+    kind = models.CharField(max_length=50, db_index=True)
+    flow = models.CharField(max_length=30, db_index=True)
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="jobs")
+    event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    subject = models.CharField(
+        max_length=120, help_text="e.g. order:5940139491234; one job per subject runs at once"
+    )
+    subject_label = models.CharField(max_length=120, blank=True, help_text="e.g. the order name #1001")
+    input = models.JSONField(null=True, blank=True, help_text="parameters for jobs that have no event")
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=8)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    correlation_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    mapping_version = models.PositiveIntegerField(null=True, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    error_class = models.CharField(max_length=40, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_key = models.CharField(max_length=255, blank=True)
+    error_message = models.TextField(blank=True)
+    error_context = models.JSONField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=300, blank=True, db_index=True)
+    finance = models.BooleanField(default=False, help_text="a finance problem (money does not match)")
+    result = models.JSONField(null=True, blank=True, help_text="ids produced, outcome")
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="job_due_idx"),
+            models.Index(fields=["state", "lease_expires_at"], name="job_lease_idx"),
+            models.Index(fields=["fingerprint", "state"], name="job_problem_idx"),
+            models.Index(fields=["shop", "subject"], name="job_subject_idx"),
+            models.Index(fields=["flow", "created_at"], name="job_flow_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} [{self.state}]"
+
+
+class JobAttempt(models.Model):
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRY = "retry", "Will retry"
+        PARKED = "parked", "Parked for a person"
+        DEAD = "dead", "Dead"
+        LOST = "lost", "Worker lost"
+
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="attempt_set")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    error_class = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    external_calls = models.JSONField(default=list)
+    worker_pid = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="job_attempt_unique_number")]
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.number} {self.outcome}"
+
+
+class ExternalLink(models.Model):
+    """A Shopify record and the Odoo record it became."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", "Order"
+        CUSTOMER = "customer", "Customer"
+        PRODUCT = "product", "Product"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    shopify_id = models.CharField(max_length=64)
+    odoo_model = models.CharField(max_length=64)
+    odoo_id = models.PositiveIntegerField()
+    label = models.CharField(max_length=120, blank=True)
+    source_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Shopify updated_at last applied"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "kind", "shopify_id"], name="external_link_unique_shopify"
+            ),
+        ]
+        indexes = [models.Index(fields=["odoo_model", "odoo_id"], name="external_link_odoo_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.shopify_id} → {self.odoo_model}({self.odoo_id})"
+
+
+class MappingTable(models.TextChoices):
+    SKU = "sku", "SKU → product"
+    SHIPPING = "shipping", "Shipping method → carrier and delivery product"
+    TAX = "tax", "Tax → Odoo tax"
+    GATEWAY = "gateway", "Payment gateway → journal"
+    LOCATION = "location", "Shopify location → stock location"
+    SHOP = "shop", "Shop → company, pricelist, currency"
+    FINANCIAL_STATUS = "financial_status", "Financial status → confirmation policy"
+
+
+class MappingEntry(models.Model):
+    """One row of a mapping table, valid from one mapping version until (not including) another.
+
+    The current mapping is every entry with ``valid_to`` null; a job records the version it used, and any
+    past version can be rebuilt from ``valid_from <= v < valid_to``.
+    """
+
+    table = models.CharField(max_length=20, choices=MappingTable.choices)
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="mappings")
+    key = models.CharField(max_length=255)
+    value = models.JSONField()
+    valid_from = models.PositiveIntegerField()
+    valid_to = models.PositiveIntegerField(null=True, blank=True)
+    change = models.ForeignKey(
+        "MappingChange", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["table", "shop", "key"],
+                condition=Q(valid_to__isnull=True),
+                name="mapping_entry_one_current",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "table", "valid_to"], name="mapping_current_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.key} v{self.valid_from}"
+
+
+class MappingChange(models.Model):
+    """A proposed change to mapping tables: made by one user, approved or rejected by another."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="mapping_changes")
+    summary = models.CharField(max_length=300)
+    rows = models.JSONField(help_text='[{"table", "key", "value" (null deletes)}]')
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(null=True, blank=True, help_text="mapping version it created")
+
+    def __str__(self) -> str:
+        return f"{self.summary} [{self.state}]"
+
+
+class MappingVersion(models.Model):
+    """The sequence of mapping versions per shop; version 1 is the initial seed."""
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="mapping_versions")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    change = models.ForeignKey(
+        MappingChange, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "number"], name="mapping_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} v{self.number}"
+
+
+class PrivacyRequest(models.Model):
+    """A customers/data_request, customers/redact or shop/redact as carried out."""
+
+    class Kind(models.TextChoices):
+        DATA_REQUEST = "data_request", "Data request"
+        CUSTOMER_REDACT = "customer_redact", "Customer redaction"
+        SHOP_REDACT = "shop_redact", "Shop redaction"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="privacy_requests")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    customer_id = models.CharField(max_length=64, blank=True)
+    job = models.OneToOneField(SyncJob, null=True, on_delete=models.SET_NULL, related_name="privacy_request")
+    export = models.JSONField(null=True, blank=True, help_text="the data-request export for an admin")
+    outcome = models.JSONField(default=dict)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id}"
 
 
 class ShopifyRateLimitState(models.Model):

@@ -25,3 +25,29 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.set([Group.objects.get(name=extracted)])
         if create:
             self.save()
+
+
+class OdooConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sync.OdooConnection"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"odoo{n}")
+    url = "http://127.0.0.1:9"
+    database = "sandbox"
+    login = "admin"
+    secret = "sandbox-api-key"
+    protocol = "jsonrpc"
+
+
+class ShopifyShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sync.ShopifyShop"
+        django_get_or_create = ("domain",)
+
+    domain = factory.Sequence(lambda n: f"shop{n}.myshopify.com")
+    admin_url = factory.LazyAttribute(lambda s: f"https://{s.domain}")
+    api_version = "2026-01"
+    access_token = "shpat_test"
+    client_secret = "test-client-secret"
+    odoo = factory.SubFactory(OdooConnectionFactory)

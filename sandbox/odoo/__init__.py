@@ -1,0 +1,5 @@
+"""A protocol-faithful stand-in for an Odoo 17/18/19 server (JSON-RPC, JSON-2) with a control API.
+
+Run it with ``python -m sandbox.odoo --port 8069 [--data DIR] [--version 17|18|19]``; see
+``docs/sandboxes-odoo.md``.
+"""

@@ -1,0 +1,271 @@
+"""Typed inputs and results of the Odoo connector. Money and quantities are Decimals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Whoami:
+    uid: int
+    login: str
+    db: str
+    version: str
+    lang: str = ""
+    tz: str = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    street: str = ""
+    street2: str = ""
+    zip: str = ""
+    city: str = ""
+    country_code: str = ""  # ISO 3166-1 alpha-2
+    state_code: str = ""  # Odoo res.country.state code within the country
+
+
+@dataclass(frozen=True)
+class PartnerInput:
+    external_id: str  # e.g. "shopify_customer_7390"; stored as ir.model.data <module>.<external_id>
+    address: Address
+    invoice_address: Address | None = None
+    delivery_address: Address | None = None
+    is_company: bool = False
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    partner_id: int
+    invoice_id: int
+    delivery_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    id: int
+    sku: str
+    name: str
+    barcode: str
+    list_price: Decimal
+    type: str
+    storable: bool
+    active: bool
+    template_id: int | None = None
+    uom_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    product_id: int | None
+    quantity: Decimal
+    price_unit: Decimal | None = None
+    discount: Decimal = Decimal("0")  # percent
+    name: str = ""
+    tax_ids: tuple[int, ...] | None = None  # None: Odoo's product taxes
+    display_type: str = ""  # "line_section" / "line_note" for text lines
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    partner_id: int
+    client_order_ref: str  # the idempotency key, e.g. "shopify:5940139491234"
+    lines: tuple[OrderLineInput, ...]
+    partner_invoice_id: int | None = None
+    partner_shipping_id: int | None = None
+    origin: str = ""
+    note: str = ""
+    name: str = ""  # explicit order name (kept by Odoo); default: Odoo's sequence
+    pricelist_id: int | None = None
+    warehouse_id: int | None = None
+    carrier_id: int | None = None
+    company_id: int | None = None
+    date_order: str | None = None  # "YYYY-MM-DD HH:MM:SS" UTC; Odoo overwrites it on confirmation
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    id: int
+    name: str
+    state: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class OrderUpdate:
+    partner_invoice_id: int | None = None
+    partner_shipping_id: int | None = None
+    note: str | None = None
+    client_order_ref: str | None = None
+    origin: str | None = None
+    carrier_id: int | None = None
+    add_lines: tuple[OrderLineInput, ...] = ()
+    set_quantities: dict[int, Decimal] = field(default_factory=dict)  # line id -> new quantity
+    remove_line_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderLineInfo:
+    id: int
+    product_id: int | None
+    sku: str
+    name: str
+    quantity: Decimal
+    price_unit: Decimal
+    discount: Decimal
+    tax_ids: list[int]
+    qty_delivered: Decimal
+    price_subtotal: Decimal
+    price_total: Decimal
+    display_type: str
+
+
+@dataclass(frozen=True)
+class OrderInfo:
+    id: int
+    name: str
+    state: str
+    locked: bool
+    client_order_ref: str
+    origin: str
+    partner_id: int | None
+    partner_invoice_id: int | None
+    partner_shipping_id: int | None
+    amount_untaxed: Decimal
+    amount_tax: Decimal
+    amount_total: Decimal
+    currency: str
+    picking_ids: list[int]
+    note: str
+    date_order: str
+    lines: list[OrderLineInfo]
+
+
+@dataclass(frozen=True)
+class MoveInfo:
+    id: int
+    product_id: int | None
+    sku: str
+    product_name: str
+    demand: Decimal
+    quantity: Decimal
+    state: str
+    sale_line_id: int | None
+
+
+@dataclass(frozen=True)
+class PickingInfo:
+    id: int
+    name: str
+    origin: str
+    state: str
+    carrier: str
+    tracking_ref: str
+    date_done: str
+    backorder_of: int | None
+    location_id: int | None
+    moves: list[MoveInfo]
+
+
+@dataclass(frozen=True)
+class LocationInfo:
+    id: int
+    complete_name: str
+    name: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    quant_id: int
+    product_id: int
+    sku: str
+    location_id: int
+    location: str
+    quantity: Decimal
+    reserved: Decimal
+    available: Decimal
+    write_date: str
+
+
+@dataclass(frozen=True)
+class StockCursor:
+    """Where a stock poll stopped: the newest ``write_date`` seen, and what was seen at that second."""
+
+    write_date: str = ""
+    seen: tuple[tuple[int, str], ...] = ()  # (quant id, quantity fingerprint) written at ``write_date``
+
+    def to_string(self) -> str:
+        return self.write_date + "|" + ",".join(f"{qid}={fp}" for qid, fp in self.seen)
+
+    @classmethod
+    def from_string(cls, text: str) -> StockCursor:
+        if not text:
+            return cls()
+        write_date, _, rest = text.partition("|")
+        seen = []
+        for item in filter(None, rest.split(",")):
+            qid, _, fp = item.partition("=")
+            seen.append((int(qid), fp))
+        return cls(write_date=write_date, seen=tuple(seen))
+
+
+@dataclass(frozen=True)
+class StockPage:
+    levels: list[StockLevel]
+    cursor: StockCursor
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class CreditNoteLine:
+    quantity: Decimal
+    price_unit: Decimal
+    product_id: int | None = None
+    name: str = ""
+    tax_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CreditNoteInput:
+    partner_id: int
+    ref: str  # the idempotency key, e.g. "shopify-refund:929361472"
+    lines: tuple[CreditNoteLine, ...]
+    invoice_origin: str = ""  # the order name
+    invoice_date: str | None = None
+    journal_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceInfo:
+    id: int
+    name: str
+    move_type: str
+    state: str
+    payment_state: str
+    amount_total: Decimal
+    amount_residual: Decimal
+    currency: str
+    invoice_origin: str
+    ref: str
+    partner_id: int | None
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    id: int
+    name: str
+    amount: Decimal
+    state: str
+    date: str
+    journal: str
+    partner_id: int | None
+    payment_type: str
+    currency: str
+    memo: str

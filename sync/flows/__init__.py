@@ -1,0 +1,1 @@
+"""Flows: one business entity each. ``registry`` maps a job kind to the function that runs it."""

@@ -1,0 +1,291 @@
+"""Orders: Shopify orders/create, orders/updated, orders/edited and orders/cancelled into Odoo.
+
+Exactly once: the sale order's ``client_order_ref`` is the Shopify order id and the connector looks it up
+before creating, so a retry after a lost answer, a worker killed mid-job, or a duplicate event finds the
+order instead of creating a second one. Newest state wins: the Shopify ``updated_at`` last applied is kept
+on the ExternalLink, and an older payload is recorded as stale and changes nothing. An update that arrives
+before its create builds the order from Shopify's current state, read through the connector.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from opsconsole.core.errors import BusinessRuleError
+from sync.connectors.odoo import OrderInput, OrderLineInput, OrderUpdate
+from sync.flows.context import JobContext
+from sync.flows.partners import partner_resolve, to_address
+from sync.flows.registry import register
+from sync.models import ExternalLink, SyncJob
+from sync.transforms.orders import order_to_odoo, order_update_to_odoo
+from sync.transforms.timestamps import parse_shopify_timestamp
+
+
+def job_payload(job: SyncJob) -> dict[str, Any]:
+    if job.event is not None and isinstance(job.event.payload, dict):
+        return job.event.payload
+    if job.input and isinstance(job.input.get("payload"), dict):
+        return job.input["payload"]  # type: ignore[no-any-return]
+    raise BusinessRuleError("the job has no payload to work from", code="missing_payload", key=job.kind)
+
+
+def job_topic(job: SyncJob) -> str:
+    if job.event is not None:
+        return job.event.topic
+    return str((job.input or {}).get("topic", ""))
+
+
+def _order_link(ctx: JobContext, order_id: str) -> ExternalLink | None:
+    return ExternalLink.objects.filter(
+        shop=ctx.shop, kind=ExternalLink.Kind.ORDER, shopify_id=order_id
+    ).first()
+
+
+def _is_stale(link: ExternalLink | None, updated_at: datetime | None) -> bool:
+    return bool(link and link.source_updated_at and updated_at and updated_at <= link.source_updated_at)
+
+
+def _save_link(
+    ctx: JobContext, order_id: str, odoo_id: int, label: str, updated_at: datetime | None, **data: Any
+) -> ExternalLink:
+    link, created = ExternalLink.objects.get_or_create(
+        shop=ctx.shop,
+        kind=ExternalLink.Kind.ORDER,
+        shopify_id=order_id,
+        defaults={
+            "odoo_model": "sale.order",
+            "odoo_id": odoo_id,
+            "label": label[:120],
+            "source_updated_at": updated_at,
+            "data": data,
+        },
+    )
+    if not created:
+        if updated_at and (link.source_updated_at is None or updated_at > link.source_updated_at):
+            link.source_updated_at = updated_at
+        link.odoo_id = odoo_id
+        link.data = {**link.data, **data}
+        link.save()
+    return link
+
+
+def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    mappings = ctx.mappings
+    draft = order_to_odoo(payload, mappings)
+    partner = partner_resolve(
+        ctx, draft.customer, invoice=draft.invoice_contact, delivery=draft.delivery_contact
+    )
+    lines = tuple(
+        OrderLineInput(
+            product_id=line.product_id,
+            quantity=Decimal(line.quantity),
+            price_unit=line.price_unit,
+            name=line.name,
+            tax_ids=line.tax_ids,
+        )
+        for line in draft.lines
+    )
+    with ctx.call("odoo", "create_sale_order"):
+        ref = ctx.odoo.create_sale_order(
+            OrderInput(
+                partner_id=partner.partner_id,
+                partner_invoice_id=partner.invoice_id,
+                partner_shipping_id=partner.delivery_id,
+                client_order_ref=draft.client_order_ref,
+                lines=lines,
+                origin=draft.origin,
+                note=draft.note,
+                pricelist_id=draft.pricelist_id,
+                company_id=draft.company_id,
+                carrier_id=draft.carrier_id,
+            )
+        )
+    confirmed = ref.state == "sale"
+    if draft.confirm and ref.state == "draft":
+        with ctx.call("odoo", "confirm_order"):
+            ctx.odoo.confirm_order(ref.id)
+        confirmed = True
+    cancelled = False
+    if draft.cancelled and ref.state != "cancel":
+        with ctx.call("odoo", "cancel_order"):
+            ctx.odoo.cancel_order(ref.id)
+        cancelled = True
+    _save_link(
+        ctx,
+        draft.shopify_order_id,
+        ref.id,
+        draft.origin,
+        draft.updated_at,
+        partner_id=partner.partner_id,
+        cancelled=cancelled or ref.state == "cancel",
+    )
+    return {
+        "outcome": "created" if ref.created else "found_existing",
+        "odoo_order_id": ref.id,
+        "odoo_partner_id": partner.partner_id,
+        "confirmed": confirmed,
+        "cancelled": cancelled,
+        "amount_total": str(draft.expected_totals.amount_total),
+        "currency": draft.currency,
+        "written_at": timezone.now().isoformat(),
+    }
+
+
+def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -> dict[str, Any]:
+    update = order_update_to_odoo(payload, ctx.mappings)
+    with ctx.call("odoo", "read_order"):
+        info = ctx.odoo.read_order(link.odoo_id)
+    if info is None:
+        raise BusinessRuleError(
+            f"Odoo sale order {link.odoo_id} linked to Shopify order {payload.get('id')} is gone",
+            code="odoo_order_missing",
+            key=str(payload.get("id")),
+        )
+    if update.cancelled:
+        return order_cancel_in_odoo(ctx, payload, link)
+
+    partner_id = int(link.data.get("partner_id") or info.partner_id or 0)
+    changes: dict[str, Any] = {}
+    if update.note and update.note != (info.note or ""):
+        changes["note"] = update.note
+    if update.delivery_contact is not None or update.invoice_contact is not None:
+        from sync.flows.partners import _contact  # the same contact reuse as order creation
+
+        customer_link = ExternalLink.objects.filter(
+            shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, odoo_id=partner_id
+        ).first()
+        if customer_link is not None:
+            contacts = dict(customer_link.data.get("contacts", {}))
+            if update.delivery_contact is not None:
+                delivery = _contact(
+                    ctx, customer_link, contacts, "delivery", to_address(update.delivery_contact)
+                )
+                if delivery != info.partner_shipping_id:
+                    changes["partner_shipping_id"] = delivery
+            if update.invoice_contact is not None:
+                invoice = _contact(
+                    ctx, customer_link, contacts, "invoice", to_address(update.invoice_contact)
+                )
+                if invoice != info.partner_invoice_id:
+                    changes["partner_invoice_id"] = invoice
+            customer_link.data = {**customer_link.data, "contacts": contacts}
+            customer_link.save(update_fields=["data", "synced_at"])
+
+    set_quantities: dict[int, Decimal] = {}
+    remove: list[int] = []
+    if update.changed_lines:
+        mappings = ctx.mappings
+        odoo_lines = [line for line in info.lines if not line.display_type]
+        for quantity in update.changed_lines:
+            product_id = mappings.skus.get(quantity.sku or "")
+            candidates = [line for line in odoo_lines if line.product_id == product_id]
+            if not candidates:
+                raise BusinessRuleError(
+                    f"line {quantity.sku} changed in Shopify but is not on the Odoo order",
+                    code="order_line_not_found",
+                    key=quantity.sku or quantity.shopify_line_id,
+                )
+            target = candidates[0]
+            if quantity.removed:
+                remove.append(target.id)
+            else:
+                set_quantities[target.id] = Decimal(quantity.target)
+    if changes or set_quantities or remove:
+        with ctx.call("odoo", "update_order"):
+            ctx.odoo.update_order(
+                link.odoo_id,
+                OrderUpdate(
+                    partner_invoice_id=changes.get("partner_invoice_id"),
+                    partner_shipping_id=changes.get("partner_shipping_id"),
+                    note=changes.get("note"),
+                    set_quantities=set_quantities,
+                    remove_line_ids=tuple(remove),
+                ),
+            )
+    confirmed = info.state == "sale"
+    if update.confirm and info.state == "draft":
+        with ctx.call("odoo", "confirm_order"):
+            ctx.odoo.confirm_order(link.odoo_id)
+        confirmed = True
+    _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, update.updated_at)
+    return {
+        "outcome": "updated" if (changes or set_quantities or remove) else "unchanged",
+        "odoo_order_id": link.odoo_id,
+        "changed": sorted(changes) + (["lines"] if set_quantities or remove else []),
+        "confirmed": confirmed,
+        "written_at": timezone.now().isoformat(),
+    }
+
+
+def order_cancel_in_odoo(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -> dict[str, Any]:
+    with ctx.call("odoo", "order_pickings"):
+        pickings = ctx.odoo.order_pickings(link.odoo_id)
+    shipped = [p.name for p in pickings if p.state == "done"]
+    if shipped:
+        raise BusinessRuleError(
+            f"Shopify cancelled order {payload.get('name', payload.get('id'))}, but Odoo has already "
+            f"delivered it ({', '.join(shipped)}). Create a return in Odoo, then resolve this job.",
+            code="cancel_after_delivery",
+            key=str(payload.get("id")),
+            details={"pickings": shipped},
+        )
+    with ctx.call("odoo", "cancel_order"):
+        ctx.odoo.cancel_order(link.odoo_id)
+    updated_at = parse_shopify_timestamp(payload.get("updated_at"))
+    _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, updated_at, cancelled=True)
+    return {"outcome": "cancelled", "odoo_order_id": link.odoo_id, "written_at": timezone.now().isoformat()}
+
+
+def _current_state(ctx: JobContext, order_id: str) -> dict[str, Any]:
+    """Shopify's current state of an order (for an update or cancel that arrived before its create)."""
+    with ctx.call("shopify", "fetch_order"):
+        current = ctx.shopify.fetch_order_rest(order_id)
+    if current is None:
+        raise BusinessRuleError(
+            f"Shopify order {order_id} no longer exists", code="shopify_order_missing", key=order_id
+        )
+    return dict(current)
+
+
+@register(
+    "order.upsert",
+    flow="orders",
+    label="Order create / update",
+    topics=("orders/create", "orders/updated", "orders/edited"),
+)
+def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    payload = job_payload(job)
+    if job_topic(job) == "orders/edited" and "order_edit" in payload:
+        payload = _current_state(ctx, str(payload["order_edit"]["order_id"]))
+    order_id = str(payload["id"])
+    updated_at = parse_shopify_timestamp(payload.get("updated_at"))
+    link = _order_link(ctx, order_id)
+    if _is_stale(link, updated_at):
+        assert link is not None
+        return {
+            "outcome": "stale",
+            "odoo_order_id": link.odoo_id,
+            "detail": f"payload updated_at {updated_at} is not newer than {link.source_updated_at}",
+        }
+    if link is None:
+        if job_topic(job) != "orders/create":
+            payload = _current_state(ctx, order_id)
+        return order_create(ctx, payload)
+    return order_update(ctx, payload, link)
+
+
+@register("order.cancel", flow="orders", label="Order cancellation", topics=("orders/cancelled",))
+def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    payload = job_payload(job)
+    order_id = str(payload["id"])
+    link = _order_link(ctx, order_id)
+    if link is not None and link.data.get("cancelled"):
+        return {"outcome": "already_cancelled", "odoo_order_id": link.odoo_id}
+    if link is None:
+        # Cancelled before we booked it: book it as Shopify has it now (cancelled), which cancels it in Odoo.
+        return order_create(ctx, payload)
+    return order_cancel_in_odoo(ctx, payload, link)

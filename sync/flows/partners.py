@@ -1,0 +1,127 @@
+"""Resolve the Odoo partner and contacts for a Shopify customer (or guest), idempotently.
+
+Identity: the Shopify customer id (external id ``shopify_customer_<id>`` in Odoo and an ExternalLink
+here); a guest checkout or a customer Odoo does not know yet is matched by e-mail before a new partner is
+created. The invoice and delivery contacts of an order are child contacts of the partner, reused while
+the address is the same (a hash of the address is kept on the link), so a returning customer costs no
+Odoo call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sync.connectors.odoo import Address, PartnerInput
+from sync.flows.context import JobContext
+from sync.models import ExternalLink
+from sync.transforms.types import ContactDraft, PartnerDraft
+
+
+@dataclass(frozen=True)
+class ResolvedPartner:
+    partner_id: int
+    invoice_id: int
+    delivery_id: int
+    created: bool
+
+
+def to_address(draft: ContactDraft | None, *, fallback_name: str = "", email: str | None = None) -> Address:
+    if draft is None:
+        return Address(name=fallback_name, email=email or "")
+    return Address(
+        name=draft.name or fallback_name,
+        email=draft.email or email or "",
+        phone=draft.phone or "",
+        street=draft.street or "",
+        street2=draft.street2 or "",
+        zip=draft.zip or "",
+        city=draft.city or "",
+        country_code=draft.country_code or "",
+        state_code=draft.state_code or "",
+    )
+
+
+def address_hash(address: Address) -> str:
+    return hashlib.sha256(json.dumps(asdict(address), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def external_name(draft: PartnerDraft) -> tuple[str, str]:
+    """(external id name in Odoo, ExternalLink key) for a customer or a guest (keyed by e-mail)."""
+    if draft.external_id:
+        return f"shopify_customer_{draft.external_id}", draft.external_id
+    email = (draft.email or "").strip().lower()
+    digest = hashlib.sha256(email.encode()).hexdigest()[:20] if email else "anonymous"
+    return f"shopify_guest_{digest}", f"guest:{digest}"
+
+
+def partner_resolve(
+    ctx: JobContext, draft: PartnerDraft, *, invoice: ContactDraft | None, delivery: ContactDraft | None
+) -> ResolvedPartner:
+    xmlid, link_key = external_name(draft)
+    main = to_address(draft.address, fallback_name=draft.name, email=draft.email)
+    if draft.name:
+        main = Address(**{**asdict(main), "name": draft.name})
+    invoice_address = to_address(invoice, fallback_name=draft.name, email=draft.email) if invoice else None
+    delivery_address = to_address(delivery, fallback_name=draft.name, email=draft.email) if delivery else None
+
+    link = ExternalLink.objects.filter(
+        shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, shopify_id=link_key
+    ).first()
+    if link is None:
+        with ctx.call("odoo", "find_or_create_partner"):
+            ref = ctx.odoo.find_or_create_partner(
+                PartnerInput(
+                    external_id=xmlid,
+                    address=main,
+                    invoice_address=invoice_address,
+                    delivery_address=delivery_address,
+                )
+            )
+        contacts: dict[str, int] = {}
+        if ref.created:  # the contacts were created with the partner, from these very addresses
+            if invoice_address is not None:
+                contacts[f"invoice:{address_hash(invoice_address)}"] = ref.invoice_id
+            if delivery_address is not None:
+                contacts[f"delivery:{address_hash(delivery_address)}"] = ref.delivery_id
+        link, _ = ExternalLink.objects.update_or_create(
+            shop=ctx.shop,
+            kind=ExternalLink.Kind.CUSTOMER,
+            shopify_id=link_key,
+            defaults={
+                "odoo_model": "res.partner",
+                "odoo_id": ref.partner_id,
+                "label": draft.name[:120],
+                "data": {"contacts": contacts, "xmlid": xmlid},
+            },
+        )
+        if ref.created:
+            return ResolvedPartner(ref.partner_id, ref.invoice_id, ref.delivery_id, True)
+
+    contacts = dict(link.data.get("contacts", {}))
+    invoice_id = _contact(ctx, link, contacts, "invoice", invoice_address)
+    delivery_id = _contact(ctx, link, contacts, "delivery", delivery_address)
+    if contacts != link.data.get("contacts", {}):
+        link.data = {**link.data, "contacts": contacts}
+        link.save(update_fields=["data", "synced_at"])
+    return ResolvedPartner(link.odoo_id, invoice_id, delivery_id, False)
+
+
+def _contact(
+    ctx: JobContext, link: ExternalLink, contacts: dict[str, int], kind: str, address: Address | None
+) -> int:
+    if address is None:
+        return link.odoo_id
+    key = f"{kind}:{address_hash(address)}"
+    if key in contacts:
+        return contacts[key]
+    with ctx.call("odoo", f"create_{kind}_contact"):
+        contact_id = ctx.odoo.create_contact(link.odoo_id, kind, address)
+    contacts[key] = contact_id
+    return contact_id
+
+
+def partner_values(draft: PartnerDraft) -> dict[str, Any]:
+    return {"name": draft.name, "email": draft.email or False, "phone": draft.phone or False}

@@ -1,0 +1,159 @@
+"""Privacy: customers/redact, customers/data_request and shop/redact.
+
+- customers/redact: the customer's personal fields in Odoo are replaced (partner and its contacts) unless a
+  legal record forbids it: a partner with posted invoices keeps the name and address those invoices show
+  (accounting law), and the job records the hold; every payload we stored for the customer or the listed
+  orders has its personal data removed.
+- customers/data_request: an export of what we hold about the customer (links, stored payloads, Odoo
+  partner fields) for an admin to send on.
+- shop/redact (48 h after uninstall): every payload stored for the shop has its personal data removed. The
+  retailer's Odoo is their own system of record and is left as it is.
+Each is a PrivacyRequest row and an audit entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from opsconsole.core.audit import audit_record
+from sync.flows.context import JobContext
+from sync.flows.orders import job_payload
+from sync.flows.registry import register
+from sync.models import ExternalLink, InboundEvent, PrivacyRequest, SyncJob
+from sync.transforms.privacy import redact_payload, redacted_partner_values
+
+
+def _customer_events(ctx: JobContext, customer_id: str, order_ids: list[str]) -> Any:
+    subjects = [customer_id, *order_ids]
+    return InboundEvent.objects.filter(shop=ctx.shop).filter(
+        Q(subject_id__in=subjects)
+        | Q(payload__customer__id=int(customer_id) if customer_id.isdigit() else customer_id)
+    )
+
+
+def events_purge(events: Any) -> int:
+    """Remove personal data from stored deliveries (raw body and parsed payload)."""
+    import json
+
+    count = 0
+    now = timezone.now()
+    for event in events.only("pk", "payload").iterator():
+        redacted = redact_payload(event.payload) if isinstance(event.payload, dict) else None
+        body = json.dumps(redacted).encode() if redacted is not None else b""
+        InboundEvent.objects.filter(pk=event.pk).update(payload=redacted, raw_body=body, purged_at=now)
+        count += 1
+    return count
+
+
+def _request(ctx: JobContext, job: SyncJob, kind: str, customer_id: str) -> PrivacyRequest:
+    request, _ = PrivacyRequest.objects.get_or_create(
+        job=job, defaults={"shop": ctx.shop, "kind": kind, "customer_id": customer_id}
+    )
+    return request
+
+
+@register("privacy.customer_redact", flow="privacy", label="Customer redaction", topics=("customers/redact",))
+def customer_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    payload = job_payload(job)
+    customer_id = str((payload.get("customer") or {}).get("id", ""))
+    order_ids = [str(o) for o in payload.get("orders_to_redact") or []]
+    request = _request(ctx, job, PrivacyRequest.Kind.CUSTOMER_REDACT, customer_id)
+    outcome: dict[str, Any] = {"customer_id": customer_id, "orders": order_ids}
+
+    link = ExternalLink.objects.filter(
+        shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, shopify_id=customer_id
+    ).first()
+    if link is not None:
+        with ctx.call("odoo", "redact_partner"):
+            result = ctx.odoo.redact_partner(link.odoo_id, redacted_partner_values())
+        outcome["odoo"] = result
+        link.label = "[redacted]"
+        link.data = {k: v for k, v in link.data.items() if k in {"xmlid"}}
+        link.save()
+    else:
+        outcome["odoo"] = {"redacted": [], "held": [], "note": "no Odoo partner is linked to this customer"}
+    outcome["payloads_purged"] = events_purge(_customer_events(ctx, customer_id, order_ids))
+    # The redaction request itself carries the e-mail and phone: purge it too, after reading it.
+    if job.event_id is not None:
+        outcome["payloads_purged"] += events_purge(InboundEvent.objects.filter(pk=job.event_id))
+    request.outcome = outcome
+    request.completed_at = timezone.now()
+    request.save()
+    audit_record(
+        action="privacy.customer_redact",
+        object_type="shopify_customer",
+        object_id=customer_id,
+        summary=f"redacted customer {customer_id}: {len(outcome['odoo'].get('redacted', []))} Odoo "
+        f"record(s), {len(outcome['odoo'].get('held', []))} kept for posted invoices, "
+        f"{outcome['payloads_purged']} stored payload(s) purged",
+        after=outcome,
+    )
+    return {"outcome": "redacted", **outcome}
+
+
+@register(
+    "privacy.data_request", flow="privacy", label="Customer data request", topics=("customers/data_request",)
+)
+def data_request(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    payload = job_payload(job)
+    customer_id = str((payload.get("customer") or {}).get("id", ""))
+    order_ids = [str(o) for o in payload.get("orders_requested") or []]
+    request = _request(ctx, job, PrivacyRequest.Kind.DATA_REQUEST, customer_id)
+    links = list(
+        ExternalLink.objects.filter(shop=ctx.shop).filter(
+            Q(kind=ExternalLink.Kind.CUSTOMER, shopify_id=customer_id)
+            | Q(kind=ExternalLink.Kind.ORDER, shopify_id__in=order_ids)
+        )
+    )
+    export: dict[str, Any] = {
+        "shop": ctx.shop.domain,
+        "customer_id": customer_id,
+        "generated_at": timezone.now().isoformat(),
+        "links": [
+            {
+                "kind": link.kind,
+                "shopify_id": link.shopify_id,
+                "odoo_model": link.odoo_model,
+                "odoo_id": link.odoo_id,
+            }
+            for link in links
+        ],
+        "stored_payloads": [
+            {"topic": e.topic, "received_at": e.received_at.isoformat(), "payload": e.payload}
+            for e in _customer_events(ctx, customer_id, order_ids).exclude(pk=job.event_id)
+        ],
+    }
+    partner = next((link for link in links if link.kind == ExternalLink.Kind.CUSTOMER), None)
+    if partner is not None:
+        with ctx.call("odoo", "read_partner"):
+            export["odoo_partner"] = ctx.odoo.read_partner(partner.odoo_id)
+    request.export = export
+    request.completed_at = timezone.now()
+    request.outcome = {"links": len(links), "payloads": len(export["stored_payloads"])}
+    request.save()
+    audit_record(
+        action="privacy.data_request",
+        object_type="shopify_customer",
+        object_id=customer_id,
+        summary=f"data request export ready ({len(export['stored_payloads'])} stored payloads)",
+    )
+    return {"outcome": "exported", "privacy_request_id": request.pk, **request.outcome}
+
+
+@register("privacy.shop_redact", flow="privacy", label="Shop redaction", topics=("shop/redact",))
+def shop_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    request = _request(ctx, job, PrivacyRequest.Kind.SHOP_REDACT, "")
+    purged = events_purge(InboundEvent.objects.filter(shop=ctx.shop, purged_at__isnull=True))
+    request.outcome = {"payloads_purged": purged}
+    request.completed_at = timezone.now()
+    request.save()
+    audit_record(
+        action="privacy.shop_redact",
+        object_type="shopify_shop",
+        object_id=ctx.shop.pk,
+        summary=f"shop redaction: {purged} stored payload(s) purged",
+    )
+    return {"outcome": "redacted", "payloads_purged": purged}

@@ -1,0 +1,71 @@
+"""Connector clients per worker process, built from the stored connections and reused across jobs (a new
+odoorpc login per job would cost round trips on every order). A changed connection builds a new client."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sync.models import OdooConnection, ShopifyShop
+
+_local = threading.local()
+
+
+def _cache() -> dict[tuple[str, int], tuple[Any, Any]]:
+    if not hasattr(_local, "clients"):
+        _local.clients = {}
+    return _local.clients  # type: ignore[no-any-return]
+
+
+def odoo_client_for(connection: OdooConnection) -> Any:
+    from sync.connectors.odoo import OdooClient, OdooConfig
+
+    key = ("odoo", connection.pk)
+    stamp = (connection.updated_at, connection.protocol)
+    cached = _cache().get(key)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    if cached:
+        cached[1].close()
+    client = OdooClient(
+        OdooConfig(
+            url=connection.url,
+            db=connection.database,
+            login=connection.login,
+            secret=str(connection.secret),
+            protocol=connection.protocol,
+            timeout=connection.timeout_seconds,
+        )
+    )
+    _cache()[key] = (stamp, client)
+    return client
+
+
+def shopify_client_for(shop: ShopifyShop) -> Any:
+    from sync.connectors.shopify import ShopifyClient, ShopifyConfig  # type: ignore[attr-defined]
+
+    key = ("shopify", shop.pk)
+    stamp = (shop.updated_at,)
+    cached = _cache().get(key)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    secrets = tuple(s for s in (str(shop.client_secret), str(shop.previous_client_secret)) if s)
+    client = ShopifyClient(
+        ShopifyConfig(
+            domain=shop.domain,
+            admin_url=shop.admin_url,
+            token=str(shop.access_token),
+            client_secrets=secrets,
+            api_version=shop.api_version,
+        )
+    )
+    _cache()[key] = (stamp, client)
+    return client
+
+
+def clients_reset() -> None:
+    for _, client in _cache().values():
+        close = getattr(client, "close", None)
+        if close:
+            close()
+    _cache().clear()

@@ -1,0 +1,132 @@
+"""Connections to shops and Odoo servers. Credentials are encrypted at rest and never logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from opsconsole.core.audit import audit_record
+from opsconsole.core.fields import rotate
+from sync.models import JobState, OdooConnection, ShopifyShop, SyncJob
+from sync.services.inbox import shop_cache_clear
+
+
+def odoo_connect(
+    *,
+    url: str,
+    database: str,
+    login: str,
+    secret: str,
+    protocol: str = "jsonrpc",
+    name: str = "",
+    actor: Any = None,
+) -> tuple[OdooConnection, bool]:
+    """Create or update an Odoo connection (keyed by url + database). Jobs parked because Odoo refused
+    the previous credentials are replayed."""
+    name = name or f"{url.rstrip('/')}/{database}"
+    with transaction.atomic():
+        connection, created = OdooConnection.objects.update_or_create(
+            url=url.rstrip("/"),
+            database=database,
+            defaults={"name": name, "login": login, "secret": secret, "protocol": protocol, "active": True},
+        )
+        audit_record(
+            action="connection.odoo." + ("create" if created else "update"),
+            actor=actor,
+            object_type="odoo_connection",
+            object_id=connection.pk,
+            summary=f"{name} as {login} over {protocol}",
+            after={"url": url, "database": database, "login": login, "protocol": protocol},
+        )
+    if connection.auth_failed_at is not None or not created:
+        odoo_auth_recovered(connection=connection)
+    return connection, created
+
+
+def odoo_auth_failed(*, connection_id: int, message: str) -> None:
+    OdooConnection.objects.filter(pk=connection_id, auth_failed_at__isnull=True).update(
+        auth_failed_at=timezone.now(), last_error_at=timezone.now(), last_error=message[:1000]
+    )
+
+
+def odoo_auth_recovered(*, connection: OdooConnection) -> int:
+    """Odoo accepts us again: clear the flag and replay every job parked as an Odoo auth problem."""
+    from sync.services.jobs import jobs_requeue
+
+    OdooConnection.objects.filter(pk=connection.pk).update(auth_failed_at=None)
+    shop_ids = list(connection.shops.values_list("pk", flat=True))
+    parked = list(
+        SyncJob.objects.filter(
+            shop_id__in=shop_ids, state=JobState.NEEDS_ATTENTION, error_class="AuthError"
+        ).values_list("pk", flat=True)
+    )
+    return jobs_requeue(job_ids=parked) if parked else 0
+
+
+def shopify_connect(
+    *,
+    domain: str,
+    token: str,
+    client_secret: str,
+    api_version: str,
+    odoo: OdooConnection,
+    admin_url: str = "",
+    actor: Any = None,
+) -> tuple[ShopifyShop, bool]:
+    """Create or update a shop. A new client secret keeps the old one as ``previous_client_secret`` so that
+    deliveries signed with it (Shopify keeps using it for up to an hour) still verify."""
+    domain = domain.strip().lower()
+    with transaction.atomic():
+        shop = ShopifyShop.objects.select_for_update().filter(domain=domain).first()
+        created = shop is None
+        if shop is None:
+            shop = ShopifyShop(domain=domain)
+        elif shop.client_secret and shop.client_secret != client_secret:
+            shop.previous_client_secret = shop.client_secret
+        shop.admin_url = (admin_url or f"https://{domain}").rstrip("/")
+        shop.access_token = token
+        shop.client_secret = client_secret
+        shop.api_version = api_version
+        shop.odoo = odoo
+        shop.active = True
+        shop.save()
+        audit_record(
+            action="connection.shopify." + ("create" if created else "update"),
+            actor=actor,
+            object_type="shopify_shop",
+            object_id=shop.pk,
+            summary=f"{domain} (API {api_version})",
+            after={
+                "domain": domain,
+                "admin_url": shop.admin_url,
+                "api_version": api_version,
+                "odoo": odoo.name,
+            },
+        )
+    shop_cache_clear()
+    return shop, created
+
+
+def credentials_reencrypt() -> int:
+    """Re-encrypt every stored credential under the first key of OPSCONSOLE_ENCRYPTION_KEYS."""
+    from django.db import connection as db
+
+    count = 0
+    fields = {
+        OdooConnection: ["secret"],
+        ShopifyShop: ["access_token", "client_secret", "previous_client_secret"],
+    }
+    with transaction.atomic(), db.cursor() as cursor:
+        for model, names in fields.items():
+            table = model._meta.db_table
+            for name in names:
+                column = model._meta.get_field(name).column  # type: ignore[union-attr]
+                # table and column names come from our own model definitions, values are parameters
+                select = f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" <> %s FOR UPDATE'  # noqa: S608
+                cursor.execute(select, [""])
+                for pk, token in cursor.fetchall():
+                    cursor.execute(f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s', [rotate(token), pk])  # noqa: S608
+                    count += 1
+    return count

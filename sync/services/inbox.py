@@ -1,0 +1,231 @@
+"""The webhook inbox: verify, store, dedupe, and create the job, all before answering Shopify."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from sync.connectors.shopify.webhooks import verify_webhook
+from sync.flows import registry
+from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
+from sync.services.jobs import JobSpec, job_create
+
+logger = logging.getLogger("sync.inbox")
+security_log = logging.getLogger("opsconsole.security")
+
+HEADER_NAMES = {
+    "topic": "x-shopify-topic",
+    "hmac": "x-shopify-hmac-sha256",
+    "shop": "x-shopify-shop-domain",
+    "api_version": "x-shopify-api-version",
+    "webhook_id": "x-shopify-webhook-id",
+    "event_id": "x-shopify-event-id",
+    "triggered_at": "x-shopify-triggered-at",
+}
+
+
+@dataclass(frozen=True)
+class ShopSecrets:
+    shop_id: int
+    secrets: tuple[str, ...]
+
+
+_shop_cache: dict[str, tuple[float, ShopSecrets | None]] = {}
+_SHOP_CACHE_SECONDS = 10.0
+
+
+def shop_secrets(domain: str) -> ShopSecrets | None:
+    """The active shop's client secrets (current and, during a rotation, previous), cached briefly."""
+    now = time.monotonic()
+    cached = _shop_cache.get(domain)
+    if cached and now - cached[0] < _SHOP_CACHE_SECONDS:
+        return cached[1]
+    shop = ShopifyShop.objects.filter(domain=domain, active=True).first()
+    value = None
+    if shop is not None:
+        secrets = tuple(s for s in (shop.client_secret, shop.previous_client_secret) if s)
+        value = ShopSecrets(shop_id=shop.pk, secrets=secrets)
+    _shop_cache[domain] = (now, value)
+    return value
+
+
+def shop_cache_clear() -> None:
+    _shop_cache.clear()
+
+
+def record_rejection(
+    *, reason: str, headers: dict[str, str], body: bytes | None, size: int | None, remote_addr: str | None
+) -> None:
+    RejectedDelivery.objects.create(
+        reason=reason,
+        shop_domain=headers.get("shop", "")[:255],
+        topic=headers.get("topic", "")[:100],
+        webhook_id=headers.get("webhook_id", "")[:100],
+        remote_addr=remote_addr,
+        body_sha256=hashlib.sha256(body).hexdigest() if body is not None else "",
+        body_bytes=size,
+    )
+    security_log.warning(
+        "webhook rejected: %s shop=%r topic=%r from %s",
+        reason,
+        headers.get("shop", ""),
+        headers.get("topic", ""),
+        remote_addr,
+    )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: int
+    outcome: str  # stored | duplicate | quarantined | rejected:<reason>
+    event_id: int | None = None
+    job_id: int | None = None
+
+
+def _strict_json(raw: bytes) -> tuple[Any, str]:
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"body is not valid UTF-8: {exc}"
+    try:
+        return json.loads(text, parse_constant=no_constants), ""
+    except (ValueError, RecursionError) as exc:
+        return None, f"body is not valid JSON: {str(exc)[:300]}"
+
+
+def _subject(topic: str, payload: Any) -> tuple[str, str, datetime | None]:
+    """(subject id, label, updated_at) of a payload, for per-order serialisation and ordering."""
+    if not isinstance(payload, dict):
+        return "", "", None
+    if topic == "orders/edited" and isinstance(payload.get("order_edit"), dict):
+        subject_id, label = str(payload["order_edit"].get("order_id", "")), "order edit"
+    elif topic.startswith("orders/"):
+        subject_id, label = str(payload.get("id", "")), str(payload.get("name", ""))
+    elif topic.startswith("refunds/"):
+        subject_id, label = str(payload.get("order_id", "")), f"refund {payload.get('id', '')}"
+    elif topic.startswith("customers/") and isinstance(payload.get("customer"), dict):
+        subject_id, label = str(payload["customer"].get("id", "")), "customer"
+    elif topic.startswith("customers/"):
+        subject_id, label = str(payload.get("id", "")), "customer"
+    else:
+        subject_id, label = str(payload.get("id", "")), ""
+    updated = payload.get("updated_at")
+    return subject_id, label, parse_datetime(updated) if isinstance(updated, str) else None
+
+
+def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | None) -> Receipt:
+    """Verify and store one delivery. ``headers`` maps our short names (HEADER_NAMES) to values."""
+    domain = headers.get("shop", "").strip().lower()
+    shop = shop_secrets(domain) if domain else None
+    if shop is None:
+        record_rejection(
+            reason=RejectedDelivery.Reason.UNKNOWN_SHOP,
+            headers=headers,
+            body=body,
+            size=len(body),
+            remote_addr=remote_addr,
+        )
+        return Receipt(401, "rejected:unknown_shop")
+    if not verify_webhook(body, headers.get("hmac", ""), shop.secrets):
+        record_rejection(
+            reason=RejectedDelivery.Reason.BAD_SIGNATURE,
+            headers=headers,
+            body=body,
+            size=len(body),
+            remote_addr=remote_addr,
+        )
+        return Receipt(401, "rejected:bad_signature")
+
+    topic = headers.get("topic", "")
+    payload, parse_error = _strict_json(body)
+    if not parse_error and not isinstance(payload, dict):
+        parse_error = f"body is JSON but not an object ({type(payload).__name__})"
+    if not topic:
+        parse_error = parse_error or "the X-Shopify-Topic header is missing"
+    webhook_id = headers.get("webhook_id") or f"sha256:{hashlib.sha256(body).hexdigest()}"
+    triggered_at = (
+        parse_datetime(headers.get("triggered_at", "") or "") if headers.get("triggered_at") else None
+    )
+    subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
+    kind = registry.kind_for_topic(topic) if not parse_error else None
+
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                shop_id=shop.shop_id,
+                topic=topic[:100],
+                webhook_id=webhook_id[:100],
+                event_id=headers.get("event_id", "")[:100],
+                triggered_at=triggered_at,
+                api_version=headers.get("api_version", "")[:20],
+                headers={k: v for k, v in headers.items() if k != "hmac"},
+                raw_body=body,
+                payload=payload if not parse_error else None,
+                parse_error=parse_error,
+                subject_id=subject_id[:64],
+                payload_updated_at=updated_at,
+            )
+            job_id = None
+            if parse_error:
+                job_id = _quarantine(event, parse_error)
+            elif kind is not None:
+                spec = registry.get(kind)
+                job, _ = job_create(
+                    spec=JobSpec(
+                        kind=kind,
+                        flow=spec.flow,
+                        shop=ShopifyShop(pk=shop.shop_id),
+                        idempotency_key=f"event:{event.pk}",
+                        subject=f"{_subject_kind(topic)}:{subject_id}",
+                        subject_label=label,
+                        event_id=event.pk,
+                        source_updated_at=updated_at or triggered_at,
+                    )
+                )
+                job_id = job.pk
+    except IntegrityError:
+        # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
+        return Receipt(200, "duplicate")
+    return Receipt(200, "quarantined" if parse_error else "stored", event.pk, job_id)
+
+
+def _subject_kind(topic: str) -> str:
+    if topic.startswith(("orders/", "refunds/", "fulfillments/")):
+        return "order"
+    if topic.startswith("customers/"):
+        return "customer"
+    return topic.split("/")[0]
+
+
+def _quarantine(event: InboundEvent, reason: str) -> int:
+    """A signed delivery we cannot read: keep it, and put it in front of a person at once."""
+    job = SyncJob.objects.create(
+        kind="inbox.unreadable",
+        flow="inbox",
+        shop_id=event.shop_id,
+        event=event,
+        idempotency_key=f"event:{event.pk}",
+        subject=f"event:{event.pk}",
+        subject_label=event.topic or "unknown topic",
+        state=JobState.NEEDS_ATTENTION,
+        error_class="BusinessRuleError",
+        error_code="unreadable_payload",
+        error_key=event.topic,
+        error_message=f"Shopify sent a correctly signed delivery that cannot be read: {reason}",
+        fingerprint=f"unreadable_payload:{event.topic or 'no-topic'}",
+        finished_at=timezone.now(),
+    )
+    logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
+    return job.pk

@@ -1,0 +1,35 @@
+"""django-q2 tasks. Arguments are ids and plain values only; every task is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import close_old_connections
+
+from sync.services.jobs import job_run, jobs_sweep
+
+logger = logging.getLogger(__name__)
+
+
+def run_job(job_id: int) -> str:
+    outcome = job_run(job_id=job_id)
+    if outcome in {"succeeded", "failed", "subject_busy"}:
+        # Hand over work that became due meanwhile (retries, the next job of the same order) without
+        # waiting for the scheduled sweep.
+        jobs_sweep(limit=20)
+    return outcome
+
+
+def sweep() -> dict[str, int]:
+    """Scheduled every minute: re-enqueue abandoned, due and stranded jobs; probe refused connections."""
+    from sync.services.health import connections_probe
+
+    close_old_connections()
+    report = jobs_sweep()
+    recovered = connections_probe()
+    return {
+        "abandoned": report.abandoned,
+        "due": report.due_retries,
+        "stranded": report.stranded,
+        "recovered_connections": recovered,
+    }

@@ -1,0 +1,351 @@
+"""The Odoo connector's contract, run against the sandbox (17, 18, 19; JSON-RPC and JSON-2) or a real Odoo.
+
+Nothing here relies on sandbox-only data: each test creates the products, stock and partners it needs,
+with unique keys, through the connector itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from opsconsole.core.errors import AuthError, BusinessRuleError, ContractError, TransientError
+from sandbox.odoo.testing import free_port
+from sync.connectors.odoo import (
+    Address,
+    CreditNoteInput,
+    CreditNoteLine,
+    OdooClient,
+    OdooConfig,
+    OrderInput,
+    OrderLineInput,
+    OrderUpdate,
+    PartnerInput,
+    connect,
+)
+
+
+def _key(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _make_product(client: OdooClient, *, price: str = "25.00", stock: int = 10) -> tuple[int, str]:
+    sku = _key("CT-SKU").upper()
+    vals: dict[str, object] = {
+        "name": f"Contract product {sku}",
+        "default_code": sku,
+        "list_price": float(price),
+    }
+    vals.update({"type": "consu", "is_storable": True} if client.version[0] >= 18 else {"type": "product"})
+    created = client.execute("product.product", "create", vals_list=[vals])
+    pid = created[0] if isinstance(created, list) else created
+    if stock:
+        wh = client.execute("stock.warehouse", "search_read", domain=[], fields=["lot_stock_id"], limit=1)[0]
+        quant = client.execute(
+            "stock.quant",
+            "create",
+            vals_list=[
+                {"product_id": pid, "location_id": wh["lot_stock_id"][0], "inventory_quantity": float(stock)}
+            ],
+        )
+        qid = quant[0] if isinstance(quant, list) else quant
+        client.execute("stock.quant", "action_apply_inventory", [qid])
+    return pid, sku
+
+
+def _partner(client: OdooClient) -> int:
+    ref = client.find_or_create_partner(
+        PartnerInput(_key("ct_customer"), Address(name="Contract Customer", country_code="FR"))
+    )
+    return ref.partner_id
+
+
+def _order(client: OdooClient, partner_id: int, product_id: int, qty: str = "2") -> tuple[int, str]:
+    key = _key("shopify")
+    ref = client.create_sale_order(
+        OrderInput(
+            partner_id=partner_id,
+            client_order_ref=key,
+            lines=(
+                OrderLineInput(
+                    product_id=product_id, quantity=Decimal(qty), price_unit=Decimal("25.00"), tax_ids=()
+                ),
+            ),
+        )
+    )
+    return ref.id, key
+
+
+def test_whoami_names_the_user_and_version(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    # when
+    me = client.whoami()
+    # then
+    assert me.uid > 0
+    assert me.db == odoo_config.db
+    assert me.version == f"{client.version[0]}.{client.version[1]}"
+
+
+def test_partner_with_contacts_is_created_once_and_found_again(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    key = _key("ct_customer")
+    partner = PartnerInput(
+        key,
+        Address(
+            name="Ada Lovelace",
+            email=f"{key}@example.com",
+            street="1 Main St",
+            city="Lyon",
+            country_code="FR",
+        ),
+        invoice_address=Address(name="Ada Billing", city="Paris", country_code="FR"),
+        delivery_address=Address(name="Ada Shipping", city="Brooklyn", country_code="US", state_code="NY"),
+    )
+    # when
+    first = client.find_or_create_partner(partner)
+    second = client.find_or_create_partner(partner)
+    # then
+    assert first.created is True
+    assert second == dataclasses.replace(first, created=False)
+    assert len({first.partner_id, first.invoice_id, first.delivery_id}) == 3
+    rows = client.execute(
+        "res.partner", "read", [first.delivery_id], fields=["type", "parent_id", "city", "state_id"]
+    )
+    assert rows[0]["type"] == "delivery"
+    assert rows[0]["parent_id"][0] == first.partner_id
+    assert rows[0]["city"] == "Brooklyn"
+    assert rows[0]["state_id"] is not False
+
+
+def test_products_are_found_by_sku_in_one_call(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    pid_a, sku_a = _make_product(client, price="12.50", stock=0)
+    pid_b, sku_b = _make_product(client, stock=0)
+    before = client.calls
+    # when
+    found = client.find_products_by_sku([sku_a, sku_b, "NO-SUCH-SKU-CT"])
+    # then
+    assert client.calls - before == 1
+    assert sorted(found) == sorted([sku_a, sku_b])
+    assert found[sku_a].id == pid_a
+    assert found[sku_a].list_price == Decimal("12.5")
+    assert found[sku_a].storable is True
+    assert found[sku_b].id == pid_b
+
+
+def test_unknown_sku_is_a_business_error(odoo_config: OdooConfig) -> None:
+    client = connect(odoo_config)
+    with pytest.raises(BusinessRuleError) as err:
+        client.require_products(["NO-SUCH-SKU-CT"])
+    assert err.value.code == "unknown_sku"
+    assert err.value.key == "NO-SUCH-SKU-CT"
+
+
+def test_order_is_created_once_confirmed_and_gets_a_reserved_delivery(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    client.whoami()
+    partner_id = _partner(client)
+    pid, sku = _make_product(client, stock=10)
+    key = _key("shopify")
+    order = OrderInput(
+        partner_id=partner_id,
+        client_order_ref=key,
+        lines=(
+            OrderLineInput(product_id=pid, quantity=Decimal("3"), price_unit=Decimal("25.00"), tax_ids=()),
+        ),
+    )
+    before = client.calls
+    # when
+    created = client.create_sale_order(order)
+    client.confirm_order(created.id)
+    calls = client.calls - before
+    again = client.create_sale_order(order)
+    # then
+    assert calls == 3
+    assert created.created is True
+    assert again.id == created.id and again.created is False and again.state == "sale"
+    info = client.read_order(created.id)
+    assert info is not None
+    assert info.state == "sale"
+    assert info.client_order_ref == key
+    assert info.amount_total == Decimal("75")
+    assert [(line.sku, line.quantity) for line in info.lines] == [(sku, Decimal("3"))]
+    pickings = client.order_pickings(created.id)
+    assert len(pickings) == 1
+    assert pickings[0].state == "assigned"
+    assert pickings[0].origin.startswith(info.name)
+    assert [(m.sku, m.demand, m.quantity) for m in pickings[0].moves] == [(sku, Decimal("3"), Decimal("3"))]
+
+
+def test_confirming_twice_is_harmless_but_confirming_a_cancelled_order_is_refused(
+    odoo_config: OdooConfig,
+) -> None:
+    # given
+    client = connect(odoo_config)
+    pid, _sku = _make_product(client)
+    oid, _ = _order(client, _partner(client), pid)
+    client.confirm_order(oid)
+    # when
+    client.confirm_order(oid)
+    client.cancel_order(oid)
+    # then
+    with pytest.raises(BusinessRuleError) as err:
+        client.confirm_order(oid)
+    assert err.value.code == "order_confirm_refused"
+    info = client.read_order(oid, with_lines=False)
+    assert info is not None and info.state == "cancel"
+
+
+def test_cancel_releases_the_reservation(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    pid, _sku = _make_product(client, stock=5)
+    oid, _ = _order(client, _partner(client), pid, qty="2")
+    client.confirm_order(oid)
+    # when
+    client.cancel_order(oid)
+    # then
+    info = client.read_order(oid, with_lines=False)
+    assert info is not None and info.state == "cancel"
+    assert [p.state for p in client.order_pickings(oid)] == ["cancel"]
+    quants = client.execute(
+        "stock.quant",
+        "search_read",
+        domain=[("product_id", "=", pid), ("location_id.usage", "=", "internal")],
+        fields=["quantity", "reserved_quantity"],
+    )
+    assert [(q["quantity"], q["reserved_quantity"]) for q in quants] == [(5.0, 0.0)]
+
+
+def test_update_order_changes_note_and_lines_of_a_draft(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    pid, sku = _make_product(client)
+    oid, _ = _order(client, _partner(client), pid, qty="1")
+    line_id = client.read_order(oid).lines[0].id  # type: ignore[union-attr]
+    # when
+    client.update_order(oid, OrderUpdate(note="gift wrap", set_quantities={line_id: Decimal("4")}))
+    # then
+    info = client.read_order(oid)
+    assert info is not None
+    assert "gift wrap" in info.note
+    assert [(line.sku, line.quantity) for line in info.lines] == [(sku, Decimal("4"))]
+
+
+def test_stock_changes_follow_a_cursor_without_losing_or_repeating(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    pid, sku = _make_product(client, stock=7)
+    first = client.stock_changes(limit=100000)
+    # when
+    again = client.stock_changes(first.cursor, limit=100000)
+    oid, _ = _order(client, _partner(client), pid, qty="2")
+    client.confirm_order(oid)
+    changed = client.stock_changes(again.cursor, limit=100000)
+    # then
+    assert [(lvl.sku, lvl.quantity, lvl.available) for lvl in first.levels if lvl.product_id == pid] == [
+        (sku, Decimal("7"), Decimal("7"))
+    ]
+    assert [lvl for lvl in again.levels if lvl.product_id == pid] == []
+    assert [(lvl.sku, lvl.reserved, lvl.available) for lvl in changed.levels if lvl.product_id == pid] == [
+        (sku, Decimal("2"), Decimal("5"))
+    ]
+
+
+def test_credit_note_is_created_posted_and_idempotent(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    pid, _ = _make_product(client, stock=0)
+    partner_id = _partner(client)
+    origin = _key("SO")
+    note = CreditNoteInput(
+        partner_id=partner_id,
+        ref=_key("shopify-refund"),
+        invoice_origin=origin,
+        lines=(
+            CreditNoteLine(quantity=Decimal("2"), price_unit=Decimal("10.00"), product_id=pid, tax_ids=()),
+        ),
+    )
+    # when
+    first = client.create_credit_note(note)
+    second = client.create_credit_note(note)
+    # then
+    assert first.state == "posted"
+    assert first.move_type == "out_refund"
+    assert first.amount_total == Decimal("20")
+    assert second.id == first.id
+    assert [m.id for m in client.invoices_for_order(origin)] == [first.id]
+
+
+def test_payments_by_reference_reads_payments(odoo_config: OdooConfig) -> None:
+    # given
+    client = connect(odoo_config)
+    memo = _key("S-PAY")
+    ref_field = "memo" if client.version[0] >= 18 else "ref"
+    client.execute(
+        "account.payment",
+        "create",
+        vals_list=[{"payment_type": "inbound", "partner_type": "customer", "amount": 42.5, ref_field: memo}],
+    )
+    # when
+    payments = client.payments_for_reference(memo)
+    # then
+    assert [(p.amount, p.memo, p.payment_type) for p in payments] == [(Decimal("42.5"), memo, "inbound")]
+
+
+# -- one error of each class -----------------------------------------------------------------------
+
+
+def test_wrong_secret_is_an_auth_error(odoo_config: OdooConfig) -> None:
+    client = connect(dataclasses.replace(odoo_config, secret="definitely-not-the-key"))
+    with pytest.raises(AuthError) as err:
+        client.whoami()
+    assert "definitely-not-the-key" not in str(err.value)
+
+
+def test_order_without_customer_is_a_validation_error_and_writes_nothing(odoo_config: OdooConfig) -> None:
+    client = connect(odoo_config)
+    key = _key("shopify")
+    with pytest.raises(BusinessRuleError) as err:
+        client.execute("sale.order", "create", vals_list=[{"client_order_ref": key}])
+    assert err.value.code == "odoo_validation"
+    assert client.find_order(key) is None
+
+
+def test_unknown_field_is_a_contract_error(odoo_config: OdooConfig) -> None:
+    client = connect(odoo_config)
+    with pytest.raises(ContractError):
+        client.execute("res.partner", "search_read", domain=[("no_such_field_ct", "=", 1)], fields=["name"])
+
+
+def test_unreachable_server_is_a_transient_error(odoo_config: OdooConfig) -> None:
+    client = connect(
+        dataclasses.replace(odoo_config, url=f"http://127.0.0.1:{free_port()}", timeout=2.0, read_retries=0)
+    )
+    with pytest.raises(TransientError):
+        client.whoami()
+
+
+def test_a_partner_odoo_already_has_is_adopted_by_email_not_duplicated(odoo_config: OdooConfig) -> None:
+    # given a partner created in Odoo by someone else, with the customer's e-mail
+    client = connect(odoo_config)
+    email = f"{_key('existing')}@example.com"
+    existing = client.execute("res.partner", "create", vals_list=[{"name": "Grace Hopper", "email": email}])
+    existing_id = existing[0] if isinstance(existing, list) else existing
+    # when the Shopify customer arrives with a different e-mail case
+    ref = client.find_or_create_partner(
+        PartnerInput(_key("adopt"), Address(name="Grace H.", email=email.upper()))
+    )
+    again = client.find_or_create_partner(PartnerInput(_key("adopt-other"), Address(name="G", email=email)))
+    # then that partner is used, and bound so the next lookup is by external id
+    assert ref.partner_id == existing_id
+    assert ref.created is False
+    assert again.partner_id == existing_id
+    assert client.execute("res.partner", "search_count", domain=[("email", "=ilike", email)]) == 1

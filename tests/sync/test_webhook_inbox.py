@@ -1,0 +1,234 @@
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_q.models import OrmQ
+
+from sync.models import InboundEvent, JobState, RejectedDelivery, SyncJob
+from sync.services.inbox import shop_cache_clear
+from tests.factories import ShopifyShopFactory
+
+SECRET = "test-client-secret"
+ORDER = {
+    "id": 820982911946154508,
+    "name": "#1001",
+    "updated_at": "2026-11-20T10:00:00-05:00",
+    "line_items": [],
+}
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def deliver(
+    client,
+    body: bytes,
+    *,
+    topic="orders/create",
+    shop="demo.myshopify.com",
+    webhook_id=None,
+    event_id=None,
+    signature=None,
+    **extra,
+):
+    headers = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-API-Version": "2026-01",
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-11-20T15:00:00.000Z",
+        "X-Shopify-Hmac-Sha256": sign(body) if signature is None else signature,
+    }
+    headers = {k: v for k, v in headers.items() if v is not None and v != "<omit>"}
+    headers.update(extra)
+    return client.post("/webhooks/shopify", data=body, content_type="application/json", headers=headers)
+
+
+@pytest.fixture(autouse=True)
+def shop(db):
+    shop_cache_clear()
+    yield ShopifyShopFactory(domain="demo.myshopify.com", client_secret=SECRET)
+    shop_cache_clear()
+
+
+def body_of(payload) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def test_a_signed_order_is_stored_with_its_job_and_queue_entry_before_the_answer(client, shop):
+    body = body_of(ORDER)
+
+    response = deliver(client, body, webhook_id="wh-1", event_id="ev-1")
+
+    assert response.status_code == 200
+    event = InboundEvent.objects.get()
+    assert (event.shop, event.topic, event.webhook_id, event.event_id) == (
+        shop,
+        "orders/create",
+        "wh-1",
+        "ev-1",
+    )
+    assert bytes(event.raw_body) == body
+    assert event.payload == ORDER
+    assert event.subject_id == "820982911946154508"
+    assert "hmac" not in event.headers and event.headers["api_version"] == "2026-01"
+    job = SyncJob.objects.get()
+    assert (job.kind, job.state, job.event, job.subject) == (
+        "order.upsert",
+        JobState.QUEUED,
+        event,
+        "order:820982911946154508",
+    )
+    assert job.idempotency_key == f"event:{event.pk}"
+    assert OrmQ.objects.count() == 1
+    assert OrmQ.objects.get().task["args"] == (job.pk,)
+
+
+def test_a_duplicate_delivery_answers_200_and_creates_nothing(client):
+    body = body_of(ORDER)
+    deliver(client, body, webhook_id="wh-1", event_id="ev-1")
+
+    same_delivery = deliver(client, body, webhook_id="wh-1", event_id="ev-1")
+    same_event_new_delivery = deliver(client, body, webhook_id="wh-2", event_id="ev-1")
+
+    assert same_delivery.status_code == 200 and same_delivery.json() == {"status": "duplicate"}
+    assert same_event_new_delivery.status_code == 200 and same_event_new_delivery.json() == {
+        "status": "duplicate"
+    }
+    assert (InboundEvent.objects.count(), SyncJob.objects.count(), OrmQ.objects.count()) == (1, 1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_concurrent_copies_of_one_delivery_make_one_event_and_one_job():
+    shop_cache_clear()
+    ShopifyShopFactory(domain="demo.myshopify.com", client_secret=SECRET)
+    body = body_of(ORDER)
+    answers: list[int] = []
+    barrier = threading.Barrier(5)
+
+    def send():
+        barrier.wait()
+        answers.append(deliver(Client(), body, webhook_id="wh-same", event_id="ev-same").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert answers == [200] * 5
+    assert (InboundEvent.objects.count(), SyncJob.objects.count(), OrmQ.objects.count()) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("case", "kwargs"),
+    [
+        ("wrong secret", {"signature": sign(b'{"id": 1}', "someone-else")}),
+        (
+            "hex instead of base64",
+            {"signature": hmac.new(SECRET.encode(), body_of(ORDER), hashlib.sha256).hexdigest()},
+        ),
+        ("missing signature", {"signature": "<omit>"}),
+        ("empty signature", {"signature": ""}),
+    ],
+)
+def test_a_bad_signature_is_401_logged_and_enqueues_nothing(client, case, kwargs):
+    response = deliver(client, body_of(ORDER), **kwargs)
+
+    assert response.status_code == 401
+    rejected = RejectedDelivery.objects.get()
+    assert rejected.reason == "bad_signature" and rejected.shop_domain == "demo.myshopify.com"
+    assert (InboundEvent.objects.count(), SyncJob.objects.count(), OrmQ.objects.count()) == (0, 0, 0)
+
+
+def test_one_changed_byte_fails_verification(client):
+    body = body_of(ORDER)
+    signature = sign(body)
+    tampered = body.replace(b"#1001", b"#1002")
+
+    response = deliver(client, tampered, signature=signature)
+
+    assert response.status_code == 401
+    assert InboundEvent.objects.count() == 0
+
+
+def test_an_unknown_or_missing_shop_is_401(client):
+    unknown = deliver(client, body_of(ORDER), shop="stranger.myshopify.com")
+    missing = deliver(client, body_of(ORDER), shop="<omit>")
+
+    assert (unknown.status_code, missing.status_code) == (401, 401)
+    assert list(RejectedDelivery.objects.values_list("reason", flat=True)) == ["unknown_shop", "unknown_shop"]
+    assert InboundEvent.objects.count() == 0
+
+
+def test_the_previous_client_secret_still_verifies_during_a_rotation(client, shop):
+    shop.previous_client_secret = SECRET
+    shop.client_secret = "rotated-secret"
+    shop.save()
+    shop_cache_clear()
+
+    old = deliver(client, body_of(ORDER), signature=sign(body_of(ORDER), SECRET))
+    new = deliver(
+        client, body_of({**ORDER, "id": 2}), signature=sign(body_of({**ORDER, "id": 2}), "rotated-secret")
+    )
+
+    assert (old.status_code, new.status_code) == (200, 200)
+    assert InboundEvent.objects.count() == 2
+
+
+def test_an_oversized_body_is_413_without_storing_it(client, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1024
+    body = body_of({**ORDER, "note": "x" * 5000})
+
+    response = deliver(client, body)
+
+    assert response.status_code == 413
+    assert RejectedDelivery.objects.get().reason == "too_large"
+    assert InboundEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "error"),
+    [
+        ("malformed JSON", b'{"id": 1, "name": ', "not valid JSON"),
+        ("invalid UTF-8", b'{"id": 1, "name": "\xff\xfe"}', "not valid UTF-8"),
+        ("NaN", b'{"id": NaN}', "not valid JSON"),
+        ("a JSON array", b"[1, 2]", "not an object"),
+        ("a byte-order mark", b'\xef\xbb\xbf{"id": 1}', "not valid JSON"),
+    ],
+)
+def test_a_signed_but_unreadable_body_is_stored_quarantined_and_answered_200(client, case, body, error):
+    response = deliver(client, body)
+
+    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    event = InboundEvent.objects.get()
+    assert bytes(event.raw_body) == body
+    assert event.payload is None and error in event.parse_error
+    job = SyncJob.objects.get()
+    assert job.state == JobState.NEEDS_ATTENTION
+    assert job.fingerprint == "unreadable_payload:orders/create"
+    assert OrmQ.objects.count() == 0
+
+
+def test_a_signed_body_without_a_topic_is_quarantined(client):
+    response = deliver(client, body_of(ORDER), topic="<omit>")
+
+    assert response.status_code == 200
+    assert SyncJob.objects.get().fingerprint == "unreadable_payload:no-topic"
+
+
+def test_a_topic_without_a_flow_is_stored_without_a_job(client):
+    response = deliver(client, body_of({"id": 7, "title": "Tee"}), topic="products/update")
+
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert InboundEvent.objects.get().topic == "products/update"
+    assert SyncJob.objects.count() == 0
