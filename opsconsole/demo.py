@@ -1,16 +1,22 @@
 """``make run``: bring the whole product up for a demo and stop everything on Ctrl-C.
 
 Steps: embedded PostgreSQL (unless DATABASE_URL is set), migrate, static files, demo users with fresh
-passwords (printed once), then the web server (gunicorn on 127.0.0.1:8000) and a django-q2 worker.
+passwords (printed once); the Odoo sandbox (8069) and the Shopify sandbox (8701) with their state under
+.data/sandbox/; both connected, mappings seeded (a few SKUs deliberately left unmapped so that the console
+has real problems to show) and webhooks registered; then the web server (gunicorn on 127.0.0.1:8000), a
+django-q2 worker and a traffic generator that places an order in the Shopify sandbox every few seconds.
 Every child process is stopped when this process gets Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +26,11 @@ DATA = ROOT / ".data"
 LOGS = DATA / "logs"
 WEB_HOST = os.environ.get("OPSCONSOLE_WEB_HOST", "127.0.0.1")
 WEB_PORT = int(os.environ.get("OPSCONSOLE_WEB_PORT", "8000"))
+ODOO_PORT = int(os.environ.get("OPSCONSOLE_DEMO_ODOO_PORT", "8069"))
+SHOPIFY_PORT = int(os.environ.get("OPSCONSOLE_DEMO_SHOPIFY_PORT", "8701"))
+TRAFFIC_SECONDS = float(os.environ.get("OPSCONSOLE_DEMO_TRAFFIC_SECONDS", "4"))
+SHOP = "demo.myshopify.com"
+UNMAPPED = ["BEANIE-RUST"]  # present in Odoo, left unmapped: the console shows it as a problem to fix
 
 
 def _env() -> dict[str, str]:
@@ -82,6 +93,37 @@ def _wait_http(url: str, timeout: float = 60) -> bool:
     return False
 
 
+def _control(port: int, method: str, path: str, body: dict[str, object] | None = None) -> object:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback URL
+        return json.loads(response.read() or b"null")
+
+
+def _traffic(stop: threading.Event) -> None:
+    """Orders keep arriving: most map cleanly, some carry an unmapped or Shopify-only SKU."""
+    rng = random.Random()
+    n = 0
+    while not stop.wait(TRAFFIC_SECONDS):
+        n += 1
+        options: dict[str, object] = {"count": 1}
+        if n % 6 == 0:
+            options["skus"] = [UNMAPPED[0], "MERINOTE-M-NAVY"]
+        elif n % 11 == 0:
+            options["include_shopify_only"] = True
+        elif rng.random() < 0.3:
+            options["count"] = 2
+        try:
+            _control(SHOPIFY_PORT, "POST", f"/_sandbox/shops/{SHOP}/orders/generate", options)
+        except OSError as exc:
+            print(f"traffic generator: {exc}", file=sys.stderr)
+
+
 def main() -> int:
     started_at = time.monotonic()
     embedded = not os.environ.get("DATABASE_URL")
@@ -99,26 +141,98 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, shutdown)
+    stop_traffic = threading.Event()
+    url = f"http://{WEB_HOST}:{WEB_PORT}"
     try:
+        sandbox_data = DATA / "sandbox"
         supervisor.start(
-            "web",
+            "odoo-sandbox",
             [
                 sys.executable,
                 "-m",
-                "gunicorn",
-                "opsconsole.wsgi",
-                "--bind",
-                f"{WEB_HOST}:{WEB_PORT}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
+                "sandbox.odoo",
+                "--port",
+                str(ODOO_PORT),
+                "--data",
+                str(sandbox_data / "odoo"),
+                "--version",
+                "19",
+                "--seed",
             ],
         )
+        supervisor.start(
+            "shopify-sandbox",
+            [
+                sys.executable,
+                "-m",
+                "sandbox.shopify",
+                "--port",
+                str(SHOPIFY_PORT),
+                "--data",
+                str(sandbox_data / "shopify"),
+            ],
+        )
+        if not (
+            _wait_http(f"http://127.0.0.1:{ODOO_PORT}/_sandbox/health")
+            and _wait_http(f"http://127.0.0.1:{SHOPIFY_PORT}/_sandbox/health")
+        ):
+            print(f"A sandbox did not start; see {LOGS}/")
+            return 1
+        if SHOP not in json.dumps(_control(SHOPIFY_PORT, "GET", "/_sandbox/shops")):
+            _control(SHOPIFY_PORT, "POST", "/_sandbox/reset", {"seed_demo": True})
+        _manage(
+            "connect_odoo",
+            "--url",
+            f"http://127.0.0.1:{ODOO_PORT}",
+            "--db",
+            "sandbox",
+            "--login",
+            "admin",
+            "--secret",
+            "sandbox-api-key",
+            "--name",
+            "Odoo sandbox",
+        )
+        _manage(
+            "connect_shopify",
+            "--domain",
+            SHOP,
+            "--token",
+            "shpat_sandbox",
+            "--client-secret",
+            "sandbox-client-secret",
+            "--api-version",
+            "2026-07",
+            "--admin-url",
+            f"http://127.0.0.1:{SHOPIFY_PORT}",
+            "--odoo",
+            "Odoo sandbox",
+        )
+        setup = _manage(
+            "setup_shop",
+            "--domain",
+            SHOP,
+            "--callback-url",
+            f"{url}/webhooks/shopify",
+            "--leave-unmapped",
+            *UNMAPPED,
+        )
+        gunicorn = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "opsconsole.wsgi",
+            "--bind",
+            f"{WEB_HOST}:{WEB_PORT}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ]
+        supervisor.start("web", gunicorn)
         supervisor.start("worker", [sys.executable, "manage.py", "qcluster"])
-        url = f"http://{WEB_HOST}:{WEB_PORT}"
         if not _wait_http(f"{url}/healthz"):
             print(f"The web server did not answer; see {LOGS / 'web.log'}")
             return 1
@@ -126,6 +240,14 @@ def main() -> int:
         print(f"opsconsole is up after {time.monotonic() - started_at:.0f} s.")
         print(f"  Log in at {url}/login/")
         print(users.rstrip())
+        print(setup.rstrip())
+        print(
+            f"  Shopify sandbox: http://127.0.0.1:{SHOPIFY_PORT} (shop {SHOP})   "
+            f"Odoo sandbox: http://127.0.0.1:{ODOO_PORT} (database sandbox, admin/admin)"
+        )
+        if TRAFFIC_SECONDS > 0:
+            threading.Thread(target=_traffic, args=(stop_traffic,), daemon=True).start()
+            print(f"  Sample traffic: an order every {TRAFFIC_SECONDS:g} s (OPSCONSOLE_DEMO_TRAFFIC_SECONDS)")
         print(f"  Logs: {LOGS}/   Stop everything: Ctrl-C")
         sys.stdout.flush()
         while True:
@@ -138,6 +260,7 @@ def main() -> int:
         print("\nStopping...")
         return 0
     finally:
+        stop_traffic.set()
         supervisor.stop_all()
         if embedded:
             from opsconsole.embedded_pg import stop

@@ -191,6 +191,17 @@ Q_CLUSTER = {
     "label": "Task queue",
 }
 
+# The job engine (sync/services/jobs.py): capped exponential backoff with jitter; a job that has not
+# succeeded after SYNC_MAX_ATTEMPTS transient failures is dead. With the defaults (30 s doubling, each
+# delay drawn between half and all of its ceiling) 8 attempts span 32 to 64 minutes, so an Odoo outage of
+# half an hour kills nothing; a replay from the console gives a dead job a fresh budget. A running job
+# whose worker died is taken back after its lease.
+SYNC_RETRY_BASE_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_RETRY_BASE_SECONDS", 30))
+SYNC_RETRY_CAP_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_RETRY_CAP_SECONDS", 3600))
+SYNC_MAX_ATTEMPTS = int(os.environ.get("OPSCONSOLE_SYNC_MAX_ATTEMPTS", 8))
+SYNC_LEASE_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_LEASE_SECONDS", 300))
+SYNC_STRANDED_AFTER_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_STRANDED_AFTER_SECONDS", 300))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -42,7 +42,8 @@ def odoo_client_for(connection: OdooConnection) -> Any:
 
 
 def shopify_client_for(shop: ShopifyShop) -> Any:
-    from sync.connectors.shopify import ShopifyClient, ShopifyConfig  # type: ignore[attr-defined]
+    from sync.connectors.shopify import ShopifyClient, ShopifyConfig
+    from sync.connectors.shopify.throttle_db import database_throttle
 
     key = ("shopify", shop.pk)
     stamp = (shop.updated_at,)
@@ -50,15 +51,10 @@ def shopify_client_for(shop: ShopifyShop) -> Any:
     if cached and cached[0] == stamp:
         return cached[1]
     secrets = tuple(s for s in (str(shop.client_secret), str(shop.previous_client_secret)) if s)
-    client = ShopifyClient(
-        ShopifyConfig(
-            domain=shop.domain,
-            admin_url=shop.admin_url,
-            token=str(shop.access_token),
-            client_secrets=secrets,
-            api_version=shop.api_version,
-        )
-    )
+    config = ShopifyConfig(domain=shop.domain, admin_url=shop.admin_url, token=str(shop.access_token),
+                           client_secrets=secrets, api_version=shop.api_version)
+    # One cost bucket per shop, shared by every worker through the database.
+    client = ShopifyClient(config, throttle=database_throttle())
     _cache()[key] = (stamp, client)
     return client
 

@@ -1,0 +1,1847 @@
+"""The Admin GraphQL endpoint: schema, resolvers, mutations, query cost and the leaky bucket."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    build_schema,
+    execute_sync,
+    get_named_type,
+    parse,
+    validate,
+    value_from_ast_untyped,
+)
+from graphql.type import is_leaf_type
+
+from sandbox.shopify import shopdata
+from sandbox.shopify.money import ZERO, Discount, q2
+from sandbox.shopify.shopdata import OperationError, gid, gid_id
+from sandbox.shopify.store import SUPPORTED_VERSIONS, Store
+from sandbox.shopify.views import Views, connection, matches, parse_search
+from sandbox.shopify.webhooks import TOPICS, enum_to_topic
+
+SCHEMA: GraphQLSchema = build_schema((Path(__file__).parent / "schema.graphql").read_text())
+MAX_QUERY_COST = 1000
+MUTATION_COST = 10
+MAX_INPUT_ITEMS = 250
+IDEMPOTENCY_REQUIRED_FROM = "2026-04"
+IDEMPOTENT_MUTATIONS = ("inventorySetQuantities", "inventoryAdjustQuantities", "refundCreate")
+VERSION_RE = re.compile(r"^\d{4}-(01|04|07|10)$")
+
+
+def resolve_version(requested: str) -> tuple[str | None, bool]:
+    """(version that serves the request, fell_forward). ``None``: not a version Shopify knows."""
+    if requested == "unstable":
+        return "unstable", False
+    if not VERSION_RE.match(requested):
+        return None, False
+    if requested in SUPPORTED_VERSIONS:
+        return requested, False
+    if requested < SUPPORTED_VERSIONS[0]:
+        return SUPPORTED_VERSIONS[0], True
+    return None, False  # a future version does not exist yet
+
+
+def version_at_least(version: str, floor: str) -> bool:
+    return version == "unstable" or version >= floor
+
+
+# ---------------------------------------------------------------------------------------------------------
+# leaky bucket
+# ---------------------------------------------------------------------------------------------------------
+class Buckets:
+    """One leaky bucket per shop and app (the sandbox has one app per shop: its access token)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def _refill(self, shop: dict[str, Any]) -> float:
+        now = time.monotonic()
+        available, at = self._state.get(shop["domain"], (shop["maximum"], now))
+        available = min(shop["maximum"], available + (now - at) * shop["restore_rate"])
+        self._state[shop["domain"]] = (available, now)
+        return available
+
+    def status(self, shop: dict[str, Any]) -> dict[str, float]:
+        with self._lock:
+            available = self._refill(shop)
+        return {
+            "maximumAvailable": float(shop["maximum"]),
+            "currentlyAvailable": round(available, 1),
+            "restoreRate": float(shop["restore_rate"]),
+        }
+
+    def take(self, shop: dict[str, Any], cost: float) -> bool:
+        with self._lock:
+            available = self._refill(shop)
+            if cost > available:
+                return False
+            self._state[shop["domain"]] = (available - cost, time.monotonic())
+            return True
+
+    def give_back(self, shop: dict[str, Any], points: float) -> None:
+        with self._lock:
+            available = self._refill(shop)
+            self._state[shop["domain"]] = (min(shop["maximum"], available + points), time.monotonic())
+
+    def set_available(self, shop: dict[str, Any], points: float) -> None:
+        with self._lock:
+            self._state[shop["domain"]] = (max(0.0, min(shop["maximum"], points)), time.monotonic())
+
+    def reset(self) -> None:
+        with self._lock:
+            self._state.clear()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# cost
+# ---------------------------------------------------------------------------------------------------------
+def _root_type(operation: OperationDefinitionNode) -> GraphQLObjectType:
+    root = SCHEMA.mutation_type if operation.operation.value == "mutation" else SCHEMA.query_type
+    assert root is not None
+    return root
+
+
+def _arg(node: FieldNode, name: str, variables: dict[str, Any]) -> Any:
+    for a in node.arguments or ():
+        if a.name.value == name:
+            return value_from_ast_untyped(a.value, variables)
+    return None
+
+
+def _selections(
+    selection_set: SelectionSetNode | None, fragments: dict[str, Any]
+) -> list[tuple[FieldNode, str | None]]:
+    """Field nodes of a selection set with inline fragments and spreads flattened (type condition kept)."""
+    out: list[tuple[FieldNode, str | None]] = []
+    if selection_set is None:
+        return out
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            out.append((sel, None))
+        elif isinstance(sel, InlineFragmentNode):
+            cond = sel.type_condition.name.value if sel.type_condition else None
+            out += [(f, cond or c) for f, c in _selections(sel.selection_set, fragments)]
+        elif isinstance(sel, FragmentSpreadNode):
+            frag = fragments.get(sel.name.value)
+            if frag is not None:
+                out += [
+                    (f, frag.type_condition.name.value) for f, _ in _selections(frag.selection_set, fragments)
+                ]
+    return out
+
+
+def selection_cost(
+    parent: Any,
+    selection_set: SelectionSetNode | None,
+    variables: dict[str, Any],
+    fragments: dict[str, Any],
+    data: Any = None,
+) -> int:
+    """Shopify's calculated cost: scalars and enums 0, objects 1, connections 2 + size x node cost.
+    With ``data`` the sizes are the numbers of nodes actually returned (the actual cost)."""
+    total = 0
+    for node, cond in _selections(selection_set, fragments):
+        name = node.name.value
+        if name.startswith("__"):
+            continue
+        owner = SCHEMA.type_map.get(cond) if cond else parent
+        if owner is None or not hasattr(owner, "fields") or name not in owner.fields:
+            continue
+        fdef: GraphQLField = owner.fields[name]
+        named = get_named_type(fdef.type)
+        if is_leaf_type(named):
+            continue
+        key = node.alias.value if node.alias else name
+        value = data.get(key) if isinstance(data, dict) else None
+        if named.name.endswith("Connection"):
+            size = _arg(node, "first", variables) or _arg(node, "last", variables) or 0
+            if data is not None:
+                if value is None:
+                    continue
+                items = value.get("edges") or value.get("nodes") or []
+                size = len(items)
+            per_node = 0
+            for sub, _ in _selections(node.selection_set, fragments):
+                if sub.name.value in ("edges", "nodes"):
+                    node_type: Any = get_named_type(cast(Any, named).fields[sub.name.value].type)
+                    inner = sub
+                    sample = None
+                    if sub.name.value == "edges":
+                        edge_type = node_type
+                        for e, _c in _selections(sub.selection_set, fragments):
+                            if e.name.value == "node":
+                                inner = e
+                        node_type = get_named_type(edge_type.fields["node"].type)
+                    if data is not None and value:
+                        first_item = (value.get(sub.name.value) or [None])[0]
+                        sample = (
+                            first_item.get("node") if sub.name.value == "edges" and first_item else first_item
+                        )
+                    per_node = max(
+                        per_node,
+                        1
+                        + selection_cost(
+                            node_type,
+                            inner.selection_set,
+                            variables,
+                            fragments,
+                            sample if data is not None else None,
+                        ),
+                    )
+            total += 2 + int(size) * per_node
+        else:
+            is_list = isinstance(fdef.type, GraphQLList) or (
+                isinstance(fdef.type, GraphQLNonNull) and isinstance(fdef.type.of_type, GraphQLList)
+            )
+            target = named
+            if is_list:
+                size = _arg(node, "first", variables) or (1 if data is None else 0)
+                if data is not None:
+                    size = len(value or [])
+                sample = (value or [None])[0] if data is not None else None
+                total += int(size) * (
+                    1 + selection_cost(target, node.selection_set, variables, fragments, sample)
+                )
+            else:
+                if data is not None and value is None:
+                    total += 1
+                    continue
+                total += 1 + selection_cost(target, node.selection_set, variables, fragments, value)
+    return total
+
+
+def query_cost(
+    document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any], data: Any = None
+) -> int:
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}  # type: ignore[attr-defined]
+    if operation.operation.value == "mutation":
+        return MUTATION_COST * len([f for f, _ in _selections(operation.selection_set, fragments)])
+    root = _root_type(operation)
+    return selection_cost(root, operation.selection_set, variables, fragments, data)
+
+
+def oversized_input(operation: OperationDefinitionNode, variables: dict[str, Any]) -> int | None:
+    """The size of the first array input over the 250-item limit, in variables or inline literals."""
+
+    def walk(value: Any) -> int | None:
+        if isinstance(value, list):
+            if len(value) > MAX_INPUT_ITEMS:
+                return len(value)
+            for v in value:
+                found = walk(v)
+                if found:
+                    return found
+        elif isinstance(value, dict):
+            for v in value.values():
+                found = walk(v)
+                if found:
+                    return found
+        return None
+
+    found = walk(variables)
+    if found:
+        return found
+    stack: list[Any] = [operation]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ListValueNode) and len(node.values) > MAX_INPUT_ITEMS:
+            return len(node.values)
+        for key in getattr(node, "keys", ()):
+            child = getattr(node, key, None)
+            if isinstance(child, (list, tuple)):
+                stack.extend(c for c in child if hasattr(c, "keys"))
+            elif hasattr(child, "keys") and not isinstance(child, (str, VariableNode)):
+                stack.append(child)
+    return None
+
+
+def deprecated_fields_used(document: DocumentNode, operation: OperationDefinitionNode) -> list[str]:
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}  # type: ignore[attr-defined]
+    found: list[str] = []
+
+    def walk(parent: Any, selection_set: SelectionSetNode | None) -> None:
+        for node, cond in _selections(selection_set, fragments):
+            owner = SCHEMA.type_map.get(cond) if cond else parent
+            if owner is None or not hasattr(owner, "fields") or node.name.value not in owner.fields:
+                continue
+            fdef = owner.fields[node.name.value]
+            if fdef.deprecation_reason:
+                label = f"{owner.name}.{node.name.value}"
+                if label not in found:
+                    found.append(label)
+            walk(get_named_type(fdef.type), node.selection_set)
+
+    walk(_root_type(operation), operation.selection_set)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# execution context and resolvers
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class Ctx:
+    store: Store
+    shop: dict[str, Any]
+    version: str
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def views(self) -> Views:
+        return Views(self.shop)
+
+
+def _ctx(info: Any) -> Ctx:
+    ctx: Ctx = info.context
+    return ctx
+
+
+def _idempotency_key(info: Any) -> str | None:
+    for d in info.field_nodes[0].directives or ():
+        if d.name.value == "idempotent":
+            for a in d.arguments:
+                if a.name.value == "key":
+                    value = value_from_ast_untyped(a.value, info.variable_values)
+                    return str(value) if value is not None else None
+    return None
+
+
+def _require_idempotency(info: Any) -> str | None:
+    ctx = _ctx(info)
+    key = _idempotency_key(info)
+    if key is None and version_at_least(ctx.version, IDEMPOTENCY_REQUIRED_FROM):
+        raise GraphQLError(
+            f"The @idempotent directive is required for {info.field_name} from API version "
+            f"{IDEMPOTENCY_REQUIRED_FROM}.",
+            extensions={"code": "BAD_REQUEST"},
+        )
+    return key
+
+
+def _user_errors(exc: OperationError, with_code: bool = True) -> list[dict[str, Any]]:
+    err: dict[str, Any] = {"field": exc.field, "message": exc.message}
+    if with_code:
+        err["code"] = exc.code
+    return [err]
+
+
+def _money(value: Any, name: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise GraphQLError(f"Invalid money value for {name}: {value}") from exc
+
+
+# -- queries ------------------------------------------------------------------------------------------------
+def r_shop(_root: Any, info: Any) -> dict[str, Any]:
+    ctx = _ctx(info)
+    s = ctx.shop
+    return {
+        "id": gid("Shop", s["id"]),
+        "name": s["name"],
+        "email": s["email"],
+        "myshopifyDomain": s["domain"],
+        "currencyCode": s["currency"],
+        "taxesIncluded": s["taxes_included"],
+        "ianaTimezone": "UTC",
+        "plan": {
+            "displayName": s["plan"].title(),
+            "partnerDevelopment": True,
+            "shopifyPlus": s["plan"] == "plus",
+        },
+        "products": lambda _i, first=None, after=None: connection(
+            s["products"].values(), ctx.views.product, first=first, after=after
+        ),
+    }
+
+
+ORDER_FIELDS = {
+    "created_at": lambda o: o["created_at"],
+    "updated_at": lambda o: o["updated_at"],
+    "processed_at": lambda o: o["processed_at"],
+    "id": lambda o: o["id"],
+    "name": lambda o: o["name"].lstrip("#"),
+    "email": lambda o: o["email"],
+    "financial_status": lambda o: o["financial_status"],
+    "fulfillment_status": lambda o: o["fulfillment_status"] or "unfulfilled",
+    "status": lambda o: "cancelled" if o["cancelled_at"] else ("closed" if o["closed_at"] else "open"),
+    "sku": lambda o: [li["sku"] for li in o["line_items"]],
+    "test": lambda o: str(o["test"]).lower(),
+}
+ORDER_SORT = {
+    "CREATED_AT": lambda o: o["created_at"],
+    "UPDATED_AT": lambda o: o["updated_at"],
+    "PROCESSED_AT": lambda o: o["processed_at"],
+    "ID": lambda o: o["id"],
+    "ORDER_NUMBER": lambda o: o["order_number"],
+    "TOTAL_PRICE": lambda o: float(o["total_price"]),
+    "RELEVANCE": lambda o: o["id"],
+}
+
+
+def _time_sort(getter: Any) -> Any:
+    from sandbox.shopify.store import parse_time
+
+    return lambda r: parse_time(getter(r)).timestamp()
+
+
+def r_orders(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    sortKey: str = "ID",
+    reverse: bool = False,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    terms = parse_search(query)
+    for i, (neg, f, op, v) in enumerate(terms):
+        if f == "name":
+            terms[i] = (neg, f, op, v.lstrip("#"))
+    rows = [o for o in ctx.shop["orders"].values() if matches(o, terms, ORDER_FIELDS)]
+    sort = ORDER_SORT.get(sortKey or "ID", ORDER_SORT["ID"])
+    if sortKey in ("CREATED_AT", "UPDATED_AT", "PROCESSED_AT"):
+        sort = _time_sort(sort)
+    return connection(rows, ctx.views.order, first=first, after=after, sort=sort, reverse=bool(reverse))
+
+
+def r_order(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    o = ctx.shop["orders"].get(str(gid_id(id, "Order")))
+    return ctx.views.order(o) if o else None
+
+
+PRODUCT_FIELDS = {
+    "title": lambda p: p["title"],
+    "handle": lambda p: p["handle"],
+    "vendor": lambda p: p["vendor"],
+    "product_type": lambda p: p["product_type"],
+    "status": lambda p: p["status"],
+    "sku": lambda p: [v["sku"] for v in p["variants"]],
+    "id": lambda p: p["id"],
+    "updated_at": lambda p: p["updated_at"],
+    "created_at": lambda p: p["created_at"],
+}
+
+
+def r_products(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    reverse: bool = False,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    terms = parse_search(query)
+    rows = [p for p in ctx.shop["products"].values() if matches(p, terms, PRODUCT_FIELDS)]
+    return connection(rows, ctx.views.product, first=first, after=after, reverse=bool(reverse))
+
+
+def _all_variants(shop: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(p, v) for p in shop["products"].values() for v in p["variants"]]
+
+
+VARIANT_FIELDS = {
+    "sku": lambda r: r["_v"]["sku"],
+    "barcode": lambda r: r["_v"]["barcode"],
+    "product_id": lambda r: r["_p"]["id"],
+    "id": lambda r: r["id"],
+    "updated_at": lambda r: r["_v"]["updated_at"],
+}
+
+
+def r_variants(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    reverse: bool = False,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    rows = [{"id": v["id"], "_p": p, "_v": v} for p, v in _all_variants(ctx.shop)]
+    terms = parse_search(query)
+    rows = [r for r in rows if matches(r, terms, VARIANT_FIELDS)]
+    return connection(
+        rows, lambda r: ctx.views.variant(r["_p"], r["_v"]), first=first, after=after, reverse=bool(reverse)
+    )
+
+
+def r_variant(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    vid = gid_id(id, "ProductVariant")
+    for p, v in _all_variants(ctx.shop):
+        if v["id"] == vid:
+            return ctx.views.variant(p, v)
+    return None
+
+
+def r_product(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    p = ctx.shop["products"].get(str(gid_id(id, "Product")))
+    return ctx.views.product(p) if p else None
+
+
+ITEM_FIELDS = {"sku": lambda i: i["sku"], "id": lambda i: i["id"], "updated_at": lambda i: i["updated_at"]}
+
+
+def r_items(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    reverse: bool = False,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    terms = parse_search(query)
+    rows = [i for i in ctx.shop["inventory_items"].values() if matches(i, terms, ITEM_FIELDS)]
+    return connection(rows, ctx.views.inventory_item, first=first, after=after, reverse=bool(reverse))
+
+
+def r_item(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    item = ctx.shop["inventory_items"].get(str(gid_id(id, "InventoryItem")))
+    return ctx.views.inventory_item(item) if item else None
+
+
+def r_level(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    m = re.match(r"gid://shopify/InventoryLevel/(\d+)\?inventory_item_id=(\d+)", id)
+    if not m:
+        return None
+    lv = ctx.shop["inventory_levels"].get(f"{m.group(2)}:{m.group(1)}")
+    return ctx.views.inventory_level(lv) if lv else None
+
+
+def r_locations(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    reverse: bool = False,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    terms = parse_search(query)
+    rows = [x for x in ctx.shop["locations"].values() if matches(x, terms, {"name": lambda loc: loc["name"]})]
+    return connection(rows, ctx.views.location, first=first, after=after, reverse=bool(reverse))
+
+
+def r_location(_root: Any, info: Any, id: str | None = None) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    lid = gid_id(id, "Location") if id else shopdata.first_location_id(ctx.shop)
+    loc = ctx.shop["locations"].get(str(lid))
+    return ctx.views.location(loc) if loc else None
+
+
+CUSTOMER_FIELDS = {
+    "email": lambda c: c["email"],
+    "id": lambda c: c["id"],
+    "phone": lambda c: c["phone"],
+    "first_name": lambda c: c["first_name"],
+    "last_name": lambda c: c["last_name"],
+    "updated_at": lambda c: c["updated_at"],
+    "created_at": lambda c: c["created_at"],
+}
+
+
+def r_customers(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    sortKey: str = "ID",
+    reverse: bool = False,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    terms = parse_search(query)
+    rows = [c for c in ctx.shop["customers"].values() if matches(c, terms, CUSTOMER_FIELDS)]
+    sort = {
+        "CREATED_AT": _time_sort(lambda c: c["created_at"]),
+        "UPDATED_AT": _time_sort(lambda c: c["updated_at"]),
+        "NAME": lambda c: f"{c['first_name']} {c['last_name']}",
+    }.get(sortKey, lambda c: c["id"])
+    return connection(rows, ctx.views.customer, first=first, after=after, sort=sort, reverse=bool(reverse))
+
+
+def r_customer(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    c = ctx.shop["customers"].get(str(gid_id(id, "Customer")))
+    return ctx.views.customer(c) if c else None
+
+
+def r_fulfillment_order(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    fo = ctx.shop["fulfillment_orders"].get(str(gid_id(id, "FulfillmentOrder")))
+    return ctx.views.fulfillment_order(fo) if fo else None
+
+
+def r_subscriptions(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    topics: list[str] | None = None,
+    callbackUrl: str | None = None,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    rows = list(ctx.shop["subscriptions"].values())
+    if topics:
+        wanted = {enum_to_topic(t) for t in topics}
+        rows = [r for r in rows if r["topic"] in wanted]
+    if callbackUrl:
+        rows = [r for r in rows if r["callback_url"] == callbackUrl]
+    return connection(rows, ctx.views.subscription, first=first, after=after)
+
+
+def r_subscription(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    sub = ctx.shop["subscriptions"].get(str(gid_id(id, "WebhookSubscription")))
+    return ctx.views.subscription(sub) if sub else None
+
+
+def r_payments(_root: Any, info: Any) -> dict[str, Any]:
+    ctx = _ctx(info)
+    shop = ctx.shop
+    pending = sum(
+        (
+            Decimal(bt["net"])
+            for bt in shop["balance_transactions"].values()
+            if bt["payout_status"] not in ("paid",) and bt["type"] != "payout"
+        ),
+        ZERO,
+    )
+
+    def bts(
+        _i: Any,
+        first: int | None = None,
+        after: str | None = None,
+        query: str | None = None,
+        reverse: bool = False,
+    ) -> dict[str, Any]:
+        terms = parse_search(query)
+        fields = {
+            "payout_id": lambda b: str(b["payout_id"]),
+            "payout_status": lambda b: b["payout_status"],
+            "payments_transfer_id": lambda b: str(b["payout_id"]),
+            "processed_at": lambda b: b["processed_at"],
+            "type": lambda b: b["type"],
+        }
+        terms = [
+            (n, f, op, str(gid_id(v) or v) if f in ("payout_id", "payments_transfer_id") else v)
+            for n, f, op, v in terms
+        ]
+        rows = [b for b in shop["balance_transactions"].values() if matches(b, terms, fields)]
+        return connection(
+            rows, ctx.views.balance_transaction, first=first, after=after, reverse=bool(reverse)
+        )
+
+    return {
+        "id": gid("ShopifyPaymentsAccount", shop["id"]),
+        "balance": [{"amount": str(q2(pending)), "currencyCode": shop["currency"]}],
+        "payouts": lambda _i, first=None, after=None, reverse=False: connection(
+            shop["payouts"].values(), ctx.views.payout, first=first, after=after, reverse=bool(reverse)
+        ),
+        "balanceTransactions": bts,
+    }
+
+
+def r_node(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    kind = id.split("/")[3] if id.startswith("gid://shopify/") else ""
+    resolvers: dict[str, Callable[..., dict[str, Any] | None]] = {
+        "Order": r_order,
+        "Product": r_product,
+        "ProductVariant": r_variant,
+        "InventoryItem": r_item,
+        "InventoryLevel": r_level,
+        "Location": r_location,
+        "Customer": r_customer,
+        "FulfillmentOrder": r_fulfillment_order,
+        "WebhookSubscription": r_subscription,
+    }
+    resolver = resolvers.get(kind)
+    if resolver is None:
+        return None
+    value: dict[str, Any] | None = resolver(_root, info, id=id)
+    if value is not None:
+        value["__typename"] = kind
+    return value
+
+
+# -- mutations ------------------------------------------------------------------------------------------
+def _level_change(ctx: Ctx, item_gid: str, loc_gid: str) -> tuple[dict[str, Any] | None, str | None]:
+    item = ctx.shop["inventory_items"].get(str(gid_id(item_gid, "InventoryItem")))
+    if item is None:
+        return None, "INVALID_INVENTORY_ITEM"
+    if str(gid_id(loc_gid, "Location")) not in ctx.shop["locations"]:
+        return None, "INVALID_LOCATION"
+    lv = ctx.shop["inventory_levels"].get(f"{item['id']}:{gid_id(loc_gid)}")
+    if lv is None:
+        return None, "ITEM_NOT_STOCKED_AT_LOCATION"
+    return lv, None
+
+
+def _adjustment_group_view(ctx: Ctx, group: dict[str, Any]) -> dict[str, Any]:
+    def changes(_i: Any, quantityNames: list[str] | None = None) -> list[dict[str, Any]]:
+        out = []
+        for c in group["changes"]:
+            if quantityNames and c["name"] not in quantityNames:
+                continue
+            item = ctx.shop["inventory_items"][str(c["item_id"])]
+            loc = ctx.shop["locations"][str(c["location_id"])]
+            out.append(
+                {
+                    "name": c["name"],
+                    "delta": c["delta"],
+                    "quantityAfterChange": c.get("after"),
+                    "ledgerDocumentUri": c.get("ledger"),
+                    "item": ctx.views.inventory_item(item),
+                    "location": ctx.views.location(loc),
+                }
+            )
+        return out
+
+    return {
+        "id": gid("InventoryAdjustmentGroup", group["id"]),
+        "createdAt": group["created_at"],
+        "reason": group["reason"],
+        "referenceDocumentUri": group.get("reference"),
+        "changes": changes,
+    }
+
+
+REASONS = {
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
+}
+
+
+def _idempotent_replay(ctx: Ctx, key: str | None, mutation: str) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    return ctx.shop["idempotency"].get(f"{mutation}:{key}")
+
+
+def m_inventory_set(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(info)
+    key = _require_idempotency(info)
+    replay = _idempotent_replay(ctx, key, "inventorySetQuantities")
+    if replay is not None:
+        group = ctx.shop["adjustment_groups"].get(str(replay["group_id"]))
+        return {
+            "inventoryAdjustmentGroup": _adjustment_group_view(ctx, group) if group else None,
+            "userErrors": [],
+        }
+    name = input["name"]
+    errors: list[dict[str, Any]] = []
+    if name not in ("available", "on_hand"):
+        errors.append(
+            {
+                "field": ["input", "name"],
+                "message": "The quantity name must be either 'available' or 'on_hand'.",
+                "code": "INVALID_QUANTITY_NAME",
+            }
+        )
+    if input["reason"] not in REASONS:
+        errors.append(
+            {
+                "field": ["input", "reason"],
+                "message": "The specified reason is invalid.",
+                "code": "INVALID_REASON",
+            }
+        )
+    v2604 = version_at_least(ctx.version, "2026-04")
+    seen = set()
+    plan = []
+    for i, q in enumerate(input["quantities"]):
+        lv, err = _level_change(ctx, q["inventoryItemId"], q["locationId"])
+        if err:
+            errors.append(
+                {
+                    "field": ["input", "quantities", str(i)],
+                    "message": err.replace("_", " ").capitalize(),
+                    "code": err,
+                }
+            )
+            continue
+        assert lv is not None
+        pair = (lv["inventory_item_id"], lv["location_id"])
+        if pair in seen:
+            errors.append(
+                {
+                    "field": ["input", "quantities", str(i)],
+                    "message": "The combination of inventoryItemId and locationId must be unique.",
+                    "code": "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                }
+            )
+        seen.add(pair)
+        current = lv["available"] if name == "available" else lv["available"] + lv.get("_committed", 0)
+        if v2604 and "compareQuantity" in q and q["compareQuantity"] is not None:
+            raise GraphQLError(
+                "InventoryQuantityInput.compareQuantity was removed in 2026-04; use changeFromQuantity."
+            )
+        if v2604 and "changeFromQuantity" not in q:
+            raise GraphQLError(
+                "Variable $input of type InventorySetQuantitiesInput! was provided invalid value for "
+                f"quantities.{i}.changeFromQuantity (Expected value to not be null)",
+                extensions={"code": "INVALID_VARIABLE"},
+            )
+        if (
+            "changeFromQuantity" in q
+            and q["changeFromQuantity"] is not None
+            and q["changeFromQuantity"] != current
+        ):
+            errors.append(
+                {
+                    "field": ["input", "quantities", str(i), "changeFromQuantity"],
+                    "message": f"The specified changeFromQuantity ({q['changeFromQuantity']}) does not match "
+                    f"the current quantity ({current}).",
+                    "code": "CHANGE_FROM_QUANTITY_STALE",
+                }
+            )
+        elif (
+            not v2604
+            and q.get("compareQuantity") is not None
+            and not input.get("ignoreCompareQuantity")
+            and q["compareQuantity"] != current
+        ):
+            errors.append(
+                {
+                    "field": ["input", "quantities", str(i), "compareQuantity"],
+                    "message": "The specified compare quantity does not match the current quantity.",
+                    "code": "COMPARE_QUANTITY_STALE",
+                }
+            )
+        if q["quantity"] < -1_000_000_000 or q["quantity"] > 1_000_000_000:
+            errors.append(
+                {
+                    "field": ["input", "quantities", str(i), "quantity"],
+                    "message": "Quantity is too high.",
+                    "code": "INVALID_QUANTITY_TOO_HIGH",
+                }
+            )
+        plan.append((lv, q["quantity"] - current))
+    if errors:
+        return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+    group = _apply_changes(ctx, name, input["reason"], input.get("referenceDocumentUri"), plan)
+    if key:
+        ctx.shop["idempotency"][f"inventorySetQuantities:{key}"] = {"group_id": group["id"]}
+    return {"inventoryAdjustmentGroup": _adjustment_group_view(ctx, group), "userErrors": []}
+
+
+def _apply_changes(
+    ctx: Ctx,
+    name: str,
+    reason: str,
+    reference: str | None,
+    plan: list[tuple[dict[str, Any], int]],
+    ledgers: list[str | None] | None = None,
+) -> dict[str, Any]:
+    now = ctx.store.clock.iso()
+    changes = []
+    for n, (lv, delta) in enumerate(plan):
+        lv["available"] += delta  # on_hand = available + committed moves with it
+        lv["updated_at"] = now
+        after = lv["available"] if name == "available" else lv["available"] + lv.get("_committed", 0)
+        changes.append(
+            {
+                "name": name,
+                "delta": delta,
+                "after": after,
+                "item_id": lv["inventory_item_id"],
+                "location_id": lv["location_id"],
+                "ledger": (ledgers or [None] * len(plan))[n],
+            }
+        )
+        if name == "on_hand":
+            changes.append(
+                {
+                    "name": "available",
+                    "delta": delta,
+                    "after": lv["available"],
+                    "item_id": lv["inventory_item_id"],
+                    "location_id": lv["location_id"],
+                    "ledger": None,
+                }
+            )
+        if delta != 0:
+            ctx.events.append(("inventory_levels/update", lv))
+    gid_ = ctx.store.new_id()
+    group = {
+        "id": gid_,
+        "created_at": ctx.store.clock.iso(),
+        "reason": reason,
+        "reference": reference,
+        "changes": changes,
+    }
+    ctx.shop["adjustment_groups"][str(gid_)] = group
+    shopdata.recompute_variant_quantities(ctx.shop)
+    return group
+
+
+def m_inventory_adjust(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(info)
+    key = _require_idempotency(info)
+    replay = _idempotent_replay(ctx, key, "inventoryAdjustQuantities")
+    if replay is not None:
+        group = ctx.shop["adjustment_groups"].get(str(replay["group_id"]))
+        return {
+            "inventoryAdjustmentGroup": _adjustment_group_view(ctx, group) if group else None,
+            "userErrors": [],
+        }
+    name = input["name"]
+    errors: list[dict[str, Any]] = []
+    if name not in (
+        "available",
+        "on_hand",
+        "damaged",
+        "incoming",
+        "quality_control",
+        "reserved",
+        "safety_stock",
+    ):
+        errors.append(
+            {"field": ["input", "name"], "message": "Invalid quantity name", "code": "INVALID_QUANTITY_NAME"}
+        )
+    if name not in ("available", "on_hand"):
+        errors.append(
+            {
+                "field": ["input", "name"],
+                "message": "The sandbox adjusts available and on_hand only",
+                "code": "INVALID_QUANTITY_NAME",
+            }
+        )
+    if input["reason"] not in REASONS:
+        errors.append(
+            {
+                "field": ["input", "reason"],
+                "message": "The specified reason is invalid.",
+                "code": "INVALID_REASON",
+            }
+        )
+    plan = []
+    ledgers = []
+    for i, c in enumerate(input["changes"]):
+        lv, err = _level_change(ctx, c["inventoryItemId"], c["locationId"])
+        if err:
+            errors.append(
+                {
+                    "field": ["input", "changes", str(i)],
+                    "message": err.replace("_", " ").capitalize(),
+                    "code": err,
+                }
+            )
+            continue
+        assert lv is not None
+        if name != "available" and not c.get("ledgerDocumentUri"):
+            errors.append(
+                {
+                    "field": ["input", "changes", str(i), "ledgerDocumentUri"],
+                    "message": "A ledger document URI is required for this quantity name.",
+                    "code": "INVALID_LEDGER_DOCUMENT",
+                }
+            )
+        current = lv["available"] if name == "available" else lv["available"] + lv.get("_committed", 0)
+        if c.get("changeFromQuantity") is not None and c["changeFromQuantity"] != current:
+            errors.append(
+                {
+                    "field": ["input", "changes", str(i), "changeFromQuantity"],
+                    "message": "The specified changeFromQuantity does not match the current quantity.",
+                    "code": "CHANGE_FROM_QUANTITY_STALE",
+                }
+            )
+        plan.append((lv, int(c["delta"])))
+        ledgers.append(c.get("ledgerDocumentUri"))
+    if errors:
+        return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+    group = _apply_changes(ctx, name, input["reason"], input.get("referenceDocumentUri"), plan, ledgers)
+    if key:
+        ctx.shop["idempotency"][f"inventoryAdjustQuantities:{key}"] = {"group_id": group["id"]}
+    return {"inventoryAdjustmentGroup": _adjustment_group_view(ctx, group), "userErrors": []}
+
+
+def _customer_input(inp: dict[str, Any]) -> dict[str, Any]:
+    data = {
+        "email": inp.get("email"),
+        "phone": inp.get("phone"),
+        "first_name": inp.get("firstName"),
+        "last_name": inp.get("lastName"),
+        "note": inp.get("note"),
+        "tax_exempt": inp.get("taxExempt"),
+    }
+    if inp.get("tags") is not None:
+        data["tags"] = ", ".join(inp["tags"])
+    if inp.get("addresses"):
+        data["addresses"] = [
+            {
+                "first_name": a.get("firstName"),
+                "last_name": a.get("lastName"),
+                "address1": a.get("address1"),
+                "address2": a.get("address2") or "",
+                "city": a.get("city"),
+                "zip": a.get("zip"),
+                "country_code": a.get("countryCode") or "FR",
+                "province_code": a.get("provinceCode"),
+                "phone": a.get("phone"),
+                "company": a.get("company"),
+            }
+            for a in inp["addresses"]
+        ]
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def m_customer_create(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(info)
+    if not (input.get("email") or input.get("phone") or input.get("lastName") or input.get("firstName")):
+        return {
+            "customer": None,
+            "userErrors": [
+                {"field": None, "message": "A name, phone number, or email address must be present"}
+            ],
+        }
+    try:
+        events = shopdata.create_customer(ctx.store, ctx.shop, _customer_input(input))
+    except OperationError as exc:
+        return {"customer": None, "userErrors": _user_errors(exc, with_code=False)}
+    ctx.events += events
+    return {"customer": ctx.views.customer(events[0][1]), "userErrors": []}
+
+
+def m_customer_update(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(info)
+    cid = gid_id(input.get("id"), "Customer")
+    try:
+        events = shopdata.update_customer(ctx.store, ctx.shop, cid or 0, _customer_input(input))
+    except OperationError as exc:
+        return {"customer": None, "userErrors": _user_errors(exc, with_code=False)}
+    ctx.events += events
+    return {"customer": ctx.views.customer(events[0][1]), "userErrors": []}
+
+
+def m_subscription_create(
+    _root: Any,
+    info: Any,
+    topic: str,
+    webhookSubscription: dict[str, Any],
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    url = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+    if not url or not re.match(r"^https?://", url):
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                {"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}
+            ],
+        }
+    t = enum_to_topic(topic)
+    if t not in TOPICS:
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["topic"], "message": "Topic is invalid"}],
+        }
+    if any(s["topic"] == t and s["callback_url"] == url for s in ctx.shop["subscriptions"].values()):
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                {
+                    "field": ["webhookSubscription", "callbackUrl"],
+                    "message": "Address for this topic has already been taken",
+                }
+            ],
+        }
+    now = ctx.store.clock.iso()
+    sid = ctx.store.new_id()
+    sub = {
+        "id": sid,
+        "topic": t,
+        "callback_url": url,
+        "created_at": now,
+        "updated_at": now,
+        "api_version": ctx.version if ctx.version != "unstable" else SUPPORTED_VERSIONS[-1],
+        "include_fields": webhookSubscription.get("includeFields") or [],
+        "filter": webhookSubscription.get("filter"),
+        "consecutive_failures": 0,
+    }
+    ctx.shop["subscriptions"][str(sid)] = sub
+    return {"webhookSubscription": ctx.views.subscription(sub), "userErrors": []}
+
+
+def m_subscription_delete(_root: Any, info: Any, id: str) -> dict[str, Any]:
+    ctx = _ctx(info)
+    sid = gid_id(id, "WebhookSubscription")
+    if str(sid) not in ctx.shop["subscriptions"]:
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+        }
+    del ctx.shop["subscriptions"][str(sid)]
+    return {"deletedWebhookSubscriptionId": id, "userErrors": []}
+
+
+def _bag_amount(b: dict[str, Any] | None) -> Decimal | None:
+    if not b:
+        return None
+    return _money(b["shopMoney"]["amount"], "amount")
+
+
+def m_order_create(
+    _root: Any, info: Any, order: dict[str, Any], options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    shop = ctx.shop
+    lines = []
+    for i, li in enumerate(order.get("lineItems") or []):
+        if li["quantity"] <= 0:
+            return {
+                "order": None,
+                "userErrors": [
+                    {
+                        "field": ["order", "lineItems", str(i), "quantity"],
+                        "message": "Quantity must be greater than 0",
+                        "code": "INVALID",
+                    }
+                ],
+            }
+        found = (
+            shopdata.find_variant(shop, variant_id=gid_id(li.get("variantId"), "ProductVariant"))
+            if li.get("variantId")
+            else (shopdata.find_variant(shop, sku=li["sku"]) if li.get("sku") else None)
+        )
+        tax = None
+        if li.get("taxLines"):
+            t = li["taxLines"][0]
+            tax = (t["title"], Decimal(str(t["rate"])))
+        if found is not None:
+            product, variant = found
+            price = _bag_amount(li.get("priceSet"))
+            v = dict(variant, price=str(price)) if price is not None else variant
+            lines.append({"product": product, "variant": v, "quantity": li["quantity"], "_explicit_tax": tax})
+        elif li.get("variantId"):
+            return {
+                "order": None,
+                "userErrors": [
+                    {
+                        "field": ["order", "lineItems", str(i), "variantId"],
+                        "message": "Variant does not exist",
+                        "code": "INVALID",
+                    }
+                ],
+            }
+        else:
+            price = _bag_amount(li.get("priceSet"))
+            if price is None or not li.get("title"):
+                return {
+                    "order": None,
+                    "userErrors": [
+                        {
+                            "field": ["order", "lineItems", str(i)],
+                            "message": "A custom line item needs a title and a priceSet",
+                            "code": "INVALID",
+                        }
+                    ],
+                }
+            lines.append(
+                {
+                    "title": li["title"],
+                    "sku": li.get("sku"),
+                    "price": price,
+                    "quantity": li["quantity"],
+                    "tax": tax,
+                }
+            )
+    if not lines:
+        return {
+            "order": None,
+            "userErrors": [
+                {
+                    "field": ["order", "lineItems"],
+                    "message": "Line items must have at least one line item",
+                    "code": "INVALID",
+                }
+            ],
+        }
+    # orderCreate does not compute taxes: only the tax lines given in the input apply (as in Shopify).
+    custom = []
+    for line in lines:
+        if "variant" in line:
+            tax = line.pop("_explicit_tax")
+            custom.append(
+                {
+                    "title": line["product"]["title"],
+                    "sku": line["variant"]["sku"],
+                    "price": Decimal(line["variant"]["price"]),
+                    "quantity": line["quantity"],
+                    "tax": tax,
+                    "_variant_ref": (line["product"], line["variant"]),
+                }
+            )
+        else:
+            custom.append(line)
+    discounts = []
+    dc = order.get("discountCode") or {}
+    if dc.get("itemPercentageDiscountCode"):
+        p = dc["itemPercentageDiscountCode"]
+        discounts.append(
+            Discount("code", "percentage", Decimal(str(p.get("percentage") or 0)), code=p["code"])
+        )
+    elif dc.get("itemFixedDiscountCode"):
+        p = dc["itemFixedDiscountCode"]
+        discounts.append(
+            Discount("code", "fixed_amount", _bag_amount(p.get("amountSet")) or ZERO, code=p["code"])
+        )
+    shipping = []
+    for sl in order.get("shippingLines") or []:
+        shipping.append(
+            {
+                "code": sl.get("code") or sl["title"],
+                "title": sl["title"],
+                "price": _bag_amount(sl["priceSet"]) or ZERO,
+            }
+        )
+    customer = None
+    assoc = (order.get("customer") or {}).get("toAssociate") or {}
+    if assoc.get("id"):
+        customer = shop["customers"].get(str(gid_id(assoc["id"], "Customer")))
+        if customer is None:
+            return {
+                "order": None,
+                "userErrors": [
+                    {"field": ["order", "customer"], "message": "Customer does not exist", "code": "INVALID"}
+                ],
+            }
+    addr = order.get("shippingAddress")
+    ship_addr = None
+    if addr:
+        ship_addr = {
+            "first_name": addr.get("firstName"),
+            "last_name": addr.get("lastName"),
+            "address1": addr.get("address1"),
+            "city": addr.get("city"),
+            "zip": addr.get("zip"),
+            "country_code": addr.get("countryCode") or "FR",
+        }
+    fin = (order.get("financialStatus") or "PAID").lower()
+    build_lines = []
+    for line in custom:
+        entry = {k: v for k, v in line.items() if k != "_variant_ref"}
+        build_lines.append(entry)
+    try:
+        events = shopdata.build_order(
+            ctx.store,
+            shop,
+            lines=build_lines,
+            discounts=discounts,
+            shipping_code=None,
+            shipping_lines=shipping,
+            presentment_currency=order.get("presentmentCurrency") or order.get("currency"),
+            customer=customer,
+            email=order.get("email"),
+            shipping_address=ship_addr,
+            note=order.get("note"),
+            note_attributes=[
+                {"name": a["key"], "value": a["value"]} for a in order.get("customAttributes") or []
+            ],
+            tags=", ".join(order.get("tags") or []),
+            taxes_included=order.get("taxesIncluded"),
+            compute_taxes=False,
+            financial_status="paid" if fin == "paid" else "pending",
+            test=bool(order.get("test")),
+            source_name="api",
+        )
+    except OperationError as exc:
+        return {"order": None, "userErrors": _user_errors(exc)}
+    rest = events[0][1]
+    # Link variant lines back to their variants (custom-priced but still the catalogue's products).
+    for li, line in zip(rest["line_items"], custom, strict=True):
+        ref = line.get("_variant_ref")
+        if ref:
+            product, variant = ref
+            li.update(
+                {
+                    "variant_id": variant["id"],
+                    "product_id": product["id"],
+                    "product_exists": True,
+                    "vendor": product["vendor"],
+                    "variant_inventory_management": "shopify",
+                    "variant_title": None if variant["title"] == "Default Title" else variant["title"],
+                    "name": product["title"]
+                    if variant["title"] == "Default Title"
+                    else f"{product['title']} - {variant['title']}",
+                }
+            )
+            for fo in shop["fulfillment_orders"].values():
+                for foli in fo["line_items"]:
+                    if foli["line_item_id"] == li["id"]:
+                        foli["variant_id"] = variant["id"]
+    ctx.events += events
+    return {"order": ctx.views.order(rest), "userErrors": []}
+
+
+def m_order_cancel(
+    _root: Any,
+    info: Any,
+    orderId: str,
+    reason: str,
+    restock: bool,
+    refund: bool | None = None,
+    notifyCustomer: bool | None = None,
+    staffNote: str | None = None,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    oid = gid_id(orderId, "Order")
+    try:
+        events = shopdata.cancel_order(
+            ctx.store, ctx.shop, oid or 0, reason=reason, refund=bool(refund), restock=restock
+        )
+    except OperationError as exc:
+        errs = _user_errors(exc)
+        return {
+            "job": None,
+            "orderCancelUserErrors": errs,
+            "userErrors": [{"field": exc.field, "message": exc.message}],
+        }
+    ctx.events += events
+    return {
+        "job": {"id": gid("Job", ctx.store.new_id()), "done": True},
+        "orderCancelUserErrors": [],
+        "userErrors": [],
+    }
+
+
+def m_refund_create(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(info)
+    key = _require_idempotency(info)
+    oid = gid_id(input["orderId"], "Order")
+    order = ctx.shop["orders"].get(str(oid))
+    replay = _idempotent_replay(ctx, key, "refundCreate")
+    if replay is not None and order is not None:
+        r = next((x for x in order["refunds"] if x["id"] == replay["refund_id"]), None)
+        if r is not None:
+            return {"refund": ctx.views.refund(order, r), "order": ctx.views.order(order), "userErrors": []}
+    if order is None:
+        return {
+            "refund": None,
+            "order": None,
+            "userErrors": [{"field": ["input", "orderId"], "message": "Order does not exist"}],
+        }
+    if order["presentment_currency"] != order["currency"] and not input.get("currency"):
+        return {
+            "refund": None,
+            "order": None,
+            "userErrors": [
+                {
+                    "field": ["input", "currency"],
+                    "message": "Currency is required when the order's presentment currency differs from the"
+                    " shop currency",
+                }
+            ],
+        }
+    specs = []
+    for x in input.get("refundLineItems") or []:
+        specs.append(
+            {
+                "line_item_id": gid_id(x["lineItemId"], "LineItem"),
+                "quantity": x["quantity"],
+                "restock_type": (x.get("restockType") or "NO_RESTOCK").lower(),
+                "location_id": gid_id(x.get("locationId"), "Location") if x.get("locationId") else None,
+            }
+        )
+    ship = input.get("shipping") or {}
+    try:
+        refund, events = shopdata.create_refund(
+            ctx.store,
+            ctx.shop,
+            oid or 0,
+            line_items=specs,
+            shipping_full=bool(ship.get("fullRefund")),
+            shipping_amount=_money(ship["amount"], "shipping.amount")
+            if ship.get("amount") is not None
+            else None,
+            note=input.get("note"),
+        )
+    except OperationError as exc:
+        return {
+            "refund": None,
+            "order": None,
+            "userErrors": [{"field": ["input", *(exc.field or [])], "message": exc.message}],
+        }
+    if key:
+        ctx.shop["idempotency"][f"refundCreate:{key}"] = {"refund_id": refund["id"]}
+    ctx.events += events
+    return {"refund": ctx.views.refund(order, refund), "order": ctx.views.order(order), "userErrors": []}
+
+
+def m_fulfillment_create(
+    _root: Any, info: Any, fulfillment: dict[str, Any], message: str | None = None
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    groups = []
+    for g in fulfillment["lineItemsByFulfillmentOrder"]:
+        items = g.get("fulfillmentOrderLineItems")
+        groups.append(
+            {
+                "fulfillment_order_id": gid_id(g["fulfillmentOrderId"], "FulfillmentOrder"),
+                "line_items": [
+                    {"id": gid_id(x["id"], "FulfillmentOrderLineItem"), "quantity": x["quantity"]}
+                    for x in items
+                ]
+                if items
+                else None,
+            }
+        )
+    try:
+        f, events = shopdata.create_fulfillment(ctx.store, ctx.shop, groups, fulfillment.get("trackingInfo"))
+    except OperationError as exc:
+        return {"fulfillment": None, "userErrors": [{"field": exc.field, "message": exc.message}]}
+    ctx.events += events
+    order = ctx.shop["orders"][str(f["order_id"])]
+    return {"fulfillment": ctx.views.fulfillment(order, f), "userErrors": []}
+
+
+def m_variants_bulk_update(
+    _root: Any,
+    info: Any,
+    productId: str,
+    variants: list[dict[str, Any]],
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    product = ctx.shop["products"].get(str(gid_id(productId, "Product")))
+    if product is None:
+        return {
+            "product": None,
+            "productVariants": None,
+            "userErrors": [
+                {
+                    "field": ["productId"],
+                    "message": "Product does not exist",
+                    "code": "PRODUCT_DOES_NOT_EXIST",
+                }
+            ],
+        }
+    by_id = {v["id"]: v for v in product["variants"]}
+    errors = []
+    for i, inp in enumerate(variants):
+        if gid_id(inp.get("id"), "ProductVariant") not in by_id:
+            errors.append(
+                {
+                    "field": ["variants", str(i), "id"],
+                    "message": "Product variant does not exist",
+                    "code": "PRODUCT_VARIANT_DOES_NOT_EXIST",
+                }
+            )
+        for k in ("price", "compareAtPrice"):
+            if inp.get(k) is not None:
+                try:
+                    if Decimal(str(inp[k])) < 0:
+                        raise InvalidOperation
+                except InvalidOperation:
+                    errors.append(
+                        {
+                            "field": ["variants", str(i), k],
+                            "message": "Price must be greater than or equal to 0",
+                            "code": "INVALID",
+                        }
+                    )
+    if errors:
+        return {"product": None, "productVariants": None, "userErrors": errors}
+    now = ctx.store.clock.iso()
+    touched = []
+    for inp in variants:
+        v = by_id[gid_id(inp["id"], "ProductVariant")]  # type: ignore[index]
+        if inp.get("price") is not None:
+            v["price"] = str(q2(Decimal(str(inp["price"]))))
+            v["presentment_prices"][0]["price"]["amount"] = v["price"]
+        if "compareAtPrice" in inp:
+            v["compare_at_price"] = (
+                str(q2(Decimal(str(inp["compareAtPrice"])))) if inp["compareAtPrice"] else None
+            )
+        if inp.get("barcode") is not None:
+            v["barcode"] = inp["barcode"]
+        if inp.get("taxable") is not None:
+            v["taxable"] = inp["taxable"]
+        if (inp.get("inventoryItem") or {}).get("sku") is not None:
+            v["sku"] = inp["inventoryItem"]["sku"]
+            ctx.shop["inventory_items"][str(v["inventory_item_id"])]["sku"] = v["sku"]
+        v["updated_at"] = now
+        touched.append(v)
+    product["updated_at"] = now
+    ctx.events.append(("products/update", product))
+    return {
+        "product": ctx.views.product(product),
+        "productVariants": [ctx.views.variant(product, v) for v in touched],
+        "userErrors": [],
+    }
+
+
+def m_product_set(
+    _root: Any,
+    info: Any,
+    input: dict[str, Any],
+    synchronous: bool | None = True,
+) -> dict[str, Any]:
+    """Upsert by id or handle; the variant list replaces the product's variants (matched by id, then SKU)."""
+    ctx = _ctx(info)
+    shop = ctx.shop
+    product = None
+    if input.get("id"):
+        product = shop["products"].get(str(gid_id(input["id"], "Product")))
+        if product is None:
+            return {
+                "product": None,
+                "userErrors": [
+                    {
+                        "field": ["input", "id"],
+                        "message": "Product does not exist",
+                        "code": "PRODUCT_DOES_NOT_EXIST",
+                    }
+                ],
+            }
+    elif input.get("handle"):
+        product = next((p for p in shop["products"].values() if p["handle"] == input["handle"]), None)
+    now = ctx.store.clock.iso()
+    created = product is None
+    if product is None:
+        if not input.get("title"):
+            return {
+                "product": None,
+                "userErrors": [
+                    {"field": ["input", "title"], "message": "Title can't be blank", "code": "BLANK"}
+                ],
+            }
+        pid = ctx.store.new_id()
+        product = {
+            "id": pid,
+            "title": input["title"],
+            "body_html": input.get("descriptionHtml") or "",
+            "vendor": input.get("vendor") or shop["name"],
+            "product_type": input.get("productType") or "",
+            "created_at": now,
+            "handle": input.get("handle") or re.sub(r"[^a-z0-9]+", "-", input["title"].lower()),
+            "updated_at": now,
+            "published_at": now,
+            "template_suffix": None,
+            "published_scope": "web",
+            "tags": "",
+            "status": "active",
+            "admin_graphql_api_id": gid("Product", pid),
+            "variants": [],
+            "options": [
+                {
+                    "id": ctx.store.new_id(),
+                    "product_id": pid,
+                    "name": "Title",
+                    "position": 1,
+                    "values": ["Default Title"],
+                }
+            ],
+            "images": [],
+            "image": None,
+        }
+        shop["products"][str(pid)] = product
+    for src, dst in (
+        ("title", "title"),
+        ("vendor", "vendor"),
+        ("productType", "product_type"),
+        ("descriptionHtml", "body_html"),
+        ("handle", "handle"),
+    ):
+        if input.get(src) is not None:
+            product[dst] = input[src]
+    if input.get("status"):
+        product["status"] = input["status"].lower()
+    if input.get("tags") is not None:
+        product["tags"] = ", ".join(input["tags"])
+    if input.get("variants") is not None:
+        old = {v["id"]: v for v in product["variants"]}
+        old_by_sku = {v["sku"]: v for v in product["variants"]}
+        new_variants = []
+        for pos, vin in enumerate(input["variants"], start=1):
+            v = old.get(gid_id(vin.get("id"), "ProductVariant") or -1) or old_by_sku.get(vin.get("sku"))
+            if v is None:
+                vid, iid = ctx.store.new_id(), ctx.store.new_id()
+                v = {
+                    "id": vid,
+                    "product_id": product["id"],
+                    "title": "Default Title",
+                    "price": "0.00",
+                    "position": pos,
+                    "inventory_policy": "deny",
+                    "compare_at_price": None,
+                    "option1": "Default Title",
+                    "option2": None,
+                    "option3": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    "taxable": True,
+                    "barcode": None,
+                    "fulfillment_service": "manual",
+                    "grams": 0,
+                    "inventory_management": "shopify",
+                    "requires_shipping": True,
+                    "sku": None,
+                    "weight": 0.0,
+                    "weight_unit": "kg",
+                    "inventory_item_id": iid,
+                    "inventory_quantity": 0,
+                    "old_inventory_quantity": 0,
+                    "presentment_prices": [
+                        {
+                            "price": {"amount": "0.00", "currency_code": shop["currency"]},
+                            "compare_at_price": None,
+                        }
+                    ],
+                    "admin_graphql_api_id": gid("ProductVariant", vid),
+                    "image_id": None,
+                }
+                shop["inventory_items"][str(iid)] = {
+                    "id": iid,
+                    "sku": vin.get("sku"),
+                    "tracked": True,
+                    "variant_id": vid,
+                    "product_id": product["id"],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for lid in shop["locations"]:
+                    shop["inventory_levels"][f"{iid}:{lid}"] = {
+                        "inventory_item_id": iid,
+                        "location_id": int(lid),
+                        "available": 0,
+                        "updated_at": now,
+                        "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{lid}?inventory_item_id={iid}",
+                        "_committed": 0,
+                        "_created_at": now,
+                    }
+            if vin.get("sku") is not None:
+                v["sku"] = vin["sku"]
+                shop["inventory_items"][str(v["inventory_item_id"])]["sku"] = vin["sku"]
+            if vin.get("price") is not None:
+                v["price"] = str(q2(Decimal(str(vin["price"]))))
+                v["presentment_prices"][0]["price"]["amount"] = v["price"]
+            if vin.get("barcode") is not None:
+                v["barcode"] = vin["barcode"]
+            if vin.get("optionValues"):
+                names = [o.get("name") for o in vin["optionValues"]]
+                v["option1"] = names[0]
+                v["option2"] = names[1] if len(names) > 1 else None
+                v["title"] = " / ".join(n for n in names if n)
+            v["position"] = pos
+            v["updated_at"] = now
+            new_variants.append(v)
+        for gone in set(old) - {v["id"] for v in new_variants}:
+            iid = old[gone]["inventory_item_id"]
+            shop["inventory_items"].pop(str(iid), None)
+            for k in [k for k in shop["inventory_levels"] if k.startswith(f"{iid}:")]:
+                del shop["inventory_levels"][k]
+        product["variants"] = new_variants
+    product["updated_at"] = now
+    shopdata.recompute_variant_quantities(shop)
+    ctx.events.append(("products/create" if created else "products/update", product))
+    return {"product": ctx.views.product(product), "userErrors": []}
+
+
+RESOLVERS: dict[str, dict[str, Any]] = {
+    "QueryRoot": {
+        "shop": r_shop,
+        "node": r_node,
+        "order": r_order,
+        "orders": r_orders,
+        "product": r_product,
+        "products": r_products,
+        "productVariant": r_variant,
+        "productVariants": r_variants,
+        "inventoryItem": r_item,
+        "inventoryItems": r_items,
+        "inventoryLevel": r_level,
+        "location": r_location,
+        "locations": r_locations,
+        "customer": r_customer,
+        "customers": r_customers,
+        "fulfillmentOrder": r_fulfillment_order,
+        "webhookSubscription": r_subscription,
+        "webhookSubscriptions": r_subscriptions,
+        "shopifyPaymentsAccount": r_payments,
+    },
+    "Mutation": {
+        "orderCreate": m_order_create,
+        "orderCancel": m_order_cancel,
+        "refundCreate": m_refund_create,
+        "fulfillmentCreate": m_fulfillment_create,
+        "inventorySetQuantities": m_inventory_set,
+        "inventoryAdjustQuantities": m_inventory_adjust,
+        "customerCreate": m_customer_create,
+        "customerUpdate": m_customer_update,
+        "webhookSubscriptionCreate": m_subscription_create,
+        "webhookSubscriptionDelete": m_subscription_delete,
+        "productVariantsBulkUpdate": m_variants_bulk_update,
+        "productSet": m_product_set,
+    },
+}
+for _type_name, _fields in RESOLVERS.items():
+    _t = SCHEMA.type_map[_type_name]
+    assert isinstance(_t, GraphQLObjectType)
+    for _name, _fn in _fields.items():
+        _t.fields[_name].resolve = _fn
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the endpoint
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class GraphQLAnswer:
+    status: int
+    body: dict[str, Any]
+    events: list[tuple[str, dict[str, Any]]]
+    deprecated: list[str]
+
+
+def run(
+    store: Store,
+    buckets: Buckets,
+    shop: dict[str, Any],
+    version: str,
+    payload: Any,
+    emit: Callable[[list[tuple[str, dict[str, Any]]]], None] | None = None,
+) -> GraphQLAnswer:
+    """Execute one request. ``emit`` receives the webhook events while the store lock is still held, so that
+    their bodies are the state the mutation left."""
+
+    def answer(body: dict[str, Any], status: int = 200) -> GraphQLAnswer:
+        return GraphQLAnswer(status, body, [], [])
+
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return answer({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+    variables = payload.get("variables") or {}
+    try:
+        document = parse(payload["query"])
+    except GraphQLError as exc:
+        return answer({"errors": [exc.formatted]})
+    errors = validate(SCHEMA, document)
+    if errors:
+        return answer({"errors": [e.formatted for e in errors]})
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    name = payload.get("operationName")
+    operation = next((o for o in ops if name is None or (o.name and o.name.value == name)), None)
+    if operation is None:
+        return answer({"errors": [{"message": "Unknown operation"}]})
+    too_many = oversized_input(operation, variables)
+    if too_many:
+        return answer(
+            {
+                "errors": [
+                    {
+                        "message": f"The input array size of {too_many} is greater than the maximum "
+                        f"allowed of {MAX_INPUT_ITEMS}.",
+                        "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
+                    }
+                ]
+            }
+        )
+    requested = query_cost(document, operation, variables)
+    if requested > MAX_QUERY_COST:
+        return answer(
+            {
+                "errors": [
+                    {
+                        "message": f"Query cost is {requested}, which exceeds the single query max cost "
+                        f"limit ({MAX_QUERY_COST}).",
+                        "extensions": {
+                            "code": "MAX_COST_EXCEEDED",
+                            "cost": requested,
+                            "maxCost": MAX_QUERY_COST,
+                        },
+                    }
+                ]
+            }
+        )
+    if not buckets.take(shop, requested):
+        return answer(
+            {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        },
+                    }
+                ],
+                "extensions": {
+                    "cost": {
+                        "requestedQueryCost": requested,
+                        "actualQueryCost": None,
+                        "throttleStatus": buckets.status(shop),
+                    }
+                },
+            }
+        )
+    ctx = Ctx(store=store, shop=shop, version=version)
+    with store.lock:
+        result = execute_sync(
+            SCHEMA, document, context_value=ctx, variable_values=variables, operation_name=name
+        )
+        if operation.operation.value == "mutation":
+            store.mark_dirty()
+        if emit is not None and ctx.events:
+            emit(ctx.events)
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [e.formatted for e in result.errors]
+    if result.data is not None or not result.errors:
+        body["data"] = result.data
+    actual = (
+        requested
+        if operation.operation.value == "mutation"
+        else query_cost(document, operation, variables, result.data or {})
+    )
+    buckets.give_back(shop, max(0, requested - actual))
+    body["extensions"] = {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": buckets.status(shop),
+        }
+    }
+    return GraphQLAnswer(200, body, ctx.events, deprecated_fields_used(document, operation))

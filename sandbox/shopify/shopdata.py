@@ -1,0 +1,1612 @@
+"""Shop records in their REST shape, and the business operations on them.
+
+Every operation mutates the shop under the store lock and returns the webhook events it fired as
+``(topic, payload)`` pairs; the caller hands them to the delivery engine. Shapes follow the reference
+payloads in ``/work/shared/reference/shopify/`` (``app-js-2025-01-*.json``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from decimal import Decimal
+from typing import Any
+
+from sandbox import catalogue
+from sandbox.shopify.money import (
+    FX_FROM_EUR,
+    ZERO,
+    Discount,
+    LineIn,
+    allocate,
+    convert,
+    money_set,
+    price_order,
+    q2,
+    s,
+)
+from sandbox.shopify.store import DEMO_CLIENT_SECRET, DEMO_DOMAIN, DEMO_TOKEN, PLANS, Store, public
+
+Events = list[tuple[str, dict[str, Any]]]
+
+
+class OperationError(Exception):
+    """A request the shop refuses; ``field`` names the offending input."""
+
+    def __init__(self, message: str, field: list[str] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+def gid(kind: str, rid: int | str) -> str:
+    return f"gid://shopify/{kind}/{rid}"
+
+
+def gid_id(value: str | int | None, kind: str | None = None) -> int | None:
+    """The numeric id of a GID (``gid://shopify/Order/12`` → 12), or of a plain number."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.startswith("gid://"):
+        parts = text.split("/")
+        if kind is not None and parts[3] != kind:
+            return None
+        text = parts[4].split("?")[0]
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# seeding
+# ---------------------------------------------------------------------------------------------------------
+def new_shop(
+    store: Store,
+    *,
+    domain: str = DEMO_DOMAIN,
+    token: str = DEMO_TOKEN,
+    client_secret: str = DEMO_CLIENT_SECRET,
+    plan: str = "basic",
+    restore_rate: float | None = None,
+    maximum: float | None = None,
+    taxes_included: bool = False,
+    currency: str = catalogue.SHOP_CURRENCY,
+    name: str | None = None,
+    seed: bool = True,
+) -> dict[str, Any]:
+    now = store.clock.iso()
+    limits = dict(PLANS.get(plan, PLANS["basic"]))
+    if restore_rate is not None:
+        limits["restore_rate"] = float(restore_rate)
+    if maximum is not None:
+        limits["maximum"] = float(maximum)
+    shop: dict[str, Any] = {
+        "id": store.new_id(),
+        "domain": domain,
+        "name": name or domain.split(".")[0].replace("-", " ").title(),
+        "email": f"owner@{domain}",
+        "token": token,
+        "client_secret": client_secret,
+        "old_client_secret": None,
+        "old_secret_until": None,
+        "plan": plan,
+        "restore_rate": limits["restore_rate"],
+        "maximum": limits["maximum"],
+        "currency": currency,
+        "taxes_included": bool(taxes_included),
+        "created_at": now,
+        "order_number": 1000,
+        "locations": {},
+        "products": {},
+        "tax_codes": {},
+        "inventory_items": {},
+        "inventory_levels": {},
+        "customers": {},
+        "orders": {},
+        "fulfillment_orders": {},
+        "subscriptions": {},
+        "deliveries": {},
+        "adjustment_groups": {},
+        "idempotency": {},
+        "payouts": {},
+        "balance_transactions": {},
+        "faults": {"delivery": [], "api": []},
+        "deprecated_fields": [],
+        "installed": True,
+    }
+    with store.lock:
+        store.state["shops"][domain] = shop
+        if seed:
+            seed_catalogue(store, shop)
+        store.mark_dirty()
+    return shop
+
+
+def seed_catalogue(store: Store, shop: dict[str, Any]) -> None:
+    now = store.clock.iso()
+    location_ids = []
+    for i, loc in enumerate(catalogue.LOCATIONS):
+        lid = store.new_id()
+        location_ids.append(lid)
+        shop["locations"][str(lid)] = {
+            "id": lid,
+            "name": loc["name"],
+            "address1": f"{10 + i} Rue du Commerce",
+            "address2": None,
+            "city": "Lyon",
+            "zip": "69002",
+            "province": None,
+            "country": "FR",
+            "phone": None,
+            "created_at": now,
+            "updated_at": now,
+            "country_code": "FR",
+            "country_name": "France",
+            "province_code": None,
+            "legacy": False,
+            "active": True,
+            "admin_graphql_api_id": gid("Location", lid),
+            "localized_country_name": "France",
+            "localized_province_name": None,
+        }
+    for product in catalogue.PRODUCTS + catalogue.SHOPIFY_ONLY_PRODUCTS:
+        add_product(store, shop, product, location_ids)
+    rng = random.Random(7)
+    for first, last in [("Camille", "Martin"), ("Lucas", "Bernard"), ("Emma", "Dubois"), ("Hugo", "Moreau")]:
+        create_customer(
+            store,
+            shop,
+            {
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first.lower()}.{last.lower()}@example.com",
+                "phone": f"+3361234{rng.randint(1000, 9999)}",
+            },
+            fire=False,
+        )
+
+
+def add_product(
+    store: Store, shop: dict[str, Any], product: catalogue.Product, location_ids: list[int]
+) -> None:
+    now = store.clock.iso()
+    pid = store.new_id()
+    variants = []
+    for pos, v in enumerate(product.variants, start=1):
+        vid = store.new_id()
+        iid = store.new_id()
+        options = v.option.split(" / ") if v.option else ["Default Title"]
+        variants.append(
+            {
+                "id": vid,
+                "product_id": pid,
+                "title": v.option or "Default Title",
+                "price": s(v.price),
+                "position": pos,
+                "inventory_policy": "deny",
+                "compare_at_price": None,
+                "option1": options[0],
+                "option2": options[1] if len(options) > 1 else None,
+                "option3": None,
+                "created_at": now,
+                "updated_at": now,
+                "taxable": True,
+                "barcode": v.barcode,
+                "fulfillment_service": "manual",
+                "grams": 300,
+                "inventory_management": "shopify",
+                "requires_shipping": True,
+                "sku": v.sku,
+                "weight": 0.3,
+                "weight_unit": "kg",
+                "inventory_item_id": iid,
+                "inventory_quantity": v.stock,
+                "old_inventory_quantity": v.stock,
+                "presentment_prices": [
+                    {
+                        "price": {"amount": s(v.price), "currency_code": shop["currency"]},
+                        "compare_at_price": None,
+                    }
+                ],
+                "admin_graphql_api_id": gid("ProductVariant", vid),
+                "image_id": None,
+            }
+        )
+        shop["inventory_items"][str(iid)] = {
+            "id": iid,
+            "sku": v.sku,
+            "tracked": True,
+            "variant_id": vid,
+            "product_id": pid,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n, lid in enumerate(location_ids):
+            shop["inventory_levels"][f"{iid}:{lid}"] = {
+                "inventory_item_id": iid,
+                "location_id": lid,
+                "available": v.stock if n == 0 else v.stock // 4,
+                "updated_at": now,
+                "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{lid}?inventory_item_id={iid}",
+                "_committed": 0,
+                "_created_at": now,
+            }
+    option_names = ["Size", "Color"] if any(" / " in v.option for v in product.variants) else ["Title"]
+    shop["products"][str(pid)] = {
+        "id": pid,
+        "title": product.title,
+        "body_html": f"<p>{product.title} by {product.vendor}.</p>",
+        "vendor": product.vendor,
+        "product_type": product.product_type,
+        "created_at": now,
+        "handle": product.handle,
+        "updated_at": now,
+        "published_at": now,
+        "template_suffix": None,
+        "published_scope": "web",
+        "tags": product.product_type.lower(),
+        "status": "active",
+        "admin_graphql_api_id": gid("Product", pid),
+        "variants": variants,
+        "options": [
+            {
+                "id": store.new_id(),
+                "product_id": pid,
+                "name": name,
+                "position": i + 1,
+                "values": sorted(
+                    {[*v.option.split(" / "), ""][i] or "Default Title" for v in product.variants}
+                ),
+            }
+            for i, name in enumerate(option_names)
+        ],
+        "images": [],
+        "image": None,
+    }
+    shop["tax_codes"][str(pid)] = product.tax_code
+    recompute_variant_quantities(shop)
+
+
+def recompute_variant_quantities(shop: dict[str, Any]) -> None:
+    totals: dict[int, int] = {}
+    for level in shop["inventory_levels"].values():
+        totals[level["inventory_item_id"]] = totals.get(level["inventory_item_id"], 0) + level["available"]
+    for product in shop["products"].values():
+        for v in product["variants"]:
+            v["old_inventory_quantity"] = v["inventory_quantity"]
+            v["inventory_quantity"] = totals.get(v["inventory_item_id"], 0)
+
+
+def find_variant(
+    shop: dict[str, Any], *, sku: str | None = None, variant_id: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    for product in shop["products"].values():
+        for v in product["variants"]:
+            if (sku is not None and v["sku"] == sku) or (variant_id is not None and v["id"] == variant_id):
+                return product, v
+    return None
+
+
+def first_location_id(shop: dict[str, Any]) -> int:
+    return min(int(k) for k in shop["locations"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# customers
+# ---------------------------------------------------------------------------------------------------------
+def _address(
+    store: Store, data: dict[str, Any], customer_id: int | None = None, default: bool = False
+) -> dict[str, Any]:
+    first, last = data.get("first_name"), data.get("last_name")
+    out = {
+        "first_name": first,
+        "address1": data.get("address1", "1 Place Bellecour"),
+        "phone": data.get("phone"),
+        "city": data.get("city", "Lyon"),
+        "zip": data.get("zip", "69002"),
+        "province": data.get("province"),
+        "country": data.get("country", "France"),
+        "last_name": last,
+        "address2": data.get("address2", ""),
+        "company": data.get("company"),
+        "latitude": None,
+        "longitude": None,
+        "name": " ".join(p for p in (first, last) if p),
+        "country_code": data.get("country_code", "FR"),
+        "province_code": data.get("province_code"),
+    }
+    if customer_id is not None:
+        out = {
+            "id": store.new_id(),
+            "customer_id": customer_id,
+            **{k: v for k, v in out.items() if k not in ("latitude", "longitude")},
+            "country_name": "France",
+            "default": default,
+        }
+    return out
+
+
+def create_customer(store: Store, shop: dict[str, Any], data: dict[str, Any], *, fire: bool = True) -> Events:
+    email = data.get("email")
+    if email and any(c["email"] == email for c in shop["customers"].values()):
+        raise OperationError("Email has already been taken", ["email"], "TAKEN")
+    now = store.clock.iso()
+    cid = store.new_id()
+    addresses = [
+        _address(
+            store,
+            {
+                **a,
+                "first_name": a.get("first_name", data.get("first_name")),
+                "last_name": a.get("last_name", data.get("last_name")),
+            },
+            cid,
+            i == 0,
+        )
+        for i, a in enumerate(data.get("addresses") or [{}])
+    ]
+    customer = {
+        "id": cid,
+        "email": email,
+        "created_at": now,
+        "updated_at": now,
+        "first_name": data.get("first_name"),
+        "last_name": data.get("last_name"),
+        "orders_count": 0,
+        "state": "disabled",
+        "total_spent": "0.00",
+        "last_order_id": None,
+        "note": data.get("note"),
+        "verified_email": True,
+        "multipass_identifier": None,
+        "tax_exempt": bool(data.get("tax_exempt", False)),
+        "tags": data.get("tags", ""),
+        "last_order_name": None,
+        "currency": shop["currency"],
+        "phone": data.get("phone"),
+        "addresses": addresses,
+        "tax_exemptions": [],
+        "email_marketing_consent": {
+            "state": "not_subscribed",
+            "opt_in_level": "single_opt_in",
+            "consent_updated_at": None,
+        },
+        "sms_marketing_consent": None,
+        "admin_graphql_api_id": gid("Customer", cid),
+        "default_address": addresses[0] if addresses else None,
+    }
+    shop["customers"][str(cid)] = customer
+    return [("customers/create", customer)] if fire else []
+
+
+def update_customer(store: Store, shop: dict[str, Any], cid: int, data: dict[str, Any]) -> Events:
+    customer = shop["customers"].get(str(cid))
+    if customer is None:
+        raise OperationError("Customer does not exist", ["id"], "NOT_FOUND")
+    email = data.get("email")
+    if email and any(c["email"] == email and c["id"] != cid for c in shop["customers"].values()):
+        raise OperationError("Email has already been taken", ["email"], "TAKEN")
+    for key in ("email", "first_name", "last_name", "phone", "note", "tags", "tax_exempt"):
+        if key in data and data[key] is not None:
+            customer[key] = data[key]
+    if data.get("addresses"):
+        customer["addresses"] = [_address(store, a, cid, i == 0) for i, a in enumerate(data["addresses"])]
+        customer["default_address"] = customer["addresses"][0]
+    customer["updated_at"] = store.clock.iso()
+    return [("customers/update", customer)]
+
+
+def customer_summary(customer: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "id",
+        "email",
+        "created_at",
+        "updated_at",
+        "first_name",
+        "last_name",
+        "state",
+        "note",
+        "verified_email",
+        "multipass_identifier",
+        "tax_exempt",
+        "phone",
+        "email_marketing_consent",
+        "sms_marketing_consent",
+        "tags",
+        "currency",
+        "tax_exemptions",
+        "admin_graphql_api_id",
+        "default_address",
+    )
+    return {k: customer.get(k) for k in keys}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# orders
+# ---------------------------------------------------------------------------------------------------------
+FIRST_NAMES = ["Léa", "Louis", "Chloé", "Gabriel", "Manon", "Jules", "Inès", "Arthur", "Zoé", "Nathan"]
+LAST_NAMES = ["Petit", "Durand", "Leroy", "Fournier", "Girard", "Lambert", "Fontaine", "Rousseau"]
+CITIES = [
+    ("Paris", "75011"),
+    ("Lyon", "69003"),
+    ("Marseille", "13001"),
+    ("Nantes", "44000"),
+    ("Lille", "59000"),
+]
+DISCOUNT_CODES = [
+    ("WELCOME10", "percentage", Decimal("10")),
+    ("SPRING15", "percentage", Decimal("15")),
+    ("FIVEOFF", "fixed_amount", Decimal("5.00")),
+]
+AUTOMATIC_DISCOUNTS = [
+    ("Buy more, save 5%", "percentage", Decimal("5")),
+    ("Loyalty 3 EUR off", "fixed_amount", Decimal("3.00")),
+]
+
+
+def _tax_for(shop: dict[str, Any], product: dict[str, Any]) -> tuple[str, Decimal]:
+    code = shop["tax_codes"].get(str(product["id"]), "standard")
+    tax = catalogue.TAXES[code]
+    return str(tax["shopify_title"]), Decimal(str(tax["rate"]))
+
+
+def _tax_line(
+    title: str, rate: Decimal, shop_amt: Decimal, pres_amt: Decimal, cur: str, pcur: str
+) -> dict[str, Any]:
+    return {
+        "price": s(shop_amt),
+        "rate": float(rate),
+        "title": title,
+        "price_set": money_set(shop_amt, cur, pres_amt, pcur),
+        "channel_liable": False,
+    }
+
+
+def build_order(
+    store: Store,
+    shop: dict[str, Any],
+    *,
+    lines: list[dict[str, Any]],
+    discounts: list[Discount] | None = None,
+    shipping_code: str | None = "STANDARD",
+    shipping_lines: list[dict[str, Any]] | None = None,
+    presentment_currency: str | None = None,
+    customer: dict[str, Any] | None = None,
+    email: str | None = None,
+    shipping_address: dict[str, Any] | None = None,
+    billing_address: dict[str, Any] | None = None,
+    gift_card_amount: Decimal | None = None,
+    note: str | None = None,
+    note_attributes: list[dict[str, str]] | None = None,
+    tags: str = "",
+    taxes_included: bool | None = None,
+    created_at: str | None = None,
+    source_name: str = "web",
+    compute_taxes: bool = True,
+    financial_status: str = "paid",
+    test: bool = False,
+) -> Events:
+    """Create a paid order; ``lines`` items: ``{"variant": v, "product": p, "quantity": n}`` or custom lines
+    ``{"title", "sku", "price", "quantity", "tax": (title, rate) | None}``."""
+    cur = shop["currency"]
+    pcur = presentment_currency or cur
+    if pcur not in FX_FROM_EUR:
+        raise OperationError(f"Unsupported presentment currency {pcur}", ["presentmentCurrency"], "INVALID")
+    included = shop["taxes_included"] if taxes_included is None else taxes_included
+    discounts = discounts or []
+    now = created_at or store.clock.iso()
+    oid = store.new_id()
+    # Line inputs in both currencies.
+    ins_shop: list[LineIn] = []
+    ins_pres: list[LineIn] = []
+    for line in lines:
+        if "variant" in line:
+            price = Decimal(line["variant"]["price"])
+            tax = _tax_for(shop, line["product"]) if compute_taxes and line["variant"]["taxable"] else None
+        else:
+            price = Decimal(str(line["price"]))
+            tax = line.get("tax")
+        line["_tax"] = tax
+        rate = tax[1] if tax else None
+        title = tax[0] if tax else ""
+        ins_shop.append(LineIn(price, int(line["quantity"]), rate, title))
+        ins_pres.append(LineIn(convert(price, cur, pcur), int(line["quantity"]), rate, title))
+    disc_shop = discounts
+    disc_pres = [
+        Discount(
+            d.kind,
+            d.value_type,
+            convert(d.value, cur, pcur) if d.value_type == "fixed_amount" else d.value,
+            d.code,
+            d.title,
+        )
+        for d in discounts
+    ]
+    ship_specs: list[dict[str, Any]] = list(shipping_lines or [])
+    if shipping_code and not ship_specs:
+        method = catalogue.SHIPPING_METHODS[shipping_code]
+        ship_specs.append({"code": shipping_code, "title": method["title"], "price": method["price"]})
+    std = catalogue.TAXES["standard"]
+    ship_rate = Decimal(str(std["rate"]))
+    ship_title = str(std["shopify_title"])
+    ship_shop = [
+        (Decimal(str(sp["price"])), ship_rate if compute_taxes else None, ship_title) for sp in ship_specs
+    ]
+    ship_pres = [(convert(p, cur, pcur), r, t) for p, r, t in ship_shop]
+    ps = price_order(ins_shop, disc_shop, ship_shop, taxes_included=included)
+    pp = price_order(ins_pres, disc_pres, ship_pres, taxes_included=included)
+
+    def ms(a: Decimal, b: Decimal) -> dict[str, Any]:
+        return money_set(a, cur, b, pcur)
+
+    line_items: list[dict[str, Any]] = []
+    for line, lin, ls, lp in zip(lines, ins_shop, ps.lines, pp.lines, strict=True):
+        lid = store.new_id()
+        variant = line.get("variant")
+        product = line.get("product")
+        tax = line["_tax"]
+        qty = lin.quantity
+        vtitle = variant["title"] if variant and variant["title"] != "Default Title" else None
+        ptitle = product["title"] if product else line.get("title", "Custom item")
+        line_items.append(
+            {
+                "id": lid,
+                "admin_graphql_api_id": gid("LineItem", lid),
+                "attributed_staffs": [],
+                "current_quantity": qty,
+                "fulfillable_quantity": qty,
+                "fulfillment_service": "manual",
+                "fulfillment_status": None,
+                "gift_card": False,
+                "grams": 300,
+                "name": f"{ptitle} - {vtitle}" if vtitle else ptitle,
+                "price": s(lin.unit_price),
+                "price_set": ms(lin.unit_price, ins_pres[len(line_items)].unit_price),
+                "product_exists": product is not None,
+                "product_id": product["id"] if product else None,
+                "properties": line.get("properties", []),
+                "quantity": qty,
+                "requires_shipping": True,
+                "sku": variant["sku"] if variant else line.get("sku"),
+                "taxable": tax is not None,
+                "title": ptitle,
+                "total_discount": s(sum(ls.allocations, ZERO)),
+                "total_discount_set": ms(sum(ls.allocations, ZERO), sum(lp.allocations, ZERO)),
+                "variant_id": variant["id"] if variant else None,
+                "variant_inventory_management": "shopify" if variant else None,
+                "variant_title": vtitle,
+                "vendor": product["vendor"] if product else None,
+                "tax_lines": [_tax_line(tax[0], tax[1], ls.tax, lp.tax, cur, pcur)] if tax else [],
+                "duties": [],
+                "discount_allocations": [
+                    {"amount": s(a), "amount_set": ms(a, b), "discount_application_index": j}
+                    for j, (a, b) in enumerate(zip(ls.allocations, lp.allocations, strict=True))
+                    if a > 0
+                ],
+                "_discounted": [s(ls.discounted), s(lp.discounted)],
+                "_tax": [s(ls.tax), s(lp.tax)],
+                "_refunded_qty": 0,
+                "_removed_qty": 0,
+                "_fulfilled_qty": 0,
+            }
+        )
+    shipping_out = []
+    for sp, (sprice, stax), (pprice, ptax) in zip(ship_specs, ps.shipping, pp.shipping, strict=True):
+        sid = store.new_id()
+        shipping_out.append(
+            {
+                "id": sid,
+                "carrier_identifier": None,
+                "code": sp["code"],
+                "discounted_price": s(sprice),
+                "discounted_price_set": ms(sprice, pprice),
+                "is_removed": False,
+                "phone": None,
+                "price": s(sprice),
+                "price_set": ms(sprice, pprice),
+                "requested_fulfillment_service_id": None,
+                "source": "shopify",
+                "title": sp["title"],
+                "tax_lines": [_tax_line(ship_title, ship_rate, stax, ptax, cur, pcur)]
+                if compute_taxes
+                else [],
+                "discount_allocations": [],
+                "_refunded": False,
+            }
+        )
+    discount_applications = []
+    discount_codes = []
+    for j, d in enumerate(discounts):
+        app = {
+            "target_type": "line_item",
+            "type": {"code": "discount_code", "automatic": "automatic", "manual": "manual"}[d.kind],
+            "value": str(float(d.value)),
+            "value_type": d.value_type,
+            "allocation_method": "across",
+            "target_selection": "all",
+        }
+        if d.kind == "code":
+            app["code"] = d.code
+            amount = sum((ls.allocations[j] for ls in ps.lines), ZERO)
+            discount_codes.append({"code": d.code, "amount": s(amount), "type": d.value_type})
+        else:
+            app["title"] = d.title
+            app["description"] = d.title
+        discount_applications.append(app)
+    tax_lines = []
+    for (title, rate), amount in ps.tax_lines.items():
+        tax_lines.append(_tax_line(title, rate, amount, pp.tax_lines[(title, rate)], cur, pcur))
+    # Payment: optional gift card first, the rest by Shopify Payments.
+    transactions = []
+    gateways = []
+    gift_shop = min(q2(gift_card_amount), ps.total_price) if gift_card_amount else ZERO
+    gift_pres = convert(gift_shop, cur, pcur) if gift_shop else ZERO
+    if gift_shop >= ps.total_price:
+        gift_pres = pp.total_price
+    pays = []
+    if gift_shop > 0:
+        pays.append(("gift_card", gift_shop, gift_pres))
+    if ps.total_price - gift_shop > 0:
+        pays.append(("shopify_payments", ps.total_price - gift_shop, pp.total_price - gift_pres))
+    if financial_status == "paid":
+        for gateway, a_shop, a_pres in pays:
+            tid = store.new_id()
+            gateways.append(gateway)
+            transactions.append(
+                _transaction(tid, oid, "sale", gateway, a_shop, a_pres, cur, pcur, now, None, test)
+            )
+    else:
+        gateways = ["manual"]
+    cust_summary = customer_summary(customer) if customer else None
+    if customer:
+        email = email or customer["email"]
+    first = customer["first_name"] if customer else (shipping_address or {}).get("first_name", "Guest")
+    last = customer["last_name"] if customer else (shipping_address or {}).get("last_name", "Shopper")
+    ship_addr = _address(store, {"first_name": first, "last_name": last, **(shipping_address or {})})
+    bill_addr = _address(
+        store, {"first_name": first, "last_name": last, **(billing_address or shipping_address or {})}
+    )
+    shop["order_number"] += 1
+    number = shop["order_number"]
+    token = hashlib.sha256(f"{shop['domain']}:{oid}".encode()).hexdigest()
+    order: dict[str, Any] = {
+        "id": oid,
+        "admin_graphql_api_id": gid("Order", oid),
+        "app_id": 580111,
+        "browser_ip": "192.0.2.10",
+        "buyer_accepts_marketing": False,
+        "cancel_reason": None,
+        "cancelled_at": None,
+        "cart_token": None,
+        "checkout_id": store.new_id(),
+        "checkout_token": token[::-1],
+        "client_details": None,
+        "closed_at": None,
+        "confirmation_number": token[:9].upper(),
+        "confirmed": True,
+        "contact_email": email,
+        "created_at": now,
+        "currency": cur,
+        "current_subtotal_price": s(ps.subtotal_price),
+        "current_subtotal_price_set": ms(ps.subtotal_price, pp.subtotal_price),
+        "current_total_additional_fees_set": None,
+        "current_total_discounts": s(ps.total_discounts),
+        "current_total_discounts_set": ms(ps.total_discounts, pp.total_discounts),
+        "current_total_duties_set": None,
+        "current_total_price": s(ps.total_price),
+        "current_total_price_set": ms(ps.total_price, pp.total_price),
+        "current_total_tax": s(ps.total_tax),
+        "current_total_tax_set": ms(ps.total_tax, pp.total_tax),
+        "customer": cust_summary,
+        "customer_locale": "fr",
+        "device_id": None,
+        "discount_applications": discount_applications,
+        "discount_codes": discount_codes,
+        "duties_included": False,
+        "email": email,
+        "estimated_taxes": False,
+        "financial_status": financial_status,
+        "fulfillment_status": None,
+        "fulfillments": [],
+        "landing_site": "/",
+        "landing_site_ref": None,
+        "line_items": line_items,
+        "location_id": None,
+        "merchant_business_entity_id": f"MBE{shop['id']}",
+        "merchant_of_record_app_id": None,
+        "name": f"#{number}",
+        "note": note,
+        "note_attributes": note_attributes or [],
+        "number": number - 1000,
+        "order_number": number,
+        "order_status_url": f"https://{shop['domain']}/{shop['id']}/orders/{token}/authenticate?key={token[:16]}",
+        "original_total_additional_fees_set": None,
+        "original_total_duties_set": None,
+        "payment_gateway_names": gateways,
+        "payment_terms": None,
+        "phone": None,
+        "po_number": None,
+        "presentment_currency": pcur,
+        "processed_at": now,
+        "reference": None,
+        "referring_site": None,
+        "refunds": [],
+        "shipping_address": ship_addr if ship_specs else None,
+        "shipping_lines": shipping_out,
+        "source_identifier": None,
+        "source_name": source_name,
+        "source_url": None,
+        "subtotal_price": s(ps.subtotal_price),
+        "subtotal_price_set": ms(ps.subtotal_price, pp.subtotal_price),
+        "tags": tags,
+        "tax_exempt": False,
+        "tax_lines": tax_lines,
+        "taxes_included": included,
+        "test": test,
+        "token": token,
+        "total_cash_rounding_payment_adjustment_set": ms(ZERO, ZERO),
+        "total_cash_rounding_refund_adjustment_set": ms(ZERO, ZERO),
+        "total_discounts": s(ps.total_discounts),
+        "total_discounts_set": ms(ps.total_discounts, pp.total_discounts),
+        "total_line_items_price": s(ps.total_line_items_price),
+        "total_line_items_price_set": ms(ps.total_line_items_price, pp.total_line_items_price),
+        "total_outstanding": "0.00" if financial_status == "paid" else s(ps.total_price),
+        "total_price": s(ps.total_price),
+        "total_price_set": ms(ps.total_price, pp.total_price),
+        "total_shipping_price_set": ms(ps.total_shipping, pp.total_shipping),
+        "total_tax": s(ps.total_tax),
+        "total_tax_set": ms(ps.total_tax, pp.total_tax),
+        "total_tip_received": "0.00",
+        "total_weight": 300 * sum(li.quantity for li in ins_shop),
+        "updated_at": now,
+        "user_id": None,
+        "billing_address": bill_addr,
+        "_transactions": transactions,
+        "_shop_id": shop["id"],
+    }
+    shop["orders"][str(oid)] = order
+    # Stock: committed at the first location for each tracked variant.
+    loc = first_location_id(shop)
+    stock_events: Events = []
+    for line in lines:
+        if "variant" in line:
+            level = shop["inventory_levels"].get(f"{line['variant']['inventory_item_id']}:{loc}")
+            if level is not None:
+                level["available"] -= int(line["quantity"])
+                level["_committed"] += int(line["quantity"])
+                level["updated_at"] = now
+                stock_events.append(("inventory_levels/update", dict(level)))
+    recompute_variant_quantities(shop)
+    # A fulfillment order per order at the first location.
+    foid = store.new_id()
+    shop["fulfillment_orders"][str(foid)] = {
+        "id": foid,
+        "order_id": oid,
+        "status": "open",
+        "request_status": "unsubmitted",
+        "assigned_location_id": loc,
+        "created_at": now,
+        "updated_at": now,
+        "line_items": [
+            {
+                "id": store.new_id(),
+                "line_item_id": li["id"],
+                "quantity": li["quantity"],
+                "fulfillable_quantity": li["quantity"],
+                "variant_id": li["variant_id"],
+            }
+            for li in line_items
+        ],
+    }
+    if customer:
+        customer["orders_count"] += 1
+        customer["total_spent"] = s(Decimal(customer["total_spent"]) + ps.total_price)
+        customer["last_order_id"] = oid
+        customer["last_order_name"] = order["name"]
+    events: Events = [("orders/create", order)]
+    if financial_status == "paid":
+        events.append(("orders/paid", order))
+    if customer:
+        events.append(("customers/update", customer))  # orders_count, total_spent and last order changed
+    return events + stock_events
+
+
+def _transaction(
+    tid: int,
+    oid: int,
+    kind: str,
+    gateway: str,
+    a_shop: Decimal,
+    a_pres: Decimal,
+    cur: str,
+    pcur: str,
+    now: str,
+    parent_id: int | None,
+    test: bool,
+) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "admin_graphql_api_id": gid("OrderTransaction", tid),
+        "amount": s(a_pres),
+        "authorization": None,
+        "created_at": now,
+        "currency": pcur,
+        "device_id": None,
+        "error_code": None,
+        "gateway": gateway,
+        "kind": kind,
+        "location_id": None,
+        "message": None,
+        "order_id": oid,
+        "parent_id": parent_id,
+        "payment_id": f"c{tid}.1",
+        "processed_at": now,
+        "receipt": {},
+        "source_name": "web",
+        "status": "success",
+        "test": test,
+        "user_id": None,
+        "_shop_amount": s(a_shop),
+        "_shop_currency": cur,
+    }
+
+
+def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any]) -> tuple[list[int], Events]:
+    """The control API's order generator. Options: count, seed, skus, quantity, customer_id, guest,
+    include_shopify_only, presentment_currency, discount_code, automatic_discount, gift_card,
+    shipping (STANDARD|EXPRESS|PICKUP|none), note, note_attributes, taxes_included, created_at."""
+    count = int(options.get("count", 1))
+    rng = random.Random(options.get("seed"))
+    ids: list[int] = []
+    events: Events = []
+    sellable = [
+        (p, v)
+        for p in shop["products"].values()
+        for v in p["variants"]
+        if v["sku"] not in catalogue.SHOPIFY_ONLY_SKUS
+    ]
+    only = [
+        (p, v)
+        for p in shop["products"].values()
+        for v in p["variants"]
+        if v["sku"] in catalogue.SHOPIFY_ONLY_SKUS
+    ]
+    for _ in range(count):
+        picks: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        if options.get("skus"):
+            for sku in options["skus"]:
+                found = find_variant(shop, sku=sku)
+                if found is None:
+                    raise OperationError(f"Unknown SKU {sku}", ["skus"], "NOT_FOUND")
+                picks.append(found)
+        else:
+            picks = rng.sample(sellable, rng.randint(1, 4))
+        if options.get("include_shopify_only") and only:
+            picks.append(rng.choice(only))
+        qty_opt = options.get("quantity")
+        lines = [
+            {"product": p, "variant": v, "quantity": int(qty_opt) if qty_opt else rng.choice([1, 1, 1, 2, 3])}
+            for p, v in picks
+        ]
+        discounts: list[Discount] = []
+        code = options.get("discount_code", "random")
+        if code == "random":
+            code = rng.choice([None, None, *[c[0] for c in DISCOUNT_CODES]])
+        if code:
+            spec = next((c for c in DISCOUNT_CODES if c[0] == code), (code, "percentage", Decimal("10")))
+            discounts.append(Discount("code", spec[1], spec[2], code=spec[0]))
+        auto = options.get("automatic_discount", "random")
+        if auto == "random":
+            auto = rng.random() < 0.25
+        if auto:
+            spec = AUTOMATIC_DISCOUNTS[rng.randrange(len(AUTOMATIC_DISCOUNTS))]
+            discounts.append(Discount("automatic", spec[1], spec[2], title=spec[0]))
+        customer = None
+        guest = options.get("guest", "random")
+        if guest == "random":
+            guest = rng.random() < 0.2
+        if options.get("customer_id"):
+            customer = shop["customers"].get(str(gid_id(options["customer_id"])))
+            if customer is None:
+                raise OperationError("Unknown customer", ["customer_id"], "NOT_FOUND")
+        elif not guest and shop["customers"]:
+            customer = shop["customers"][rng.choice(sorted(shop["customers"]))]
+        email = None
+        address = None
+        if customer is None:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            email = f"{first.lower()}.{last.lower()}{rng.randint(1, 999)}@example.net"
+            city, zip_code = rng.choice(CITIES)
+            address = {
+                "first_name": first,
+                "last_name": last,
+                "city": city,
+                "zip": zip_code,
+                "address1": f"{rng.randint(1, 120)} rue de la République",
+            }
+        pcur = options.get("presentment_currency", "random")
+        if pcur == "random":
+            pcur = rng.choice([shop["currency"]] * 4 + ["USD", "GBP"])
+        gift = options.get("gift_card", "random")
+        if gift == "random":
+            gift = rng.random() < 0.15
+        gift_amount = (
+            Decimal(str(gift)) if gift not in (True, False, None) else (Decimal("20.00") if gift else None)
+        )
+        shipping = options.get("shipping", "random")
+        if shipping == "random":
+            shipping = rng.choice(["STANDARD", "STANDARD", "EXPRESS", "PICKUP"])
+        note = options.get("note", rng.choice([None, None, "Please leave at the door", "Gift, no invoice"]))
+        attrs = options.get("note_attributes")
+        if attrs is None:
+            attrs = rng.choice(
+                [
+                    [],
+                    [],
+                    [{"name": "gift_message", "value": "Happy birthday!"}],
+                    [{"name": "delivery_date", "value": "2026-12-24"}],
+                ]
+            )
+        ev = build_order(
+            store,
+            shop,
+            lines=lines,
+            discounts=discounts,
+            shipping_code=None if shipping in (None, "none") else shipping,
+            presentment_currency=pcur,
+            customer=customer,
+            email=email,
+            shipping_address=address,
+            gift_card_amount=gift_amount,
+            note=note,
+            note_attributes=attrs,
+            taxes_included=options.get("taxes_included"),
+            created_at=options.get("created_at"),
+        )
+        ids.append(ev[0][1]["id"])
+        events += ev
+    return ids, events
+
+
+# ---------------------------------------------------------------------------------------------------------
+# refunds, cancellations, edits
+# ---------------------------------------------------------------------------------------------------------
+def _order(shop: dict[str, Any], oid: int | None) -> dict[str, Any]:
+    order = shop["orders"].get(str(oid))
+    if order is None:
+        raise OperationError("Order does not exist", ["id"], "NOT_FOUND")
+    return order
+
+
+def _d(ms_: dict[str, Any], which: str = "shop_money") -> Decimal:
+    return Decimal(ms_[which]["amount"])
+
+
+def _add_set(order: dict[str, Any], key: str, d_shop: Decimal, d_pres: Decimal) -> None:
+    cur, pcur = order["currency"], order["presentment_currency"]
+    new_shop = _d(order[key + "_set"]) + d_shop
+    new_pres = _d(order[key + "_set"], "presentment_money") + d_pres
+    order[key] = s(new_shop)
+    order[key + "_set"] = money_set(new_shop, cur, new_pres, pcur)
+
+
+def create_refund(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    line_items: list[dict[str, Any]] | None = None,
+    shipping_full: bool = False,
+    shipping_amount: Decimal | None = None,
+    note: str | None = None,
+    fire: bool = True,
+) -> tuple[dict[str, Any], Events]:
+    """Refund ``line_items`` (``{"line_item_id", "quantity", "restock_type": return|cancel|no_restock,
+    "location_id"}``) and optionally the shipping. Amounts are computed as Shopify's suggested refund."""
+    order = _order(shop, oid)
+    if order["financial_status"] in ("refunded", "voided"):
+        raise OperationError("Order has been fully refunded", ["orderId"], "INVALID")
+    cur, pcur = order["currency"], order["presentment_currency"]
+    included = order["taxes_included"]
+    now = store.clock.iso()
+    rid = store.new_id()
+    by_id = {li["id"]: li for li in order["line_items"]}
+    rlis = []
+    stock_events: Events = []
+    sub_s = sub_p = tax_s = tax_p = disc_s = disc_p = ZERO
+    restocked = False
+    for spec in line_items or []:
+        li = by_id.get(int(spec["line_item_id"]))
+        if li is None:
+            raise OperationError("Line item does not exist", ["refundLineItems", "lineItemId"], "NOT_FOUND")
+        qty = int(spec["quantity"])
+        left = li["quantity"] - li["_refunded_qty"] - li["_removed_qty"]
+        if qty <= 0 or qty > left:
+            raise OperationError(
+                f"Quantity cannot refund more items than were purchased ({left} left)",
+                ["refundLineItems", "quantity"],
+                "INVALID",
+            )
+        # Share of the discounted total and tax; the last unit takes the remainder so sums stay exact.
+        parts = []
+        for k, which in ((0, "shop_money"), (1, "presentment_money")):
+            discounted = Decimal(li["_discounted"][k])
+            tax = Decimal(li["_tax"][k])
+            disc = sum((Decimal(a["amount_set"][which]["amount"]) for a in li["discount_allocations"]), ZERO)
+            done = li.setdefault("_refunded_amounts", [["0", "0", "0"], ["0", "0", "0"]])[k]
+            if qty == left:
+                sub = discounted - Decimal(done[0])
+                t = tax - Decimal(done[1])
+                dd = disc - Decimal(done[2])
+            else:
+                sub = q2(discounted * qty / li["quantity"])
+                t = q2(tax * qty / li["quantity"])
+                dd = q2(disc * qty / li["quantity"])
+            done[0], done[1], done[2] = (
+                s(Decimal(done[0]) + sub),
+                s(Decimal(done[1]) + t),
+                s(Decimal(done[2]) + dd),
+            )
+            parts.append((sub, t, dd))
+        (ss, ts, ds), (sp, tp, dp) = parts
+        li["_refunded_qty"] += qty
+        li["current_quantity"] = li["quantity"] - li["_refunded_qty"] - li["_removed_qty"]
+        li["fulfillable_quantity"] = max(0, li["current_quantity"] - li["_fulfilled_qty"])
+        restock_type = spec.get("restock_type", "no_restock")
+        location_id = spec.get("location_id") or (
+            first_location_id(shop) if restock_type != "no_restock" else None
+        )
+        if restock_type in ("return", "cancel", "legacy_restock") and li["variant_id"]:
+            restocked = True
+            found = find_variant(shop, variant_id=li["variant_id"])
+            if found:
+                level = shop["inventory_levels"].get(f"{found[1]['inventory_item_id']}:{location_id}")
+                if level is not None:
+                    level["available"] += qty
+                    unshipped = min(qty, max(0, li["quantity"] - li["_fulfilled_qty"]))
+                    level["_committed"] = max(0, level["_committed"] - unshipped)
+                    level["updated_at"] = now
+                    stock_events.append(("inventory_levels/update", dict(level)))
+        rlis.append(
+            {
+                "id": store.new_id(),
+                "line_item_id": li["id"],
+                "location_id": location_id,
+                "quantity": qty,
+                "restock_type": restock_type,
+                "subtotal": float(ss),
+                "subtotal_set": money_set(ss, cur, sp, pcur),
+                "total_tax": float(ts),
+                "total_tax_set": money_set(ts, cur, tp, pcur),
+                "line_item": public({k: v for k, v in li.items()}),
+            }
+        )
+        sub_s += ss
+        sub_p += sp
+        tax_s += ts
+        tax_p += tp
+        disc_s += ds
+        disc_p += dp
+    adjustments = []
+    ship_gross_s = ship_gross_p = ZERO
+    ship_tax_s = ship_tax_p = ZERO
+    if shipping_full or shipping_amount:
+        for sl in order["shipping_lines"]:
+            if sl["_refunded"]:
+                continue
+            price_s, price_p = _d(sl["price_set"]), _d(sl["price_set"], "presentment_money")
+            t_s = sum((_d(t["price_set"]) for t in sl["tax_lines"]), ZERO)
+            t_p = sum((_d(t["price_set"], "presentment_money") for t in sl["tax_lines"]), ZERO)
+            if shipping_amount is not None and not shipping_full:
+                ratio = min(Decimal(1), Decimal(shipping_amount) / price_s) if price_s else Decimal(0)
+                price_s, price_p = q2(price_s * ratio), q2(price_p * ratio)
+                t_s, t_p = q2(t_s * ratio), q2(t_p * ratio)
+            else:
+                sl["_refunded"] = True
+            net_s = price_s - t_s if included else price_s
+            net_p = price_p - t_p if included else price_p
+            adjustments.append(
+                {
+                    "id": store.new_id(),
+                    "order_id": order["id"],
+                    "refund_id": rid,
+                    "kind": "shipping_refund",
+                    "reason": "Shipping refund",
+                    "amount": s(-net_s),
+                    "tax_amount": s(-t_s),
+                    "amount_set": money_set(-net_s, cur, -net_p, pcur),
+                    "tax_amount_set": money_set(-t_s, cur, -t_p, pcur),
+                }
+            )
+            ship_gross_s += net_s + t_s
+            ship_gross_p += net_p + t_p
+            ship_tax_s += t_s
+            ship_tax_p += t_p
+    items_gross_s = sub_s + (ZERO if included else tax_s)
+    items_gross_p = sub_p + (ZERO if included else tax_p)
+    total_s, total_p = items_gross_s + ship_gross_s, items_gross_p + ship_gross_p
+    if total_s == 0 and not rlis:
+        raise OperationError("Refund must include line items or shipping", ["refundLineItems"], "INVALID")
+    # Transactions: back to Shopify Payments first, then the gift card.
+    txs = []
+    remaining_s, remaining_p = total_s, total_p
+    sales = [t for t in order["_transactions"] if t["kind"] == "sale"]
+    sales.sort(key=lambda t: t["gateway"] != "shopify_payments")
+    for sale in sales:
+        if remaining_s <= 0:
+            break
+        already_s = sum(
+            (
+                Decimal(t["_shop_amount"])
+                for t in order["_transactions"]
+                if t["kind"] == "refund" and t["parent_id"] == sale["id"]
+            ),
+            ZERO,
+        )
+        already_p = sum(
+            (
+                Decimal(t["amount"])
+                for t in order["_transactions"]
+                if t["kind"] == "refund" and t["parent_id"] == sale["id"]
+            ),
+            ZERO,
+        )
+        room_s = Decimal(sale["_shop_amount"]) - already_s
+        room_p = Decimal(sale["amount"]) - already_p
+        if room_s <= 0:
+            continue
+        take_s = min(room_s, remaining_s)
+        take_p = remaining_p if take_s == remaining_s else room_p
+        tx = _transaction(
+            store.new_id(),
+            order["id"],
+            "refund",
+            sale["gateway"],
+            take_s,
+            take_p,
+            cur,
+            pcur,
+            now,
+            sale["id"],
+            order["test"],
+        )
+        txs.append(tx)
+        remaining_s -= take_s
+        remaining_p -= take_p
+    order["_transactions"].extend(txs)
+    refund = {
+        "id": rid,
+        "order_id": order["id"],
+        "created_at": now,
+        "note": note,
+        "user_id": None,
+        "processed_at": now,
+        "duties": [],
+        "total_duties_set": money_set(ZERO, cur, ZERO, pcur),
+        "return": None,
+        "restock": restocked,
+        "additional_fees": [],
+        "total_additional_fees_set": money_set(ZERO, cur, ZERO, pcur),
+        "refund_shipping_lines": [],
+        "admin_graphql_api_id": gid("Refund", rid),
+        "order_adjustments": adjustments,
+        "refund_line_items": rlis,
+        "transactions": [public(t) for t in txs],
+        "_total": [s(total_s), s(total_p)],
+    }
+    order["refunds"].append(refund)
+    # Current totals.
+    _add_set(order, "current_subtotal_price", -sub_s, -sub_p)
+    _add_set(order, "current_total_tax", -(tax_s + ship_tax_s), -(tax_p + ship_tax_p))
+    _add_set(order, "current_total_discounts", -disc_s, -disc_p)
+    _add_set(order, "current_total_price", -total_s, -total_p)
+    refunded_total = sum((Decimal(r["_total"][0]) for r in order["refunds"]), ZERO)
+    order["financial_status"] = (
+        "refunded" if refunded_total >= Decimal(order["total_price"]) else "partially_refunded"
+    )
+    order["updated_at"] = now
+    events: Events = [("refunds/create", refund), ("orders/updated", order), *stock_events] if fire else []
+    return refund, events
+
+
+def cancel_order(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    reason: str = "customer",
+    refund: bool = True,
+    restock: bool = True,
+) -> Events:
+    order = _order(shop, oid)
+    if order["cancelled_at"]:
+        raise OperationError("Order has already been cancelled", ["orderId"], "ALREADY_CANCELLED")
+    if order["fulfillment_status"] == "fulfilled":
+        raise OperationError("Cannot cancel a fulfilled order", ["orderId"], "INVALID")
+    events: Events = []
+    if refund and order["financial_status"] in ("paid", "partially_refunded"):
+        specs = [
+            {
+                "line_item_id": li["id"],
+                "quantity": li["quantity"] - li["_refunded_qty"] - li["_removed_qty"],
+                "restock_type": "cancel" if restock else "no_restock",
+            }
+            for li in order["line_items"]
+            if li["quantity"] - li["_refunded_qty"] - li["_removed_qty"] > 0
+        ]
+        _, ev = create_refund(store, shop, oid, line_items=specs, shipping_full=True, note="Order cancelled")
+        events += [e for e in ev if e[0] != "orders/updated"]
+    elif restock:
+        for li in order["line_items"]:
+            left = li["quantity"] - li["_refunded_qty"] - li["_removed_qty"] - li["_fulfilled_qty"]
+            found = find_variant(shop, variant_id=li["variant_id"]) if li["variant_id"] else None
+            if found and left > 0:
+                level = shop["inventory_levels"].get(
+                    f"{found[1]['inventory_item_id']}:{first_location_id(shop)}"
+                )
+                if level:
+                    level["available"] += left
+                    level["_committed"] = max(0, level["_committed"] - left)
+                    level["updated_at"] = store.clock.iso()
+                    events.append(("inventory_levels/update", dict(level)))
+    if not refund and order["financial_status"] == "pending":
+        order["financial_status"] = "voided"
+    now = store.clock.iso()
+    order["cancelled_at"] = now
+    order["cancel_reason"] = reason.lower()
+    order["closed_at"] = now
+    order["updated_at"] = now
+    for fo in shop["fulfillment_orders"].values():
+        if fo["order_id"] == oid and fo["status"] in ("open", "in_progress"):
+            fo["status"] = (
+                "closed"
+                if any(li["fulfillable_quantity"] < li["quantity"] for li in fo["line_items"])
+                else "cancelled"
+            )
+    recompute_variant_quantities(shop)
+    return [("orders/cancelled", order), *events, ("orders/updated", order)]
+
+
+def edit_order(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    add: list[dict[str, Any]] | None = None,
+    remove: list[dict[str, Any]] | None = None,
+) -> Events:
+    """An order edit: add variants (``{"sku", "quantity"}``, no discount, taxed like the catalogue) or
+    remove quantity from lines (``{"line_item_id", "quantity"}``). ``current_*`` totals change; the
+    original totals stay, as in Shopify; an addition leaves an outstanding amount to collect."""
+    order = _order(shop, oid)
+    if order["cancelled_at"]:
+        raise OperationError("Cannot edit a cancelled order", ["id"], "INVALID")
+    cur, pcur = order["currency"], order["presentment_currency"]
+    included = order["taxes_included"]
+    now = store.clock.iso()
+    additions, removals = [], []
+    for spec in remove or []:
+        li = next((x for x in order["line_items"] if x["id"] == int(spec["line_item_id"])), None)
+        if li is None:
+            raise OperationError("Line item does not exist", ["line_item_id"], "NOT_FOUND")
+        qty = int(spec["quantity"])
+        left = li["quantity"] - li["_refunded_qty"] - li["_removed_qty"] - li["_fulfilled_qty"]
+        if qty <= 0 or qty > left:
+            raise OperationError("Cannot remove more than the unfulfilled quantity", ["quantity"], "INVALID")
+        deltas = []
+        for k in (0, 1):
+            deltas.append(
+                (
+                    q2(Decimal(li["_discounted"][k]) * qty / li["quantity"]),
+                    q2(Decimal(li["_tax"][k]) * qty / li["quantity"]),
+                )
+            )
+        (ss, ts), (sp, tp) = deltas
+        li["_removed_qty"] += qty
+        li["current_quantity"] -= qty
+        li["fulfillable_quantity"] = max(0, li["current_quantity"] - li["_fulfilled_qty"])
+        _add_set(order, "current_subtotal_price", -ss, -sp)
+        _add_set(order, "current_total_tax", -ts, -tp)
+        _add_set(
+            order,
+            "current_total_price",
+            -(ss + (ZERO if included else ts)),
+            -(sp + (ZERO if included else tp)),
+        )
+        removals.append({"id": li["id"], "delta": qty})
+    for spec in add or []:
+        found = find_variant(shop, sku=spec["sku"])
+        if found is None:
+            raise OperationError(f"Unknown SKU {spec['sku']}", ["sku"], "NOT_FOUND")
+        product, variant = found
+        qty = int(spec.get("quantity", 1))
+        title, rate = _tax_for(shop, product)
+        unit_s = Decimal(variant["price"])
+        unit_p = convert(unit_s, cur, pcur)
+        ts = q2(unit_s * qty * rate / (1 + rate)) if included else q2(unit_s * qty * rate)
+        tp = q2(unit_p * qty * rate / (1 + rate)) if included else q2(unit_p * qty * rate)
+        lid = store.new_id()
+        li = {
+            "id": lid,
+            "admin_graphql_api_id": gid("LineItem", lid),
+            "attributed_staffs": [],
+            "current_quantity": qty,
+            "fulfillable_quantity": qty,
+            "fulfillment_service": "manual",
+            "fulfillment_status": None,
+            "gift_card": False,
+            "grams": 300,
+            "name": f"{product['title']} - {variant['title']}"
+            if variant["title"] != "Default Title"
+            else product["title"],
+            "price": s(unit_s),
+            "price_set": money_set(unit_s, cur, unit_p, pcur),
+            "product_exists": True,
+            "product_id": product["id"],
+            "properties": [],
+            "quantity": qty,
+            "requires_shipping": True,
+            "sku": variant["sku"],
+            "taxable": True,
+            "title": product["title"],
+            "total_discount": "0.00",
+            "total_discount_set": money_set(ZERO, cur, ZERO, pcur),
+            "variant_id": variant["id"],
+            "variant_inventory_management": "shopify",
+            "variant_title": None if variant["title"] == "Default Title" else variant["title"],
+            "vendor": product["vendor"],
+            "tax_lines": [_tax_line(title, rate, ts, tp, cur, pcur)],
+            "duties": [],
+            "discount_allocations": [],
+            "_discounted": [s(unit_s * qty), s(unit_p * qty)],
+            "_tax": [s(ts), s(tp)],
+            "_refunded_qty": 0,
+            "_removed_qty": 0,
+            "_fulfilled_qty": 0,
+        }
+        order["line_items"].append(li)
+        _add_set(order, "current_subtotal_price", unit_s * qty, unit_p * qty)
+        _add_set(order, "current_total_tax", ts, tp)
+        _add_set(
+            order,
+            "current_total_price",
+            unit_s * qty + (ZERO if included else ts),
+            unit_p * qty + (ZERO if included else tp),
+        )
+        for fo in shop["fulfillment_orders"].values():
+            if fo["order_id"] == oid and fo["status"] == "open":
+                fo["line_items"].append(
+                    {
+                        "id": store.new_id(),
+                        "line_item_id": lid,
+                        "quantity": qty,
+                        "fulfillable_quantity": qty,
+                        "variant_id": variant["id"],
+                    }
+                )
+                break
+        additions.append({"id": lid, "delta": qty})
+    paid = sum((Decimal(t["_shop_amount"]) for t in order["_transactions"] if t["kind"] == "sale"), ZERO)
+    refunded = sum(
+        (Decimal(t["_shop_amount"]) for t in order["_transactions"] if t["kind"] == "refund"), ZERO
+    )
+    outstanding = Decimal(order["current_total_price"]) - (paid - refunded)
+    order["total_outstanding"] = s(outstanding)
+    if outstanding > 0:
+        order["financial_status"] = "partially_paid"
+    order["updated_at"] = now
+    edit: dict[str, Any] = {
+        "order_edit": {
+            "id": store.new_id(),
+            "app_id": None,
+            "created_at": now,
+            "notify_customer": False,
+            "order_id": oid,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {"additions": additions, "removals": removals},
+            "discounts": {"line_item": {"additions": [], "removals": []}},
+            "shipping_lines": {"additions": [], "removals": []},
+        }
+    }
+    return [("orders/edited", edit), ("orders/updated", order)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fulfilment
+# ---------------------------------------------------------------------------------------------------------
+def create_fulfillment(
+    store: Store, shop: dict[str, Any], groups: list[dict[str, Any]], tracking: dict[str, Any] | None
+) -> tuple[dict[str, Any], Events]:
+    """``groups``: ``{"fulfillment_order_id", "line_items": [{"id", "quantity"}] | None}``."""
+    if not groups:
+        raise OperationError("Line items by fulfillment order must not be empty", ["fulfillment"], "BLANK")
+    now = store.clock.iso()
+    order: dict[str, Any] | None = None
+    taken: list[tuple[dict[str, Any], int]] = []
+    for g in groups:
+        fo = shop["fulfillment_orders"].get(str(g["fulfillment_order_id"]))
+        if fo is None:
+            raise OperationError(
+                "Fulfillment order does not exist", ["fulfillment", "fulfillmentOrderId"], "NOT_FOUND"
+            )
+        if fo["status"] not in ("open", "in_progress"):
+            raise OperationError(f"Fulfillment order is {fo['status']}", ["fulfillment"], "INVALID")
+        order = shop["orders"][str(fo["order_id"])]
+        wanted = g.get("line_items")
+        if not wanted:
+            wanted = [
+                {"id": li["id"], "quantity": li["fulfillable_quantity"]}
+                for li in fo["line_items"]
+                if li["fulfillable_quantity"] > 0
+            ]
+        for w in wanted:
+            foli = next((li for li in fo["line_items"] if li["id"] == int(w["id"])), None)
+            if foli is None:
+                raise OperationError(
+                    "Fulfillment order line item does not exist", ["fulfillment"], "NOT_FOUND"
+                )
+            if int(w["quantity"]) <= 0 or int(w["quantity"]) > foli["fulfillable_quantity"]:
+                raise OperationError(
+                    "Invalid fulfillment order line item quantity requested.", ["fulfillment"], "INVALID"
+                )
+            taken.append((foli, int(w["quantity"])))
+    assert order is not None
+    fid = store.new_id()
+    items = []
+    loc = shop["fulfillment_orders"][str(groups[0]["fulfillment_order_id"])]["assigned_location_id"]
+    for foli, qty in taken:
+        foli["fulfillable_quantity"] -= qty
+        li = next(x for x in order["line_items"] if x["id"] == foli["line_item_id"])
+        li["_fulfilled_qty"] += qty
+        li["fulfillable_quantity"] = max(0, li["current_quantity"] - li["_fulfilled_qty"])
+        li["fulfillment_status"] = "fulfilled" if li["fulfillable_quantity"] == 0 else "partial"
+        found = find_variant(shop, variant_id=li["variant_id"]) if li["variant_id"] else None
+        if found:
+            level = shop["inventory_levels"].get(f"{found[1]['inventory_item_id']}:{loc}")
+            if level:
+                level["_committed"] = max(0, level["_committed"] - qty)
+        items.append({**public(li), "quantity": qty, "fulfillment_line_item_id": store.new_id()})
+    for g in groups:
+        fo = shop["fulfillment_orders"][str(g["fulfillment_order_id"])]
+        fo["status"] = (
+            "closed" if all(li["fulfillable_quantity"] == 0 for li in fo["line_items"]) else "in_progress"
+        )
+        fo["updated_at"] = now
+    tracking = tracking or {}
+    numbers = tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else [])
+    urls = tracking.get("urls") or ([tracking["url"]] if tracking.get("url") else [])
+    fulfillment = {
+        "id": fid,
+        "order_id": order["id"],
+        "status": "success",
+        "created_at": now,
+        "service": "manual",
+        "updated_at": now,
+        "tracking_company": tracking.get("company"),
+        "shipment_status": None,
+        "location_id": loc,
+        "origin_address": None,
+        "line_items": items,
+        "tracking_number": numbers[0] if numbers else None,
+        "tracking_numbers": numbers,
+        "tracking_url": urls[0] if urls else None,
+        "tracking_urls": urls,
+        "receipt": {},
+        "name": f"{order['name']}.{len(order['fulfillments']) + 1}",
+        "admin_graphql_api_id": gid("Fulfillment", fid),
+    }
+    order["fulfillments"].append(fulfillment)
+    remaining = sum(li["fulfillable_quantity"] for li in order["line_items"])
+    order["fulfillment_status"] = "fulfilled" if remaining == 0 else "partial"
+    order["updated_at"] = now
+    topic = "orders/fulfilled" if remaining == 0 else "orders/partially_fulfilled"
+    return fulfillment, [("fulfillments/create", fulfillment), (topic, order), ("orders/updated", order)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# payouts
+# ---------------------------------------------------------------------------------------------------------
+FEE_RATE = Decimal("0.014")
+FEE_FIXED = Decimal("0.25")
+
+
+def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -> list[dict[str, Any]]:
+    """One payout covering every Shopify Payments charge and refund not yet paid out: a balance transaction
+    per charge (fee 1.4 % + 0.25), per refund (no fee returned) and the payout itself."""
+    cur = shop["currency"]
+    now = store.clock.iso()
+    in_payout = {bt["source_order_transaction_id"] for bt in shop["balance_transactions"].values()}
+    pid = store.new_id()
+    rows = []
+    for order in sorted(shop["orders"].values(), key=lambda o: o["id"]):
+        for t in order["_transactions"]:
+            if t["gateway"] != "shopify_payments" or t["id"] in in_payout or t["status"] != "success":
+                continue
+            amount = Decimal(t["_shop_amount"])
+            if t["kind"] == "sale":
+                fee = q2(amount * FEE_RATE + FEE_FIXED)
+                rows.append(("charge", amount, fee, order, t))
+            elif t["kind"] == "refund":
+                rows.append(("refund", -amount, ZERO, order, t))
+    if not rows:
+        return []
+    summary = {
+        k: ZERO
+        for k in (
+            "charges_fee_amount",
+            "charges_gross_amount",
+            "refunds_fee_amount",
+            "refunds_gross_amount",
+            "adjustments_fee_amount",
+            "adjustments_gross_amount",
+            "reserved_funds_fee_amount",
+            "reserved_funds_gross_amount",
+            "retried_payouts_fee_amount",
+            "retried_payouts_gross_amount",
+        )
+    }
+    net_total = ZERO
+    for kind, amount, fee, order, t in rows:
+        btid = store.new_id()
+        net = amount - fee
+        net_total += net
+        prefix = "charges" if kind == "charge" else "refunds"
+        summary[f"{prefix}_gross_amount"] += amount
+        summary[f"{prefix}_fee_amount"] += fee
+        shop["balance_transactions"][str(btid)] = {
+            "id": btid,
+            "type": kind,
+            "test": False,
+            "payout_id": pid,
+            "payout_status": status,
+            "currency": cur,
+            "amount": s(amount),
+            "fee": s(fee),
+            "net": s(net),
+            "source_id": t["id"],
+            "source_type": kind,
+            "source_order_id": order["id"],
+            "source_order_transaction_id": t["id"],
+            "processed_at": t["processed_at"],
+            "adjustment_order_transactions": None,
+            "adjustment_reason": None,
+        }
+    payout_bt = store.new_id()
+    shop["balance_transactions"][str(payout_bt)] = {
+        "id": payout_bt,
+        "type": "payout",
+        "test": False,
+        "payout_id": pid,
+        "payout_status": status,
+        "currency": cur,
+        "amount": s(-net_total),
+        "fee": "0.00",
+        "net": s(-net_total),
+        "source_id": pid,
+        "source_type": "payout",
+        "source_order_id": None,
+        "source_order_transaction_id": None,
+        "processed_at": now,
+        "adjustment_order_transactions": None,
+        "adjustment_reason": None,
+    }
+    payout = {
+        "id": pid,
+        "status": status,
+        "date": now[:10],
+        "currency": cur,
+        "amount": s(net_total),
+        "summary": {k: s(v) for k, v in summary.items()},
+        "_issued_at": now,
+    }
+    shop["payouts"][str(pid)] = payout
+    return [payout]
+
+
+def unit_allocation_check(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Exposed for tests of the allocation rule."""
+    return allocate(amount, weights)

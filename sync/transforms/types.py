@@ -1,0 +1,244 @@
+"""Values the transforms take in (mappings) and give out (Odoo-bound drafts).
+
+Everything here is a frozen dataclass holding plain values: ids as ``int``/``str``, money as ``Decimal``
+in the SHOP currency, never ``float``. The flows build ``ShopMappings`` from the mapping tables and
+turn drafts into Odoo writes (resolving partners, countries and states, which needs I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+ContactType = Literal["contact", "invoice", "delivery", "other"]
+LineKind = Literal["product", "delivery", "rounding"]
+TaxRounding = Literal["round_per_line", "round_globally"]
+
+
+@dataclass(frozen=True)
+class ShippingTarget:
+    """Where a Shopify shipping method goes in Odoo: the delivery product and optionally a carrier."""
+
+    product_id: int
+    carrier_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RoundingAdjustment:
+    """A finance-approved rule: book a tax-free line of at most ``max_amount`` to absorb a difference.
+
+    Off unless configured. Without it a difference of any size parks the order as ``total_mismatch``.
+    """
+
+    product_id: int
+    max_amount: Decimal
+
+
+@dataclass(frozen=True)
+class ShopMappings:
+    """The active mapping values for one shop, at one mapping version."""
+
+    shop_domain: str
+    version: int
+    currency: str  # shop currency code, e.g. "EUR"; the Odoo order is booked in it
+    company_id: int | None
+    pricelist_id: int | None
+    skus: Mapping[str, int]  # Shopify SKU -> product.product id
+    taxes: Mapping[str, int]  # tax_key(title, rate) e.g. "VAT 20%|0.2" -> account.tax id
+    shipping: Mapping[str, ShippingTarget]  # shipping line code (fallback: title) -> target
+    gateways: Mapping[str, int]  # payment gateway name -> account.journal id (payments only)
+    confirm_on: frozenset[str]  # financial statuses that confirm the order
+    tax_rounding: TaxRounding = "round_per_line"  # the Odoo company's tax_calculation_rounding_method
+    currency_decimals: int | None = None  # Odoo's decimal places for ``currency``; None: ISO 4217
+    rounding_adjustment: RoundingAdjustment | None = None
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """A ``res.partner`` contact (child of the customer), before country/state ids are resolved."""
+
+    type: ContactType
+    name: str
+    company_name: str | None = None
+    street: str | None = None
+    street2: str | None = None
+    city: str | None = None
+    zip: str | None = None
+    state_code: str | None = None  # Shopify province_code; the flow resolves res.country.state
+    country_code: str | None = None  # ISO 3166-1 alpha-2; the flow resolves res.country by code
+    phone: str | None = None
+    email: str | None = None
+
+    def odoo_values(self) -> dict[str, Any]:
+        """``res.partner`` values except ``state_id``/``country_id`` (the flow looks those up)."""
+        values: dict[str, Any] = {
+            "type": self.type,
+            "name": self.name,
+            "street": self.street or False,
+            "street2": self.street2 or False,
+            "city": self.city or False,
+            "zip": self.zip or False,
+            "phone": self.phone or False,
+            "email": self.email or False,
+        }
+        if self.company_name:
+            values["company_name"] = self.company_name
+        return values
+
+
+@dataclass(frozen=True)
+class PartnerDraft:
+    """The customer as an Odoo ``res.partner``; ``external_id`` is the Shopify customer id."""
+
+    external_id: str | None  # None for a guest checkout
+    name: str
+    email: str | None
+    phone: str | None
+    address: ContactDraft | None  # default address (customer) or billing address (guest)
+    is_guest: bool = False
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OdooLineDraft:
+    """One ``sale.order.line``. A Shopify line item maps to one or two of these (see orders.py)."""
+
+    kind: LineKind
+    product_id: int
+    name: str
+    quantity: int
+    price_unit: Decimal
+    tax_ids: tuple[int, ...]
+    shopify_line_id: str | None  # line item id, or shipping line id/code, for traceability
+    sku: str | None = None
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.price_unit * self.quantity
+
+    def odoo_values(self, *, odoo_major: int) -> dict[str, Any]:
+        """``sale.order.line`` values; Odoo 19 renamed ``tax_id`` to ``tax_ids`` (API-NOTES G/I)."""
+        tax_field = "tax_ids" if odoo_major >= 19 else "tax_id"
+        return {
+            "product_id": self.product_id,
+            "name": self.name,
+            "product_uom_qty": self.quantity,
+            "price_unit": str(self.price_unit),
+            tax_field: [(6, 0, list(self.tax_ids))],
+        }
+
+
+@dataclass(frozen=True)
+class ExpectedTotals:
+    """What Odoo will compute for the draft's lines, next to what Shopify charged (shop currency)."""
+
+    amount_untaxed: Decimal
+    amount_tax: Decimal
+    amount_total: Decimal
+    tax_by_id: tuple[tuple[int, Decimal], ...]  # account.tax id -> amount, sorted by id
+    shopify_total: Decimal
+    shopify_tax: Decimal
+
+    @property
+    def total_difference(self) -> Decimal:
+        return self.amount_total - self.shopify_total
+
+    @property
+    def tax_difference(self) -> Decimal:
+        return self.amount_tax - self.shopify_tax
+
+    @property
+    def matches(self) -> bool:
+        return self.total_difference == 0 and self.tax_difference == 0
+
+
+@dataclass(frozen=True)
+class OdooOrderDraft:
+    shop_domain: str
+    mapping_version: int
+    shopify_order_id: str
+    client_order_ref: str  # str(Shopify order id): the natural key in Odoo
+    origin: str  # Shopify order name, e.g. "#1001"
+    customer: PartnerDraft  # the Shopify customer, or a guest partner built from the billing address
+    invoice_contact: ContactDraft | None
+    delivery_contact: ContactDraft | None
+    email: str | None
+    note: str
+    currency: str
+    company_id: int | None
+    pricelist_id: int | None
+    carrier_id: int | None
+    lines: tuple[OdooLineDraft, ...]
+    expected_totals: ExpectedTotals
+    taxes_included: bool
+    financial_status: str
+    confirm: bool
+    cancelled: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+    payment_gateways: tuple[str, ...]
+    tags: tuple[str, ...] = field(default=())
+
+    def odoo_values(self) -> dict[str, Any]:
+        """``sale.order`` header values the transform can decide (partners are resolved by the flow)."""
+        values: dict[str, Any] = {
+            "client_order_ref": self.client_order_ref,
+            "origin": self.origin,
+            "note": self.note or False,
+        }
+        if self.company_id is not None:
+            values["company_id"] = self.company_id
+        if self.pricelist_id is not None:
+            values["pricelist_id"] = self.pricelist_id
+        return values
+
+
+@dataclass(frozen=True)
+class LineQuantity:
+    """A Shopify line item's quantities as an orders/updated payload states them."""
+
+    shopify_line_id: str
+    sku: str | None
+    ordered: int  # ``quantity``: what the order was created with
+    current: int  # ``current_quantity``: after edits and refunds
+    refunded: int  # quantity in the payload's refund_line_items (handled by the refund flow)
+
+    @property
+    def target(self) -> int:
+        """What the Odoo order should hold: edits change the order, refunds become credit notes."""
+        return max(self.current + self.refunded, 0)
+
+    @property
+    def changed(self) -> bool:
+        return self.target != self.ordered
+
+    @property
+    def removed(self) -> bool:
+        return self.target == 0 and self.ordered > 0
+
+
+@dataclass(frozen=True)
+class OdooOrderUpdate:
+    shopify_order_id: str
+    client_order_ref: str
+    updated_at: datetime | None
+    email: str | None
+    note: str
+    invoice_contact: ContactDraft | None
+    delivery_contact: ContactDraft | None
+    financial_status: str
+    confirm: bool
+    cancelled: bool
+    cancelled_at: datetime | None
+    quantities: tuple[LineQuantity, ...]
+
+    @property
+    def changed_lines(self) -> tuple[LineQuantity, ...]:
+        return tuple(q for q in self.quantities if q.changed)
+
+    @property
+    def removed_lines(self) -> tuple[LineQuantity, ...]:
+        return tuple(q for q in self.quantities if q.removed)
