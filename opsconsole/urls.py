@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsconsole.core import health, views
+from opsconsole.core import health, metrics, views
 from sync.views import webhooks
+from sync.views.console import audit, connections, dashboard, exceptions, jobs, mappings
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("webhooks/shopify", webhooks.shopify_webhook, name="shopify-webhook"),
     path(
         "login/",
@@ -15,12 +17,41 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.dashboard, name="dashboard"),
-    path("exceptions/", views.exceptions, name="exceptions"),
-    path("jobs/", views.jobs, name="jobs"),
-    path("mappings/", views.mappings, name="mappings"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("exceptions/", exceptions.exceptions, name="exceptions"),
+    path("exceptions/group/", exceptions.problem_detail, name="problem"),
+    path("exceptions/act/", exceptions.problem_act, name="problem-act"),
+    path("exceptions/progress/", exceptions.replay_progress, name="replay-progress"),
+    path("exceptions/badge/", exceptions.problems_badge, name="problems-badge"),
+    path("jobs/", jobs.jobs, name="jobs"),
+    path("jobs/<int:job_id>/", jobs.job_page, name="job"),
+    path("jobs/<int:job_id>/replay/", jobs.job_replay, name="job-replay"),
+    path("jobs/<int:job_id>/reveal/", jobs.job_reveal, name="job-reveal"),
+    path("mappings/", mappings.mappings, name="mappings"),
+    path("mappings/propose/", mappings.mapping_propose, name="mapping-propose"),
+    path("mappings/import/", mappings.mapping_import, name="mapping-import"),
+    path("mappings/history/", mappings.mapping_history_page, name="mapping-history"),
+    path("mappings/rollback/", mappings.mapping_rollback, name="mapping-rollback"),
+    path("mappings/changes/<int:change_id>/", mappings.mapping_change, name="mapping-change"),
+    path(
+        "mappings/changes/<int:change_id>/approve/",
+        mappings.mapping_decide,
+        {"decision": "approve"},
+        name="mapping-approve",
+    ),
+    path(
+        "mappings/changes/<int:change_id>/reject/",
+        mappings.mapping_decide,
+        {"decision": "reject"},
+        name="mapping-reject",
+    ),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
-    path("connections/", views.connections, name="connections"),
-    path("audit/", views.audit, name="audit"),
+    path("connections/", connections.connections, name="connections"),
+    path(
+        "connections/shops/<int:shop_id>/check-webhooks/",
+        connections.shop_check_webhooks,
+        name="shop-check-webhooks",
+    ),
+    path("audit/", audit.audit, name="audit"),
     path("django-admin/", admin.site.urls),
 ]

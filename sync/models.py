@@ -49,6 +49,10 @@ class ShopifyShop(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     api_version_seen = models.CharField(max_length=10, blank=True)
     deprecation_warning = models.TextField(blank=True)
+    webhook_topics = models.JSONField(
+        default=list, blank=True, help_text="topics subscribed at our callback URL when last checked"
+    )
+    webhooks_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,7 +84,7 @@ class RejectedDelivery(models.Model):
 class InboundEvent(models.Model):
     """One webhook delivery as received: headers, raw body, parsed JSON or the parse error."""
 
-    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="events")
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="events", db_index=False)
     topic = models.CharField(max_length=100)
     webhook_id = models.CharField(max_length=100)
     event_id = models.CharField(max_length=100, blank=True)
@@ -130,9 +134,10 @@ PROBLEM_STATES = (JobState.NEEDS_ATTENTION, JobState.DEAD)
 class SyncJob(models.Model):
     """One unit of sync work. The idempotency key makes creating it twice a no-op."""
 
-    kind = models.CharField(max_length=50, db_index=True)
-    flow = models.CharField(max_length=30, db_index=True)
-    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="jobs")
+    # Every index below is paid on each webhook's insert: only those the engine and the screens use.
+    kind = models.CharField(max_length=50)
+    flow = models.CharField(max_length=30)
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="jobs", db_index=False)
     event = models.ForeignKey(
         InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
@@ -155,25 +160,38 @@ class SyncJob(models.Model):
     error_key = models.CharField(max_length=255, blank=True)
     error_message = models.TextField(blank=True)
     error_context = models.JSONField(null=True, blank=True)
-    fingerprint = models.CharField(max_length=300, blank=True, db_index=True)
+    fingerprint = models.CharField(max_length=300, blank=True)
     finance = models.BooleanField(default=False, help_text="a finance problem (money does not match)")
     result = models.JSONField(null=True, blank=True, help_text="ids produced, outcome")
     snoozed_until = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     closed_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["state", "next_attempt_at"], name="job_due_idx"),
-            models.Index(fields=["state", "lease_expires_at"], name="job_lease_idx"),
-            models.Index(fields=["fingerprint", "state"], name="job_problem_idx"),
+            # Partial: only retrying / running rows, so a new (queued) job does not pay for them.
+            models.Index(fields=["next_attempt_at"], condition=Q(state="retrying"), name="job_due_idx"),
+            models.Index(fields=["lease_expires_at"], condition=Q(state="running"), name="job_lease_idx"),
             models.Index(fields=["shop", "subject"], name="job_subject_idx"),
             models.Index(fields=["flow", "created_at"], name="job_flow_time_idx"),
+            # The console's job explorer (filter by state, newest first) and exception queue (open problems
+            # grouped by fingerprint).
+            models.Index(fields=["state", "-created_at"], name="job_state_time_idx"),
+            models.Index(
+                fields=["fingerprint", "created_at"],
+                condition=Q(state__in=["needs_attention", "dead"]),
+                name="job_open_problem_idx",
+            ),
         ]
 
     def __str__(self) -> str:

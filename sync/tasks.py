@@ -11,8 +11,9 @@ from sync.services.jobs import job_run, jobs_sweep
 logger = logging.getLogger(__name__)
 
 
-def run_job(job_id: int) -> str:
-    outcome = job_run(job_id=job_id)
+def run_job(job_key: str) -> str:
+    """Run the job with this idempotency key (the only thing the queue carries)."""
+    outcome = job_run(key=job_key)
     if outcome in {"succeeded", "failed", "subject_busy"}:
         # Hand over work that became due meanwhile (retries, the next job of the same order) without
         # waiting for the scheduled sweep.

@@ -4,22 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ShopifyRateLimitState',
+            name="ShopifyRateLimitState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shop_domain', models.CharField(max_length=255, unique=True)),
-                ('available', models.FloatField()),
-                ('maximum', models.FloatField()),
-                ('restore_rate', models.FloatField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("shop_domain", models.CharField(max_length=255, unique=True)),
+                ("available", models.FloatField()),
+                ("maximum", models.FloatField()),
+                ("restore_rate", models.FloatField()),
+                ("updated_at", models.DateTimeField()),
             ],
         ),
     ]

@@ -51,8 +51,13 @@ def shopify_client_for(shop: ShopifyShop) -> Any:
     if cached and cached[0] == stamp:
         return cached[1]
     secrets = tuple(s for s in (str(shop.client_secret), str(shop.previous_client_secret)) if s)
-    config = ShopifyConfig(domain=shop.domain, admin_url=shop.admin_url, token=str(shop.access_token),
-                           client_secrets=secrets, api_version=shop.api_version)
+    config = ShopifyConfig(
+        domain=shop.domain,
+        admin_url=shop.admin_url,
+        token=str(shop.access_token),
+        client_secrets=secrets,
+        api_version=shop.api_version,
+    )
     # One cost bucket per shop, shared by every worker through the database.
     client = ShopifyClient(config, throttle=database_throttle())
     _cache()[key] = (stamp, client)

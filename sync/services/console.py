@@ -204,3 +204,114 @@ def mapping_reject(*, actor: Any, change: MappingChange, note: str, request: Any
             summary=note[:500],
             request=request,
         )
+
+
+def mapping_rollback(
+    *, actor: Any, shop: ShopifyShop, table: str, key: str, version: int, request: Any = None
+) -> MappingChange:
+    """Propose the value an entry had at ``version`` (or its deletion, if it did not exist then)."""
+    from sync.models import MappingEntry
+
+    require(actor, "propose_mapping")
+    entry = (
+        MappingEntry.objects.filter(shop=shop, table=table, key=key, valid_from__lte=version)
+        .exclude(valid_to__lte=version)
+        .first()
+    )
+    value = entry.value if entry is not None else None
+    return mapping_propose(
+        actor=actor,
+        shop=shop,
+        rows=[MappingRow(table=table, key=key, value=value)],
+        summary=f"Roll back {table} {key} to version {version}",
+        request=request,
+    )
+
+
+#: CSV columns of a SKU import; product_id is required, the rest optional.
+SKU_CSV_COLUMNS = ("sku", "product_id", "default_code")
+
+
+def mapping_rows_from_csv(*, text: str) -> list[MappingRow]:
+    """Parse ``sku,product_id[,default_code]`` rows (a header line is optional). An empty product_id deletes
+    the mapping. Raises ValidationError naming every bad line, and nothing is proposed."""
+    import csv
+    import io
+
+    rows: list[MappingRow] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    reader = csv.reader(io.StringIO(text.strip()))
+    for number, record in enumerate(reader, start=1):
+        cells = [c.strip() for c in record]
+        if not any(cells):
+            continue
+        if number == 1 and cells[0].lower() == "sku":
+            continue
+        sku = cells[0]
+        product = cells[1] if len(cells) > 1 else ""
+        code = cells[2] if len(cells) > 2 else ""
+        if not sku:
+            errors.append(f"line {number}: the SKU is empty")
+            continue
+        if sku in seen:
+            errors.append(f"line {number}: SKU {sku} appears twice")
+            continue
+        seen.add(sku)
+        if product and not product.isdigit():
+            errors.append(f"line {number}: product_id {product!r} is not a number")
+            continue
+        value: dict[str, Any] | None = None
+        if product:
+            value = {"product_id": int(product)}
+            if code:
+                value["default_code"] = code
+        rows.append(MappingRow(table="sku", key=sku, value=value))
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        raise ValidationError("the file has no SKU rows")
+    return rows
+
+
+def mapping_import_csv(*, actor: Any, shop: ShopifyShop, text: str, request: Any = None) -> MappingChange:
+    """Many SKU rows proposed as one change."""
+    require(actor, "propose_mapping")
+    rows = mapping_rows_from_csv(text=text)
+    return mapping_propose(
+        actor=actor,
+        shop=shop,
+        rows=rows,
+        summary=f"Import {len(rows)} SKU mapping{'s' if len(rows) != 1 else ''} from CSV",
+        request=request,
+    )
+
+
+# ----------------------------------------------------------------------------------------- connections
+
+
+def shop_webhooks_check(*, actor: Any, shop: ShopifyShop, request: Any = None) -> list[str]:
+    """Ask Shopify which webhook topics are subscribed at our callback URL and store it for the health
+    panels. Returns the topics present."""
+    from sync.services.clients import shopify_client_for
+
+    require(actor, "manage_connections")
+    before = list(shop.webhook_topics or [])
+    subscriptions = shopify_client_for(shop).list_webhook_subscriptions()
+    callback = shop.webhook_callback_url
+    present = sorted({s.topic for s in subscriptions if not callback or s.callback_url == callback})
+    now = timezone.now()
+    ShopifyShop.objects.filter(pk=shop.pk).update(
+        webhook_topics=present, webhooks_checked_at=now, last_success_at=now
+    )
+    audit_record(
+        action="connection.check_webhooks",
+        actor=actor,
+        object_type="shopify_shop",
+        object_id=shop.pk,
+        summary=f"checked the webhook subscriptions of {shop.domain}: {len(present)} present",
+        before={"topics": before},
+        after={"topics": present},
+        request=request,
+    )
+    return present

@@ -6,18 +6,23 @@ import hashlib
 import json
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_q.models import OrmQ
 
 from sync.connectors.shopify.webhooks import verify_webhook
 from sync.flows import registry
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
-from sync.services.jobs import JobSpec, job_create
+from sync.services.jobs import queue_package
 
 logger = logging.getLogger("sync.inbox")
 security_log = logging.getLogger("opsconsole.security")
@@ -161,44 +166,109 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
     kind = registry.kind_for_topic(topic) if not parse_error else None
 
+    if not parse_error and "\\u0000" in body.decode("utf-8"):
+        # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000: keep the raw body, let a person decide.
+        parse_error = "body contains the escaped character \\u0000, which jsonb cannot store"
+    event = InboundEvent(
+        shop_id=shop.shop_id,
+        topic=topic[:100],
+        webhook_id=webhook_id[:100],
+        event_id=headers.get("event_id", "")[:100],
+        triggered_at=triggered_at,
+        api_version=headers.get("api_version", "")[:20],
+        headers={k: v for k, v in headers.items() if k != "hmac"},
+        raw_body=body,
+        parse_error=parse_error,
+        subject_id=subject_id[:64],
+        payload_updated_at=updated_at,
+    )
     try:
-        with transaction.atomic():
-            event = InboundEvent.objects.create(
-                shop_id=shop.shop_id,
-                topic=topic[:100],
-                webhook_id=webhook_id[:100],
-                event_id=headers.get("event_id", "")[:100],
-                triggered_at=triggered_at,
-                api_version=headers.get("api_version", "")[:20],
-                headers={k: v for k, v in headers.items() if k != "hmac"},
-                raw_body=body,
-                payload=payload if not parse_error else None,
-                parse_error=parse_error,
-                subject_id=subject_id[:64],
-                payload_updated_at=updated_at,
-            )
-            job_id = None
-            if parse_error:
-                job_id = _quarantine(event, parse_error)
-            elif kind is not None:
-                spec = registry.get(kind)
-                job, _ = job_create(
-                    spec=JobSpec(
-                        kind=kind,
-                        flow=spec.flow,
-                        shop=ShopifyShop(pk=shop.shop_id),
-                        idempotency_key=f"event:{event.pk}",
-                        subject=f"{_subject_kind(topic)}:{subject_id}",
-                        subject_label=label,
-                        event_id=event.pk,
-                        source_updated_at=updated_at or triggered_at,
-                    )
-                )
-                job_id = job.pk
+        if parse_error:
+            with transaction.atomic():
+                event.save()
+                job_id: int | None = _quarantine(event, parse_error)
+            return Receipt(200, "quarantined", event.pk, job_id)
+        if kind is None:
+            # A topic without a flow (yet): stored for the record and for reconciliation, no job.
+            event.payload = payload
+            event.save()
+            return Receipt(200, "stored", event.pk, None)
+        spec = registry.get(kind)
+        job = SyncJob(
+            kind=kind,
+            flow=spec.flow,
+            shop_id=shop.shop_id,
+            idempotency_key=f"webhook:{shop.shop_id}:{webhook_id}"[:255],
+            subject=f"{_subject_kind(topic)}:{subject_id}",
+            subject_label=label[:120],
+            source_updated_at=updated_at or triggered_at,
+            max_attempts=int(getattr(settings, "SYNC_MAX_ATTEMPTS", 8)),
+        )
+        event_pk, job_pk = _insert_event_job_and_queue_entry(event, job, raw_json=body.decode("utf-8"))
     except IntegrityError:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
         return Receipt(200, "duplicate")
-    return Receipt(200, "quarantined" if parse_error else "stored", event.pk, job_id)
+    return Receipt(200, "stored", event_pk, job_pk)
+
+
+@lru_cache(maxsize=8)
+def _insert_template(model: type[Any]) -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns})", fields
+
+
+def _insert_sql(obj: Any) -> tuple[str, list[Any]]:
+    """The INSERT Django would run for an unsaved instance (its fields' pre_save, defaults and database
+    adapters), without the query compiler, whose per-request cost is a third of this endpoint's."""
+    head, fields = _insert_template(type(obj))  # type: ignore[arg-type]
+    placeholders: list[str] = []
+    params: list[Any] = []
+    for field in fields:
+        value = field.pre_save(obj, add=True)
+        if isinstance(value, RawSQL):
+            sql, extra = value.as_sql(None, connection)  # type: ignore[arg-type]
+            placeholders.append(sql)
+            params.extend(extra)
+        else:
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(value, connection=connection))
+    return f"{head} VALUES ({', '.join(placeholders)})", params
+
+
+def _insert_event_job_and_queue_entry(event: InboundEvent, job: SyncJob, *, raw_json: str) -> tuple[int, int]:
+    """Insert the event, its job and the job's queue entry in ONE statement: atomic like a transaction, one
+    round trip to PostgreSQL instead of five (BEGIN, three INSERTs, COMMIT). The parsed payload is the raw
+    text cast to jsonb rather than re-serialised in Python."""
+    event.payload = RawSQL("%s::jsonb", [raw_json])
+    job.event_id = RawSQL("SELECT id FROM ev", [])  # type: ignore[assignment]
+    entry = OrmQ(
+        key=_queue_name(), payload=queue_package(job.idempotency_key, group=job.flow), lock=timezone.now()
+    )
+    event_sql, event_params = _insert_sql(event)
+    job_sql, job_params = _insert_sql(job)
+    entry_sql, entry_params = _insert_sql(entry)
+    # Only Django-compiled INSERTs are spliced in; every value is a parameter.
+    sql = (
+        f"WITH ev AS ({event_sql} RETURNING id), jb AS ({job_sql} RETURNING id), "  # noqa: S608
+        f"qe AS ({entry_sql} RETURNING id) "
+        "SELECT (SELECT id FROM ev), (SELECT id FROM jb), (SELECT id FROM qe)"
+    )
+    # In autocommit (a web request) the statement is its own transaction. Inside a caller's transaction
+    # (tests, scripts) a savepoint keeps a duplicate's IntegrityError from poisoning the outer one.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, [*event_params, *job_params, *entry_params])
+        event_pk, job_pk, _ = cursor.fetchone()
+    return int(event_pk), int(job_pk)
+
+
+@lru_cache(maxsize=1)
+def _queue_name() -> str:
+    from django_q.brokers import get_broker
+
+    return str(get_broker().list_key)
 
 
 def _subject_kind(topic: str) -> str:

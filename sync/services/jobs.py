@@ -77,22 +77,25 @@ class JobSpec:
     source_updated_at: datetime | None = None
 
 
+def _job_values(spec: JobSpec) -> dict[str, Any]:
+    return {
+        "kind": spec.kind,
+        "flow": spec.flow,
+        "shop": spec.shop,
+        "subject": spec.subject,
+        "subject_label": spec.subject_label,
+        "event_id": spec.event_id,
+        "input": spec.input,
+        "source_updated_at": spec.source_updated_at,
+        "max_attempts": int(_setting("SYNC_MAX_ATTEMPTS", 8)),
+    }
+
+
 def job_create(*, spec: JobSpec) -> tuple[SyncJob, bool]:
-    """Create the job and its queue entry in the caller's transaction; an existing key returns that job."""
+    """Create the job and its queue entry in one transaction; an existing key returns that job."""
     with transaction.atomic():
         job, created = SyncJob.objects.get_or_create(
-            idempotency_key=spec.idempotency_key,
-            defaults={
-                "kind": spec.kind,
-                "flow": spec.flow,
-                "shop": spec.shop,
-                "subject": spec.subject,
-                "subject_label": spec.subject_label,
-                "event_id": spec.event_id,
-                "input": spec.input,
-                "source_updated_at": spec.source_updated_at,
-                "max_attempts": int(_setting("SYNC_MAX_ATTEMPTS", 8)),
-            },
+            idempotency_key=spec.idempotency_key, defaults=_job_values(spec)
         )
         if created:
             job_enqueue(job=job)
@@ -100,8 +103,37 @@ def job_create(*, spec: JobSpec) -> tuple[SyncJob, bool]:
 
 
 def job_enqueue(*, job: SyncJob) -> None:
-    """Put the job id on the queue, in the current transaction (ORM broker on the same database)."""
-    async_task(TASK, job.pk, task_name=f"job-{job.pk}", q_options={"group": job.flow})
+    """Put the job on the queue, in the current transaction (ORM broker on the same database). The queue
+    carries the job's idempotency key (unique, known before the row exists) and nothing else."""
+    key = job.idempotency_key
+    async_task(TASK, key, task_name=f"job {key}"[:100], q_options={"group": job.flow})
+
+
+def queue_package(job_key: str, *, group: str) -> str:
+    """The signed package ``async_task(TASK, job_key)`` would put on the queue, built without writing it, so
+    that the webhook path can insert it in the same SQL statement as its event and job (one round trip).
+    tests/sync/test_queue_package.py checks it against django-q2's own and a real worker runs it."""
+    from django_q.conf import Conf
+    from django_q.humanhash import uuid
+    from django_q.signing import SignedPackage
+
+    tag = uuid()
+    task: dict[str, Any] = {
+        "id": tag[1],
+        "name": f"job {job_key}"[:100],
+        "func": TASK,
+        "args": (job_key,),
+        "group": group,
+    }
+    if Conf.CACHED:
+        task["cached"] = Conf.CACHED
+    if Conf.SYNC:
+        task["sync"] = Conf.SYNC
+    if Conf.ACK_FAILURES:
+        task["ack_failure"] = Conf.ACK_FAILURES
+    task["kwargs"] = {}
+    task["started"] = timezone.now()
+    return SignedPackage.dumps(task)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------------------------------ claim
@@ -175,14 +207,15 @@ def classify(job: SyncJob, exc: BaseException, now: datetime) -> Outcome:
     return Outcome(JobState.DEAD, JobAttempt.Outcome.DEAD)
 
 
-def job_run(*, job_id: int) -> str:
-    """Run one job if it is due and not already running. Returns what happened (for logs and tests)."""
+def job_run(*, key: str) -> str:
+    """Run one job (by idempotency key) if it is due and not already running. Returns what happened."""
     from sync.flows import registry
     from sync.flows.context import JobContext
 
-    job = SyncJob.objects.filter(pk=job_id).only("pk", "subject", "shop_id").first()
+    job = SyncJob.objects.filter(idempotency_key=key).only("pk", "subject", "shop_id").first()
     if job is None:
         return "missing"
+    job_id = job.pk
     lock_key = subject_lock_key(f"{job.shop_id}:{job.subject}")
     if not _try_subject_lock(lock_key):
         # Another job of the same order runs now: try again shortly, without spending an attempt.
@@ -367,8 +400,9 @@ def jobs_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepReport:
         )
         if stranded:
             SyncJob.objects.filter(pk__in=stranded).update(updated_at=now)
-        for job_id in [*abandoned, *due, *stranded]:
-            async_task(TASK, job_id, task_name=f"job-{job_id}")
+        handed_over = [*abandoned, *due, *stranded]
+        for key in SyncJob.objects.filter(pk__in=handed_over).values_list("idempotency_key", flat=True):
+            async_task(TASK, key, task_name=f"job {key}"[:100])
         if due:
             # Mark them as handed over so the next sweep does not enqueue them again.
             SyncJob.objects.filter(pk__in=due).update(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sandbox import catalogue
 from sync.models import MappingTable, ShopifyShop
@@ -169,7 +169,7 @@ def shop_setup(
     """Seed the initial mappings (only when the shop has none) and register the webhooks."""
     shopify = shopify_client_for(shop)
     version = None
-    mapped, unmapped = 0, ()
+    mapped, unmapped = 0, cast(tuple[str, ...], ())
     if seed_mappings and not mapping_entries(shop=shop):
         info = shopify.shop_info()
         all_skus = (

@@ -62,8 +62,9 @@ class Worker:
             stop_process_group(self.proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
+    # Module scope: a worker left running would pick up the queued jobs of later, worker-less tests.
     w = Worker()
     w.start()
     yield w

@@ -87,9 +87,9 @@ def test_a_signed_order_is_stored_with_its_job_and_queue_entry_before_the_answer
         event,
         "order:820982911946154508",
     )
-    assert job.idempotency_key == f"event:{event.pk}"
+    assert job.idempotency_key == f"webhook:{shop.pk}:wh-1"
     assert OrmQ.objects.count() == 1
-    assert OrmQ.objects.get().task["args"] == (job.pk,)
+    assert OrmQ.objects.get().task["args"] == (job.idempotency_key,)
 
 
 def test_a_duplicate_delivery_answers_200_and_creates_nothing(client):
@@ -232,3 +232,15 @@ def test_a_topic_without_a_flow_is_stored_without_a_job(client):
     assert response.status_code == 200 and response.json() == {"status": "stored"}
     assert InboundEvent.objects.get().topic == "products/update"
     assert SyncJob.objects.count() == 0
+
+
+def test_a_signed_body_with_an_escaped_nul_is_kept_raw_and_quarantined(client):
+    # valid JSON for Python, but PostgreSQL's jsonb refuses \u0000
+    body = b'{"id": 5, "note": "a\\u0000b", "updated_at": "2026-11-20T10:00:00Z"}'
+
+    response = deliver(client, body)
+
+    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    event = InboundEvent.objects.get()
+    assert bytes(event.raw_body) == body and "\\u0000" in event.parse_error
+    assert SyncJob.objects.get().state == JobState.NEEDS_ATTENTION

@@ -1,0 +1,444 @@
+"""Ingest and pipeline benchmark: ``python bench/ingest.py`` (or ``make bench``).
+
+1. Webhook ingest under gunicorn (4 sync workers) at concurrency 32: requests per second and p50 / p99
+   latency of ``POST /webhooks/shopify`` (HMAC, inbox row, job row and queue entry in one transaction),
+   side by side in the same run with ``POST /bench/bare``, the same Django stack inserting one row.
+   Both get the same body: Shopify's published orders/create payload (~13 KB compact).
+2. Pipeline: orders placed in the Shopify sandbox, delivered as signed webhooks to the same server, run by
+   a real django-q2 cluster against the Odoo sandbox. Orders per second from placement to confirmed Odoo
+   order, and Odoo calls per order from the Odoo sandbox's own counters, in steady state (a known
+   customer, mappings and Odoo clients warm).
+
+It uses its own database (``<DATABASE_URL's name>_bench``, or ``opsconsole_bench`` on the embedded server),
+dropped and created at the start. Absolute numbers depend on the machine; the ratio to the baseline in the
+same run is the figure to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-client-secret"
+SHOP = "demo.myshopify.com"
+PORT = 8911
+REFERENCE_ORDER = ROOT / "tests" / "transforms" / "data" / "app-js-2025-01-order.json"
+
+
+# ------------------------------------------------------------------------------------------- database
+
+
+def bench_database_url() -> str:
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL")
+    if base:
+        parts = urlsplit(base)
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        name = (parts.path.lstrip("/") or "opsconsole") + "_bench"
+        url = urlunsplit(parts._replace(path=f"/{name}"))
+        conninfo = admin
+    else:
+        from opsconsole.embedded_pg import database_settings
+
+        socket_dir = str(database_settings()["HOST"])
+        name = "opsconsole_bench"
+        url = f"postgres://postgres@{quote(socket_dir, safe='')}/{name}"
+        conninfo = f"host={socket_dir} user=postgres dbname=postgres"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.setdefault("OPSCONSOLE_HTTPS", "0")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, body bytea NOT NULL, "
+            "received_at timestamptz NOT NULL DEFAULT now())"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ load
+
+
+def signed(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def order_body(i: int, template: dict) -> bytes:  # type: ignore[type-arg]
+    return json.dumps({**template, "id": 9_000_000_000 + i, "name": f"#B{i}"}, separators=(",", ":")).encode()
+
+
+async def load(
+    url: str,
+    *,
+    requests: int,
+    concurrency: int,
+    webhook: bool,
+    template: dict,  # type: ignore[type-arg]
+    offset: int,
+) -> dict[str, float]:
+    import aiohttp
+
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    counter = iter(range(requests))
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        for i in counter:
+            body = order_body(offset + i, template)
+            headers = {"Content-Type": "application/json"}
+            if webhook:
+                headers.update(
+                    {
+                        "X-Shopify-Topic": "orders/create",
+                        "X-Shopify-Shop-Domain": SHOP,
+                        "X-Shopify-API-Version": "2026-07",
+                        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                        "X-Shopify-Event-Id": str(uuid.uuid4()),
+                        "X-Shopify-Triggered-At": "2026-11-22T10:00:00Z",
+                        "X-Shopify-Hmac-Sha256": signed(body),
+                    }
+                )
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                statuses[response.status] += 1
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": requests / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "ok": statuses.get(200, 0),
+        "errors": sum(n for s, n in statuses.items() if s != 200),
+    }
+
+
+def start_gunicorn(url: str, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "OPSCONSOLE_HTTPS": "0",
+    }
+    log = open(Path(tempfile.gettempdir()) / "opsconsole-bench-gunicorn.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "opsconsole.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(workers),
+            "--backlog",
+            "2048",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    import urllib.request
+
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -------------------------------------------------------------------------------------------- pipeline
+
+
+def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
+    from django.db import close_old_connections
+
+    from sandbox.odoo.testing import odoo_sandbox
+    from sandbox.shopify.testing import running_sandbox
+    from sync.models import JobAttempt, JobState, SyncJob
+    from sync.services.connections import odoo_connect, shopify_connect
+    from sync.services.jobs import jobs_sweep
+    from sync.services.setup import shop_setup
+
+    work = Path(tempfile.mkdtemp(prefix="opsconsole-bench-"))
+    with (
+        odoo_sandbox(work / "odoo", version=19, seed=True) as odoo,
+        running_sandbox(data_dir=work / "shopify") as sb,
+    ):
+        sb.control.settings(
+            restore_rate=1000, maximum=10000
+        )  # a Plus shop: Shopify's bucket is not the limit
+        connection, _ = odoo_connect(
+            url=odoo.base_url, database="sandbox", login="admin", secret="sandbox-api-key", name="odoo-bench"
+        )
+        shop, _ = shopify_connect(
+            domain=sb.domain,
+            token=sb.token,
+            client_secret=sb.client_secret,
+            api_version=sb.api_version,
+            odoo=connection,
+            admin_url=sb.admin_url,
+        )
+        shop_setup(shop=shop, callback_url=f"http://127.0.0.1:{PORT}/webhooks/shopify")
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "OPSCONSOLE_Q_WORKERS": "2",
+        }
+        log = open(work / "worker.log", "ab")  # noqa: SIM115
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            customer = sb.control.create_customer(
+                email="bench.customer@example.net", first_name="Bench", last_name="Customer"
+            )
+            options = {
+                "customer_id": customer["id"],
+                "skus": ["MERINOTE-M-NAVY", "CERAMICM-SAND"],
+                "quantity": 1,
+                "shipping": "STANDARD",
+                "discount_code": None,
+                "automatic_discount": False,
+                "gift_card": False,
+                "presentment_currency": "EUR",
+            }
+
+            def succeeded() -> int:
+                close_old_connections()
+                jobs_sweep()
+                return SyncJob.objects.filter(kind="order.upsert", state=JobState.SUCCEEDED).count()
+
+            def wait_for(n: int, timeout: float) -> None:
+                deadline = time.monotonic() + timeout
+                while succeeded() < n:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"pipeline stalled; see {work}")
+                    time.sleep(0.1)
+
+            sb.control.generate_orders(count=warmup, **options)
+            wait_for(warmup, 300)
+            time.sleep(1.0)  # let the warm-up's other topics (customers/update, ...) finish
+            wait_for(warmup, 60)
+            odoo.control.reset_counters()
+            first_job = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            started = time.perf_counter()
+            sb.control.generate_orders(count=orders, **options)
+            wait_for(warmup + orders, 600)
+            elapsed = time.perf_counter() - started
+            time.sleep(1.0)
+            jobs_sweep()
+            counters = odoo.control.counters()
+            order_attempts = JobAttempt.objects.filter(job__kind="order.upsert", job__pk__gt=first_job)
+            trips = sum(sum(c.get("round_trips", 0) for c in a.external_calls) for a in order_attempts)
+        finally:
+            stop(cluster)
+    return {
+        "orders": orders,
+        "seconds": elapsed,
+        "orders_per_s": orders / elapsed,
+        "odoo_calls_per_order": counters["total"] / orders,
+        "order_job_round_trips": trips / orders,
+        "calls": counters["calls"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--orders", type=int, default=60)
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument(
+        "--body",
+        choices=["reference", "small"],
+        default="reference",
+        help="Shopify's published order (~17 KB) or a minimal order (~0.5 KB)",
+    )
+    args = parser.parse_args()
+
+    url = bench_database_url()
+    setup_django(url)
+    from sync.models import OdooConnection, ShopifyShop
+
+    odoo = OdooConnection.objects.create(
+        name="bench", url="http://127.0.0.1:9", database="x", login="x", secret="x"
+    )
+    ShopifyShop.objects.create(
+        domain=SHOP,
+        admin_url="http://127.0.0.1:9",
+        api_version="2026-07",
+        access_token="x",
+        client_secret=SECRET,
+        odoo=odoo,
+    )
+    template = json.loads(REFERENCE_ORDER.read_text())
+    if args.body == "small":
+        template = {
+            k: template[k]
+            for k in (
+                "email",
+                "created_at",
+                "updated_at",
+                "currency",
+                "total_price",
+                "subtotal_price",
+                "total_tax",
+                "financial_status",
+                "taxes_included",
+            )
+        }
+        template["line_items"] = [{"sku": "MERINOTE-M-NAVY", "quantity": 1, "price": "39.00"}]
+    server = start_gunicorn(url, args.workers)
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        asyncio.run(
+            load(
+                f"{base}/bench/bare",
+                requests=300,
+                concurrency=args.concurrency,
+                webhook=False,
+                template=template,
+                offset=0,
+            )
+        )
+        asyncio.run(
+            load(
+                f"{base}/webhooks/shopify",
+                requests=300,
+                concurrency=args.concurrency,
+                webhook=True,
+                template=template,
+                offset=10_000_000,
+            )
+        )
+        results = {}
+        # Interleave two rounds of each so that a machine that speeds up or slows down affects both alike.
+        for round_ in range(2):
+            for name, path, webhook in (
+                ("bare view (1 insert)", "/bench/bare", False),
+                ("POST /webhooks/shopify", "/webhooks/shopify", True),
+            ):
+                r = asyncio.run(
+                    load(
+                        f"{base}{path}",
+                        requests=args.requests // 2,
+                        concurrency=args.concurrency,
+                        webhook=webhook,
+                        template=template,
+                        offset=(round_ + 2) * 20_000_000,
+                    )
+                )
+                prev = results.get(name)
+                results[name] = (
+                    r
+                    if prev is None
+                    else {
+                        "rps": (prev["rps"] + r["rps"]) / 2,
+                        "p50_ms": (prev["p50_ms"] + r["p50_ms"]) / 2,
+                        "p99_ms": max(prev["p99_ms"], r["p99_ms"]),
+                        "ok": prev["ok"] + r["ok"],
+                        "errors": prev["errors"] + r["errors"],
+                    }
+                )
+        bare, hook = results["bare view (1 insert)"], results["POST /webhooks/shopify"]
+        size = len(order_body(0, template))
+        print(
+            f"\nWebhook ingest: gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
+            f"{args.requests} requests each, body {size} bytes"
+        )
+        print(f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'200s':>7}{'errors':>8}")
+        for name, r in results.items():
+            print(
+                f"{name:<26}{r['rps']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['ok']:>7.0f}{r['errors']:>8.0f}"
+            )
+        print(f"{'ratio webhook / bare':<26}{hook['rps'] / bare['rps']:>9.2f}   (target >= 0.80)")
+
+        if not args.skip_pipeline:
+            from sync.models import InboundEvent, SyncJob
+
+            InboundEvent.objects.all().delete()
+            SyncJob.objects.all().delete()
+            from django_q.models import OrmQ
+
+            OrmQ.objects.all().delete()
+            ShopifyShop.objects.all().delete()
+            OdooConnection.objects.all().delete()
+            p = run_pipeline(url, orders=args.orders, warmup=3)
+            print(
+                f"\nPipeline: {p['orders']} orders, webhook → confirmed Odoo sale order, 2 queue workers, "
+                "Odoo sandbox 19 over JSON-RPC"
+            )
+            print(f"{'orders per second':<34}{p['orders_per_s']:>8.2f}   ({p['seconds']:.1f} s)")
+            print(f"{'Odoo calls per order (counters)':<34}{p['odoo_calls_per_order']:>8.2f}   (target <= 3)")
+            print(f"{'order job round trips per order':<34}{p['order_job_round_trips']:>8.2f}")
+            print(
+                "Odoo calls by model.method: "
+                + ", ".join(
+                    f"{m}.{meth}={n}" for m, v in sorted(p["calls"].items()) for meth, n in sorted(v.items())
+                )
+            )
+    finally:
+        stop(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""Dashboard reads: per-flow counts and latency, backlog age, the throughput chart, connection health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Min, Q
+from django.db.models.functions import Extract
+from django.utils import timezone
+
+from opsconsole.core.models import WorkerHeartbeat
+from sync.flows.registry import flows
+from sync.models import (
+    RUNNABLE_STATES,
+    InboundEvent,
+    JobState,
+    OdooConnection,
+    RejectedDelivery,
+    ShopifyRateLimitState,
+    ShopifyShop,
+    SyncJob,
+)
+
+WINDOWS: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL ``percentile_cont(p) WITHIN GROUP (ORDER BY expr)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, percentile: float, **extra: Any) -> None:
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+def ms_text(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms / 60_000:.1f} min"
+
+
+def age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+@dataclass
+class FlowMetrics:
+    flow: str
+    received: int = 0
+    succeeded: int = 0
+    retrying: int = 0
+    needs_attention: int = 0
+    dead: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    oldest_waiting_seconds: float | None = None
+
+    @property
+    def p50_text(self) -> str:
+        return ms_text(self.p50_ms)
+
+    @property
+    def p95_text(self) -> str:
+        return ms_text(self.p95_ms)
+
+    @property
+    def oldest_text(self) -> str:
+        return age_text(self.oldest_waiting_seconds)
+
+    @property
+    def problems(self) -> int:
+        return self.needs_attention + self.dead
+
+    @property
+    def success_rate(self) -> float | None:
+        done = self.succeeded + self.needs_attention + self.dead
+        return None if done == 0 else 100.0 * self.succeeded / done
+
+
+@dataclass
+class DashboardMetrics:
+    window: str
+    since: datetime
+    flows: list[FlowMetrics]
+    totals: FlowMetrics
+    open_problems: int = 0
+    open_groups: int = 0
+
+
+def _latency_ms(since: datetime) -> dict[str, tuple[float | None, float | None]]:
+    """p50 and p95 from the webhook's arrival to the job's finish, for jobs that succeeded since ``since``."""
+    seconds = Extract(F("finished_at") - F("event__received_at"), "epoch")
+    rows = (
+        SyncJob.objects.filter(state=JobState.SUCCEEDED, finished_at__gte=since, event__isnull=False)
+        .values("flow")
+        .annotate(p50=PercentileCont(seconds, 0.5), p95=PercentileCont(seconds, 0.95))
+        .order_by()
+    )
+    return {
+        r["flow"]: (
+            None if r["p50"] is None else r["p50"] * 1000,
+            None if r["p95"] is None else r["p95"] * 1000,
+        )
+        for r in rows
+    }
+
+
+def _overall_latency_ms(since: datetime) -> tuple[float | None, float | None]:
+    seconds = Extract(F("finished_at") - F("event__received_at"), "epoch")
+    row = SyncJob.objects.filter(
+        state=JobState.SUCCEEDED, finished_at__gte=since, event__isnull=False
+    ).aggregate(p50=PercentileCont(seconds, 0.5), p95=PercentileCont(seconds, 0.95))
+    return (
+        None if row["p50"] is None else row["p50"] * 1000,
+        None if row["p95"] is None else row["p95"] * 1000,
+    )
+
+
+def oldest_waiting(*, now: datetime | None = None) -> dict[str, float]:
+    """Per flow, the age in seconds of the oldest job waiting for a worker (queued or retrying)."""
+    now = now or timezone.now()
+    rows = (
+        SyncJob.objects.filter(state__in=RUNNABLE_STATES)
+        .values("flow")
+        .annotate(oldest=Min("created_at"))
+        .order_by()
+    )
+    return {r["flow"]: (now - r["oldest"]).total_seconds() for r in rows}
+
+
+def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> DashboardMetrics:
+    """Counts per flow for jobs created in the window, latency for jobs finished in it."""
+    now = now or timezone.now()
+    since = now - WINDOWS.get(window, WINDOWS["1h"])
+    counts = (
+        SyncJob.objects.filter(created_at__gte=since)
+        .values("flow")
+        .annotate(
+            received=Count("pk"),
+            succeeded=Count("pk", filter=Q(state=JobState.SUCCEEDED)),
+            retrying=Count("pk", filter=Q(state=JobState.RETRYING)),
+            needs_attention=Count("pk", filter=Q(state=JobState.NEEDS_ATTENTION)),
+            dead=Count("pk", filter=Q(state=JobState.DEAD)),
+        )
+        .order_by()
+    )
+    by_flow: dict[str, FlowMetrics] = {name: FlowMetrics(flow=name) for name in flows()}
+    for row in counts:
+        metrics = by_flow.setdefault(row["flow"], FlowMetrics(flow=row["flow"]))
+        for name in ("received", "succeeded", "retrying", "needs_attention", "dead"):
+            setattr(metrics, name, row[name])
+    for flow_name, (p50, p95) in _latency_ms(since).items():
+        metrics = by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name))
+        metrics.p50_ms, metrics.p95_ms = p50, p95
+    waiting = oldest_waiting(now=now)
+    for flow_name, age in waiting.items():
+        by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name)).oldest_waiting_seconds = age
+
+    rows = [by_flow[name] for name in sorted(by_flow)]
+    totals = FlowMetrics(flow="all")
+    for metrics in rows:
+        for name in ("received", "succeeded", "retrying", "needs_attention", "dead"):
+            setattr(totals, name, getattr(totals, name) + getattr(metrics, name))
+    totals.p50_ms, totals.p95_ms = _overall_latency_ms(since)
+    totals.oldest_waiting_seconds = max(waiting.values()) if waiting else None
+
+    open_filter = Q(state__in=[JobState.NEEDS_ATTENTION, JobState.DEAD]) & (
+        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+    )
+    open_stats = SyncJob.objects.filter(open_filter).aggregate(
+        jobs=Count("pk"), groups=Count("fingerprint", distinct=True)
+    )
+    return DashboardMetrics(
+        window=window if window in WINDOWS else "1h",
+        since=since,
+        flows=rows,
+        totals=totals,
+        open_problems=open_stats["jobs"],
+        open_groups=open_stats["groups"],
+    )
+
+
+# ------------------------------------------------------------------------------------------------ chart
+
+
+@dataclass
+class Bucket:
+    start: datetime
+    succeeded: int = 0
+    failed: int = 0  # retrying, needs attention or dead
+    other: int = 0  # queued, running, resolved, ignored
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.other
+
+
+@dataclass
+class Series:
+    window: str
+    step: timedelta
+    buckets: list[Bucket] = field(default_factory=list)
+
+    @property
+    def peak(self) -> int:
+        return max((b.total for b in self.buckets), default=0)
+
+
+SERIES_STEPS: dict[str, tuple[timedelta, int]] = {
+    "1h": (timedelta(minutes=5), 12),
+    "24h": (timedelta(hours=1), 24),
+}
+
+
+def throughput_series(*, window: str = "1h", now: datetime | None = None) -> Series:
+    """Jobs received per time bucket, split by how they ended up (one GROUP BY over the flow-time index)."""
+    now = now or timezone.now()
+    step, count = SERIES_STEPS.get(window, SERIES_STEPS["1h"])
+    step_seconds = int(step.total_seconds())
+    end_epoch = (int(now.timestamp()) // step_seconds + 1) * step_seconds
+    start_epoch = end_epoch - step_seconds * count
+    start = datetime.fromtimestamp(start_epoch, tz=UTC)
+    buckets = [Bucket(start=start + step * i) for i in range(count)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT floor((extract(epoch FROM created_at) - %s) / %s)::int AS bucket,
+                   count(*) FILTER (WHERE state = 'succeeded'),
+                   count(*) FILTER (WHERE state IN ('retrying', 'needs_attention', 'dead')),
+                   count(*) FILTER (WHERE state NOT IN ('succeeded', 'retrying', 'needs_attention', 'dead'))
+              FROM sync_syncjob
+             WHERE created_at >= %s
+             GROUP BY 1
+            """,
+            [start_epoch, step_seconds, start],
+        )
+        for index, succeeded, failed, other in cursor.fetchall():
+            if 0 <= index < count:
+                buckets[index].succeeded = succeeded
+                buckets[index].failed = failed
+                buckets[index].other = other
+    return Series(window=window if window in SERIES_STEPS else "1h", step=step, buckets=buckets)
+
+
+# ---------------------------------------------------------------------------------------- health
+
+
+@dataclass
+class ShopHealth:
+    shop: ShopifyShop
+    rate_available: float | None
+    rate_maximum: float | None
+    rate_updated_at: datetime | None
+    topics_present: list[str]
+    topics_missing: list[str]
+
+    @property
+    def headroom_percent(self) -> int | None:
+        if self.rate_available is None or not self.rate_maximum:
+            return None
+        return round(100 * self.rate_available / self.rate_maximum)
+
+    @property
+    def status(self) -> str:
+        if not self.shop.active:
+            return "inactive"
+        if self.topics_missing and self.shop.webhooks_checked_at is not None:
+            return "warn"
+        if self.shop.deprecation_warning:
+            return "warn"
+        return "ok" if self.shop.last_success_at else "unknown"
+
+
+@dataclass
+class OdooHealth:
+    connection: OdooConnection
+
+    @property
+    def major_version(self) -> int | None:
+        head = (self.connection.server_version or "").split(".")[0]
+        digits = "".join(ch for ch in head if ch.isdigit())
+        return int(digits) if digits else None
+
+    @property
+    def status(self) -> str:
+        if not self.connection.active:
+            return "inactive"
+        if self.connection.auth_failed_at is not None:
+            return "bad"
+        last_ok, last_bad = self.connection.last_success_at, self.connection.last_error_at
+        if last_bad and (last_ok is None or last_bad > last_ok):
+            return "warn"
+        return "ok" if last_ok else "unknown"
+
+
+@dataclass
+class Health:
+    shops: list[ShopHealth]
+    odoo: list[OdooHealth]
+    worker_seen_at: datetime | None
+    inbox_last_hour: int
+    rejected_last_day: int
+
+
+def required_topics() -> tuple[str, ...]:
+    from sync.connectors.shopify.webhooks import TOPICS
+
+    return TOPICS
+
+
+def connection_health(*, now: datetime | None = None) -> Health:
+    now = now or timezone.now()
+    limits = {state.shop_domain: state for state in ShopifyRateLimitState.objects.all()}
+    topics = required_topics()
+    shops = []
+    for shop in ShopifyShop.objects.select_related("odoo").order_by("domain"):
+        state = limits.get(shop.domain)
+        present = [t for t in topics if t in set(shop.webhook_topics or [])]
+        shops.append(
+            ShopHealth(
+                shop=shop,
+                rate_available=state.available if state else None,
+                rate_maximum=state.maximum if state else None,
+                rate_updated_at=state.updated_at if state else None,
+                topics_present=present,
+                topics_missing=[t for t in topics if t not in present],
+            )
+        )
+    beat = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    return Health(
+        shops=shops,
+        odoo=[OdooHealth(connection=c) for c in OdooConnection.objects.order_by("name")],
+        worker_seen_at=beat.seen_at if beat else None,
+        inbox_last_hour=InboundEvent.objects.filter(received_at__gte=now - timedelta(hours=1)).count(),
+        rejected_last_day=RejectedDelivery.objects.filter(at__gte=now - timedelta(hours=24)).count(),
+    )

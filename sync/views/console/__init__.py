@@ -1,0 +1,1 @@
+"""The console screens: dashboard, exceptions, job explorer, mappings, audit log, connections."""

@@ -1,0 +1,51 @@
+"""Audit log: read-only and filterable. There is no view that changes or deletes an entry."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_GET
+
+from sync.selectors.audit import AuditFilters, audit_actions, audit_actors, audit_list, audit_object_types
+from sync.views.console.common import console_view, page_or_partial
+
+PAGE_SIZE = 50
+
+
+@console_view("view_audit_log")
+@require_GET
+def audit(request: HttpRequest) -> HttpResponse:
+    filters = AuditFilters(
+        actor=request.GET.get("actor", "").strip(),
+        action=request.GET.get("action", "").strip(),
+        object_type=request.GET.get("object_type", "").strip(),
+        object_id=request.GET.get("object_id", "").strip(),
+        since=parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None,
+        until=parse_date(request.GET.get("until", "") or "") if request.GET.get("until") else None,
+        q=request.GET.get("q", "").strip()[:120],
+    )
+    page = Paginator(audit_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "entry": entry,
+            "before": json.dumps(entry.before, indent=2, default=str) if entry.before is not None else "",
+            "after": json.dumps(entry.after, indent=2, default=str) if entry.after is not None else "",
+        }
+        for entry in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "title": "Audit log",
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "actions": audit_actions(),
+        "actors": audit_actors(),
+        "object_types": audit_object_types(),
+    }
+    return page_or_partial(request, "sync/audit.html", context, "results")

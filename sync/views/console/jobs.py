@@ -1,0 +1,148 @@
+"""Job explorer: a filtered list; a job's attempts, masked payload (reveal is audited), links and ids."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from opsconsole.core.permissions import allowed
+from sync.flows.registry import flows
+from sync.models import JobState, SyncJob
+from sync.selectors.jobs import (
+    AGES,
+    JobFilters,
+    job_detail,
+    job_kinds,
+    job_links,
+    job_list,
+    shops_for_filters,
+)
+from sync.services import console as console_services
+from sync.transforms.privacy import mask_payload
+from sync.views.console.common import (
+    PROBLEMS_CHANGED,
+    can_act,
+    console_view,
+    flash,
+    int_or_none,
+    page_or_partial,
+    trigger,
+)
+
+PAGE_SIZE = 50
+
+
+def _filters(request: HttpRequest) -> JobFilters:
+    return JobFilters(
+        flow=request.GET.get("flow", ""),
+        state=request.GET.get("state", ""),
+        shop=int_or_none(request.GET.get("shop")),
+        kind=request.GET.get("kind", ""),
+        age=request.GET.get("age", "") if request.GET.get("age", "") in AGES else "",
+        q=request.GET.get("q", "").strip()[:120],
+    )
+
+
+@console_view()
+@require_GET
+def jobs(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    paginator = Paginator(job_list(filters=filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "title": "Jobs",
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "flows": flows(),
+        "states": JobState.choices,
+        "shops": shops_for_filters(),
+        "kinds": job_kinds(),
+        "ages": list(AGES),
+    }
+    return page_or_partial(request, "sync/jobs.html", context, "results")
+
+
+def _payload_of(job: SyncJob) -> Any:
+    if job.event is not None:
+        return job.event.payload
+    return (job.input or {}).get("payload")
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=False, default=str)
+
+
+def _job(job_id: int) -> SyncJob:
+    try:
+        return job_detail(job_id=job_id)
+    except SyncJob.DoesNotExist:
+        raise Http404("no such job") from None
+
+
+@console_view()
+@require_GET
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(job_id)
+    payload = _payload_of(job)
+    context = {
+        "title": f"Job {job.pk}",
+        "job": job,
+        "attempts": list(job.attempt_set.all()),
+        "links": job_links(job=job),
+        "payload_json": _pretty(mask_payload(payload)) if payload is not None else "",
+        "revealed": False,
+        "input_json": _pretty(mask_payload({k: v for k, v in (job.input or {}).items() if k != "payload"}))
+        if job.input
+        else "",
+        "result_json": _pretty(job.result) if job.result else "",
+        "context_json": _pretty(mask_payload(job.error_context)) if job.error_context else "",
+        "can_reveal": allowed(request.user, "reveal_customer_data") and payload is not None,
+        "can_act": can_act(request.user, finance=job.finance),
+        "replayable": job.state
+        in (JobState.NEEDS_ATTENTION, JobState.DEAD, JobState.RETRYING, JobState.RESOLVED, JobState.IGNORED),
+    }
+    return page_or_partial(request, "sync/job.html", context, "job_live")
+
+
+@console_view()
+@require_POST
+def job_reveal(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(job_id)
+    if not allowed(request.user, "reveal_customer_data"):
+        raise PermissionDenied("revealing customer data needs the reveal permission")
+    payload = console_services.payload_reveal(actor=request.user, job=job, request=request)
+    return render(
+        request,
+        "sync/job.html#payload",
+        {"job": job, "payload_json": _pretty(payload), "revealed": True, "can_reveal": True},
+    )
+
+
+@console_view()
+@require_POST
+def job_replay(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Replay one job; answers with the re-rendered row (in a group) or a notice (on the job's page)."""
+    job = _job(job_id)
+    if not can_act(request.user, finance=job.finance):
+        raise PermissionDenied("your role cannot replay this job")
+    try:
+        count = console_services.jobs_replay(actor=request.user, job_ids=[job.pk], request=request)
+    except ValidationError as exc:
+        return flash(request, " ".join(exc.messages), "error")
+    job.refresh_from_db()
+    if request.POST.get("render") == "row":
+        response = render(
+            request, "sync/partials/_job_row.html", {"job": job, "can_act": True, "replayed": count}
+        )
+    else:
+        response = flash(request, "Replay queued." if count else "Nothing to replay: the job is not stuck.")
+    return trigger(response, PROBLEMS_CHANGED)

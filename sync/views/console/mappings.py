@@ -1,0 +1,325 @@
+"""Mappings: browse and search every table per shop; propose create / edit / delete or a CSV import as one
+change; a change's page with what it unblocks and before/after values; approve or reject (never by the
+proposer); history per entry with rollback as a new proposal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from opsconsole.core.permissions import allowed
+from sync.models import MappingChange, MappingEntry, MappingTable, ShopifyShop
+from sync.selectors.mappings import (
+    KEY_LABELS,
+    TABLE_FIELDS,
+    change_diff,
+    change_preview,
+    change_unblocks,
+    mapping_changes,
+    mapping_history,
+    mapping_rows,
+    mapping_table_counts,
+)
+from sync.services import console as console_services
+from sync.services.mappings import MappingRow, mapping_version_current
+from sync.views.console.common import (
+    MAPPINGS_CHANGED,
+    PROBLEMS_CHANGED,
+    console_view,
+    int_or_none,
+    page_or_partial,
+    trigger,
+)
+
+TAB_LABELS = {
+    "sku": "SKUs",
+    "shipping": "Shipping",
+    "tax": "Taxes",
+    "gateway": "Gateways",
+    "location": "Locations",
+    "shop": "Shop",
+    "financial_status": "Financial status",
+}
+
+
+def _shop(request: HttpRequest, source: Any = None) -> ShopifyShop | None:
+    source = source if source is not None else request.GET
+    shop_id = int_or_none(source.get("shop"))
+    query = ShopifyShop.objects.order_by("domain")
+    if shop_id:
+        return query.filter(pk=shop_id).first()
+    return query.first()
+
+
+def _table(value: str | None) -> str:
+    return value if value in MappingTable.values else MappingTable.SKU
+
+
+def redirect_htmx(request: HttpRequest, url: str) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+@console_view()
+@require_GET
+def mappings(request: HttpRequest) -> HttpResponse:
+    shop = _shop(request)
+    table = _table(request.GET.get("table"))
+    q = request.GET.get("q", "").strip()[:120]
+    context: dict[str, Any] = {
+        "title": "Mappings",
+        "shop": shop,
+        "shops": ShopifyShop.objects.order_by("domain"),
+        "table": table,
+        "tables": MappingTable.choices,
+        "q": q,
+        "fields": TABLE_FIELDS[table],
+        "can_propose": allowed(request.user, "propose_mapping"),
+    }
+    if shop is not None:
+        counts = mapping_table_counts(shop=shop)
+        context.update(
+            rows=list(mapping_rows(shop=shop, table=table, q=q)),
+            tabs=[
+                (value, label, TAB_LABELS.get(value, value), counts.get(value, 0))
+                for value, label in MappingTable.choices
+            ],
+            version=mapping_version_current(shop=shop),
+            pending=mapping_changes(shop=shop, state=MappingChange.State.PROPOSED),
+            recent=mapping_changes(shop=shop, limit=8),
+        )
+    return page_or_partial(request, "sync/mappings.html", context, "rows")
+
+
+def _parse_value(table: str, data: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    value: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, label, kind in TABLE_FIELDS[table]:
+        raw = str(data.get(f"f_{name}", "")).strip()
+        if kind == "bool":
+            value[name] = data.get(f"f_{name}") in ("on", "true", "1", "yes")
+        elif kind in ("int", "int?"):
+            if not raw:
+                if kind == "int":
+                    errors.append(f"{label} is required")
+                continue
+            if not raw.lstrip("-").isdigit():
+                errors.append(f"{label} must be a whole number")
+                continue
+            value[name] = int(raw)
+        elif raw:
+            value[name] = raw
+    return value, errors
+
+
+@console_view("propose_mapping")
+@require_http_methods(["GET", "POST"])
+def mapping_propose(request: HttpRequest) -> HttpResponse:
+    source = request.POST if request.method == "POST" else request.GET
+    shop = _shop(request, source)
+    if shop is None:
+        raise Http404("no shop is connected")
+    table = _table(source.get("table"))
+    key = str(source.get("key", "")).strip()[:255]
+    current = (
+        MappingEntry.objects.filter(shop=shop, table=table, key=key, valid_to__isnull=True).first()
+        if key
+        else None
+    )
+    delete = source.get("delete") in ("1", "on", "true")
+    errors: list[str] = []
+    if request.method == "POST":
+        value, errors = (None, []) if delete else _parse_value(table, request.POST)
+        if not key:
+            errors.insert(0, f"{KEY_LABELS[table]} is required")
+        if delete and current is None:
+            errors.append(f"{key} is not mapped, so there is nothing to delete")
+        if not errors:
+            verb = "Delete" if delete else ("Change" if current else "Map")
+            summary = str(request.POST.get("summary", "")).strip() or f"{verb} {table} {key}"
+            try:
+                change = console_services.mapping_propose(
+                    actor=request.user,
+                    shop=shop,
+                    rows=[MappingRow(table=table, key=key, value=value)],
+                    summary=summary,
+                    request=request,
+                )
+            except ValidationError as exc:
+                errors = list(exc.messages)
+            else:
+                return trigger(
+                    redirect_htmx(request, reverse("mapping-change", args=[change.pk])), MAPPINGS_CHANGED
+                )
+    initial = dict(current.value) if current is not None else {}
+    if request.method == "POST":
+        initial = {name: request.POST.get(f"f_{name}", "") for name, _, _ in TABLE_FIELDS[table]}
+    fields = [
+        {"name": name, "label": label, "kind": kind, "value": initial.get(name, "")}
+        for name, label, kind in TABLE_FIELDS[table]
+    ]
+    context = {
+        "title": "Propose a mapping change",
+        "shop": shop,
+        "shops": ShopifyShop.objects.order_by("domain"),
+        "table": table,
+        "tables": MappingTable.choices,
+        "key": key,
+        "key_label": KEY_LABELS[table],
+        "fields": fields,
+        "current": current,
+        "delete": delete,
+        "errors": errors,
+        "unblocks": _parked_count(shop, table, key),
+    }
+    return page_or_partial(request, "sync/mapping_propose.html", context, "form", status=200)
+
+
+def _parked_count(shop: ShopifyShop, table: str, key: str) -> int:
+    from sync.models import JobState, SyncJob
+    from sync.services.mappings import MISSING_CODES
+
+    if not key:
+        return 0
+    return SyncJob.objects.filter(
+        shop=shop, state=JobState.NEEDS_ATTENTION, fingerprint=f"{MISSING_CODES[table]}:{key}"
+    ).count()
+
+
+@console_view("propose_mapping")
+@require_http_methods(["GET", "POST"])
+def mapping_import(request: HttpRequest) -> HttpResponse:
+    source = request.POST if request.method == "POST" else request.GET
+    shop = _shop(request, source)
+    if shop is None:
+        raise Http404("no shop is connected")
+    errors: list[str] = []
+    text = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        text = (
+            upload.read().decode("utf-8-sig", errors="replace")
+            if upload
+            else str(request.POST.get("csv", ""))
+        )
+        try:
+            change = console_services.mapping_import_csv(
+                actor=request.user, shop=shop, text=text, request=request
+            )
+        except ValidationError as exc:
+            errors = list(exc.messages)
+        else:
+            return trigger(
+                redirect_htmx(request, reverse("mapping-change", args=[change.pk])), MAPPINGS_CHANGED
+            )
+    context = {
+        "title": "Import SKU mappings",
+        "shop": shop,
+        "shops": ShopifyShop.objects.order_by("domain"),
+        "errors": errors,
+        "text": text,
+    }
+    return page_or_partial(request, "sync/mapping_import.html", context, "form")
+
+
+def _change_context(request: HttpRequest, change: MappingChange) -> dict[str, Any]:
+    proposed = change.state == MappingChange.State.PROPOSED
+    unblocks = change_unblocks(change=change) if proposed else []
+    return {
+        "title": f"Mapping change #{change.pk}",
+        "change": change,
+        "diff": change_diff(change=change),
+        "unblocks": unblocks,
+        "previews": change_preview(change=change) if proposed else [],
+        "is_proposer": change.proposed_by_id == request.user.pk,
+        "can_decide": allowed(request.user, "approve_mapping") and change.proposed_by_id != request.user.pk,
+    }
+
+
+@console_view()
+@require_GET
+def mapping_change(request: HttpRequest, change_id: int) -> HttpResponse:
+    change = get_object_or_404(
+        MappingChange.objects.select_related("shop", "proposed_by", "decided_by"), pk=change_id
+    )
+    return page_or_partial(
+        request, "sync/mapping_change.html", _change_context(request, change), "change_body"
+    )
+
+
+@console_view("approve_mapping")
+@require_POST
+def mapping_decide(request: HttpRequest, change_id: int, decision: str) -> HttpResponse:
+    change = get_object_or_404(MappingChange.objects.select_related("shop"), pk=change_id)
+    if change.proposed_by_id == request.user.pk:
+        raise PermissionDenied("a change must be decided by someone other than its proposer")
+    note = str(request.POST.get("note", "")).strip()
+    error = ""
+    replayed = 0
+    try:
+        if decision == "approve":
+            replayed = len(change_unblocks(change=change, limit=100_000))
+            console_services.mapping_approve(actor=request.user, change=change, note=note, request=request)
+        else:
+            if not note:
+                raise ValidationError("say why you reject the change")
+            console_services.mapping_reject(actor=request.user, change=change, note=note, request=request)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        replayed = 0
+    change.refresh_from_db()
+    context = _change_context(request, change)
+    context.update(error=error, replayed=replayed)
+    response = render(request, "sync/mapping_change.html#change_body", context)
+    return trigger(response, MAPPINGS_CHANGED, PROBLEMS_CHANGED)
+
+
+@console_view()
+@require_GET
+def mapping_history_page(request: HttpRequest) -> HttpResponse:
+    shop = _shop(request)
+    if shop is None:
+        raise Http404("no shop is connected")
+    table = _table(request.GET.get("table"))
+    key = request.GET.get("key", "")
+    events = mapping_history(shop=shop, table=table, key=key)
+    if not events:
+        raise Http404("this mapping has no history")
+    context = {
+        "title": f"History of {table} {key}",
+        "shop": shop,
+        "table": table,
+        "key": key,
+        "events": [
+            {"event": e, "value_json": json.dumps(e.value) if e.value is not None else ""} for e in events
+        ],
+        "can_propose": allowed(request.user, "propose_mapping"),
+    }
+    return render(request, "sync/mapping_history.html", context)
+
+
+@console_view("propose_mapping")
+@require_POST
+def mapping_rollback(request: HttpRequest) -> HttpResponse:
+    shop = _shop(request, request.POST)
+    version = int_or_none(request.POST.get("version"))
+    if shop is None or version is None:
+        raise Http404("no such version")
+    change = console_services.mapping_rollback(
+        actor=request.user,
+        shop=shop,
+        table=_table(request.POST.get("table")),
+        key=str(request.POST.get("key", "")),
+        version=version,
+        request=request,
+    )
+    return trigger(redirect_htmx(request, reverse("mapping-change", args=[change.pk])), MAPPINGS_CHANGED)

@@ -1,0 +1,123 @@
+"""Dashboard numbers: counts per flow and window, latency percentiles, backlog age, chart, /metrics."""
+
+from datetime import timedelta
+
+from django.test import Client
+from django.utils import timezone
+
+from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyRateLimitState, SyncJob
+from sync.selectors.dashboard import dashboard_metrics, oldest_waiting, throughput_series
+from tests.console.conftest import make_job
+
+
+def _finished_after(job, seconds):
+    received = InboundEvent.objects.get(pk=job.event_id).received_at
+    SyncJob.objects.filter(pk=job.pk).update(finished_at=received + timedelta(seconds=seconds))
+
+
+def test_counts_per_flow_for_the_last_hour_and_the_last_day(shop):
+    make_job(shop, state=JobState.SUCCEEDED)
+    make_job(shop, state=JobState.SUCCEEDED, age=timedelta(hours=5))
+    make_job(shop, state=JobState.RETRYING)
+    make_job(shop, state=JobState.NEEDS_ATTENTION)
+    make_job(shop, state=JobState.DEAD, age=timedelta(hours=3))
+    make_job(shop, state=JobState.SUCCEEDED, flow="customers")
+
+    hour = {f.flow: f for f in dashboard_metrics(window="1h").flows}
+    day = {f.flow: f for f in dashboard_metrics(window="24h").flows}
+
+    assert (hour["orders"].received, hour["orders"].succeeded, hour["orders"].retrying) == (3, 1, 1)
+    assert (hour["orders"].needs_attention, hour["orders"].dead) == (1, 0)
+    assert (day["orders"].received, day["orders"].succeeded, day["orders"].dead) == (5, 2, 1)
+    assert (hour["customers"].received, hour["customers"].succeeded) == (1, 1)
+    assert hour["privacy"].received == 0
+
+
+def test_latency_percentiles_from_webhook_to_finish(shop):
+    for seconds in (1, 2, 3, 4, 10):
+        _finished_after(make_job(shop, state=JobState.SUCCEEDED, age=timedelta(minutes=30)), seconds)
+
+    orders = {f.flow: f for f in dashboard_metrics(window="1h").flows}["orders"]
+
+    assert orders.p50_ms == 3000.0
+    assert round(orders.p95_ms, 6) == 8800.0  # percentile_cont interpolates between 4 s and 10 s
+    assert (orders.p50_text, orders.p95_text) == ("3.0 s", "8.8 s")
+
+
+def test_the_age_of_the_oldest_waiting_job(shop):
+    now = timezone.now()
+    old = make_job(shop, state=JobState.QUEUED, age=timedelta(minutes=20))
+    make_job(shop, state=JobState.RETRYING, age=timedelta(minutes=5))
+    make_job(shop, state=JobState.NEEDS_ATTENTION, age=timedelta(hours=2))
+
+    ages = oldest_waiting(now=now)
+
+    assert ages == {"orders": (now - SyncJob.objects.get(pk=old.pk).created_at).total_seconds()}
+
+
+def test_the_series_puts_each_job_in_its_bucket(shop):
+    now = timezone.now()
+    make_job(shop, state=JobState.SUCCEEDED, age=timedelta(minutes=1))
+    make_job(shop, state=JobState.DEAD, age=timedelta(minutes=1))
+    make_job(shop, state=JobState.SUCCEEDED, age=timedelta(hours=2))
+
+    series = throughput_series(window="1h", now=now)
+
+    assert len(series.buckets) == 12
+    assert series.buckets[-1].start <= now < series.buckets[-1].start + series.step
+    assert sum(b.succeeded for b in series.buckets) == 1  # the one from two hours ago is outside
+    assert sum(b.failed for b in series.buckets) == 1
+    [bucket] = [b for b in series.buckets if b.total]  # both jobs of a minute ago share one bucket
+    assert bucket.start <= now - timedelta(minutes=1) < bucket.start + series.step
+
+
+def test_the_live_fragment_polls_every_five_seconds(shop, client_for):
+    make_job(shop)
+    client, _ = client_for("viewer")
+
+    fragment = client.get("/", {"window": "24h"}, headers={"HX-Request": "true"}).content.decode()
+
+    assert 'hx-trigger="every 5s, problems-changed from:body"' in fragment
+    assert 'hx-get="/?window=24h"' in fragment
+    assert 'data-testid="stat-open-problems">1<' in fragment
+
+
+def test_connection_health_shows_version_deprecation_headroom_and_missing_webhooks(shop, client_for):
+    shop.api_version_seen = "2025-10"
+    shop.deprecation_warning = "API version 2025-10 is unsupported after 2026-10-01"
+    shop.webhook_topics = ["ORDERS_CREATE"]
+    shop.webhooks_checked_at = timezone.now()
+    shop.last_success_at = timezone.now()
+    shop.save()
+    ShopifyRateLimitState.objects.create(
+        shop_domain=shop.domain, available=500, maximum=2000, restore_rate=100, updated_at=timezone.now()
+    )
+    client, _ = client_for("viewer")
+
+    content = client.get("/").content.decode()
+
+    assert "served 2025-10" in content
+    assert "API version 2025-10 is unsupported after 2026-10-01" in content
+    assert "25% (500/2000 points)" in content
+    assert "10 missing" in content
+
+
+def test_metrics_are_prometheus_text_without_login(shop):
+    make_job(shop, state=JobState.SUCCEEDED)
+    make_job(shop, state=JobState.DEAD)
+    make_job(shop, state=JobState.QUEUED, age=timedelta(minutes=2))
+    RejectedDelivery.objects.create(reason=RejectedDelivery.Reason.BAD_SIGNATURE)
+
+    response = Client().get("/metrics")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert 'opsconsole_jobs{flow="orders",state="succeeded"} 1' in lines
+    assert 'opsconsole_jobs{flow="orders",state="dead"} 1' in lines
+    assert 'opsconsole_jobs{flow="orders",state="needs_attention"} 0' in lines
+    assert "opsconsole_inbox_events_total 3" in lines
+    assert 'opsconsole_rejected_deliveries_total{reason="bad_signature"} 1' in lines
+    assert 'opsconsole_rejected_deliveries_total{reason="unknown_shop"} 0' in lines
+    oldest = next(line for line in lines if line.startswith("opsconsole_oldest_waiting_job_seconds"))
+    assert oldest.startswith('opsconsole_oldest_waiting_job_seconds{flow="orders"} 1')  # two minutes: 1xx s
