@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 
 def run_job(job_key: str) -> str:
     """Run the job with this idempotency key (the only thing the queue carries)."""
+    from sync.services.health import worker_alive_mark
+
+    worker_alive_mark()
     outcome = job_run(key=job_key)
     if outcome in {"succeeded", "failed", "subject_busy"}:
         # Hand over work that became due meanwhile (retries, the next job of the same order) without
@@ -23,12 +26,15 @@ def run_job(job_key: str) -> str:
 
 def sweep() -> dict[str, int]:
     """Scheduled every minute: re-enqueue abandoned, due and stranded jobs; probe refused connections."""
-    from sync.services.health import connections_probe
+    from sync.services.health import connections_probe, shops_webhooks_ensure, worker_alive_mark
 
     close_old_connections()
+    worker_alive_mark()
     report = jobs_sweep()
     recovered = connections_probe()
+    reregistered = shops_webhooks_ensure()
     return {
+        "webhooks_reregistered": reregistered,
         "abandoned": report.abandoned,
         "due": report.due_retries,
         "stranded": report.stranded,

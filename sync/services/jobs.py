@@ -242,6 +242,7 @@ def job_run(*, key: str) -> str:
             _record_failure(job, attempt, context, exc, started)
             return "failed"
         _record_success(job, attempt, context, result, started)
+        _mark_connections(job, context)
         log.info("job %s succeeded [cid=%s]", job.pk, job.correlation_id)
         return "succeeded"
     finally:
@@ -259,6 +260,18 @@ def _finish_attempt(
         attempt.error_class = type(exc).__name__
         attempt.error_message = str(exc)[:4000]
     attempt.save()
+
+
+def _mark_connections(job: SyncJob, context: Any) -> None:
+    from sync.services.health import connection_success_mark
+
+    systems = {call["system"] for call in context.calls if call.get("ok")}
+    shopify = context.__dict__.get("shopify")  # only if the job built a Shopify client
+    connection_success_mark(
+        odoo_id=job.shop.odoo_id if "odoo" in systems else None,
+        shop_id=job.shop_id if "shopify" in systems or shopify is not None else None,
+        shopify_client=shopify,
+    )
 
 
 def _record_success(

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.utils import timezone
+
 from sandbox import catalogue
 from sync.models import MappingTable, ShopifyShop
 from sync.services.clients import odoo_client_for, shopify_client_for
@@ -184,7 +186,11 @@ def shop_setup(
         mapped = sum(1 for r in rows if r.table == MappingTable.SKU)
         unmapped = tuple(unmapped_list)
     sync = shopify.ensure_webhook_subscriptions(callback_url)
-    ShopifyShop.objects.filter(pk=shop.pk).update(webhook_callback_url=callback_url)
+    ShopifyShop.objects.filter(pk=shop.pk).update(
+        webhook_callback_url=callback_url,
+        webhook_topics=sorted({s.topic for s in (*sync.created, *sync.kept)}),
+        webhooks_checked_at=timezone.now(),
+    )
     return SetupReport(
         mapping_version=version,
         mapped_skus=mapped,
