@@ -3,12 +3,15 @@ every external call it makes (stored on the attempt)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from opsconsole.core.errors import AuthError
+
+logger = logging.getLogger("sync.flows")
 
 if TYPE_CHECKING:
     from sync.connectors.odoo.client import OdooClient
@@ -74,6 +77,16 @@ class JobContext:
             if client is not None:
                 entry["round_trips"] = client.calls - before
             self.calls.append(entry)
+            # The correlation id follows the work from the webhook (logged by the inbox) to each write.
+            logger.info(
+                "job %s: %s %s %s in %s ms [cid=%s]",
+                self.job.pk,
+                system,
+                operation,
+                "ok" if entry["ok"] else entry.get("error"),
+                entry["ms"],
+                self.job.correlation_id,
+            )
 
     def note_auth_failure(self, exc: AuthError) -> None:
         if exc.system == "odoo":

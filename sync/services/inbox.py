@@ -208,6 +208,15 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     except IntegrityError:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
         return Receipt(200, "duplicate")
+    logger.info(
+        "received %s %s for %s: event %s, job %s [cid=%s]",
+        topic,
+        webhook_id,
+        domain,
+        event_pk,
+        job_pk,
+        job.correlation_id,
+    )
     return Receipt(200, "stored", event_pk, job_pk)
 
 

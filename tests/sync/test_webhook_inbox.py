@@ -244,3 +244,12 @@ def test_a_signed_body_with_an_escaped_nul_is_kept_raw_and_quarantined(client):
     event = InboundEvent.objects.get()
     assert bytes(event.raw_body) == body and "\\u0000" in event.parse_error
     assert SyncJob.objects.get().state == JobState.NEEDS_ATTENTION
+
+
+def test_the_stored_delivery_is_logged_with_its_jobs_correlation_id(client, caplog):
+    caplog.set_level("INFO", logger="sync.inbox")
+
+    deliver(client, body_of(ORDER), webhook_id="wh-cid")
+
+    job = SyncJob.objects.get()
+    assert f"job {job.pk} [cid={job.correlation_id}]" in caplog.text
