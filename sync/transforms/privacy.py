@@ -45,6 +45,10 @@ PERSONAL_KEYS = frozenset(
         "landing_site",
         "referring_site",
         "order_status_url",
+        # session tokens: not personal data by themselves, but they open the order status page
+        "token",
+        "cart_token",
+        "checkout_token",
     }
 )
 # Personal inside an object that looks like an address or a person.

@@ -135,3 +135,16 @@ def test_mask_helpers():
     assert mask_email("jane.doe@example.com") == "j***@e***.com"
     assert mask_phone("+33 6 12 34 56 12") == "+33 * ** ** ** 12"
     assert mask_words("Jane Doe") == "J*** D***"
+
+
+def test_session_tokens_that_open_the_order_status_page_are_masked_and_redacted():
+    from sync.transforms.privacy import mask_payload, redact_payload
+
+    order = {"id": 1, "token": "b1946ac92492d2347c6235b4d2611184", "cart_token": "c1", "checkout_token": "k1"}
+
+    masked, redacted = mask_payload(order), redact_payload(order)
+
+    assert masked["id"] == 1 and redacted["id"] == 1
+    for key in ("token", "cart_token", "checkout_token"):
+        assert masked[key] != order[key]
+        assert redacted[key] != order[key]
