@@ -155,20 +155,30 @@ def mapping_propose(
     return change
 
 
-def mapping_approve(*, actor: Any, change: MappingChange, note: str = "", request: Any = None) -> int:
+def _decidable(actor: Any, change: MappingChange, verb: str) -> MappingChange:
+    """The proposal, locked, once checked that ``actor`` may decide it (maker-checker). In a transaction."""
     require(actor, "approve_mapping")
+    change = MappingChange.objects.select_for_update().get(pk=change.pk)
+    if change.state != MappingChange.State.PROPOSED:
+        raise ValidationError(f"this change is already {change.state}")
+    if change.proposed_by_id == actor.pk:
+        raise PermissionDenied(f"a change must be {verb} by someone other than its proposer")
+    return change
+
+
+def _decided(change: MappingChange, *, actor: Any, state: str, note: str) -> None:
+    change.state = state
+    change.decided_by = actor
+    change.decided_at = timezone.now()
+    change.decision_note = note
+
+
+def mapping_approve(*, actor: Any, change: MappingChange, note: str = "", request: Any = None) -> int:
     with transaction.atomic():
-        change = MappingChange.objects.select_for_update().get(pk=change.pk)
-        if change.state != MappingChange.State.PROPOSED:
-            raise ValidationError(f"this change is already {change.state}")
-        if change.proposed_by_id == actor.pk:
-            raise PermissionDenied("a change must be approved by someone other than its proposer")
+        change = _decidable(actor, change, "approved")
         rows = [MappingRow(table=r["table"], key=r["key"], value=r["value"]) for r in change.rows]
         version = mapping_apply(shop=change.shop, rows=rows, change=change)
-        change.state = MappingChange.State.APPROVED
-        change.decided_by = actor
-        change.decided_at = timezone.now()
-        change.decision_note = note
+        _decided(change, actor=actor, state=MappingChange.State.APPROVED, note=note)
         change.version = version
         change.save()
         audit_record(
@@ -184,17 +194,9 @@ def mapping_approve(*, actor: Any, change: MappingChange, note: str = "", reques
 
 
 def mapping_reject(*, actor: Any, change: MappingChange, note: str, request: Any = None) -> None:
-    require(actor, "approve_mapping")
     with transaction.atomic():
-        change = MappingChange.objects.select_for_update().get(pk=change.pk)
-        if change.state != MappingChange.State.PROPOSED:
-            raise ValidationError(f"this change is already {change.state}")
-        if change.proposed_by_id == actor.pk:
-            raise PermissionDenied("a change must be rejected by someone other than its proposer")
-        change.state = MappingChange.State.REJECTED
-        change.decided_by = actor
-        change.decided_at = timezone.now()
-        change.decision_note = note
+        change = _decidable(actor, change, "rejected")
+        _decided(change, actor=actor, state=MappingChange.State.REJECTED, note=note)
         change.save()
         audit_record(
             action="mapping.reject",
