@@ -30,6 +30,8 @@ def _server():  # type: ignore[no-untyped-def]
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         import pgserver
 
+        # pgserver logs at INFO from an atexit hook, after logging has closed its streams.
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
         PGDATA.mkdir(parents=True, exist_ok=True)
         return pgserver.get_server(PGDATA, cleanup_mode=None)
 

@@ -9,7 +9,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _production_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSCONSOLE_")}
+    # A clean production environment: none of the test run's own settings (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which check --deploy rightly refuses).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("OPSCONSOLE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         SECRET_KEY="x7Gq2-" + "k9VbN3mZ0pL4wR8tY1uE6iO5aS2dF7gH0jK3lQ9zX4cV8bN1mW6eR2tY5uI0oP",
         OPSCONSOLE_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
