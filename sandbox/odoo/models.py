@@ -987,6 +987,8 @@ def build_registry(version: int) -> dict[str, Model]:
         "country_id": F("many2one", "Country", relation="res.country"),
         "ref": F("char", "Reference"),
         "vat": F("char", "Tax ID"),
+        "company_name": F("char", "Company Name"),
+        "website": F("char", "Website Link"),
         "lang": F("char", "Language", default="en_US"),
         "comment": F("html", "Notes"),
         "is_company": F("boolean", "Is a Company", default=False),

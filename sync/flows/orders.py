@@ -21,7 +21,8 @@ from sync.flows.context import JobContext
 from sync.flows.partners import partner_resolve, to_address
 from sync.flows.registry import register
 from sync.models import ExternalLink, SyncJob
-from sync.transforms.orders import order_to_odoo, order_update_to_odoo
+from sync.transforms.orders import order_to_odoo, order_update_to_odoo, unwrap_order
+from sync.transforms.partners import order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
 
 
@@ -160,16 +161,21 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
         ).first()
         if customer_link is not None:
             contacts = dict(customer_link.data.get("contacts", {}))
+            # The same defaults as at creation (partner_resolve), so that an unchanged address hashes the
+            # same and reuses its contact instead of creating a new one.
+            customer = order_partner(unwrap_order(payload))
             if update.delivery_contact is not None:
-                delivery = _contact(
-                    ctx, customer_link, contacts, "delivery", to_address(update.delivery_contact)
+                address = to_address(
+                    update.delivery_contact, fallback_name=customer.name, email=customer.email
                 )
+                delivery = _contact(ctx, customer_link, contacts, "delivery", address)
                 if delivery != info.partner_shipping_id:
                     changes["partner_shipping_id"] = delivery
             if update.invoice_contact is not None:
-                invoice = _contact(
-                    ctx, customer_link, contacts, "invoice", to_address(update.invoice_contact)
+                address = to_address(
+                    update.invoice_contact, fallback_name=customer.name, email=customer.email
                 )
+                invoice = _contact(ctx, customer_link, contacts, "invoice", address)
                 if invoice != info.partner_invoice_id:
                     changes["partner_invoice_id"] = invoice
             customer_link.data = {**customer_link.data, "contacts": contacts}
@@ -189,11 +195,13 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
                     code="order_line_not_found",
                     key=quantity.sku or quantity.shopify_line_id,
                 )
-            target = candidates[0]
-            if quantity.removed:
-                remove.append(target.id)
+            if quantity.removed and info.state == "draft":
+                remove.extend(line.id for line in candidates)
+            elif quantity.removed:
+                # Odoo refuses to delete lines of a confirmed order; a quantity of 0 is how it is removed.
+                set_quantities.update({line.id: Decimal(0) for line in candidates})
             else:
-                set_quantities[target.id] = Decimal(quantity.target)
+                set_quantities.update(_spread_quantity(candidates, Decimal(quantity.target)))
     if changes or set_quantities or remove:
         with ctx.call("odoo", "update_order"):
             ctx.odoo.update_order(
@@ -219,6 +227,25 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
         "confirmed": confirmed,
         "written_at": timezone.now().isoformat(),
     }
+
+
+def _spread_quantity(lines: list[Any], target: Decimal) -> dict[int, Decimal]:
+    """New quantities for the Odoo lines of one Shopify line so that they add up to ``target``.
+
+    One Shopify line may be booked as several Odoo lines (unit prices a cent apart, so that the total
+    matches Shopify's to the cent): an increase goes on the first, a decrease is taken from the last ones.
+    Only the lines whose quantity changes are returned."""
+    current = [Decimal(line.quantity) for line in lines]
+    wanted = list(current)
+    difference = target - sum(current)
+    if difference > 0:
+        wanted[0] += difference
+    else:
+        for index in reversed(range(len(wanted))):
+            taken = min(wanted[index], -difference)
+            wanted[index] -= taken
+            difference += taken
+    return {line.id: new for line, old, new in zip(lines, current, wanted, strict=True) if new != old}
 
 
 def order_cancel_in_odoo(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -> dict[str, Any]:
@@ -274,7 +301,14 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     if link is None:
         if job_topic(job) != "orders/create":
             payload = _current_state(ctx, order_id)
-        return order_create(ctx, payload)
+        result = order_create(ctx, payload)
+        if order_update_to_odoo(payload, ctx.mappings).changed_lines:
+            # Booked from a state that already carries order edits (an update that arrived before its
+            # create): the lines were created as ordered, so apply the edits as the update path would.
+            created_link = _order_link(ctx, order_id)
+            assert created_link is not None
+            result["changed"] = order_update(ctx, payload, created_link)["changed"]
+        return result
     return order_update(ctx, payload, link)
 
 

@@ -9,18 +9,23 @@ a deployment's scheduler would tick.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import subprocess
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import odoorpc
+import requests
 from django.db import close_old_connections
 
 from sandbox.shopify.testing import RunningSandbox
 from sync.models import JobState, ShopifyShop, SyncJob
-from sync.services.clients import clients_reset
+from sync.services.clients import clients_reset, shopify_client_for
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.inbox import shop_cache_clear
 from sync.services.jobs import jobs_sweep
@@ -29,6 +34,9 @@ from tests.support.processes import wait_for
 
 #: Present in Odoo but left unmapped by the seed, so that their orders park as "unknown SKU".
 UNMAPPED_SKUS = ("BEANIE-RUST",)
+
+#: Privacy topics, configured in the app's TOML on a real shop (see build_pipeline).
+COMPLIANCE_TOPICS = ("CUSTOMERS_REDACT", "CUSTOMERS_DATA_REQUEST", "SHOP_REDACT")
 
 #: Worker settings for tests: the production backoff shape, 60 times faster (a 10-minute Odoo outage
 #: takes 10 seconds), and a short lease so that a killed worker's job is taken back quickly.
@@ -93,6 +101,68 @@ class Pipeline:
     def generate_orders(self, count: int = 1, **options: Any) -> list[dict[str, Any]]:
         return self.shopify.control.generate_orders(count=count, **options)
 
+    def order_jobs(self, order_id: int | str, *kinds: str) -> list[SyncJob]:
+        """The jobs of one Shopify order (by default its order.upsert and order.cancel jobs)."""
+        kinds = kinds or ("order.upsert", "order.cancel")
+        return self.jobs(subject=f"order:{order_id}", kind__in=kinds)
+
+    def deliveries(self, topic: str, resource_id: int | str | None = None) -> list[dict[str, Any]]:
+        """The Shopify sandbox's delivery log for ``topic`` (and one order or customer id, if given)."""
+        import json
+
+        rows = self.shopify.control.deliveries(topic=topic)
+        if resource_id is None:
+            return rows
+
+        def subject(body: dict[str, Any]) -> str:
+            if isinstance(body.get("order_edit"), dict):  # orders/edited
+                return str(body["order_edit"].get("order_id"))
+            return str(body.get("id"))
+
+        return [r for r in rows if subject(json.loads(r["body"])) == str(resource_id)]
+
+    def post_webhook(
+        self,
+        *,
+        topic: str,
+        body: bytes,
+        webhook_id: str | None = None,
+        event_id: str | None = None,
+        triggered_at: str = "",
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+        omit: tuple[str, ...] = (),
+        **request_options: Any,
+    ) -> requests.Response:
+        """POST one delivery to the live server over real HTTP, signed like Shopify (or not, on request)."""
+        key = (secret or self.shopify.client_secret).encode()
+        signature = base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+        sent = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": signature,
+            "X-Shopify-Shop-Domain": self.shopify.domain,
+            "X-Shopify-API-Version": self.shopify.api_version,
+            "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+            "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+            "X-Shopify-Triggered-At": triggered_at,
+        }
+        sent.update(headers or {})
+        sent = {k: v for k, v in sent.items() if k not in omit and v}
+        return requests.post(self.callback_url, data=body, headers=sent, timeout=30, **request_options)
+
+    def redeliver(self, delivery: dict[str, Any], **overrides: Any) -> requests.Response:
+        """Send a delivery from the sandbox's log again, with its body and ids (as Shopify's retries do)."""
+        options: dict[str, Any] = {
+            "topic": delivery["topic"],
+            "body": delivery["body"].encode(),
+            "webhook_id": delivery["webhook_id"],
+            "event_id": delivery["event_id"],
+            "triggered_at": delivery["triggered_at"],
+        }
+        options.update(overrides)
+        return self.post_webhook(**options)
+
 
 def build_pipeline(
     *,
@@ -130,6 +200,10 @@ def build_pipeline(
     )
     callback = f"{live_url}/webhooks/shopify"
     report = shop_setup(shop=shop, callback_url=callback, leave_unmapped=leave_unmapped)
+    # Shopify sends the mandatory privacy topics to the URLs of the app's configuration
+    # (``compliance_topics`` in shopify.app.toml), not to API subscriptions; the sandbox delivers to
+    # subscriptions only, so the harness subscribes them as that configuration would.
+    shopify_client_for(shop).ensure_webhook_subscriptions(callback, topics=COMPLIANCE_TOPICS)
     return Pipeline(
         shopify=shopify,
         odoo=odoo,
