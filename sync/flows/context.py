@@ -39,6 +39,7 @@ class JobContext:
                 f"Odoo ({connection.name}) refused our credentials at "
                 f"{connection.auth_failed_at:%Y-%m-%d %H:%M}; fix the connection and the parked jobs resume",
                 system="odoo",
+                details={"from_connection_flag": True},
             )
         return odoo_client_for(connection)
 
@@ -89,7 +90,8 @@ class JobContext:
             )
 
     def note_auth_failure(self, exc: AuthError) -> None:
-        if exc.system == "odoo":
+        # Not when the error came from the flag itself: the flag may have been cleared meanwhile.
+        if exc.system == "odoo" and not exc.details.get("from_connection_flag"):
             from sync.services.connections import odoo_auth_failed
 
             odoo_auth_failed(connection_id=self.shop.odoo_id, message=str(exc))

@@ -54,6 +54,10 @@ def customer_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         resolved = partner_resolve(ctx, draft, invoice=None, delivery=None)
         partner_id = resolved.partner_id
         outcome = "created" if resolved.created else "linked"
+        if not resolved.created:
+            # An Odoo partner adopted (by e-mail or an earlier order): give it the customer's current values.
+            with ctx.call("odoo", "update_partner"):
+                ctx.odoo.update_partner(partner_id, address)
         link = ExternalLink.objects.get(shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, shopify_id=link_key)
     link.data = {**link.data, "values_hash": digest}
     if draft.updated_at:

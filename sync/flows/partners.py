@@ -60,6 +60,20 @@ def external_name(draft: PartnerDraft) -> tuple[str, str]:
 def partner_resolve(
     ctx: JobContext, draft: PartnerDraft, *, invoice: ContactDraft | None, delivery: ContactDraft | None
 ) -> ResolvedPartner:
+    """Serialised per customer: a new buyer's customers/create and orders/create run as different jobs
+    (different subjects) at the same moment, and must not both create the partner. The lock is the one the
+    customer's own jobs hold (session locks are re-entrant, so a customer job does not wait for itself);
+    order jobs take it after their order lock, never the other way round, so there is no deadlock."""
+    from sync.services.jobs import subject_lock, subject_lock_key
+
+    key = subject_lock_key(f"{ctx.shop.pk}:customer:{external_name(draft)[1]}")
+    with subject_lock(key):
+        return _partner_resolve(ctx, draft, invoice=invoice, delivery=delivery)
+
+
+def _partner_resolve(
+    ctx: JobContext, draft: PartnerDraft, *, invoice: ContactDraft | None, delivery: ContactDraft | None
+) -> ResolvedPartner:
     xmlid, link_key = external_name(draft)
     main = to_address(draft.address, fallback_name=draft.name, email=draft.email)
     if draft.name:

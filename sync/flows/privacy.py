@@ -76,6 +76,10 @@ def customer_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     else:
         outcome["odoo"] = {"redacted": [], "held": [], "note": "no Odoo partner is linked to this customer"}
     outcome["payloads_purged"] = events_purge(_customer_events(ctx, customer_id, order_ids))
+    # An earlier data request's export holds the same personal data.
+    outcome["exports_purged"] = PrivacyRequest.objects.filter(
+        shop=ctx.shop, customer_id=customer_id, kind=PrivacyRequest.Kind.DATA_REQUEST, export__isnull=False
+    ).update(export=None)
     # The redaction request itself carries the e-mail and phone: purge it too, after reading it.
     if job.event_id is not None:
         outcome["payloads_purged"] += events_purge(InboundEvent.objects.filter(pk=job.event_id))
@@ -147,6 +151,7 @@ def data_request(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
 def shop_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     request = _request(ctx, job, PrivacyRequest.Kind.SHOP_REDACT, "")
     purged = events_purge(InboundEvent.objects.filter(shop=ctx.shop, purged_at__isnull=True))
+    PrivacyRequest.objects.filter(shop=ctx.shop, export__isnull=False).update(export=None)
     request.outcome = {"payloads_purged": purged}
     request.completed_at = timezone.now()
     request.save()

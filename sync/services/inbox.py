@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -127,7 +127,29 @@ def _subject(topic: str, payload: Any) -> tuple[str, str, datetime | None]:
     else:
         subject_id, label = str(payload.get("id", "")), ""
     updated = payload.get("updated_at")
-    return subject_id, label, parse_datetime(updated) if isinstance(updated, str) else None
+    return subject_id, label, _datetime(updated)
+
+
+def _datetime(value: Any) -> datetime | None:
+    """An ISO timestamp, or None when it is missing or impossible (such as a 31st of February)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _unstorable_text(value: Any) -> bool:
+    """True if a string anywhere in the payload holds U+0000 or a lone surrogate: valid JSON for Python, but
+    text PostgreSQL's jsonb refuses."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable_text(k) or _unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable_text(v) for v in value)
+    return False
 
 
 def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | None) -> Receipt:
@@ -159,16 +181,17 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
         parse_error = f"body is JSON but not an object ({type(payload).__name__})"
     if not topic:
         parse_error = parse_error or "the X-Shopify-Topic header is missing"
-    webhook_id = headers.get("webhook_id") or f"sha256:{hashlib.sha256(body).hexdigest()}"
-    triggered_at = (
-        parse_datetime(headers.get("triggered_at", "") or "") if headers.get("triggered_at") else None
+    # Without a webhook id (Shopify always sends one) the topic and body identify the delivery.
+    webhook_id = (
+        headers.get("webhook_id") or f"sha256:{hashlib.sha256(topic.encode() + b'|' + body).hexdigest()}"
     )
+    triggered_at = _datetime(headers.get("triggered_at"))
     subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
     kind = registry.kind_for_topic(topic) if not parse_error else None
 
-    if not parse_error and "\\u0000" in body.decode("utf-8"):
-        # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000: keep the raw body, let a person decide.
-        parse_error = "body contains the escaped character \\u0000, which jsonb cannot store"
+    if not parse_error and b"\\u" in body and _unstorable_text(payload):
+        # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate: keep the raw body.
+        parse_error = "body contains \\u0000 or an unpaired surrogate escape, which jsonb cannot store"
     event = InboundEvent(
         shop_id=shop.shop_id,
         topic=topic[:100],
@@ -208,6 +231,17 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     except IntegrityError:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
         return Receipt(200, "duplicate")
+    except DataError as exc:
+        # PostgreSQL refused a value we could not foresee: keep the raw delivery for a person, answer 200.
+        event.payload = None
+        event.parse_error = f"PostgreSQL refused the payload: {str(exc).splitlines()[0][:300]}"
+        try:
+            with transaction.atomic():
+                event.save()
+                job_id = _quarantine(event, event.parse_error)
+        except IntegrityError:
+            return Receipt(200, "duplicate")
+        return Receipt(200, "quarantined", event.pk, job_id)
     logger.info(
         "received %s %s for %s: event %s, job %s [cid=%s]",
         topic,

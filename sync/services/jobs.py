@@ -20,6 +20,8 @@ import os
 import random
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -150,6 +152,17 @@ def _try_subject_lock(key: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+@contextmanager
+def subject_lock(key: int) -> Iterator[None]:
+    """Wait for the subject's advisory lock (for work that must not run twice at once inside a job)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        _release_subject_lock(key)
+
+
 def _release_subject_lock(key: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
@@ -218,10 +231,12 @@ def job_run(*, key: str) -> str:
     job_id = job.pk
     lock_key = subject_lock_key(f"{job.shop_id}:{job.subject}")
     if not _try_subject_lock(lock_key):
-        # Another job of the same order runs now: try again shortly, without spending an attempt.
-        SyncJob.objects.filter(pk=job_id, state__in=[JobState.QUEUED, JobState.RETRYING]).update(
-            state=JobState.RETRYING, next_attempt_at=timezone.now() + timedelta(seconds=1)
-        )
+        # Another job of the same order runs now: try again shortly, without spending an attempt (the
+        # holder's follow-up sweep picks it up). A retry already scheduled later keeps its backoff.
+        soon = timezone.now() + timedelta(seconds=1)
+        SyncJob.objects.filter(pk=job_id, state__in=[JobState.QUEUED, JobState.RETRYING]).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=soon)
+        ).update(state=JobState.RETRYING, next_attempt_at=soon)
         return "subject_busy"
     try:
         now = timezone.now()
@@ -296,11 +311,24 @@ def _record_success(
         )
 
 
+def _mapping_changed_meanwhile(job: SyncJob, context: Any, exc: BaseException) -> bool:
+    from sync.services.mappings import TABLE_FOR_CODE, mapping_version_current
+
+    if not isinstance(exc, BusinessRuleError) or exc.code not in TABLE_FOR_CODE:
+        return False
+    used = context.mapping_version
+    return used is not None and mapping_version_current(shop=job.shop) > used
+
+
 def _record_failure(
     job: SyncJob, attempt: JobAttempt, context: Any, exc: BaseException, started: float
 ) -> None:
     now = timezone.now()
     outcome = classify(job, exc, now)
+    if outcome.state == JobState.NEEDS_ATTENTION and _mapping_changed_meanwhile(job, context, exc):
+        # The missing mapping was approved while this attempt ran on the older version: the approval's
+        # replay has already looked for parked jobs, so run again now rather than park.
+        outcome = Outcome(JobState.RETRYING, JobAttempt.Outcome.RETRY, now)
     details: dict[str, Any] = dict(getattr(exc, "details", {}) or {})
     if not isinstance(exc, IntegrationError):
         details["traceback"] = traceback.format_exception(exc)[-12:]
@@ -377,48 +405,75 @@ class SweepReport:
     abandoned: int
     due_retries: int
     stranded: int
+    dead: int = 0
 
 
-def jobs_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepReport:
-    """Re-enqueue what needs a worker: leases expired (worker died), retries now due, and queued jobs that
-    nobody picked up (their queue entry was lost). Safe to run anywhere, any number of times."""
+def jobs_sweep(
+    *, now: datetime | None = None, limit: int = 500, due_within: float = 0.0, include_stranded: bool = True
+) -> SweepReport:
+    """Re-enqueue what needs a worker: jobs whose worker died (lease expired; dead once their budget is
+    spent, so a job that kills its worker every time cannot loop forever), retries due now (or within
+    ``due_within`` seconds), and queued jobs that lost their queue entry. Safe to run anywhere, any number
+    of times; a job handed over is marked queued so that the next sweep does not hand it over again."""
+    from django_q.models import OrmQ
+
     now = now or timezone.now()
-    stranded_after = timedelta(seconds=_setting("SYNC_STRANDED_AFTER_SECONDS", 300))
+    soon = now + timedelta(seconds=due_within)
     with transaction.atomic():
-        abandoned = list(
+        abandoned_rows = list(
             SyncJob.objects.filter(state=JobState.RUNNING, lease_expires_at__lt=now)
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "attempts", "max_attempts", "kind")[:limit]
         )
-        if abandoned:
-            JobAttempt.objects.filter(job_id__in=abandoned, outcome=JobAttempt.Outcome.RUNNING).update(
+        abandoned = [pk for pk, attempts, budget, _ in abandoned_rows if attempts < budget]
+        exhausted = [(pk, kind) for pk, attempts, budget, kind in abandoned_rows if attempts >= budget]
+        if abandoned_rows:
+            JobAttempt.objects.filter(
+                job_id__in=[row[0] for row in abandoned_rows], outcome=JobAttempt.Outcome.RUNNING
+            ).update(
                 outcome=JobAttempt.Outcome.LOST,
                 finished_at=now,
                 error_class="WorkerLost",
                 error_message="the worker stopped before finishing (lease expired)",
             )
-            SyncJob.objects.filter(pk__in=abandoned).update(
-                state=JobState.RETRYING, next_attempt_at=now, lease_expires_at=None, updated_at=now
+        for pk, kind in exhausted:
+            SyncJob.objects.filter(pk=pk).update(
+                state=JobState.DEAD,
+                lease_expires_at=None,
+                finished_at=now,
+                updated_at=now,
+                error_class="WorkerLost",
+                error_code="worker_lost",
+                error_key=kind,
+                error_message="the job stopped its worker on every attempt (timeout, memory or crash)",
+                fingerprint=f"worker_lost:{kind}",
             )
         due = list(
-            SyncJob.objects.filter(state=JobState.RETRYING, next_attempt_at__lte=now)
-            .exclude(pk__in=abandoned)
+            SyncJob.objects.filter(state=JobState.RETRYING, next_attempt_at__lte=soon)
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )
-        stranded = list(
-            SyncJob.objects.filter(state=JobState.QUEUED, updated_at__lt=now - stranded_after)
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if stranded:
-            SyncJob.objects.filter(pk__in=stranded).update(updated_at=now)
+        stranded: list[int] = []
+        if include_stranded:
+            # Only when the queue holds fewer entries than there are queued jobs: during a backlog every
+            # queued job is simply waiting its turn and must not be enqueued a second time.
+            queued = SyncJob.objects.filter(state=JobState.QUEUED).count()
+            missing = queued - OrmQ.objects.count()
+            if missing > 0:
+                stranded_after = timedelta(seconds=_setting("SYNC_STRANDED_AFTER_SECONDS", 300))
+                stranded = list(
+                    SyncJob.objects.filter(state=JobState.QUEUED, updated_at__lt=now - stranded_after)
+                    .order_by("updated_at")
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[: min(limit, missing)]
+                )
         handed_over = [*abandoned, *due, *stranded]
         for key in SyncJob.objects.filter(pk__in=handed_over).values_list("idempotency_key", flat=True):
             async_task(TASK, key, task_name=f"job {key}"[:100])
-        if due:
-            # Mark them as handed over so the next sweep does not enqueue them again.
-            SyncJob.objects.filter(pk__in=due).update(
-                state=JobState.QUEUED, next_attempt_at=None, updated_at=now
+        if handed_over:
+            SyncJob.objects.filter(pk__in=handed_over).update(
+                state=JobState.QUEUED, next_attempt_at=None, lease_expires_at=None, updated_at=now
             )
-    return SweepReport(abandoned=len(abandoned), due_retries=len(due), stranded=len(stranded))
+    return SweepReport(
+        abandoned=len(abandoned), due_retries=len(due), stranded=len(stranded), dead=len(exhausted)
+    )

@@ -110,3 +110,30 @@ def test_customers_redact_erases_the_partner_purges_payloads_and_keeps_what_a_po
         AuditEntry.objects.filter(action="privacy.customer_redact", object_id=str(invoiced["id"])).count()
         == 1
     )
+
+
+def test_a_data_request_exports_what_we_hold_and_a_later_redaction_purges_the_export(pipeline):
+    # given a customer with an order booked in Odoo
+    customer = pipeline.shopify.control.customers()[0]
+    pipeline.generate_orders(1, skus=SKUS, quantity=1, customer_id=customer["id"], seed=71)
+    pipeline.settle(expect_jobs=2)
+
+    # when Shopify forwards the customer's data request
+    pipeline.shopify.control.privacy("customers/data_request", customer_id=customer["id"])
+    wait_for(lambda: pipeline.jobs(kind="privacy.data_request"), timeout=30, message="the data request job")
+    pipeline.settle()
+
+    # then an admin has an export holding the customer's Odoo partner and stored payloads
+    request = PrivacyRequest.objects.get(
+        kind=PrivacyRequest.Kind.DATA_REQUEST, customer_id=str(customer["id"])
+    )
+    assert request.export["odoo_partner"]["email"] == customer["email"]
+    assert request.export["stored_payloads"]
+    assert AuditEntry.objects.filter(action="privacy.data_request", object_id=str(customer["id"])).exists()
+
+    # and a later redaction purges that export too
+    job = _redact(pipeline, customer["id"])
+    assert job.state == JobState.SUCCEEDED
+    request.refresh_from_db()
+    assert request.export is None
+    assert job.result["exports_purged"] == 1

@@ -185,8 +185,9 @@ def test_the_sweep_takes_back_a_job_whose_worker_died_and_marks_the_attempt_lost
 
     job.refresh_from_db()
     assert report.abandoned == 1
-    assert job.state == JobState.RETRYING
+    assert job.state == JobState.QUEUED  # handed over: the next sweep leaves it alone
     assert job.attempt_set.get().outcome == JobAttempt.Outcome.LOST
+    assert jobs_sweep().abandoned == 0 and OrmQ.objects.count() == 1
     assert [q.task["args"] for q in OrmQ.objects.all()] == [(job.idempotency_key,)]
     assert job_run(key=job.idempotency_key) == "succeeded"
     assert job.attempt_set.count() == 2
@@ -214,3 +215,82 @@ def test_a_replay_gives_a_dead_job_a_fresh_budget():
     job.refresh_from_db()
     assert job.state == JobState.QUEUED and job.max_attempts == 16
     assert job_run(key=job.idempotency_key) == "succeeded"
+
+
+def test_a_job_that_kills_its_worker_every_time_ends_dead_not_in_a_loop():
+    job = make_job("order:12")
+    SyncJob.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING,
+        attempts=8,
+        max_attempts=8,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    OrmQ.objects.all().delete()
+
+    report = jobs_sweep()
+
+    job.refresh_from_db()
+    assert (report.abandoned, report.dead) == (0, 1)
+    assert (job.state, job.error_class, job.fingerprint) == (
+        JobState.DEAD,
+        "WorkerLost",
+        "worker_lost:test.flow",
+    )
+    assert OrmQ.objects.count() == 0
+
+
+def test_a_backlog_of_queued_jobs_is_not_enqueued_twice(settings):
+    settings.SYNC_STRANDED_AFTER_SECONDS = 60
+    jobs = [make_job(f"order:2{i}") for i in range(3)]
+    SyncJob.objects.filter(pk__in=[j.pk for j in jobs]).update(updated_at=timezone.now() - timedelta(hours=1))
+
+    report = jobs_sweep()  # all three still have their queue entries: they are waiting, not lost
+
+    assert report.stranded == 0
+    assert OrmQ.objects.count() == 3
+
+
+def test_a_busy_subject_does_not_cut_a_retry_backoff_short():
+    from django.db import connections
+
+    from sync.services.jobs import subject_lock_key
+
+    shop = ShopifyShopFactory()
+    job = make_job("order:13", shop=shop)
+    later = timezone.now() + timedelta(minutes=10)
+    SyncJob.objects.filter(pk=job.pk).update(state=JobState.RETRYING, next_attempt_at=timezone.now())
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [subject_lock_key(f"{shop.pk}:order:13")])
+        SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        assert job_run(key=job.idempotency_key) == "subject_busy"
+        job.refresh_from_db()
+        assert job.next_attempt_at <= timezone.now() + timedelta(seconds=1)  # due again almost at once
+        SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=later)
+        assert job_run(key=job.idempotency_key) == "subject_busy"  # a stray delivery while B runs
+        job.refresh_from_db()
+        assert job.next_attempt_at == later  # the backoff stands
+    finally:
+        other.close()
+
+
+def test_a_missing_mapping_approved_during_the_attempt_retries_instead_of_parking():
+    from sync.flows.context import JobContext
+    from sync.services.jobs import _record_failure
+    from sync.services.mappings import MappingRow, mapping_apply
+
+    job = make_job("order:14")
+    shop = job.shop
+    mapping_apply(shop=shop, rows=[MappingRow("tax", "VAT 20%|0.2", {"tax_id": 1})])  # version 1
+    context = JobContext(job=SyncJob.objects.select_related("shop").get(pk=job.pk))
+    context.mapping_version = 1  # the attempt read version 1, where SKU X-9 was missing
+    mapping_apply(shop=shop, rows=[MappingRow("sku", "X-9", {"product_id": 5})])  # approved meanwhile
+    attempt = JobAttempt.objects.create(job=job, number=1, started_at=timezone.now())
+
+    _record_failure(
+        context.job, attempt, context, BusinessRuleError("X-9", code="unknown_sku", key="X-9"), 0.0
+    )
+
+    job.refresh_from_db()
+    assert job.state == JobState.RETRYING

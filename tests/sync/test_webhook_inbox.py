@@ -253,3 +253,41 @@ def test_the_stored_delivery_is_logged_with_its_jobs_correlation_id(client, capl
 
     job = SyncJob.objects.get()
     assert f"job {job.pk} [cid={job.correlation_id}]" in caplog.text
+
+
+def test_a_lone_surrogate_escape_is_kept_raw_and_quarantined_not_a_500(client):
+    body = b'{"id": 6, "note": "\\ud83d", "updated_at": "2026-11-20T10:00:00Z"}'
+
+    response = deliver(client, body)
+
+    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    assert bytes(InboundEvent.objects.get().raw_body) == body
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(client):
+    body = b'{"id": 7, "note": "C:\\\\u0000dir", "updated_at": "2026-11-20T10:00:00Z"}'
+
+    response = deliver(client, body)
+
+    assert response.json() == {"status": "stored"}
+    assert InboundEvent.objects.get().payload["note"] == "C:\\u0000dir"
+
+
+def test_without_a_webhook_id_two_topics_with_the_same_body_are_two_deliveries(client):
+    body = body_of(ORDER)
+
+    first = deliver(client, body, topic="orders/create", webhook_id="<omit>", event_id="<omit>")
+    second = deliver(client, body, topic="orders/updated", webhook_id="<omit>", event_id="<omit>")
+
+    assert (first.json(), second.json()) == ({"status": "stored"}, {"status": "stored"})
+    assert InboundEvent.objects.count() == 2
+
+
+def test_an_impossible_timestamp_is_stored_without_it(client):
+    body = body_of({**ORDER, "updated_at": "2026-02-31T10:00:00Z"})
+
+    response = deliver(client, body, **{"X-Shopify-Triggered-At": "2026-13-01T00:00:00Z"})
+
+    assert response.json() == {"status": "stored"}
+    event = InboundEvent.objects.get()
+    assert (event.payload_updated_at, event.triggered_at) == (None, None)
