@@ -20,7 +20,7 @@ def run_job(job_key: str) -> str:
     if outcome in {"succeeded", "failed", "subject_busy"}:
         # Hand over work that became due meanwhile (retries, the next job of the same order) without
         # waiting for the scheduled sweep.
-        jobs_sweep(limit=20, due_within=2.0, include_stranded=False)
+        jobs_sweep(limit=20, include_stranded=False)
     return outcome
 
 

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 
 from tests.factories import PASSWORD, UserFactory
+
+# The live server's listen backlog is 10 by default; the Shopify sandbox delivers a dozen webhooks at once,
+# and connections beyond the backlog wait for SYN retries (1 s, 3 s, ...) past Shopify's 5-second timeout.
+# Production runs gunicorn (backlog 2048); this only sizes the test server the same way.
+WSGIServer.request_queue_size = 2048
 
 
 @pytest.fixture

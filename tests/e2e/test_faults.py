@@ -141,14 +141,15 @@ def test_odoo_answering_502_for_ten_sandbox_minutes_retries_with_backoff_and_the
         assert job.state == JobState.SUCCEEDED
         assert job.result["outcome"] == "created"
         attempts = list(job.attempt_set.all())
-        assert len(attempts) == job.attempts > 4
+        assert len(attempts) == job.attempts >= 4  # at least three failures during the outage
         assert {a.outcome for a in attempts[:-1]} == {JobAttempt.Outcome.RETRY}
         assert {a.error_class for a in attempts[:-1]} == {"TransientError"}
         assert attempts[-1].outcome == JobAttempt.Outcome.SUCCEEDED
-        # the waits between attempts grow (capped exponential backoff with jitter: each ceiling doubles)
+        # each retry waited at least its backoff: after failure n the ceiling is base * 2**(n-1) and the
+        # jittered delay at least half of it (base 0.5 s in WORKER_ENV), so the waits grow with n
         gaps = [(b.started_at - a.started_at).total_seconds() for a, b in pairwise(attempts)]
-        assert gaps[3] > gaps[0], gaps
-        assert gaps[-1] > gaps[1], gaps
+        for n, gap in enumerate(gaps, start=1):
+            assert gap >= 0.5 * 2 ** (n - 1) / 2, gaps
 
 
 def test_odoo_refusing_our_credentials_parks_jobs_as_auth_problems_until_the_credentials_work_again(pipeline):

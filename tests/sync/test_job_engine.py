@@ -294,3 +294,27 @@ def test_a_missing_mapping_approved_during_the_attempt_retries_instead_of_parkin
 
     job.refresh_from_db()
     assert job.state == JobState.RETRYING
+
+
+def test_a_job_that_found_its_order_busy_is_handed_over_as_soon_as_the_holder_finishes():
+    from django.db import connections
+
+    from sync.services.jobs import subject_lock_key
+
+    shop = ShopifyShopFactory()
+    first = make_job("order:15", shop=shop)
+    second = SyncJob.objects.create(
+        kind="test.flow", flow="test", shop=shop, idempotency_key="test:15b", subject="order:15"
+    )
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:  # the first job's worker holds the order
+        cursor.execute("SELECT pg_advisory_lock(%s)", [subject_lock_key(f"{shop.pk}:order:15")])
+    assert job_run(key=second.idempotency_key) == "subject_busy"
+    other.close()
+    OrmQ.objects.all().delete()
+
+    assert job_run(key=first.idempotency_key) == "succeeded"
+
+    second.refresh_from_db()
+    assert second.state == JobState.QUEUED
+    assert [q.task["args"] for q in OrmQ.objects.all()] == [("test:15b",)]
