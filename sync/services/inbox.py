@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -140,6 +141,10 @@ def _datetime(value: Any) -> datetime | None:
         return None
 
 
+#: \u0000 or a surrogate escape in the raw text: only then is the parsed payload walked (rarely).
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB][0-9a-fA-F]{2})")
+
+
 def _unstorable_text(value: Any) -> bool:
     """True if a string anywhere in the payload holds U+0000 or a lone surrogate: valid JSON for Python, but
     text PostgreSQL's jsonb refuses."""
@@ -189,7 +194,7 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
     kind = registry.kind_for_topic(topic) if not parse_error else None
 
-    if not parse_error and b"\\u" in body and _unstorable_text(payload):
+    if not parse_error and _SUSPECT_ESCAPE.search(body) and _unstorable_text(payload):
         # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate: keep the raw body.
         parse_error = "body contains \\u0000 or an unpaired surrogate escape, which jsonb cannot store"
     event = InboundEvent(
