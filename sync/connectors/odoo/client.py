@@ -456,13 +456,7 @@ class OdooClient:
                 state = self._order_state(order_id)
                 if state == "sale":
                     return
-                raise BusinessRuleError(
-                    exc.message,
-                    code="order_confirm_refused",
-                    key=str(order_id),
-                    system=SYSTEM,
-                    details={**exc.details, "state": state},
-                ) from None
+                raise _refused(exc, "order_confirm_refused", order_id, state=state) from None
             raise
 
     def _order_state(self, order_id: int) -> str | None:
@@ -485,13 +479,7 @@ class OdooClient:
                 self.execute("sale.order.cancel", "action_cancel", [wid], context=ctx)
         except BusinessRuleError as exc:
             if exc.code in ("odoo_user_error", "odoo_validation"):
-                raise BusinessRuleError(
-                    exc.message,
-                    code="order_cancel_refused",
-                    key=str(order_id),
-                    system=SYSTEM,
-                    details=exc.details,
-                ) from None
+                raise _refused(exc, "order_cancel_refused", order_id) from None
             raise
 
     def update_order(self, order_id: int, update: OrderUpdate) -> None:
@@ -523,13 +511,7 @@ class OdooClient:
             self.execute("sale.order", "write", [order_id], vals=vals)
         except BusinessRuleError as exc:
             if exc.code == "odoo_user_error":
-                raise BusinessRuleError(
-                    exc.message,
-                    code="order_update_refused",
-                    key=str(order_id),
-                    system=SYSTEM,
-                    details=exc.details,
-                ) from None
+                raise _refused(exc, "order_update_refused", order_id) from None
             raise
 
     def read_order(self, order_id: int, *, with_lines: bool = True) -> OrderInfo | None:
@@ -982,6 +964,13 @@ class OdooClient:
         if redact:
             self.execute("res.partner", "write", redact, vals=values)
         return {"redacted": redact, "held": held}
+
+
+def _refused(exc: BusinessRuleError, code: str, order_id: int, **context: Any) -> BusinessRuleError:
+    """Odoo's UserError / ValidationError on an order, as the business error the flows park on."""
+    return BusinessRuleError(
+        exc.message, code=code, key=str(order_id), system=SYSTEM, details={**exc.details, **context}
+    )
 
 
 def connect(config: OdooConfig) -> OdooClient:
