@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sync.flows.context import JobContext
 from sync.flows.orders import job_payload
-from sync.flows.partners import external_name, partner_resolve, partner_values, to_address
+from sync.flows.partners import customer_address, external_name, partner_resolve, partner_values
 from sync.flows.registry import register
 from sync.models import ExternalLink, SyncJob
 from sync.transforms.partners import customer_to_partner
@@ -35,7 +35,7 @@ def customer_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
     draft = customer_to_partner(payload)
     _, link_key = external_name(draft)
-    address = to_address(draft.address, fallback_name=draft.name, email=draft.email)
+    address = customer_address(draft)
     values = {**partner_values(draft), "address": address.__dict__}
     digest = _values_hash(values)
     link = ExternalLink.objects.filter(

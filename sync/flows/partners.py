@@ -44,6 +44,20 @@ def to_address(draft: ContactDraft | None, *, fallback_name: str = "", email: st
     )
 
 
+def customer_address(draft: PartnerDraft) -> Address:
+    """The partner's own values: its default address, with the customer's name, e-mail and phone (which
+    Shopify keeps on the customer, not on the address) taking precedence."""
+    base = to_address(draft.address, fallback_name=draft.name, email=draft.email)
+    return Address(
+        **{
+            **asdict(base),
+            "name": draft.name or base.name,
+            "email": draft.email or base.email,
+            "phone": draft.phone or base.phone,
+        }
+    )
+
+
 def address_hash(address: Address) -> str:
     return hashlib.sha256(json.dumps(asdict(address), sort_keys=True).encode()).hexdigest()[:16]
 
@@ -75,9 +89,7 @@ def _partner_resolve(
     ctx: JobContext, draft: PartnerDraft, *, invoice: ContactDraft | None, delivery: ContactDraft | None
 ) -> ResolvedPartner:
     xmlid, link_key = external_name(draft)
-    main = to_address(draft.address, fallback_name=draft.name, email=draft.email)
-    if draft.name:
-        main = Address(**{**asdict(main), "name": draft.name})
+    main = customer_address(draft)
     invoice_address = to_address(invoice, fallback_name=draft.name, email=draft.email) if invoice else None
     delivery_address = to_address(delivery, fallback_name=draft.name, email=draft.email) if delivery else None
 
