@@ -66,8 +66,10 @@ def test_failed_deliveries_are_retried_eight_times_on_the_schedule_then_the_subs
     client.create_webhook_subscription("ORDERS_CREATE", receiver.url)
     fresh.control.generate_orders(count=1, seed=5)
     receiver.wait_for(lambda r: len(r) == 1)
-    # when the sandbox clock passes each retry delay
+    # when the sandbox clock passes each retry delay (once the sandbox has recorded the attempt before it:
+    # the receiver sees a request before the sandbox has its answer and schedules the retry)
     for n, delay in enumerate(RETRY_DELAYS, start=2):
+        fresh.control.wait_for_deliveries(lambda d, n=n: len(d[0]["attempts"]) == n - 1)
         fresh.control.advance_clock(delay)
         receiver.wait_for(lambda r, n=n: len(r) == n)
     # then there were 1 + 8 attempts with the original payload and webhook id, spaced by the schedule
@@ -96,9 +98,11 @@ def test_a_delivery_that_succeeds_on_a_retry_stops_retrying(fresh, client, recei
     client.create_webhook_subscription("ORDERS_CREATE", receiver.url)
     fresh.control.generate_orders(count=1, seed=6)
     receiver.wait_for(lambda r: len(r) == 1)
-    # when the clock passes two retry delays
+    # when the clock passes two retry delays (each once the sandbox has recorded the failed attempt)
+    fresh.control.wait_for_deliveries(lambda d: len(d[0]["attempts"]) == 1)
     fresh.control.advance_clock(RETRY_DELAYS[0])
     receiver.wait_for(lambda r: len(r) == 2)
+    fresh.control.wait_for_deliveries(lambda d: len(d[0]["attempts"]) == 2)
     fresh.control.advance_clock(RETRY_DELAYS[1])
     receiver.wait_for(lambda r: len(r) == 3)
     # then the third attempt delivered it (a redirect counts as a failure) and the subscription stays
