@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
@@ -35,19 +37,31 @@ from graphql import (
 )
 from graphql.type import is_leaf_type
 
-from sandbox.shopify import shopdata
+from sandbox.shopify import bulk, shopdata
 from sandbox.shopify.money import ZERO, Discount, q2
 from sandbox.shopify.shopdata import OperationError, gid, gid_id
 from sandbox.shopify.store import SUPPORTED_VERSIONS, Store
-from sandbox.shopify.views import Views, connection, matches, parse_search
-from sandbox.shopify.webhooks import TOPICS, enum_to_topic
+from sandbox.shopify.views import BULK_MODE, Views, connection, matches, parse_search
+from sandbox.shopify.webhooks import enum_to_topic
 
 SCHEMA: GraphQLSchema = build_schema((Path(__file__).parent / "schema.graphql").read_text())
+# Shopify serialises these scalars as JSON strings ("encoded as a string" in the schema's descriptions):
+# UnsignedInt64 ("50"), BigInt, Decimal ("29.99") and Money ("100.57").
+for _name in ("UnsignedInt64", "BigInt", "Decimal", "Money"):
+    _scalar = SCHEMA.type_map[_name]
+    assert isinstance(_scalar, GraphQLScalarType)
+    _scalar.serialize = lambda value: None if value is None else str(value)  # type: ignore[method-assign]
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 MAX_INPUT_ITEMS = 250
 IDEMPOTENCY_REQUIRED_FROM = "2026-04"
-IDEMPOTENT_MUTATIONS = ("inventorySetQuantities", "inventoryAdjustQuantities", "refundCreate")
+#: Mutations whose description says the ``@idempotent`` key is required from 2026-04 (of those implemented).
+IDEMPOTENT_MUTATIONS = (
+    "inventorySetQuantities",
+    "inventoryAdjustQuantities",
+    "inventoryActivate",
+    "refundCreate",
+)
 VERSION_RE = re.compile(r"^\d{4}-(01|04|07|10)$")
 
 
@@ -308,6 +322,7 @@ class Ctx:
     shop: dict[str, Any]
     version: str
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    base_url: str = ""
 
     @property
     def views(self) -> Views:
@@ -320,11 +335,13 @@ def _ctx(info: Any) -> Ctx:
 
 
 def _idempotency_key(info: Any) -> str | None:
+    variables = info.variable_values
+    coerced = getattr(variables, "coerced", variables)  # graphql-core 3.3 wraps them in VariableValues
     for d in info.field_nodes[0].directives or ():
         if d.name.value == "idempotent":
             for a in d.arguments:
                 if a.name.value == "key":
-                    value = value_from_ast_untyped(a.value, info.variable_values)
+                    value = value_from_ast_untyped(a.value, coerced)
                     return str(value) if value is not None else None
     return None
 
@@ -332,6 +349,9 @@ def _idempotency_key(info: Any) -> str | None:
 def _require_idempotency(info: Any) -> str | None:
     ctx = _ctx(info)
     key = _idempotency_key(info)
+    if key is not None and not key.strip():
+        # The directive's description: "The idempotency key cannot be an empty string or whitespace only."
+        raise GraphQLError("The idempotency key cannot be an empty string or whitespace only.")
     if key is None and version_at_least(ctx.version, IDEMPOTENCY_REQUIRED_FROM):
         raise GraphQLError(
             f"The @idempotent directive is required for {info.field_name} from API version "
@@ -368,15 +388,19 @@ def r_shop(_root: Any, info: Any) -> dict[str, Any]:
         "taxesIncluded": s["taxes_included"],
         "ianaTimezone": "UTC",
         "plan": {
-            "displayName": s["plan"].title(),
+            "displayName": PLAN_NAMES.get(s["plan"], s["plan"].title()),
+            "publicDisplayName": PLAN_NAMES.get(s["plan"], s["plan"].title()),
             "partnerDevelopment": True,
-            "shopifyPlus": s["plan"] == "plus",
+            "shopifyPlus": s["plan"] in ("plus", "enterprise"),
         },
         "products": lambda _i, first=None, after=None: connection(
             s["products"].values(), ctx.views.product, first=first, after=after
         ),
     }
 
+
+#: ShopPlan.publicDisplayName for the sandbox's plans (values from the field's description).
+PLAN_NAMES = {"basic": "Basic", "advanced": "Advanced", "plus": "Plus", "enterprise": "Plus"}
 
 ORDER_FIELDS = {
     "created_at": lambda o: o["created_at"],
@@ -408,25 +432,40 @@ def _time_sort(getter: Any) -> Any:
     return lambda r: parse_time(getter(r)).timestamp()
 
 
+def _matching_orders(ctx: Ctx, query: str | None) -> list[dict[str, Any]]:
+    terms = parse_search(query)
+    for i, (neg, f, op, v) in enumerate(terms):
+        if f == "name":
+            terms[i] = (neg, f, op, v.lstrip("#"))
+    return [o for o in ctx.shop["orders"].values() if matches(o, terms, ORDER_FIELDS)]
+
+
 def r_orders(
     _root: Any,
     info: Any,
     first: int | None = None,
     after: str | None = None,
     query: str | None = None,
-    sortKey: str = "ID",
+    sortKey: str = "PROCESSED_AT",
     reverse: bool = False,
 ) -> dict[str, Any]:
     ctx = _ctx(info)
-    terms = parse_search(query)
-    for i, (neg, f, op, v) in enumerate(terms):
-        if f == "name":
-            terms[i] = (neg, f, op, v.lstrip("#"))
-    rows = [o for o in ctx.shop["orders"].values() if matches(o, terms, ORDER_FIELDS)]
+    rows = _matching_orders(ctx, query)
     sort = ORDER_SORT.get(sortKey or "ID", ORDER_SORT["ID"])
     if sortKey in ("CREATED_AT", "UPDATED_AT", "PROCESSED_AT"):
         sort = _time_sort(sort)
     return connection(rows, ctx.views.order, first=first, after=after, sort=sort, reverse=bool(reverse))
+
+
+def r_orders_count(
+    _root: Any, info: Any, query: str | None = None, limit: int | None = 10000
+) -> dict[str, Any]:
+    """The number of matching orders; Shopify stops counting at ``limit`` (10,000 by default, ``null`` for
+    none) and then says AT_LEAST."""
+    count = len(_matching_orders(_ctx(info), query))
+    if limit is not None and count >= limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
 
 
 def r_order(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
@@ -609,16 +648,18 @@ def r_subscriptions(
     first: int | None = None,
     after: str | None = None,
     topics: list[str] | None = None,
+    uri: str | None = None,
     callbackUrl: str | None = None,
+    reverse: bool = False,
 ) -> dict[str, Any]:
     ctx = _ctx(info)
     rows = list(ctx.shop["subscriptions"].values())
     if topics:
-        wanted = {enum_to_topic(t) for t in topics}
+        wanted = {_topic_name(t) for t in topics}
         rows = [r for r in rows if r["topic"] in wanted]
-    if callbackUrl:
-        rows = [r for r in rows if r["callback_url"] == callbackUrl]
-    return connection(rows, ctx.views.subscription, first=first, after=after)
+    if uri or callbackUrl:
+        rows = [r for r in rows if r["callback_url"] == (uri or callbackUrl)]
+    return connection(rows, ctx.views.subscription, first=first, after=after, reverse=bool(reverse))
 
 
 def r_subscription(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
@@ -634,7 +675,9 @@ def r_payments(_root: Any, info: Any) -> dict[str, Any]:
         (
             Decimal(bt["net"])
             for bt in shop["balance_transactions"].values()
-            if bt["payout_status"] not in ("paid",) and bt["type"] != "payout"
+            if bt["payout_status"] not in ("paid",)
+            and bt.get("_graphql_type", bt["type"]) != "TRANSFER"
+            and bt["type"] != "payout"
         ),
         ZERO,
     )
@@ -652,7 +695,7 @@ def r_payments(_root: Any, info: Any) -> dict[str, Any]:
             "payout_status": lambda b: b["payout_status"],
             "payments_transfer_id": lambda b: str(b["payout_id"]),
             "processed_at": lambda b: b["processed_at"],
-            "type": lambda b: b["type"],
+            "type": lambda b: b.get("_graphql_type") or b["type"],
         }
         terms = [
             (n, f, op, str(gid_id(v) or v) if f in ("payout_id", "payments_transfer_id") else v)
@@ -663,6 +706,22 @@ def r_payments(_root: Any, info: Any) -> dict[str, Any]:
             rows, ctx.views.balance_transaction, first=first, after=after, reverse=bool(reverse)
         )
 
+    def disputes(
+        _i: Any,
+        first: int | None = None,
+        after: str | None = None,
+        query: str | None = None,
+        reverse: bool = False,
+    ) -> dict[str, Any]:
+        fields = {
+            "status": lambda d: d["status"],
+            "initiated_at": lambda d: d["initiated_at"],
+            "id": lambda d: d["id"],
+        }
+        terms = parse_search(query)
+        rows = [d for d in shop["disputes"].values() if matches(d, terms, fields)]
+        return connection(rows, ctx.views.dispute, first=first, after=after, reverse=bool(reverse))
+
     return {
         "id": gid("ShopifyPaymentsAccount", shop["id"]),
         "balance": [{"amount": str(q2(pending)), "currencyCode": shop["currency"]}],
@@ -670,11 +729,96 @@ def r_payments(_root: Any, info: Any) -> dict[str, Any]:
             shop["payouts"].values(), ctx.views.payout, first=first, after=after, reverse=bool(reverse)
         ),
         "balanceTransactions": bts,
+        "disputes": disputes,
     }
 
 
+def _bulk_by_id(ctx: Ctx, id: str) -> dict[str, Any] | None:
+    op: dict[str, Any] | None = ctx.shop["bulk_operations"].get(str(gid_id(id, "BulkOperation")))
+    return op
+
+
+def r_bulk_operation(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    op = _bulk_by_id(ctx, id)
+    return ctx.views.bulk_operation(op, ctx.store.clock.now()) if op else None
+
+
+def r_bulk_operations(
+    _root: Any,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    sortKey: str = "CREATED_AT",
+    reverse: bool = False,
+) -> dict[str, Any]:
+    """This app's operations, newest first by default (``reverse`` gives oldest first)."""
+    ctx = _ctx(info)
+    now = ctx.store.clock.now()
+    fields = {
+        "status": lambda op: ctx.views.bulk_operation(op, now)["status"],
+        "type": lambda op: op["type"],
+        "created_at": lambda op: op["created_at"],
+        "completed_at": lambda op: op.get("completed_at"),
+        "id": lambda op: op["id"],
+    }
+    rows = [op for op in ctx.shop["bulk_operations"].values() if matches(op, parse_search(query), fields)]
+    key = "completed_at" if sortKey == "COMPLETED_AT" else "created_at"
+    return connection(
+        rows,
+        lambda op: ctx.views.bulk_operation(op, now),
+        first=first,
+        after=after,
+        sort=lambda op: op.get(key) or "",
+        reverse=not reverse,
+    )
+
+
+def r_current_bulk_operation(_root: Any, info: Any, type: str = "QUERY") -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    ops = [op for op in ctx.shop["bulk_operations"].values() if op["type"] == type.lower()]
+    if not ops:
+        return None
+    newest = max(ops, key=lambda op: op["id"])
+    return ctx.views.bulk_operation(newest, ctx.store.clock.now())
+
+
+def r_return(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    rid = gid_id(id, "Return")
+    oid = ctx.shop["returns"].get(str(rid))
+    order = ctx.shop["orders"].get(str(oid)) if oid else None
+    if order is None:
+        return None
+    record = next(r for r in order["_returns"] if r["id"] == rid)
+    return ctx.views.return_(order, record)
+
+
+def r_fulfillment(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    fid = gid_id(id, "Fulfillment")
+    for order in ctx.shop["orders"].values():
+        for f in order["fulfillments"]:
+            if f["id"] == fid:
+                return ctx.views.fulfillment(order, f)
+    return None
+
+
+def r_dispute(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    d = ctx.shop["disputes"].get(str(gid_id(id, "ShopifyPaymentsDispute")))
+    return ctx.views.dispute(d) if d else None
+
+
+def r_nodes(_root: Any, info: Any, ids: list[str]) -> list[dict[str, Any] | None]:
+    """``nodes``: one entry per id, in order, ``null`` for an id Shopify does not find."""
+    return [r_node(_root, info, id=i) for i in ids]
+
+
 def r_node(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
-    kind = id.split("/")[3] if id.startswith("gid://shopify/") else ""
+    parts = id.split("/")
+    kind = parts[3] if id.startswith("gid://shopify/") and len(parts) > 4 else ""
     resolvers: dict[str, Callable[..., dict[str, Any] | None]] = {
         "Order": r_order,
         "Product": r_product,
@@ -685,6 +829,10 @@ def r_node(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
         "Customer": r_customer,
         "FulfillmentOrder": r_fulfillment_order,
         "WebhookSubscription": r_subscription,
+        "BulkOperation": r_bulk_operation,
+        "Return": r_return,
+        "Fulfillment": r_fulfillment,
+        "ShopifyPaymentsDispute": r_dispute,
     }
     resolver = resolvers.get(kind)
     if resolver is None:
@@ -758,22 +906,79 @@ REASONS = {
 }
 
 
-def _idempotent_replay(ctx: Ctx, key: str | None, mutation: str) -> dict[str, Any] | None:
-    if key is None:
-        return None
-    return ctx.shop["idempotency"].get(f"{mutation}:{key}")
+IDEMPOTENCY_MISMATCH = "The same idempotency key cannot be used with different operation parameters."
+IDEMPOTENCY_FAILED = "A previous request with this idempotency key failed. Retry with a new idempotency key."
+
+
+@dataclass
+class Idempotency:
+    """One ``@idempotent`` mutation call: what an earlier call with the same key says about this one.
+
+    ``state``: ``new`` (run it), ``replay`` (the same call succeeded before: answer its result without
+    applying anything), ``mismatch`` (the key was used with other arguments) or ``failed`` (the call with
+    this key answered user errors). The last two become Shopify's IDEMPOTENCY_KEY_PARAMETER_MISMATCH and
+    IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED (the enum descriptions in the 2026-07 schema)."""
+
+    ctx: Ctx
+    mutation: str
+    key: str | None
+    fingerprint: str
+    state: str
+    record: dict[str, Any] | None
+
+    @classmethod
+    def begin(cls, info: Any, mutation: str, arguments: dict[str, Any]) -> Idempotency:
+        ctx = _ctx(info)
+        key = _require_idempotency(info)
+        fingerprint = json.dumps(arguments, sort_keys=True, default=str)
+        record = ctx.shop["idempotency"].get(f"{mutation}:{key}") if key is not None else None
+        if record is None:
+            state = "new"
+        elif record.get("fingerprint", fingerprint) != fingerprint:
+            state = "mismatch"
+        elif record.get("failed"):
+            state = "failed"
+        else:
+            state = "replay"
+        return cls(ctx, mutation, key, fingerprint, state, record)
+
+    def error(self, *, with_code: bool) -> dict[str, Any]:
+        mismatch = self.state == "mismatch"
+        err: dict[str, Any] = {
+            "field": None,
+            "message": IDEMPOTENCY_MISMATCH if mismatch else IDEMPOTENCY_FAILED,
+        }
+        if with_code:
+            err["code"] = (
+                "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" if mismatch else "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
+            )
+        return err
+
+    def finish(self, *, failed: bool, **result: Any) -> None:
+        if self.key is not None and self.state == "new":
+            self.ctx.shop["idempotency"][f"{self.mutation}:{self.key}"] = {
+                "fingerprint": self.fingerprint,
+                "failed": failed,
+                **result,
+            }
+
+
+def _group_answer(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+    group = ctx.shop["adjustment_groups"].get(str(record.get("group_id")))
+    return {
+        "inventoryAdjustmentGroup": _adjustment_group_view(ctx, group) if group else None,
+        "userErrors": [],
+    }
 
 
 def m_inventory_set(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
     ctx = _ctx(info)
-    key = _require_idempotency(info)
-    replay = _idempotent_replay(ctx, key, "inventorySetQuantities")
-    if replay is not None:
-        group = ctx.shop["adjustment_groups"].get(str(replay["group_id"]))
-        return {
-            "inventoryAdjustmentGroup": _adjustment_group_view(ctx, group) if group else None,
-            "userErrors": [],
-        }
+    idem = Idempotency.begin(info, "inventorySetQuantities", {"input": input})
+    if idem.state == "replay":
+        assert idem.record is not None
+        return _group_answer(ctx, idem.record)
+    if idem.state in ("mismatch", "failed"):
+        return {"inventoryAdjustmentGroup": None, "userErrors": [idem.error(with_code=True)]}
     name = input["name"]
     errors: list[dict[str, Any]] = []
     if name not in ("available", "on_hand"):
@@ -781,7 +986,7 @@ def m_inventory_set(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, A
             {
                 "field": ["input", "name"],
                 "message": "The quantity name must be either 'available' or 'on_hand'.",
-                "code": "INVALID_QUANTITY_NAME",
+                "code": "INVALID_NAME",
             }
         )
     if input["reason"] not in REASONS:
@@ -818,40 +1023,20 @@ def m_inventory_set(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, A
             )
         seen.add(pair)
         current = lv["available"] if name == "available" else lv["available"] + lv.get("_committed", 0)
-        if v2604 and "compareQuantity" in q and q["compareQuantity"] is not None:
-            raise GraphQLError(
-                "InventoryQuantityInput.compareQuantity was removed in 2026-04; use changeFromQuantity."
-            )
         if v2604 and "changeFromQuantity" not in q:
+            # From 2026-04 the field must be given (null opts out of the check); leaving it out is refused.
             raise GraphQLError(
                 "Variable $input of type InventorySetQuantitiesInput! was provided invalid value for "
                 f"quantities.{i}.changeFromQuantity (Expected value to not be null)",
                 extensions={"code": "INVALID_VARIABLE"},
             )
-        if (
-            "changeFromQuantity" in q
-            and q["changeFromQuantity"] is not None
-            and q["changeFromQuantity"] != current
-        ):
+        if q.get("changeFromQuantity") is not None and q["changeFromQuantity"] != current:
             errors.append(
                 {
                     "field": ["input", "quantities", str(i), "changeFromQuantity"],
                     "message": f"The specified changeFromQuantity ({q['changeFromQuantity']}) does not match "
                     f"the current quantity ({current}).",
                     "code": "CHANGE_FROM_QUANTITY_STALE",
-                }
-            )
-        elif (
-            not v2604
-            and q.get("compareQuantity") is not None
-            and not input.get("ignoreCompareQuantity")
-            and q["compareQuantity"] != current
-        ):
-            errors.append(
-                {
-                    "field": ["input", "quantities", str(i), "compareQuantity"],
-                    "message": "The specified compare quantity does not match the current quantity.",
-                    "code": "COMPARE_QUANTITY_STALE",
                 }
             )
         if q["quantity"] < -1_000_000_000 or q["quantity"] > 1_000_000_000:
@@ -864,10 +1049,10 @@ def m_inventory_set(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, A
             )
         plan.append((lv, q["quantity"] - current))
     if errors:
+        idem.finish(failed=True)
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     group = _apply_changes(ctx, name, input["reason"], input.get("referenceDocumentUri"), plan)
-    if key:
-        ctx.shop["idempotency"][f"inventorySetQuantities:{key}"] = {"group_id": group["id"]}
+    idem.finish(failed=False, group_id=group["id"])
     return {"inventoryAdjustmentGroup": _adjustment_group_view(ctx, group), "userErrors": []}
 
 
@@ -923,14 +1108,12 @@ def _apply_changes(
 
 def m_inventory_adjust(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
     ctx = _ctx(info)
-    key = _require_idempotency(info)
-    replay = _idempotent_replay(ctx, key, "inventoryAdjustQuantities")
-    if replay is not None:
-        group = ctx.shop["adjustment_groups"].get(str(replay["group_id"]))
-        return {
-            "inventoryAdjustmentGroup": _adjustment_group_view(ctx, group) if group else None,
-            "userErrors": [],
-        }
+    idem = Idempotency.begin(info, "inventoryAdjustQuantities", {"input": input})
+    if idem.state == "replay":
+        assert idem.record is not None
+        return _group_answer(ctx, idem.record)
+    if idem.state in ("mismatch", "failed"):
+        return {"inventoryAdjustmentGroup": None, "userErrors": [idem.error(with_code=True)]}
     name = input["name"]
     errors: list[dict[str, Any]] = []
     if name not in (
@@ -945,7 +1128,8 @@ def m_inventory_adjust(_root: Any, info: Any, input: dict[str, Any]) -> dict[str
         errors.append(
             {"field": ["input", "name"], "message": "Invalid quantity name", "code": "INVALID_QUANTITY_NAME"}
         )
-    if name not in ("available", "on_hand"):
+    elif name not in ("available", "on_hand"):
+        # A sandbox limit (Shopify adjusts every listed name): refused rather than silently ignored.
         errors.append(
             {
                 "field": ["input", "name"],
@@ -995,10 +1179,10 @@ def m_inventory_adjust(_root: Any, info: Any, input: dict[str, Any]) -> dict[str
         plan.append((lv, int(c["delta"])))
         ledgers.append(c.get("ledgerDocumentUri"))
     if errors:
+        idem.finish(failed=True)
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     group = _apply_changes(ctx, name, input["reason"], input.get("referenceDocumentUri"), plan, ledgers)
-    if key:
-        ctx.shop["idempotency"][f"inventoryAdjustQuantities:{key}"] = {"group_id": group["id"]}
+    idem.finish(failed=False, group_id=group["id"])
     return {"inventoryAdjustmentGroup": _adjustment_group_view(ctx, group), "userErrors": []}
 
 
@@ -1060,33 +1244,40 @@ def m_customer_update(_root: Any, info: Any, input: dict[str, Any]) -> dict[str,
     return {"customer": ctx.views.customer(events[0][1]), "userErrors": []}
 
 
+def _topic_name(value: str) -> str:
+    """``ORDERS_CREATE`` → ``orders/create`` for topics the sandbox fires; other enum values stay as given."""
+    try:
+        return enum_to_topic(value)
+    except KeyError:
+        return value
+
+
 def m_subscription_create(
     _root: Any,
     info: Any,
     topic: str,
     webhookSubscription: dict[str, Any],
 ) -> dict[str, Any]:
+    """The topic is a WebhookSubscriptionTopic value: the compliance topics are not among them, so GraphQL
+    validation already refuses them (they are configured for the app). Topics the sandbox never fires are
+    accepted, as Shopify accepts them."""
     ctx = _ctx(info)
+    address_field = "uri" if webhookSubscription.get("uri") else "callbackUrl"
     url = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
     if not url or not re.match(r"^https?://", url):
         return {
             "webhookSubscription": None,
             "userErrors": [
-                {"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}
+                {"field": ["webhookSubscription", address_field], "message": "Address is invalid"}
             ],
         }
-    t = enum_to_topic(topic)
-    if t not in TOPICS:
-        return {
-            "webhookSubscription": None,
-            "userErrors": [{"field": ["topic"], "message": "Topic is invalid"}],
-        }
+    t = _topic_name(topic)
     if any(s["topic"] == t and s["callback_url"] == url for s in ctx.shop["subscriptions"].values()):
         return {
             "webhookSubscription": None,
             "userErrors": [
                 {
-                    "field": ["webhookSubscription", "callbackUrl"],
+                    "field": ["webhookSubscription", address_field],
                     "message": "Address for this topic has already been taken",
                 }
             ],
@@ -1319,6 +1510,9 @@ def m_order_create(
     return {"order": ctx.views.order(rest), "userErrors": []}
 
 
+ORDER_CANCEL_CODES = {"NOT_FOUND": "NOT_FOUND", "ALREADY_CANCELLED": "INVALID", "INVALID": "INVALID"}
+
+
 def m_order_cancel(
     _root: Any,
     info: Any,
@@ -1326,20 +1520,29 @@ def m_order_cancel(
     reason: str,
     restock: bool,
     refund: bool | None = None,
-    notifyCustomer: bool | None = None,
+    refundMethod: dict[str, Any] | None = None,
+    notifyCustomer: bool | None = False,
     staffNote: str | None = None,
 ) -> dict[str, Any]:
+    """``orderCancel``: ``refundMethod.originalPaymentMethodsRefund`` (or the deprecated ``refund``) refunds
+    what was paid; an order with a return in progress cannot be cancelled (the mutation's description)."""
     ctx = _ctx(info)
     oid = gid_id(orderId, "Order")
+    do_refund = (
+        bool((refundMethod or {}).get("originalPaymentMethodsRefund")) if refundMethod else bool(refund)
+    )
+    order = ctx.shop["orders"].get(str(oid))
     try:
+        if order is not None and any(r["status"] == "open" for r in order.get("_returns", [])):
+            raise OperationError("Order has a return in progress.", ["orderId"], "INVALID")
         events = shopdata.cancel_order(
-            ctx.store, ctx.shop, oid or 0, reason=reason, refund=bool(refund), restock=restock
+            ctx.store, ctx.shop, oid or 0, reason=reason, refund=do_refund, restock=restock
         )
     except OperationError as exc:
-        errs = _user_errors(exc)
+        code = ORDER_CANCEL_CODES.get(exc.code or "", "INVALID")
         return {
             "job": None,
-            "orderCancelUserErrors": errs,
+            "orderCancelUserErrors": [{"field": exc.field, "message": exc.message, "code": code}],
             "userErrors": [{"field": exc.field, "message": exc.message}],
         }
     ctx.events += events
@@ -1352,21 +1555,25 @@ def m_order_cancel(
 
 def m_refund_create(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
     ctx = _ctx(info)
-    key = _require_idempotency(info)
+    idem = Idempotency.begin(info, "refundCreate", {"input": input})
     oid = gid_id(input["orderId"], "Order")
     order = ctx.shop["orders"].get(str(oid))
-    replay = _idempotent_replay(ctx, key, "refundCreate")
-    if replay is not None and order is not None:
-        r = next((x for x in order["refunds"] if x["id"] == replay["refund_id"]), None)
+    if idem.state == "replay" and order is not None:
+        assert idem.record is not None
+        r = next((x for x in order["refunds"] if x["id"] == idem.record["refund_id"]), None)
         if r is not None:
             return {"refund": ctx.views.refund(order, r), "order": ctx.views.order(order), "userErrors": []}
+    if idem.state in ("mismatch", "failed"):
+        return {"refund": None, "order": None, "userErrors": [idem.error(with_code=False)]}
     if order is None:
+        idem.finish(failed=True)
         return {
             "refund": None,
             "order": None,
             "userErrors": [{"field": ["input", "orderId"], "message": "Order does not exist"}],
         }
     if order["presentment_currency"] != order["currency"] and not input.get("currency"):
+        idem.finish(failed=True)
         return {
             "refund": None,
             "order": None,
@@ -1402,13 +1609,13 @@ def m_refund_create(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, A
             note=input.get("note"),
         )
     except OperationError as exc:
+        idem.finish(failed=True)
         return {
             "refund": None,
             "order": None,
             "userErrors": [{"field": ["input", *(exc.field or [])], "message": exc.message}],
         }
-    if key:
-        ctx.shop["idempotency"][f"refundCreate:{key}"] = {"refund_id": refund["id"]}
+    idem.finish(failed=False, refund_id=refund["id"])
     ctx.events += events
     return {"refund": ctx.views.refund(order, refund), "order": ctx.views.order(order), "userErrors": []}
 
@@ -1481,7 +1688,7 @@ def m_variants_bulk_update(
                         {
                             "field": ["variants", str(i), k],
                             "message": "Price must be greater than or equal to 0",
-                            "code": "INVALID",
+                            "code": "NEGATIVE_PRICE_VALUE",
                         }
                     )
     if errors:
@@ -1519,11 +1726,15 @@ def m_product_set(
     _root: Any,
     info: Any,
     input: dict[str, Any],
+    identifier: dict[str, Any] | None = None,
     synchronous: bool | None = True,
 ) -> dict[str, Any]:
-    """Upsert by id or handle; the variant list replaces the product's variants (matched by id, then SKU)."""
+    """Upsert by ``identifier`` (id or handle; the deprecated ``input.id`` still works); the variant list
+    replaces the product's variants (matched by id, then SKU)."""
     ctx = _ctx(info)
     shop = ctx.shop
+    if identifier:
+        input = {**input, **{k: v for k, v in identifier.items() if v is not None}}
     product = None
     if input.get("id"):
         product = shop["products"].get(str(gid_id(input["id"], "Product")))
@@ -1547,7 +1758,11 @@ def m_product_set(
             return {
                 "product": None,
                 "userErrors": [
-                    {"field": ["input", "title"], "message": "Title can't be blank", "code": "BLANK"}
+                    {
+                        "field": ["input", "title"],
+                        "message": "Title can't be blank",
+                        "code": "MISSING_FIELD_REQUIRED",
+                    }
                 ],
             }
         pid = ctx.store.new_id()
@@ -1682,6 +1897,168 @@ def m_product_set(
     return {"product": ctx.views.product(product), "userErrors": []}
 
 
+def m_return_create(_root: Any, info: Any, returnInput: dict[str, Any]) -> dict[str, Any]:
+    ctx = _ctx(info)
+    oid = gid_id(returnInput["orderId"], "Order")
+    lines = [
+        {
+            "fulfillment_line_item_id": gid_id(x["fulfillmentLineItemId"], "FulfillmentLineItem"),
+            "quantity": x["quantity"],
+            "note": x.get("returnReasonNote"),
+        }
+        for x in returnInput["returnLineItems"]
+    ]
+    try:
+        record = shopdata.create_return(ctx.store, ctx.shop, oid, lines, returnInput.get("requestedAt"))
+    except OperationError as exc:
+        return {"return": None, "userErrors": _user_errors(exc)}
+    order = ctx.shop["orders"][str(record["order_id"])]
+    ctx.events.append(("orders/updated", order))
+    return {"return": ctx.views.return_(order, record), "userErrors": []}
+
+
+def m_fulfillment_tracking_update(
+    _root: Any,
+    info: Any,
+    fulfillmentId: str,
+    trackingInfoInput: dict[str, Any],
+    notifyCustomer: bool | None = None,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    try:
+        order, f, events = shopdata.update_fulfillment_tracking(
+            ctx.store, ctx.shop, gid_id(fulfillmentId, "Fulfillment"), trackingInfoInput
+        )
+    except OperationError as exc:
+        return {"fulfillment": None, "userErrors": _user_errors(exc, with_code=False)}
+    ctx.events += events
+    return {"fulfillment": ctx.views.fulfillment(order, f), "userErrors": []}
+
+
+def m_fulfillment_cancel(_root: Any, info: Any, id: str) -> dict[str, Any]:
+    ctx = _ctx(info)
+    try:
+        order, f, events = shopdata.cancel_fulfillment(ctx.store, ctx.shop, gid_id(id, "Fulfillment"))
+    except OperationError as exc:
+        return {"fulfillment": None, "userErrors": _user_errors(exc, with_code=False)}
+    ctx.events += events
+    return {"fulfillment": ctx.views.fulfillment(order, f), "userErrors": []}
+
+
+def m_inventory_activate(
+    _root: Any,
+    info: Any,
+    inventoryItemId: str,
+    locationId: str,
+    available: int | None = None,
+    onHand: int | None = None,
+) -> dict[str, Any]:
+    """``inventoryActivate`` (``@idempotent`` required from 2026-04, as its description says)."""
+    ctx = _ctx(info)
+    arguments = {"item": inventoryItemId, "location": locationId, "available": available, "onHand": onHand}
+    idem = Idempotency.begin(info, "inventoryActivate", arguments)
+    if idem.state in ("mismatch", "failed"):
+        return {"inventoryLevel": None, "userErrors": [idem.error(with_code=False)]}
+    try:
+        level, events = shopdata.activate_inventory(
+            ctx.store,
+            ctx.shop,
+            gid_id(inventoryItemId, "InventoryItem"),
+            gid_id(locationId, "Location"),
+            available,
+            onHand,
+        )
+    except OperationError as exc:
+        idem.finish(failed=True)
+        return {"inventoryLevel": None, "userErrors": _user_errors(exc, with_code=False)}
+    if idem.state == "new":
+        ctx.events += events
+    idem.finish(failed=False)
+    return {"inventoryLevel": ctx.views.inventory_level(level), "userErrors": []}
+
+
+def m_bulk_run_query(_root: Any, info: Any, query: str, groupObjects: bool = False) -> dict[str, Any]:
+    ctx = _ctx(info)
+    try:
+        bulk.check_query(SCHEMA, query)
+    except bulk.BulkQueryError as exc:
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": ["query"], "message": str(exc), "code": "INVALID"}],
+        }
+    running = [
+        op
+        for op in ctx.shop["bulk_operations"].values()
+        if op["type"] == "query" and op["status"] in bulk.ACTIVE
+    ]
+    if len(running) >= bulk.MAX_RUNNING:
+        return {
+            "bulkOperation": None,
+            "userErrors": [
+                {
+                    "field": None,
+                    "message": f"A maximum of {bulk.MAX_RUNNING} bulk query operations can run at the "
+                    "same time per shop.",
+                    "code": "LIMIT_REACHED",
+                }
+            ],
+        }
+    oid = ctx.store.new_id()
+    op = {
+        "id": oid,
+        "type": "query",
+        "status": "created",
+        "query": query,
+        "group_objects": bool(groupObjects),
+        "api_version": ctx.version,
+        "created_at": ctx.store.clock.iso(),
+        "completed_at": None,
+        "error_code": None,
+        "object_count": 0,
+        "root_object_count": 0,
+        "file_size": None,
+        "url": None,
+        "partial_data_url": None,
+        "_base_url": ctx.base_url,
+    }
+    ctx.shop["bulk_operations"][str(oid)] = op
+    return {"bulkOperation": ctx.views.bulk_operation(op, ctx.store.clock.now()), "userErrors": []}
+
+
+def m_bulk_cancel(_root: Any, info: Any, id: str) -> dict[str, Any]:
+    ctx = _ctx(info)
+    op = _bulk_by_id(ctx, id)
+    if op is None:
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}],
+        }
+    if op["status"] not in ("created", "running"):
+        return {
+            "bulkOperation": ctx.views.bulk_operation(op, ctx.store.clock.now()),
+            "userErrors": [
+                {"field": None, "message": f"A bulk operation cannot be canceled when it is {op['status']}"}
+            ],
+        }
+    op["status"] = "canceling"
+    return {"bulkOperation": ctx.views.bulk_operation(op, ctx.store.clock.now()), "userErrors": []}
+
+
+def run_bulk_query(store: Store, shop: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
+    """Execute a bulk operation's query against the shop (connections return every node). Call with the
+    store lock held."""
+    document = bulk.with_parent_ids(parse(op["query"]))
+    ctx = Ctx(store=store, shop=shop, version=op["api_version"])
+    token = BULK_MODE.set(True)
+    try:
+        result = execute_sync(SCHEMA, document, context_value=ctx)
+    finally:
+        BULK_MODE.reset(token)
+    if result.errors:
+        raise RuntimeError("; ".join(e.message for e in result.errors))
+    return result.data or {}
+
+
 RESOLVERS: dict[str, dict[str, Any]] = {
     "QueryRoot": {
         "shop": r_shop,
@@ -1703,6 +2080,12 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "webhookSubscription": r_subscription,
         "webhookSubscriptions": r_subscriptions,
         "shopifyPaymentsAccount": r_payments,
+        "nodes": r_nodes,
+        "ordersCount": r_orders_count,
+        "return": r_return,
+        "bulkOperation": r_bulk_operation,
+        "bulkOperations": r_bulk_operations,
+        "currentBulkOperation": r_current_bulk_operation,
     },
     "Mutation": {
         "orderCreate": m_order_create,
@@ -1717,6 +2100,12 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "webhookSubscriptionDelete": m_subscription_delete,
         "productVariantsBulkUpdate": m_variants_bulk_update,
         "productSet": m_product_set,
+        "returnCreate": m_return_create,
+        "fulfillmentTrackingInfoUpdate": m_fulfillment_tracking_update,
+        "fulfillmentCancel": m_fulfillment_cancel,
+        "inventoryActivate": m_inventory_activate,
+        "bulkOperationRunQuery": m_bulk_run_query,
+        "bulkOperationCancel": m_bulk_cancel,
     },
 }
 for _type_name, _fields in RESOLVERS.items():
@@ -1744,6 +2133,7 @@ def run(
     version: str,
     payload: Any,
     emit: Callable[[list[tuple[str, dict[str, Any]]]], None] | None = None,
+    base_url: str = "",
 ) -> GraphQLAnswer:
     """Execute one request. ``emit`` receives the webhook events while the store lock is still held, so that
     their bodies are the state the mutation left."""
@@ -1817,7 +2207,7 @@ def run(
                 },
             }
         )
-    ctx = Ctx(store=store, shop=shop, version=version)
+    ctx = Ctx(store=store, shop=shop, version=version, base_url=base_url)
     with store.lock:
         result = execute_sync(
             SCHEMA, document, context_value=ctx, variable_values=variables, operation_name=name

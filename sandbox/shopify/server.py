@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -13,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from sandbox.shopify import api, shopdata
+from sandbox.shopify import api, bulk, shopdata
 from sandbox.shopify.shopdata import OperationError, gid_id
 from sandbox.shopify.store import DEMO_DOMAIN, SUPPORTED_VERSIONS, Store, empty_state, public
-from sandbox.shopify.webhooks import RETRY_DELAYS, TOPICS, WebhookEngine
+from sandbox.shopify.webhooks import ALL_TOPICS, RETRY_DELAYS, WebhookEngine
 
 log = logging.getLogger("sandbox.shopify")
 
@@ -38,14 +39,25 @@ class Sandbox:
         self.store = Store(data_dir, clock_speed=clock_speed)
         self.engine = WebhookEngine(self.store)
         self.buckets = api.Buckets()
+        self.bulk_files = bulk.BulkFiles(self.store.data_dir)
+        self.bulk = bulk.BulkRunner(
+            self.store,
+            self.bulk_files,
+            lambda shop, op: api.run_bulk_query(self.store, shop, op),
+            self.fire,
+        )
+        for shop in self.store.state["shops"].values():
+            shopdata.upgrade_shop(shop)
         if not self.store.state["shops"]:
             shopdata.new_shop(self.store)
 
     def start(self) -> None:
         self.store.start_saver()
         self.engine.start()
+        self.bulk.start()
 
     def stop(self) -> None:
+        self.bulk.stop()
         self.engine.stop()
         self.store.close()
 
@@ -70,6 +82,21 @@ class Sandbox:
             if seed_demo:
                 shopdata.new_shop(self.store)
             self.store.mark_dirty()
+
+
+def _sentiment(value: Any) -> str:
+    if value is None:
+        return "NEUTRAL"
+    if value not in ("NEGATIVE", "NEUTRAL", "POSITIVE"):
+        raise HttpError(400, "sentiment must be NEGATIVE, NEUTRAL or POSITIVE")
+    return str(value)
+
+
+def _storage_error(code: str, message: str) -> bytes:
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    ).encode()
 
 
 def _take_api_fault(shop: dict[str, Any]) -> dict[str, Any] | None:
@@ -167,6 +194,10 @@ class Handler(BaseHTTPRequestHandler):
             if m and method == "POST":
                 self._graphql(m.group(1))
                 return
+            m = re.match(r"^/bulk-operation-results/([0-9a-f]{32})\.jsonl$", url.path)
+            if m and method == "GET":
+                self._bulk_result(m.group(1), parse_qs(url.query))
+                return
             if url.path.startswith("/_sandbox/"):
                 status, body = control(self.sandbox, method, url.path, parse_qs(url.query), self)
                 self._send(status, body)
@@ -179,6 +210,31 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # pragma: no cover - reported, never hidden
             log.exception("sandbox error")
             self._send(500, {"errors": f"sandbox error: {exc}"})
+
+    def _bulk_result(self, token: str, query: dict[str, list[str]]) -> None:
+        """A bulk operation's JSONL file behind a signed URL that expires (as a storage bucket answers: an
+        XML error, 403 for a bad signature, 400 once expired). No Shopify token is needed or read."""
+        sb = self.sandbox
+        expires = (query.get("Expires") or [""])[0]
+        signature = (query.get("Signature") or [""])[0]
+        ok = expires.isdigit() and hmac.compare_digest(signature, bulk.sign(sb.store, token, int(expires)))
+        content = sb.bulk_files.read(token) if ok else None
+        if not ok or content is None:
+            self._send_raw(403, _storage_error("SignatureDoesNotMatch", "Access denied."))
+            return
+        if sb.store.clock.now() >= int(expires):
+            self._send_raw(400, _storage_error("ExpiredToken", "The provided token has expired."))
+            return
+        self._send_raw(200, content, "application/jsonl")
+
+    def _send_raw(
+        self, status: int, raw: bytes, content_type: str = "application/xml; charset=UTF-8"
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
     # -- Admin GraphQL -----------------------------------------------------------------------------------
     def _graphql(self, requested: str) -> None:
@@ -231,7 +287,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"errors": "Invalid JSON in request body"}, headers)
             return
         answer = api.run(
-            sb.store, sb.buckets, shop, version, payload, emit=lambda events: sb.fire(shop, events)
+            sb.store,
+            sb.buckets,
+            shop,
+            version,
+            payload,
+            emit=lambda events: sb.fire(shop, events),
+            base_url=f"http://{self.headers.get('Host') or '127.0.0.1'}",
         )
         if fault and fault["kind"] == "5xx" and fault.get("after"):
             # The request was executed but the answer is lost (a gateway error after the commit).
@@ -439,6 +501,62 @@ def _shop_control(
                 }
             )
         return 200, {"inventory_levels": levels}
+    if head == "app":
+        if method == "POST":
+            body = req._json_body()
+            url = body.get("compliance_url", shop["app"].get("compliance_url"))
+            if url is not None and not re.match(r"^https?://", str(url)):
+                raise HttpError(400, "compliance_url must be an http(s) URL or null")
+            version = body.get("webhooks_api_version", shop["app"].get("webhooks_api_version"))
+            if version not in SUPPORTED_VERSIONS:
+                raise HttpError(400, f"webhooks_api_version must be one of {SUPPORTED_VERSIONS}")
+            shop["app"] = {"compliance_url": url, "webhooks_api_version": version}
+            store.mark_dirty()
+        return 200, dict(shop["app"])
+    if head == "bulk":
+        settings = shop.setdefault("bulk", {"hold": False, "fail_next": None})
+        if method == "POST":
+            body = req._json_body()
+            if "hold" in body:
+                settings["hold"] = bool(body["hold"])
+            if "fail_next" in body:
+                code = body["fail_next"]
+                if code not in (None, "access_denied", "internal_server_error", "timeout"):
+                    raise HttpError(
+                        400, "fail_next must be access_denied, internal_server_error, timeout or null"
+                    )
+                settings["fail_next"] = code
+            store.mark_dirty()
+            sb.bulk.wake()
+        return 200, {"settings": settings, "operations": public(list(shop["bulk_operations"].values()))}
+    if head == "disputes":
+        if len(rest) == 1:
+            return 200, {"disputes": public(list(shop["disputes"].values()))}
+        body = req._json_body() if method == "POST" else {}
+        if len(rest) == 3 and rest[2] == "resolve" and method == "POST":
+            dispute, events = shopdata.resolve_dispute(
+                store, shop, _int(rest[1], "dispute id"), status=str(body.get("status", ""))
+            )
+            sb.fire(shop, events)
+            return 200, public(dispute)
+        raise HttpError(404, "unknown dispute action")
+    if head == "adjustments" and method == "POST":
+        body = req._json_body()
+        row = shopdata.add_adjustment(
+            store,
+            shop,
+            amount=Decimal(str(body.get("amount", "0"))),
+            reason=str(body.get("reason") or "adjustment"),
+            order_id=gid_id(body.get("order_id"), "Order") if body.get("order_id") else None,
+        )
+        store.mark_dirty()
+        return 201, public(row)
+    if head == "payouts" and len(rest) == 3 and rest[2] in ("fail", "cancel") and method == "POST":
+        payout = shopdata.fail_payout(
+            store, shop, _int(rest[1], "payout id"), status="failed" if rest[2] == "fail" else "canceled"
+        )
+        store.mark_dirty()
+        return 200, public(payout)
     if head == "payouts":
         if method == "POST":
             body = req._json_body()
@@ -461,7 +579,7 @@ def _shop_control(
         if rest[1] == "delivery":
             if kind not in DELIVERY_FAULTS:
                 raise HttpError(400, f"kind must be one of {DELIVERY_FAULTS}")
-            if body.get("topic") and body["topic"] not in TOPICS:
+            if body.get("topic") and body["topic"] not in ALL_TOPICS:
                 raise HttpError(400, f"unknown topic {body['topic']}")
             fault = {
                 "id": store.new_id(),
@@ -585,6 +703,46 @@ def _orders_control(
         order["updated_at"] = store.clock.iso()
         sb.fire(shop, [("orders/updated", order)])
         return 200, public(order)
+    if action == "dispute":
+        dispute, events = shopdata.create_dispute(
+            store,
+            shop,
+            order["id"],
+            amount=Decimal(str(body["amount"])) if body.get("amount") is not None else None,
+            reason=str(body.get("reason", "fraudulent")),
+            kind=str(body.get("type", "chargeback")),
+        )
+        sb.fire(shop, events)
+        return 201, public(dispute)
+    if action == "risk":
+        levels = ("HIGH", "MEDIUM", "LOW", "NONE", "PENDING")
+        recommendation = str(body.get("recommendation", "NONE"))
+        if recommendation not in ("ACCEPT", "INVESTIGATE", "CANCEL", "NONE"):
+            raise HttpError(400, "recommendation must be ACCEPT, INVESTIGATE, CANCEL or NONE")
+        assessments = []
+        for a in body.get("assessments") or []:
+            if a.get("risk_level") not in levels:
+                raise HttpError(400, f"risk_level must be one of {levels}")
+            provider = a.get("provider")
+            assessments.append(
+                {
+                    "risk_level": a["risk_level"],
+                    "provider": {"id": store.new_id(), "title": provider, "handle": None}
+                    if provider
+                    else None,
+                    "facts": [
+                        {
+                            "description": str(f["description"]),
+                            "sentiment": str(f.get("sentiment", "NEUTRAL")),
+                        }
+                        for f in a.get("facts") or []
+                    ],
+                }
+            )
+        order["_risk"] = {"recommendation": recommendation, "assessments": assessments}
+        order["updated_at"] = store.clock.iso()
+        sb.fire(shop, [("orders/updated", order)])
+        return 200, {"recommendation": recommendation, "assessments": assessments}
     raise HttpError(404, "unknown order action")
 
 

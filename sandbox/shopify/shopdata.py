@@ -29,6 +29,25 @@ from sandbox.shopify.store import DEMO_CLIENT_SECRET, DEMO_DOMAIN, DEMO_TOKEN, P
 
 Events = list[tuple[str, dict[str, Any]]]
 
+#: The app's configuration as ``shopify.app.toml`` would set it: the API version webhooks are serialised
+#: with, and the compliance (privacy) webhook URL. Shopify refuses compliance topics through the Admin
+#: API; they are delivered to this URL.
+DEFAULT_APP_CONFIG: dict[str, Any] = {"webhooks_api_version": "2026-07", "compliance_url": None}
+
+#: Keys a shop saved by an older sandbox may lack (filled in when the state is loaded).
+SHOP_DEFAULTS: dict[str, Any] = {
+    "disputes": {},
+    "returns": {},
+    "bulk_operations": {},
+    "app": DEFAULT_APP_CONFIG,
+}
+
+
+def upgrade_shop(shop: dict[str, Any]) -> None:
+    for key, value in SHOP_DEFAULTS.items():
+        if key not in shop:
+            shop[key] = dict(value)
+
 
 class OperationError(Exception):
     """A request the shop refuses; ``field`` names the offending input."""
@@ -113,6 +132,10 @@ def new_shop(
         "idempotency": {},
         "payouts": {},
         "balance_transactions": {},
+        "disputes": {},
+        "returns": {},
+        "bulk_operations": {},
+        "app": dict(DEFAULT_APP_CONFIG),
         "faults": {"delivery": [], "api": []},
         "deprecated_fields": [],
         "installed": True,
@@ -767,6 +790,26 @@ def build_order(
         "_transactions": transactions,
         "_shop_id": shop["id"],
     }
+    for n, t in enumerate(transactions, start=1):
+        t["payment_id"] = f"{order['name']}.{n}"
+    # Shopify assesses every checkout; orders created through the API carry no assessment.
+    order["_risk"] = (
+        {"recommendation": "NONE", "assessments": []}
+        if source_name == "api"
+        else {
+            "recommendation": "ACCEPT",
+            "assessments": [
+                {
+                    "risk_level": "LOW",
+                    "provider": None,
+                    "facts": [
+                        {"description": "Card Verification Value (CVV) is correct", "sentiment": "POSITIVE"},
+                        {"description": "Billing address matches the card's", "sentiment": "POSITIVE"},
+                    ],
+                }
+            ],
+        }
+    )
     shop["orders"][str(oid)] = order
     # Stock: committed at the first location for each tracked variant.
     loc = first_location_id(shop)
@@ -1173,6 +1216,7 @@ def create_refund(
             sale["id"],
             order["test"],
         )
+        tx["payment_id"] = f"{order['name']}.{len(order['_transactions']) + len(txs) + 1}"
         txs.append(tx)
         remaining_s -= take_s
         remaining_p -= take_p
@@ -1515,11 +1559,17 @@ FEE_FIXED = Decimal("0.25")
 
 
 def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -> list[dict[str, Any]]:
-    """One payout covering every Shopify Payments charge and refund not yet paid out: a balance transaction
-    per charge (fee 1.4 % + 0.25), per refund (no fee returned) and the payout itself."""
+    """One payout covering everything in the Shopify Payments balance not yet paid out: a balance
+    transaction per charge (fee 1.4 % + 0.25) and per refund (no fee returned), the disputes, chargeback
+    fees, adjustments and returned (failed or cancelled) payouts already in the balance, and the transfer
+    itself (type TRANSFER)."""
     cur = shop["currency"]
     now = store.clock.iso()
-    in_payout = {bt["source_order_transaction_id"] for bt in shop["balance_transactions"].values()}
+    in_payout = {
+        bt["source_order_transaction_id"]
+        for bt in shop["balance_transactions"].values()
+        if bt["type"] in ("charge", "refund")
+    }
     pid = store.new_id()
     rows = []
     for order in sorted(shop["orders"].values(), key=lambda o: o["id"]):
@@ -1528,11 +1578,15 @@ def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -
                 continue
             amount = Decimal(t["_shop_amount"])
             if t["kind"] == "sale":
-                fee = q2(amount * FEE_RATE + FEE_FIXED)
-                rows.append(("charge", amount, fee, order, t))
+                rows.append(("charge", amount, processing_fee(t), order, t))
             elif t["kind"] == "refund":
                 rows.append(("refund", -amount, ZERO, order, t))
-    if not rows:
+    waiting = [
+        bt
+        for bt in shop["balance_transactions"].values()
+        if bt["payout_id"] is None and bt["_graphql_type"] != "TRANSFER"
+    ]
+    if not rows and not waiting:
         return []
     summary = {
         k: ZERO
@@ -1574,7 +1628,16 @@ def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -
             "processed_at": t["processed_at"],
             "adjustment_order_transactions": None,
             "adjustment_reason": None,
+            "_graphql_type": "CHARGE" if kind == "charge" else "REFUND",
         }
+    for bt in waiting:
+        bt["payout_id"] = pid
+        bt["payout_status"] = status
+        amount, fee = Decimal(bt["amount"]), Decimal(bt["fee"])
+        net_total += amount - fee
+        bucket = "retried_payouts" if bt["_graphql_type"].startswith("TRANSFER_") else "adjustments"
+        summary[f"{bucket}_gross_amount"] += amount
+        summary[f"{bucket}_fee_amount"] += fee
     payout_bt = store.new_id()
     shop["balance_transactions"][str(payout_bt)] = {
         "id": payout_bt,
@@ -1593,6 +1656,7 @@ def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -
         "processed_at": now,
         "adjustment_order_transactions": None,
         "adjustment_reason": None,
+        "_graphql_type": "TRANSFER",
     }
     payout = {
         "id": pid,
@@ -1610,3 +1674,555 @@ def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -
 def unit_allocation_check(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
     """Exposed for tests of the allocation rule."""
     return allocate(amount, weights)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fees, suggested refunds
+# ---------------------------------------------------------------------------------------------------------
+def processing_fee(t: dict[str, Any]) -> Decimal:
+    """Shopify Payments' fee on a successful sale (the sandbox's rate: 1.4 % + 0.25, shop currency);
+    other gateways and other kinds carry none."""
+    if t["gateway"] != "shopify_payments" or t["kind"] != "sale" or t["status"] != "success":
+        return ZERO
+    return q2(Decimal(t["_shop_amount"]) * FEE_RATE + FEE_FIXED)
+
+
+def received(order: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    """(shop, presentment) amounts received: successful sales and captures."""
+    rows = [
+        t for t in order["_transactions"] if t["kind"] in ("sale", "capture") and t["status"] == "success"
+    ]
+    return (
+        sum((Decimal(t["_shop_amount"]) for t in rows), ZERO),
+        sum((Decimal(t["amount"]) for t in rows), ZERO),
+    )
+
+
+def refunded(order: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    rows = [t for t in order["_transactions"] if t["kind"] == "refund" and t["status"] == "success"]
+    return (
+        sum((Decimal(t["_shop_amount"]) for t in rows), ZERO),
+        sum((Decimal(t["amount"]) for t in rows), ZERO),
+    )
+
+
+def refunded_shipping(order: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    """Shipping refunded so far (gross, as the customer paid it)."""
+    out_s = out_p = ZERO
+    for r in order["refunds"]:
+        for adj in r["order_adjustments"]:
+            if adj["kind"] == "shipping_refund":
+                out_s -= _d(adj["amount_set"]) + _d(adj["tax_amount_set"])
+                out_p -= _d(adj["amount_set"], "presentment_money") + _d(
+                    adj["tax_amount_set"], "presentment_money"
+                )
+    return out_s, out_p
+
+
+class _DryRunIds:
+    """A store stand-in for computing a refund without keeping it: ids are throwaway negatives."""
+
+    def __init__(self, store: Store):
+        self.clock = store.clock
+        self._next = 0
+
+    def new_id(self) -> int:
+        self._next -= 1
+        return self._next
+
+
+def suggest_refund(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    line_items: list[dict[str, Any]],
+    shipping_full: bool,
+    shipping_amount: Decimal | None,
+    full: bool,
+) -> dict[str, Any]:
+    """What ``create_refund`` would do, computed on a copy of the order (nothing is written)."""
+    import copy  # only here: a dry run needs a private copy of the order
+
+    order = _order(shop, oid)
+    scratch = copy.deepcopy(order)
+    levels = copy.deepcopy(shop["inventory_levels"])
+    shadow = {**shop, "orders": {str(oid): scratch}, "inventory_levels": levels}
+    if full:
+        line_items = [
+            {"line_item_id": li["id"], "quantity": left, "restock_type": "no_restock"}
+            for li in scratch["line_items"]
+            if (left := li["quantity"] - li["_refunded_qty"] - li["_removed_qty"]) > 0
+        ]
+        shipping_full = True
+    got_s, got_p = received(order)
+    back_s, back_p = refunded(order)
+    cur, pcur = order["currency"], order["presentment_currency"]
+    result: dict[str, Any] = {
+        "currency": cur,
+        "presentment_currency": pcur,
+        "maximum_refundable": (got_s - back_s, got_p - back_p),
+        "refund": None,
+    }
+    try:
+        refund, _ = create_refund(
+            _DryRunIds(store),  # type: ignore[arg-type]
+            shadow,
+            oid,
+            line_items=line_items,
+            shipping_full=shipping_full,
+            shipping_amount=shipping_amount,
+            note=None,
+            fire=False,
+        )
+    except OperationError:
+        return result  # nothing to refund: Shopify suggests zero
+    result["refund"] = refund
+    result["scratch_order"] = scratch
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fulfilment changes, returns, inventory activation
+# ---------------------------------------------------------------------------------------------------------
+def _find_fulfillment(shop: dict[str, Any], fid: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    for order in shop["orders"].values():
+        for f in order["fulfillments"]:
+            if f["id"] == fid:
+                return order, f
+    raise OperationError("Fulfillment does not exist.", ["fulfillmentId"], "NOT_FOUND")
+
+
+def update_fulfillment_tracking(
+    store: Store, shop: dict[str, Any], fid: int | None, tracking: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], Events]:
+    """``fulfillmentTrackingInfoUpdate``: the given carrier, numbers and URLs replace the old ones."""
+    order, f = _find_fulfillment(shop, fid)
+    if f["status"] == "cancelled":
+        raise OperationError("Cannot update tracking of a cancelled fulfillment.", ["fulfillmentId"])
+    numbers = list(tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else []))
+    urls = list(tracking.get("urls") or ([tracking["url"]] if tracking.get("url") else []))
+    if tracking.get("company") is not None:
+        f["tracking_company"] = tracking["company"]
+    f["tracking_numbers"] = numbers
+    f["tracking_number"] = numbers[0] if numbers else None
+    f["tracking_urls"] = urls
+    f["tracking_url"] = urls[0] if urls else None
+    now = store.clock.iso()
+    f["updated_at"] = now
+    order["updated_at"] = now
+    return order, f, [("fulfillments/update", f), ("orders/updated", order)]
+
+
+def cancel_fulfillment(
+    store: Store, shop: dict[str, Any], fid: int | None
+) -> tuple[dict[str, Any], dict[str, Any], Events]:
+    """``fulfillmentCancel``: the items become fulfillable again. A fulfilment order that still had work
+    takes them back; a closed one stays closed and a new open fulfilment order at its location gets them."""
+    order, f = _find_fulfillment(shop, fid)
+    if f["status"] == "cancelled":
+        raise OperationError("Fulfillment has already been cancelled.", ["id"])
+    now = store.clock.iso()
+    fos = [fo for fo in shop["fulfillment_orders"].values() if fo["order_id"] == order["id"]]
+    reopened: dict[int, dict[str, Any]] = {}
+    for item in f["line_items"]:
+        qty = int(item["quantity"])
+        li = next(x for x in order["line_items"] if x["id"] == item["id"])
+        li["_fulfilled_qty"] -= qty
+        li["fulfillable_quantity"] = max(0, li["current_quantity"] - li["_fulfilled_qty"])
+        li["fulfillment_status"] = None if li["_fulfilled_qty"] == 0 else "partial"
+        found = find_variant(shop, variant_id=li["variant_id"]) if li["variant_id"] else None
+        if found:
+            level = shop["inventory_levels"].get(f"{found[1]['inventory_item_id']}:{f['location_id']}")
+            if level:
+                level["_committed"] += qty
+                level["updated_at"] = now
+        home = next(
+            (
+                fo
+                for fo in fos
+                if fo["status"] in ("open", "in_progress")
+                and any(x["line_item_id"] == li["id"] for x in fo["line_items"])
+            ),
+            None,
+        )
+        if home is not None:
+            foli = next(x for x in home["line_items"] if x["line_item_id"] == li["id"])
+            foli["fulfillable_quantity"] += qty
+            home["status"] = (
+                "open"
+                if all(x["fulfillable_quantity"] == x["quantity"] for x in home["line_items"])
+                else "in_progress"
+            )
+            home["updated_at"] = now
+            continue
+        new_fo = reopened.get(f["location_id"])
+        if new_fo is None:
+            new_fo = {
+                "id": store.new_id(),
+                "order_id": order["id"],
+                "status": "open",
+                "request_status": "unsubmitted",
+                "assigned_location_id": f["location_id"],
+                "created_at": now,
+                "updated_at": now,
+                "line_items": [],
+            }
+            shop["fulfillment_orders"][str(new_fo["id"])] = new_fo
+            reopened[f["location_id"]] = new_fo
+        new_fo["line_items"].append(
+            {
+                "id": store.new_id(),
+                "line_item_id": li["id"],
+                "quantity": qty,
+                "fulfillable_quantity": qty,
+                "variant_id": li["variant_id"],
+            }
+        )
+    f["status"] = "cancelled"
+    f["updated_at"] = now
+    done = sum(li["_fulfilled_qty"] for li in order["line_items"])
+    left = sum(li["fulfillable_quantity"] for li in order["line_items"])
+    order["fulfillment_status"] = None if done == 0 else ("fulfilled" if left == 0 else "partial")
+    order["updated_at"] = now
+    recompute_variant_quantities(shop)
+    return order, f, [("fulfillments/update", f), ("orders/updated", order)]
+
+
+def returnable(order: dict[str, Any]) -> dict[int, int]:
+    """Fulfilment line item id → quantity that can still be returned (fulfilled, not refunded, not
+    already on a return)."""
+    on_returns: dict[int, int] = {}
+    for r in order.get("_returns", []):
+        if r["status"] in ("open", "requested", "closed"):
+            for x in r["line_items"]:
+                on_returns[x["fulfillment_line_item_id"]] = (
+                    on_returns.get(x["fulfillment_line_item_id"], 0) + (x["quantity"])
+                )
+    by_line = {li["id"]: li for li in order["line_items"]}
+    out: dict[int, int] = {}
+    for f in order["fulfillments"]:
+        if f["status"] != "success":
+            continue
+        for item in f["line_items"]:
+            li = by_line[item["id"]]
+            refunded_units = li["_refunded_qty"]
+            room = int(item["quantity"]) - on_returns.get(item["fulfillment_line_item_id"], 0)
+            room = min(room, li["quantity"] - refunded_units - li["_removed_qty"])
+            out[item["fulfillment_line_item_id"]] = max(0, room)
+    return out
+
+
+def create_return(
+    store: Store, shop: dict[str, Any], oid: int | None, lines: list[dict[str, Any]], requested_at: str | None
+) -> dict[str, Any]:
+    """``returnCreate``: an OPEN (approved) return of fulfilled, unrefunded units."""
+    order = shop["orders"].get(str(oid))
+    if order is None:
+        raise OperationError("Order does not exist.", ["returnInput", "orderId"], "NOT_FOUND")
+    if not lines:
+        raise OperationError("Return line items can't be blank.", ["returnInput", "returnLineItems"], "BLANK")
+    room = returnable(order)
+    for i, x in enumerate(lines):
+        fli = x["fulfillment_line_item_id"]
+        if fli not in room:
+            raise OperationError(
+                "Fulfillment line item does not exist.",
+                ["returnInput", "returnLineItems", str(i), "fulfillmentLineItemId"],
+                "NOT_FOUND",
+            )
+        if x["quantity"] <= 0:
+            raise OperationError(
+                "Quantity must be greater than 0.",
+                ["returnInput", "returnLineItems", str(i), "quantity"],
+                "GREATER_THAN",
+            )
+        if x["quantity"] > room[fli]:
+            raise OperationError(
+                f"Quantity is greater than the returnable quantity ({room[fli]}).",
+                ["returnInput", "returnLineItems", str(i), "quantity"],
+                "LESS_THAN_OR_EQUAL_TO",
+            )
+    rid = store.new_id()
+    returns = order.setdefault("_returns", [])
+    record = {
+        "id": rid,
+        "order_id": order["id"],
+        "name": f"{order['name']}-R{len(returns) + 1}",
+        "status": "open",
+        "created_at": requested_at or store.clock.iso(),
+        "closed_at": None,
+        "line_items": [
+            {
+                "id": store.new_id(),
+                "fulfillment_line_item_id": x["fulfillment_line_item_id"],
+                "quantity": x["quantity"],
+                "return_reason_note": x.get("note") or "",
+            }
+            for x in lines
+        ],
+    }
+    returns.append(record)
+    shop["returns"][str(rid)] = order["id"]
+    order["updated_at"] = store.clock.iso()
+    return record
+
+
+def return_status(order: dict[str, Any]) -> str:
+    """Order.returnStatus (OrderReturnStatus) from the order's returns."""
+    returns = order.get("_returns", [])
+    if any(r["status"] == "open" for r in returns):
+        return "IN_PROGRESS"
+    if any(r["status"] == "requested" for r in returns):
+        return "RETURN_REQUESTED"
+    if any(r["status"] == "closed" for r in returns):
+        return "RETURNED"
+    return "NO_RETURN"
+
+
+def activate_inventory(
+    store: Store,
+    shop: dict[str, Any],
+    item_id: int | None,
+    location_id: int | None,
+    available: int | None,
+    on_hand: int | None,
+) -> tuple[dict[str, Any], Events]:
+    """``inventoryActivate``: a level for the item at the location (quantities default to 0). An item
+    already stocked there keeps its level unchanged."""
+    item = shop["inventory_items"].get(str(item_id))
+    if item is None:
+        raise OperationError("The product couldn't be stocked because it doesn't exist.", ["inventoryItemId"])
+    if str(location_id) not in shop["locations"]:
+        raise OperationError("The location couldn't be found.", ["locationId"])
+    key = f"{item_id}:{location_id}"
+    level = shop["inventory_levels"].get(key)
+    if level is not None:
+        return level, []
+    if available is not None and on_hand is not None and on_hand < available:
+        raise OperationError("On hand quantity can't be less than the available quantity.", ["onHand"])
+    now = store.clock.iso()
+    level = {
+        "inventory_item_id": item["id"],
+        "location_id": int(location_id or 0),
+        "available": int(available if available is not None else (on_hand or 0)),
+        "updated_at": now,
+        "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
+        "_committed": 0,
+        "_created_at": now,
+    }
+    shop["inventory_levels"][key] = level
+    recompute_variant_quantities(shop)
+    return level, [("inventory_levels/update", level)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# disputes, adjustments, payout failures
+# ---------------------------------------------------------------------------------------------------------
+CHARGEBACK_FEE = Decimal("15.00")
+
+
+def _balance_row(
+    store: Store,
+    shop: dict[str, Any],
+    *,
+    rest_type: str,
+    graphql_type: str,
+    source_type: str | None,
+    amount: Decimal,
+    fee: Decimal = ZERO,
+    order: dict[str, Any] | None = None,
+    source_id: int | None = None,
+    order_transaction_id: int | None = None,
+    adjustment_reason: str | None = None,
+    adjustment_orders: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    btid = store.new_id()
+    row = {
+        "id": btid,
+        "type": rest_type,
+        "test": False,
+        "payout_id": None,
+        "payout_status": "pending",
+        "currency": shop["currency"],
+        "amount": s(amount),
+        "fee": s(fee),
+        "net": s(amount - fee),
+        "source_id": source_id if source_id is not None else btid,
+        "source_type": source_type,
+        "source_order_id": order["id"] if order else None,
+        "source_order_transaction_id": order_transaction_id,
+        "processed_at": store.clock.iso(),
+        "adjustment_order_transactions": adjustment_orders,
+        "adjustment_reason": adjustment_reason,
+        "_graphql_type": graphql_type,
+    }
+    shop["balance_transactions"][str(btid)] = row
+    return row
+
+
+def create_dispute(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    amount: Decimal | None = None,
+    reason: str = "fraudulent",
+    kind: str = "chargeback",
+    network_reason_code: str | None = "4837",
+) -> tuple[dict[str, Any], Events]:
+    """A chargeback (or inquiry) on a Shopify Payments order: the amount and Shopify's chargeback fee leave
+    the balance at once (chargebacks only); the dispute waits for evidence."""
+    order = _order(shop, oid)
+    sale = next(
+        (t for t in order["_transactions"] if t["gateway"] == "shopify_payments" and t["kind"] == "sale"),
+        None,
+    )
+    if sale is None:
+        raise OperationError("Only Shopify Payments charges can be disputed", ["order_id"], "INVALID")
+    amount = q2(amount) if amount is not None else Decimal(sale["_shop_amount"])
+    now = store.clock.now()
+    did = store.new_id()
+    dispute = {
+        "id": did,
+        "order_id": order["id"],
+        "type": kind,
+        "amount": s(amount),
+        "currency": shop["currency"],
+        "reason": reason,
+        "network_reason_code": network_reason_code,
+        "status": "needs_response",
+        "evidence_due_by": store.clock.iso(now + 14 * 86400),
+        "evidence_sent_on": None,
+        "finalized_on": None,
+        "initiated_at": store.clock.iso(now),
+    }
+    shop["disputes"][str(did)] = dispute
+    if kind == "chargeback":
+        _balance_row(
+            store,
+            shop,
+            rest_type="dispute",
+            graphql_type="DISPUTE_WITHDRAWAL",
+            source_type="dispute",
+            amount=-amount,
+            order=order,
+            source_id=did,
+            order_transaction_id=sale["id"],
+        )
+        _balance_row(
+            store,
+            shop,
+            rest_type="adjustment",
+            graphql_type="CHARGEBACK_FEE",
+            source_type="adjustment",
+            amount=-CHARGEBACK_FEE,
+            order=order,
+            adjustment_reason="chargeback_fee",
+            adjustment_orders=[
+                {
+                    "id": sale["id"],
+                    "amount": s(-CHARGEBACK_FEE),
+                    "order": {"id": order["id"], "name": order["name"]},
+                }
+            ],
+        )
+    return dispute, [("disputes/create", dispute)]
+
+
+def resolve_dispute(
+    store: Store, shop: dict[str, Any], did: int, *, status: str
+) -> tuple[dict[str, Any], Events]:
+    """Close a dispute: ``won`` gives the amount (and the chargeback fee) back, ``lost`` and ``accepted``
+    keep the withdrawal; ``under_review`` records that evidence was sent."""
+    dispute = shop["disputes"].get(str(did))
+    if dispute is None:
+        raise OperationError("Dispute does not exist", ["id"], "NOT_FOUND")
+    if status not in ("under_review", "won", "lost", "accepted"):
+        raise OperationError("status must be under_review, won, lost or accepted", ["status"], "INVALID")
+    if dispute["finalized_on"]:
+        raise OperationError("Dispute is already finalized", ["id"], "INVALID")
+    order = shop["orders"][str(dispute["order_id"])]
+    now = store.clock.iso()
+    dispute["status"] = status
+    if status == "under_review":
+        dispute["evidence_sent_on"] = now
+    else:
+        dispute["finalized_on"] = now
+    if status == "won" and dispute["type"] == "chargeback":
+        amount = Decimal(dispute["amount"])
+        _balance_row(
+            store,
+            shop,
+            rest_type="dispute",
+            graphql_type="DISPUTE_REVERSAL",
+            source_type="dispute",
+            amount=amount,
+            order=order,
+            source_id=did,
+        )
+        _balance_row(
+            store,
+            shop,
+            rest_type="adjustment",
+            graphql_type="CHARGEBACK_FEE_REFUND",
+            source_type="adjustment",
+            amount=CHARGEBACK_FEE,
+            order=order,
+            adjustment_reason="chargeback_fee_refund",
+        )
+    return dispute, [("disputes/update", dispute)]
+
+
+def fail_payout(store: Store, shop: dict[str, Any], pid: int, *, status: str = "failed") -> dict[str, Any]:
+    """The bank refused the transfer (``failed``) or Shopify cancelled it (``canceled``): the payout's
+    money comes back to the balance as a TRANSFER_FAILURE or TRANSFER_CANCEL transaction."""
+    payout = shop["payouts"].get(str(pid))
+    if payout is None:
+        raise OperationError("Payout does not exist", ["id"], "NOT_FOUND")
+    if status not in ("failed", "canceled"):
+        raise OperationError("status must be failed or canceled", ["status"], "INVALID")
+    if payout["status"] in ("failed", "canceled"):
+        raise OperationError(f"Payout is already {payout['status']}", ["id"], "INVALID")
+    payout["status"] = status
+    for bt in shop["balance_transactions"].values():
+        if bt["payout_id"] == payout["id"]:
+            bt["payout_status"] = status
+    _balance_row(
+        store,
+        shop,
+        rest_type="payout_failure" if status == "failed" else "payout_cancellation",
+        graphql_type="TRANSFER_FAILURE" if status == "failed" else "TRANSFER_CANCEL",
+        source_type="payout",
+        amount=Decimal(payout["amount"]),
+        source_id=payout["id"],
+    )
+    return payout
+
+
+def add_adjustment(
+    store: Store, shop: dict[str, Any], *, amount: Decimal, reason: str, order_id: int | None = None
+) -> dict[str, Any]:
+    """A balance adjustment (ADJUSTMENT), linked to an order's transaction when ``order_id`` is given."""
+    order = _order(shop, order_id) if order_id else None
+    orders = None
+    if order is not None:
+        sale = next((t for t in order["_transactions"] if t["kind"] == "sale"), None)
+        orders = [
+            {
+                "id": sale["id"] if sale else order["id"],
+                "amount": s(q2(amount)),
+                "order": {"id": order["id"], "name": order["name"]},
+            }
+        ]
+    return _balance_row(
+        store,
+        shop,
+        rest_type="adjustment",
+        graphql_type="ADJUSTMENT",
+        source_type="adjustment",
+        amount=q2(amount),
+        order=order,
+        adjustment_reason=reason,
+        adjustment_orders=orders,
+    )

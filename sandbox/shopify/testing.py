@@ -139,6 +139,48 @@ class SandboxControl:
     def build_payouts(self, domain: str | None = None, status: str = "paid") -> list[dict[str, Any]]:
         return self.request("POST", f"{self._shop(domain)}/payouts", {"status": status})["payouts"]  # type: ignore[no-any-return]
 
+    def app_config(self, domain: str | None = None, **values: Any) -> dict[str, Any]:
+        """The app's configuration (as shopify.app.toml sets it): ``compliance_url`` receives the privacy
+        webhooks, ``webhooks_api_version`` serialises them. Without values: read it."""
+        if not values:
+            return self.request("GET", f"{self._shop(domain)}/app")  # type: ignore[no-any-return]
+        return self.request("POST", f"{self._shop(domain)}/app", values)  # type: ignore[no-any-return]
+
+    def bulk(self, domain: str | None = None, **settings: Any) -> dict[str, Any]:
+        """Bulk operations: ``hold`` (keep new ones RUNNING until released) and ``fail_next``
+        (access_denied | internal_server_error | timeout); answers the settings and every operation."""
+        return self.request("POST", f"{self._shop(domain)}/bulk", settings)  # type: ignore[no-any-return]
+
+    def dispute(self, order_id: int, domain: str | None = None, **body: Any) -> dict[str, Any]:
+        """A dispute (``type``: chargeback | inquiry; ``amount``, ``reason``) on a Shopify Payments order."""
+        return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/dispute", body)  # type: ignore[no-any-return]
+
+    def resolve_dispute(self, dispute_id: int, status: str, domain: str | None = None) -> dict[str, Any]:
+        """``status``: under_review | won | lost | accepted."""
+        return self.request(  # type: ignore[no-any-return]
+            "POST", f"{self._shop(domain)}/disputes/{dispute_id}/resolve", {"status": status}
+        )
+
+    def fail_payout(
+        self, payout_id: int, *, cancel: bool = False, domain: str | None = None
+    ) -> dict[str, Any]:
+        action = "cancel" if cancel else "fail"
+        return self.request("POST", f"{self._shop(domain)}/payouts/{payout_id}/{action}", {})  # type: ignore[no-any-return]
+
+    def adjustment(
+        self, amount: str, reason: str, order_id: int | None = None, domain: str | None = None
+    ) -> dict[str, Any]:
+        body = {"amount": amount, "reason": reason, "order_id": order_id}
+        return self.request("POST", f"{self._shop(domain)}/adjustments", body)  # type: ignore[no-any-return]
+
+    def set_risk(
+        self, order_id: int, recommendation: str, assessments: list[dict[str, Any]], domain: str | None = None
+    ) -> dict[str, Any]:
+        """Replace an order's risk assessments (``risk_level``, ``facts``: [{description, sentiment}],
+        ``provider``: an app's title or None for Shopify)."""
+        body = {"recommendation": recommendation, "assessments": assessments}
+        return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/risk", body)  # type: ignore[no-any-return]
+
     def inventory(self, domain: str | None = None) -> list[dict[str, Any]]:
         return self.request("GET", f"{self._shop(domain)}/inventory")["inventory_levels"]  # type: ignore[no-any-return]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextvars
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -11,10 +13,15 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from sandbox.shopify import shopdata
 from sandbox.shopify.shopdata import gid, gid_id
 from sandbox.shopify.store import gql_time, parse_time
 
 MAX_PAGE = 250
+
+#: Set while a bulk operation runs its query: connections ignore ``first``/``after`` and return every node
+#: ("The `first` argument is optional and ignored if present", Shopify's bulk operations guide).
+BULK_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("bulk_mode", default=False)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -42,6 +49,22 @@ def connection(
     reverse: bool = False,
     required: bool = True,
 ) -> dict[str, Any]:
+    if BULK_MODE.get():
+        rows = sorted(items, key=lambda r: (sort(r), r["id"]), reverse=reverse)
+        nodes = [view(r) for r in rows]
+        return {
+            "edges": [
+                {"cursor": encode_cursor(sort(r), r["id"]), "node": n}
+                for r, n in zip(rows, nodes, strict=True)
+            ],
+            "nodes": nodes,
+            "pageInfo": {
+                "hasNextPage": False,
+                "hasPreviousPage": False,
+                "startCursor": None,
+                "endCursor": None,
+            },
+        }
     if first is None:
         if required:
             raise GraphQLError("you must provide one of first or last")
@@ -72,9 +95,11 @@ def connection(
 def list_conn(items: list[Any], view: Callable[[Any], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """A connection over a small embedded list (line items, shipping lines...), indexed by position."""
 
-    def resolve(_info: Any, first: int | None = None, after: str | None = None) -> dict[str, Any]:
+    def resolve(
+        _info: Any, first: int | None = None, after: str | None = None, reverse: bool = False
+    ) -> dict[str, Any]:
         rows = [{"id": i, "_v": v} for i, v in enumerate(items)]
-        return connection(rows, lambda r: view(r["_v"]), first=first, after=after)
+        return connection(rows, lambda r: view(r["_v"]), first=first, after=after, reverse=bool(reverse))
 
     return resolve
 
@@ -88,7 +113,10 @@ def parse_search(query: str | None) -> list[tuple[bool, str, str, str]]:
     for m in _TOKEN.finditer(query or ""):
         if m.group(5):
             word = m.group(5)
-            if word.upper() in ("AND", "OR"):
+            if word.upper() == "OR":
+                out.append(OR_MARK)
+                continue
+            if word.upper() == "AND":
                 continue
             out.append((False, "default", "=", word.strip("'\"")))
             continue
@@ -108,7 +136,25 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     }[op]
 
 
+OR_MARK = (False, "\x00or", "", "")
+
+
 def matches(
+    record: dict[str, Any],
+    terms: list[tuple[bool, str, str, str]],
+    fields: dict[str, Callable[[dict[str, Any]], Any]],
+) -> bool:
+    """Terms are AND-ed; ``OR`` (Shopify's search syntax) separates alternatives and binds loosest."""
+    groups: list[list[tuple[bool, str, str, str]]] = [[]]
+    for term in terms:
+        if term == OR_MARK:
+            groups.append([])
+        else:
+            groups[-1].append(term)
+    return any(_all_match(record, group, fields) for group in groups if group) or not any(groups)
+
+
+def _all_match(
     record: dict[str, Any],
     terms: list[tuple[bool, str, str, str]],
     fields: dict[str, Callable[[dict[str, Any]], Any]],
@@ -162,11 +208,14 @@ def zero_bag(cur: str, pcur: str) -> dict[str, Any]:
     return {"shopMoney": money("0.00", cur), "presentmentMoney": money("0.00", pcur)}
 
 
-def address(a: dict[str, Any] | None) -> dict[str, Any] | None:
+def address(a: dict[str, Any] | None, owner: str = "") -> dict[str, Any] | None:
     if not a:
         return None
+    # MailingAddress.id is non-null: an address without a REST id (an order's) gets a stable one.
+    aid = a.get("id") or int(hashlib.sha256(f"{owner}:{sorted(a.items())}".encode()).hexdigest()[:12], 16)
+    model = "CustomerAddress" if a.get("id") else "Address"
     return {
-        "id": gid("MailingAddress", a["id"]) if a.get("id") else None,
+        "id": f"gid://shopify/MailingAddress/{aid}?model_name={model}",
         "firstName": a.get("first_name"),
         "lastName": a.get("last_name"),
         "name": a.get("name"),
@@ -320,7 +369,27 @@ class Views:
             "parentTransaction": parent,
             "errorCode": t.get("error_code"),
             "authorizationCode": t.get("authorization"),
+            "paymentId": t.get("payment_id"),
+            "fees": self.transaction_fees(t),
         }
+
+    def transaction_fees(self, t: dict[str, Any]) -> list[dict[str, Any]]:
+        fee = shopdata.processing_fee(t)
+        if not fee:
+            return []
+        cur = t["_shop_currency"]
+        return [
+            {
+                "id": gid("TransactionFee", t["id"]),
+                "type": "payment_processing",
+                "rate": str(shopdata.FEE_RATE),
+                "rateName": "Shopify Payments",
+                "flatFee": money(shopdata.FEE_FIXED, cur),
+                "flatFeeName": "Shopify Payments",
+                "amount": money(fee, cur),
+                "taxAmount": money("0.00", cur),
+            }
+        ]
 
     def refund(self, order: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
         cur, pcur = order["currency"], order["presentment_currency"]
@@ -362,6 +431,8 @@ class Views:
             "legacyResourceId": r["id"],
             "createdAt": gql_time(r["created_at"]),
             "updatedAt": gql_time(r["processed_at"]),
+            "processedAt": gql_time(r["processed_at"]),
+            "return": None,
             "note": r.get("note"),
             "order": lambda _i: self.order(order),
             "totalRefundedSet": {
@@ -393,6 +464,8 @@ class Views:
             "legacyResourceId": f["id"],
             "name": f["name"],
             "status": f["status"].upper(),
+            "displayStatus": "CANCELED" if f["status"] == "cancelled" else "FULFILLED",
+            "totalQuantity": sum(int(x["quantity"]) for x in f["line_items"]),
             "createdAt": gql_time(f["created_at"]),
             "updatedAt": gql_time(f["updated_at"]),
             "location": self.location(loc) if loc else None,
@@ -450,7 +523,28 @@ class Views:
         )
         customer = self.shop["customers"].get(str(o["customer"]["id"])) if o.get("customer") else None
         fos = [fo for fo in self.shop["fulfillment_orders"].values() if fo["order_id"] == o["id"]]
+        got = shopdata.received(o)
+        back = shopdata.refunded(o)
+        ship_back = shopdata.refunded_shipping(o)
+
+        def pair(values: tuple[Decimal, Decimal]) -> dict[str, Any]:
+            return {"shopMoney": money(values[0], cur), "presentmentMoney": money(values[1], pcur)}
+
         return {
+            "returnStatus": shopdata.return_status(o),
+            "refundable": o["cancelled_at"] is None and got[0] - back[0] > 0,
+            "totalReceivedSet": pair(got),
+            "netPaymentSet": pair((got[0] - back[0], got[1] - back[1])),
+            "totalRefundedShippingSet": pair(ship_back),
+            "returns": lambda _i, first=None, after=None, reverse=False: connection(
+                o.get("_returns", []),
+                lambda r: self.return_(o, r),
+                first=first,
+                after=after,
+                reverse=bool(reverse),
+            ),
+            "risk": self.risk(o),
+            "suggestedRefund": lambda info, **args: self.suggested_refund(info.context.store, o, **args),
             "id": o["admin_graphql_api_id"],
             "legacyResourceId": o["id"],
             "name": o["name"],
@@ -512,8 +606,8 @@ class Views:
             "fulfillments": lambda _i, first=None: [self.fulfillment(o, f) for f in o["fulfillments"]][
                 : first or None
             ],
-            "fulfillmentOrders": lambda _i, first=None, after=None: connection(
-                fos, self.fulfillment_order, first=first, after=after
+            "fulfillmentOrders": lambda _i, first=None, after=None, reverse=False: connection(
+                fos, self.fulfillment_order, first=first, after=after, reverse=bool(reverse)
             ),
         }
 
@@ -529,6 +623,17 @@ class Views:
             "displayName": name,
             "email": c.get("email"),
             "phone": c.get("phone"),
+            "defaultEmailAddress": {
+                "emailAddress": c["email"],
+                "marketingState": {"redacted": "NOT_SUBSCRIBED"}.get(
+                    consent.get("state", ""), (consent.get("state") or "not_subscribed").upper()
+                ),
+                "marketingOptInLevel": (consent.get("opt_in_level") or "").upper() or None,
+                "marketingUpdatedAt": gql_time(consent.get("consent_updated_at")),
+            }
+            if c.get("email")
+            else None,
+            "defaultPhoneNumber": {"phoneNumber": c["phone"]} if c.get("phone") else None,
             "note": c.get("note"),
             "tags": [t.strip() for t in (c.get("tags") or "").split(",") if t.strip()],
             "state": c["state"].upper(),
@@ -755,6 +860,9 @@ class Views:
                 "reservedFundsGross": m("reserved_funds_gross_amount"),
                 "retriedPayoutsFee": m("retried_payouts_fee_amount"),
                 "retriedPayoutsGross": m("retried_payouts_gross_amount"),
+                "advanceFees": money("0.00", cur),
+                "advanceGross": money("0.00", cur),
+                "usdcRebateCreditAmount": money("0.00", cur),
             },
         }
 
@@ -767,11 +875,26 @@ class Views:
             "payout": "TRANSFER",
             "adjustment": "ADJUSTMENT",
             "dispute": "DISPUTE",
-        }.get(bt["source_type"], "SYSTEM_ADJUSTMENT")
+        }.get(bt["source_type"] or "", "SYSTEM_ADJUSTMENT")
+        graphql_type = bt.get("_graphql_type") or REST_BALANCE_TYPES.get(bt["type"], "ADJUSTMENT")
+        adjustment_orders = []
+        for a in bt.get("adjustment_order_transactions") or []:
+            amount = Decimal(a["amount"])
+            adjustment_orders.append(
+                {
+                    "orderTransactionId": str(a["id"]),
+                    "name": a["order"]["name"],
+                    "link": f"https://admin.shopify.com/store/{self.shop['domain'].split('.')[0]}/orders/"
+                    f"{a['order']['id']}",
+                    "amount": money(amount, cur),
+                    "fees": money("0.00", cur),
+                    "net": money(amount, cur),
+                }
+            )
         return {
             "id": gid("ShopifyPaymentsBalanceTransaction", bt["id"]),
             "transactionDate": gql_time(bt["processed_at"]),
-            "type": bt["type"].upper(),
+            "type": graphql_type,
             "sourceType": source_type,
             "sourceId": bt["source_id"],
             "sourceOrderTransactionId": bt["source_order_transaction_id"],
@@ -787,4 +910,239 @@ class Views:
                 "status": bt["payout_status"].upper() if bt["payout_status"] else None,
             },
             "adjustmentReason": bt.get("adjustment_reason"),
+            "adjustmentsOrders": adjustment_orders,
         }
+
+    def dispute(self, d: dict[str, Any]) -> dict[str, Any]:
+        order = self.shop["orders"].get(str(d["order_id"]))
+        return {
+            "id": gid("ShopifyPaymentsDispute", d["id"]),
+            "legacyResourceId": d["id"],
+            "status": d["status"].upper(),
+            "type": d["type"].upper(),
+            "amount": money(d["amount"], d["currency"]),
+            "initiatedAt": gql_time(d["initiated_at"]),
+            "evidenceDueBy": gql_time(d["evidence_due_by"]),
+            "evidenceSentOn": gql_time(d["evidence_sent_on"]),
+            "finalizedOn": gql_time(d["finalized_on"]),
+            "order": (lambda _i: self.order(order)) if order else None,
+            "reasonDetails": {
+                "reason": d["reason"].upper(),
+                "networkReasonCode": d.get("network_reason_code"),
+            },
+        }
+
+    # -- returns, risk, suggested refunds ------------------------------------------------------------
+    def return_(self, order: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+        lines_by_fli = {
+            item["fulfillment_line_item_id"]: (item, f)
+            for f in order["fulfillments"]
+            for item in f["line_items"]
+        }
+        by_line = {li["id"]: li for li in order["line_items"]}
+
+        def rli(x: dict[str, Any]) -> dict[str, Any]:
+            item, _f = lines_by_fli[x["fulfillment_line_item_id"]]
+            return {
+                "__typename": "ReturnLineItem",
+                "id": gid("ReturnLineItem", x["id"]),
+                "quantity": x["quantity"],
+                "returnReasonNote": x["return_reason_note"],
+                "customerNote": None,
+                "processedQuantity": 0,
+                "unprocessedQuantity": x["quantity"],
+                "processableQuantity": x["quantity"],
+                "refundableQuantity": x["quantity"],
+                "refundedQuantity": 0,
+                "fulfillmentLineItem": {
+                    "id": gid("FulfillmentLineItem", x["fulfillment_line_item_id"]),
+                    "quantity": item["quantity"],
+                    "lineItem": self.line_item(order, by_line[item["id"]]),
+                },
+            }
+
+        return {
+            "id": gid("Return", r["id"]),
+            "name": r["name"],
+            "status": r["status"].upper(),
+            "createdAt": gql_time(r["created_at"]),
+            "closedAt": gql_time(r["closed_at"]),
+            "order": lambda _i: self.order(order),
+            "totalQuantity": sum(x["quantity"] for x in r["line_items"]),
+            "returnLineItems": list_conn(r["line_items"], rli),
+        }
+
+    def risk(self, order: dict[str, Any]) -> dict[str, Any]:
+        risk = order.get("_risk") or {"recommendation": "NONE", "assessments": []}
+        return {
+            "recommendation": risk["recommendation"],
+            "assessments": [
+                {
+                    "riskLevel": a["risk_level"],
+                    "facts": [
+                        {"description": f["description"], "sentiment": f["sentiment"]} for f in a["facts"]
+                    ],
+                    "provider": {
+                        "id": gid("App", a["provider"]["id"]),
+                        "title": a["provider"]["title"],
+                        "handle": a["provider"].get("handle"),
+                    }
+                    if a.get("provider")
+                    else None,
+                }
+                for a in risk["assessments"]
+            ],
+        }
+
+    def suggested_refund(
+        self,
+        store: Any,
+        order: dict[str, Any],
+        refundLineItems: list[dict[str, Any]] | None = None,
+        refundShipping: bool | None = None,
+        shippingAmount: str | None = None,
+        suggestFullRefund: bool = False,
+    ) -> dict[str, Any]:
+        cur, pcur = order["currency"], order["presentment_currency"]
+        specs = [
+            {
+                "line_item_id": gid_id(x["lineItemId"], "LineItem"),
+                "quantity": x["quantity"],
+                "restock_type": (x.get("restockType") or "NO_RESTOCK").lower(),
+                "location_id": gid_id(x.get("locationId"), "Location") if x.get("locationId") else None,
+            }
+            for x in refundLineItems or []
+        ]
+        plan = shopdata.suggest_refund(
+            store,
+            self.shop,
+            order["id"],
+            line_items=specs,
+            shipping_full=bool(refundShipping),
+            shipping_amount=Decimal(str(shippingAmount)) if shippingAmount is not None else None,
+            full=bool(suggestFullRefund),
+        )
+
+        def pair(a: Decimal, b: Decimal) -> dict[str, Any]:
+            return {"shopMoney": money(a, cur), "presentmentMoney": money(b, pcur)}
+
+        zero = pair(Decimal("0.00"), Decimal("0.00"))
+        max_s, max_p = plan["maximum_refundable"]
+        refund = plan["refund"]
+        ship_left = [sl for sl in order["shipping_lines"] if not sl["_refunded"]]
+        ship_max = pair(
+            sum((Decimal(sl["price_set"]["shop_money"]["amount"]) for sl in ship_left), Decimal("0.00")),
+            sum(
+                (Decimal(sl["price_set"]["presentment_money"]["amount"]) for sl in ship_left), Decimal("0.00")
+            ),
+        )
+        if refund is None:
+            return {
+                "amountSet": zero,
+                "subtotalSet": zero,
+                "totalTaxSet": zero,
+                "discountedSubtotalSet": zero,
+                "totalCartDiscountAmountSet": zero,
+                "maximumRefundableSet": pair(max_s, max_p),
+                "shipping": {"amountSet": zero, "taxSet": zero, "maximumRefundableSet": ship_max},
+                "refundLineItems": [],
+                "suggestedTransactions": [],
+            }
+        scratch = plan["scratch_order"]
+
+        def total(rows: list[dict[str, Any]], key: str, which: str) -> Decimal:
+            return sum((Decimal(x[key][which]["amount"]) for x in rows), Decimal("0.00"))
+
+        rlis = refund["refund_line_items"]
+        sub = pair(
+            total(rlis, "subtotal_set", "shop_money"), total(rlis, "subtotal_set", "presentment_money")
+        )
+        tax_items = (
+            total(rlis, "total_tax_set", "shop_money"),
+            total(rlis, "total_tax_set", "presentment_money"),
+        )
+        ship_adj = [a for a in refund["order_adjustments"] if a["kind"] == "shipping_refund"]
+        ship_tax = (
+            -total(ship_adj, "tax_amount_set", "shop_money"),
+            -total(ship_adj, "tax_amount_set", "presentment_money"),
+        )
+        ship_amount = (
+            -total(ship_adj, "amount_set", "shop_money") + ship_tax[0],
+            -total(ship_adj, "amount_set", "presentment_money") + ship_tax[1],
+        )
+        by_line = {li["id"]: li for li in order["line_items"]}
+        parents = {t["id"]: t for t in order["_transactions"]}
+        return {
+            "amountSet": pair(Decimal(refund["_total"][0]), Decimal(refund["_total"][1])),
+            "subtotalSet": sub,
+            "discountedSubtotalSet": sub,
+            "totalCartDiscountAmountSet": zero,
+            "totalTaxSet": pair(tax_items[0] + ship_tax[0], tax_items[1] + ship_tax[1]),
+            "maximumRefundableSet": pair(max_s, max_p),
+            "shipping": {
+                "amountSet": pair(*ship_amount),
+                "taxSet": pair(*ship_tax),
+                "maximumRefundableSet": ship_max,
+            },
+            "refundLineItems": [
+                {
+                    "id": None,
+                    "lineItem": self.line_item(order, by_line[x["line_item_id"]]),
+                    "quantity": x["quantity"],
+                    "restockType": x["restock_type"].upper(),
+                    "restocked": False,
+                    "location": None,
+                    "priceSet": bag(by_line[x["line_item_id"]]["price_set"]),
+                    "subtotalSet": bag(x["subtotal_set"]),
+                    "totalTaxSet": bag(x["total_tax_set"]),
+                }
+                for x in rlis
+            ],
+            "suggestedTransactions": [
+                {
+                    "kind": "SUGGESTED_REFUND",
+                    "gateway": t["gateway"],
+                    "amountSet": {
+                        "shopMoney": money(t["_shop_amount"], cur),
+                        "presentmentMoney": money(t["amount"], pcur),
+                    },
+                    "maximumRefundableSet": None,
+                    "parentTransaction": self.transaction(order, parents[t["parent_id"]])
+                    if t.get("parent_id") in parents
+                    else None,
+                }
+                for t in scratch["_transactions"]
+                if t["id"] < 0
+            ],
+        }
+
+    # -- bulk operations -----------------------------------------------------------------------------
+    def bulk_operation(self, op: dict[str, Any], now: float) -> dict[str, Any]:
+        expired = op["status"] == "completed" and op.get("_expires_ts") and now >= op["_expires_ts"]
+        return {
+            "id": gid("BulkOperation", op["id"]),
+            "status": "EXPIRED" if expired else op["status"].upper(),
+            "type": op["type"].upper(),
+            "errorCode": op["error_code"].upper() if op.get("error_code") else None,
+            "createdAt": gql_time(op["created_at"]),
+            "completedAt": gql_time(op.get("completed_at")),
+            "objectCount": op.get("object_count", 0),
+            "rootObjectCount": op.get("root_object_count", 0),
+            "fileSize": op.get("file_size"),
+            "url": None if expired else op.get("url"),
+            "partialDataUrl": None if expired else op.get("partial_data_url"),
+            "query": op["query"],
+        }
+
+
+#: REST balance transaction types → ShopifyPaymentsTransactionType (rows the sandbox wrote before it kept
+#: the GraphQL type beside them).
+REST_BALANCE_TYPES = {
+    "charge": "CHARGE",
+    "refund": "REFUND",
+    "payout": "TRANSFER",
+    "payout_failure": "TRANSFER_FAILURE",
+    "payout_cancellation": "TRANSFER_CANCEL",
+    "adjustment": "ADJUSTMENT",
+    "reserve": "RESERVED_FUNDS",
+}

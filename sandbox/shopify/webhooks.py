@@ -40,6 +40,8 @@ RETRY_DELAYS: tuple[int, ...] = (60, 120, 300, 600, 1200, 2400, 4200, 5520)
 CONNECT_TIMEOUT = 1.0
 TOTAL_TIMEOUT = 5.0
 
+#: Topics the sandbox fires and an app can subscribe to through ``webhookSubscriptionCreate`` (each is a
+#: value of the 2026-07 WebhookSubscriptionTopic enum; a test holds that).
 TOPICS: tuple[str, ...] = (
     "orders/create",
     "orders/updated",
@@ -53,9 +55,6 @@ TOPICS: tuple[str, ...] = (
     "customers/create",
     "customers/update",
     "customers/delete",
-    "customers/redact",
-    "customers/data_request",
-    "shop/redact",
     "products/create",
     "products/update",
     "products/delete",
@@ -63,7 +62,15 @@ TOPICS: tuple[str, ...] = (
     "fulfillments/create",
     "fulfillments/update",
     "app/uninstalled",
+    "bulk_operations/finish",
+    "disputes/create",
+    "disputes/update",
 )
+
+#: The mandatory privacy topics. They are not WebhookSubscriptionTopic values: an app configures one
+#: compliance URL for them (``compliance_topics`` in shopify.app.toml), and Shopify delivers them there.
+COMPLIANCE_TOPICS: tuple[str, ...] = ("customers/data_request", "customers/redact", "shop/redact")
+ALL_TOPICS: tuple[str, ...] = TOPICS + COMPLIANCE_TOPICS
 
 
 def topic_to_enum(topic: str) -> str:
@@ -120,7 +127,10 @@ class WebhookEngine:
 
     # -- firing ------------------------------------------------------------------------------------------
     def emit(self, shop: dict[str, Any], topic: str, payload: dict[str, Any]) -> list[str]:
-        """Queue one delivery per subscription to ``topic``. Call with the store lock held."""
+        """Queue one delivery per subscription to ``topic`` (compliance topics: one, to the app's compliance
+        URL). Call with the store lock held."""
+        if topic in COMPLIANCE_TOPICS:
+            return self._emit_compliance(shop, topic, payload)
         subs = [sub for sub in shop["subscriptions"].values() if sub["topic"] == topic]
         if not subs:
             return []
@@ -153,6 +163,38 @@ class WebhookEngine:
             keys.append(delivery["key"])
             self._apply_faults(shop, delivery)
         return keys
+
+    def _emit_compliance(self, shop: dict[str, Any], topic: str, payload: dict[str, Any]) -> list[str]:
+        """A compliance webhook goes to the URL of the app's configuration, whatever the subscriptions. With
+        none configured it cannot be delivered: the log keeps it as ``dropped`` with the reason."""
+        app = shop.get("app") or {}
+        now = self.store.clock.now()
+        delivery = {
+            "key": str(uuid.uuid4()),
+            "webhook_id": str(uuid.uuid4()),
+            "event_id": str(uuid.uuid4()),
+            "topic": topic,
+            "subscription_id": None,
+            "compliance": True,
+            "callback_url": app.get("compliance_url"),
+            "api_version": app.get("webhooks_api_version") or SUPPORTED_VERSIONS[-1],
+            "triggered_at": self.store.clock.iso(now),
+            "triggered_ts": now,
+            "body": json.dumps(public(payload), separators=(",", ":"), ensure_ascii=False),
+            "status": "pending",
+            "retries": 0,
+            "next_attempt_at": now,
+            "attempts": [],
+            "faults": [],
+            "copy_of": None,
+        }
+        if not delivery["callback_url"]:
+            delivery["status"] = "dropped"
+            delivery["cancel_reason"] = "the app has no compliance webhook URL configured"
+            shop["deliveries"][delivery["key"]] = delivery
+            return [delivery["key"]]
+        self._apply_faults(shop, delivery)
+        return [delivery["key"]]
 
     def _take_fault(self, shop: dict[str, Any], topic: str) -> dict[str, Any] | None:
         for fault in shop["faults"]["delivery"]:
@@ -269,7 +311,7 @@ class WebhookEngine:
             if d is None:
                 return
             sub = shop["subscriptions"].get(str(d["subscription_id"]))
-            if sub is None:
+            if sub is None and not d.get("compliance"):
                 d["status"] = "cancelled"
                 d["cancel_reason"] = "subscription deleted"
                 self.store.mark_dirty()

@@ -1,7 +1,8 @@
 """The Shopify connector: the Admin GraphQL operations the flows need, returning typed values.
 
 I/O only: no ORM, no mapping logic. Every error is one of ``opsconsole.core.errors``; GraphQL
-``userErrors`` become ``BusinessRuleError(code, key)``.
+``userErrors`` become ``BusinessRuleError(code, key)``. Every document sent is a constant of
+``documents.py`` (validated against Shopify's real 2026-07 schema by the contract suite).
 """
 
 from __future__ import annotations
@@ -13,34 +14,52 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from opsconsole.core.errors import BusinessRuleError, ContractError
+import requests
+
+from opsconsole.core.errors import BusinessRuleError, ContractError, TransientError
+from sync.connectors.shopify import documents as docs
 from sync.connectors.shopify.config import ShopifyConfig
-from sync.connectors.shopify.rest_shape import LINE_ITEM_FIELDS, ORDER_FIELDS, order_to_rest
+from sync.connectors.shopify.rest_shape import order_to_rest
 from sync.connectors.shopify.throttle import Throttle
 from sync.connectors.shopify.transport import Transport
 from sync.connectors.shopify.types import (
+    AdjustmentOrder,
     ApiWarning,
     BalanceTransaction,
+    BulkOperation,
     Customer,
+    Dispute,
     Fulfillment,
     InventoryAdjustment,
     InventoryChange,
     InventoryItemRef,
+    InventoryLevelRef,
     InventorySet,
     Location,
     Money,
+    OrderMoney,
     OrderRef,
+    OrderRisk,
+    OrdersCount,
+    OrderTransaction,
     Payout,
     Refund,
     RefundLine,
+    Return,
+    ReturnLine,
+    RiskAssessment,
     ShopInfo,
     SubscriptionSync,
+    SuggestedRefund,
+    SuggestedRefundLine,
+    TransactionFee,
     WebhookSubscription,
 )
-from sync.connectors.shopify.webhooks import TOPICS
+from sync.connectors.shopify.webhooks import PRIVACY_TOPICS, TOPICS
 
 MAX_BATCH = 250
 ORDER_PAGE = 50
+BULK_DOWNLOAD_TIMEOUT = 60.0
 
 
 class StaleQuantityError(BusinessRuleError):
@@ -71,6 +90,10 @@ def _money(node: dict[str, Any] | None) -> Money:
     return Money(Decimal(str(node["amount"])), node["currencyCode"])
 
 
+def _shop_money(bag: dict[str, Any] | None) -> Money:
+    return _money((bag or {}).get("shopMoney"))
+
+
 def _key_for(idempotency_key: str | None) -> str:
     return idempotency_key or str(uuid.uuid4())
 
@@ -92,6 +115,87 @@ def _check_user_errors(payload: dict[str, Any] | None, operation: str, key: str 
             details={"userErrors": errors},
         )
     return payload
+
+
+def _fulfillment(f: dict[str, Any]) -> Fulfillment:
+    info = f["trackingInfo"]
+    items = f["fulfillmentLineItems"]["nodes"]
+    return Fulfillment(
+        f["id"],
+        int(f["legacyResourceId"]),
+        f["name"],
+        f["status"],
+        info[0]["company"] if info else None,
+        tuple(t["number"] for t in info if t["number"]),
+        tuple((n["lineItem"]["id"], n["quantity"]) for n in items),
+        tuple(t["url"] for t in info if t.get("url")),
+        tuple((n["id"], n["lineItem"]["id"], n["quantity"]) for n in items),
+    )
+
+
+def _order_ref(n: dict[str, Any]) -> OrderRef:
+    return OrderRef(
+        n["id"],
+        int(n["legacyResourceId"]),
+        n["name"],
+        req_dt(n["createdAt"]),
+        req_dt(n["updatedAt"]),
+        parse_dt(n["cancelledAt"]),
+        n["displayFinancialStatus"],
+        _money(n["totalPriceSet"]["shopMoney"]),
+    )
+
+
+def _bulk(n: dict[str, Any]) -> BulkOperation:
+    return BulkOperation(
+        n["id"],
+        n["status"],
+        n["type"],
+        n.get("errorCode"),
+        req_dt(n["createdAt"]),
+        parse_dt(n.get("completedAt")),
+        int(n["objectCount"]),
+        int(n["rootObjectCount"]),
+        int(n["fileSize"]) if n.get("fileSize") is not None else None,
+        n.get("url"),
+        n.get("partialDataUrl"),
+        n["query"],
+    )
+
+
+def _return(n: dict[str, Any]) -> Return:
+    lines = []
+    for x in n["returnLineItems"]["nodes"]:
+        fli = x.get("fulfillmentLineItem") or {}
+        lines.append(
+            ReturnLine(
+                x["id"],
+                x["quantity"],
+                fli.get("id"),
+                (fli.get("lineItem") or {}).get("id"),
+                x.get("returnReasonNote") or "",
+            )
+        )
+    return Return(n["id"], n["name"], n["status"], req_dt(n["createdAt"]), n["totalQuantity"], tuple(lines))
+
+
+def _search_window(
+    *,
+    updated_at_min: datetime | None = None,
+    updated_at_max: datetime | None = None,
+    created_at_min: datetime | None = None,
+    created_at_max: datetime | None = None,
+) -> list[str]:
+    terms = []
+    for name, value, op in (
+        ("updated_at", updated_at_min, ">="),
+        ("updated_at", updated_at_max, "<="),
+        ("created_at", created_at_min, ">="),
+        ("created_at", created_at_max, "<="),
+    ):
+        if value is not None:
+            terms.append(f"{name}:{op}'{value.isoformat()}'")
+    return terms
 
 
 class ShopifyClient:
@@ -122,11 +226,7 @@ class ShopifyClient:
 
     # -- shop --------------------------------------------------------------------------------------------
     def shop_info(self) -> ShopInfo:
-        resp = self.transport.execute(
-            "query ShopInfo { shop { id name myshopifyDomain currencyCode taxesIncluded plan {"
-            " displayName } } }",
-            estimate=3,
-        )
+        resp = self.transport.execute(docs.SHOP_INFO, estimate=3)
         s = resp.data["shop"]
         return ShopInfo(
             s["id"],
@@ -134,15 +234,12 @@ class ShopifyClient:
             s["myshopifyDomain"],
             s["currencyCode"],
             s["taxesIncluded"],
-            s["plan"]["displayName"],
+            s["plan"]["publicDisplayName"],
             resp.api_version,
         )
 
     def locations(self) -> list[Location]:
-        data = self.graphql(
-            "query Locations { locations(first: 50) { nodes { id legacyResourceId name isActive } } }",
-            estimate=52,
-        )
+        data = self.graphql(docs.LOCATIONS, estimate=52)
         return [
             Location(n["id"], int(n["legacyResourceId"]), n["name"], n["isActive"])
             for n in data["locations"]["nodes"]
@@ -153,16 +250,14 @@ class ShopifyClient:
         """The order as the ``orders/create`` webhook body would carry it now (for the fields a sync uses),
         or ``None`` when Shopify has no such order."""
         order_gid = gid("Order", order_id)
-        data = self.graphql(ORDER_QUERY, {"id": order_gid, "after": None}, estimate=400)
+        data = self.graphql(docs.ORDER_QUERY, {"id": order_gid, "after": None}, estimate=400)
         node = data.get("order")
         if node is None:
             return None
         lines = list(node["lineItems"]["nodes"])
         page = node["lineItems"]["pageInfo"]
         while page["hasNextPage"]:
-            more = self.graphql(
-                ORDER_LINES_QUERY, {"id": order_gid, "after": page["endCursor"]}, estimate=600
-            )
+            more = self.graphql(docs.ORDER_LINES, {"id": order_gid, "after": page["endCursor"]}, estimate=600)
             lines += more["order"]["lineItems"]["nodes"]
             page = more["order"]["lineItems"]["pageInfo"]
         node["lineItems"]["nodes"] = lines
@@ -178,40 +273,65 @@ class ShopifyClient:
         page_size: int = ORDER_PAGE,
     ) -> Iterator[OrderRef]:
         """Orders created or updated in a time window, oldest update first (cursor pagination)."""
-        terms = []
-        for name, value, op in (
-            ("updated_at", updated_at_min, ">="),
-            ("updated_at", updated_at_max, "<="),
-            ("created_at", created_at_min, ">="),
-            ("created_at", created_at_max, "<="),
-        ):
-            if value is not None:
-                terms.append(f"{name}:{op}'{value.isoformat()}'")
+        terms = _search_window(
+            updated_at_min=updated_at_min,
+            updated_at_max=updated_at_max,
+            created_at_min=created_at_min,
+            created_at_max=created_at_max,
+        )
         after = None
         while True:
             data = self.graphql(
-                ORDERS_QUERY,
+                docs.ORDERS,
                 {"first": page_size, "after": after, "query": " ".join(terms)},
                 estimate=2 + page_size * 6,
             )
             conn = data["orders"]
             for n in conn["nodes"]:
-                yield OrderRef(
-                    n["id"],
-                    int(n["legacyResourceId"]),
-                    n["name"],
-                    req_dt(n["createdAt"]),
-                    req_dt(n["updatedAt"]),
-                    parse_dt(n["cancelledAt"]),
-                    n["displayFinancialStatus"],
-                    _money(n["totalPriceSet"]["shopMoney"]),
-                )
+                yield _order_ref(n)
             if not conn["pageInfo"]["hasNextPage"]:
                 return
             after = conn["pageInfo"]["endCursor"]
 
     def list_orders(self, **window: Any) -> list[OrderRef]:
         return list(self.iter_orders(**window))
+
+    def orders_count(
+        self,
+        *,
+        updated_at_min: datetime | None = None,
+        updated_at_max: datetime | None = None,
+        created_at_min: datetime | None = None,
+        created_at_max: datetime | None = None,
+        query: str | None = None,
+        limit: int | None = 10000,
+    ) -> OrdersCount:
+        """``ordersCount`` for a time window (and/or a search ``query``). Shopify stops counting at ``limit``
+        (10,000 unless given; ``None`` for no limit) and then answers ``precision == "AT_LEAST"``."""
+        terms = _search_window(
+            updated_at_min=updated_at_min,
+            updated_at_max=updated_at_max,
+            created_at_min=created_at_min,
+            created_at_max=created_at_max,
+        )
+        if query:
+            terms.append(query)
+        data = self.graphql(docs.ORDERS_COUNT, {"query": " ".join(terms) or None, "limit": limit}, estimate=1)
+        count = data.get("ordersCount")
+        if count is None:
+            raise ContractError("ordersCount answered null", system="shopify")
+        return OrdersCount(int(count["count"]), count["precision"])
+
+    def order_refs(self, order_ids: Sequence[int | str]) -> dict[str, OrderRef | None]:
+        """Orders by id in one ``nodes`` call per 250 ids: GID → ref, ``None`` where Shopify has none."""
+        out: dict[str, OrderRef | None] = {}
+        ids = [gid("Order", i) for i in order_ids]
+        for start in range(0, len(ids), MAX_BATCH):
+            chunk = ids[start : start + MAX_BATCH]
+            data = self.graphql(docs.ORDER_NODES, {"ids": chunk}, estimate=len(chunk) * 3)
+            for wanted, node in zip(chunk, data["nodes"], strict=True):
+                out[wanted] = _order_ref(node) if node and node.get("__typename") == "Order" else None
+        return out
 
     def cancel_order(
         self,
@@ -221,19 +341,19 @@ class ShopifyClient:
         refund: bool = False,
         restock: bool = False,
         staff_note: str | None = None,
+        notify_customer: bool = False,
     ) -> None:
+        """``orderCancel``; ``refund`` refunds to the original payment methods (``refundMethod``: the
+        ``refund`` argument is deprecated in 2026-07)."""
         data = self.graphql(
-            """mutation Cancel($id: ID!, $reason: OrderCancelReason!, $refund: Boolean, $restock: Boolean!,
-                 $note: String) {
-               orderCancel(orderId: $id, reason: $reason, refund: $refund, restock: $restock, staffNote:
-                 $note) {
-                 job { id done } orderCancelUserErrors { field message code } } }""",
+            docs.ORDER_CANCEL,
             {
                 "id": gid("Order", order_id),
                 "reason": reason,
-                "refund": refund,
+                "refundMethod": {"originalPaymentMethodsRefund": refund},
                 "restock": restock,
-                "note": staff_note,
+                "notifyCustomer": notify_customer,
+                "staffNote": staff_note,
             },
             estimate=10,
         )
@@ -241,18 +361,144 @@ class ShopifyClient:
 
     def create_order(self, order_input: dict[str, Any]) -> dict[str, Any]:
         """``orderCreate`` (tests and demos create orders the way they would in a development store)."""
-        data = self.graphql(
-            """mutation Create($order: OrderCreateOrderInput!) { orderCreate(order: $order) {
-                 order { id legacyResourceId name totalPriceSet { shopMoney { amount currencyCode } } }
-                 userErrors { field message code } } }""",
-            {"order": order_input},
-            estimate=10,
-        )
+        data = self.graphql(docs.ORDER_CREATE, {"order": order_input}, estimate=10)
         payload = _check_user_errors(data["orderCreate"], "orderCreate")
         order: dict[str, Any] = payload["order"]
         return order
 
-    # -- refunds and fulfilments -------------------------------------------------------------------------
+    def order_money(self, order_id: int | str) -> OrderMoney | None:
+        """What Shopify says the order received, refunded and still owes, with its transactions (payment
+        ids and processing fees)."""
+        data = self.graphql(docs.ORDER_MONEY, {"id": gid("Order", order_id)}, estimate=60)
+        o = data.get("order")
+        if o is None:
+            return None
+        transactions = tuple(
+            OrderTransaction(
+                t["id"],
+                t["kind"],
+                t["status"],
+                t.get("gateway"),
+                t.get("paymentId"),
+                _shop_money(t["amountSet"]),
+                _money(t["amountSet"]["presentmentMoney"]),
+                parse_dt(t.get("processedAt")),
+                (t.get("parentTransaction") or {}).get("id"),
+                tuple(
+                    TransactionFee(
+                        f["id"],
+                        f["type"],
+                        _money(f["amount"]),
+                        _money(f["flatFee"]),
+                        Decimal(str(f["rate"])),
+                        _money(f["taxAmount"]),
+                    )
+                    for f in t["fees"]
+                ),
+                t["test"],
+            )
+            for t in o["transactions"]
+        )
+        return OrderMoney(
+            o["id"],
+            int(o["legacyResourceId"]),
+            o["name"],
+            o["refundable"],
+            o.get("displayFinancialStatus"),
+            _shop_money(o["totalPriceSet"]),
+            _shop_money(o["netPaymentSet"]),
+            _shop_money(o["totalReceivedSet"]),
+            _shop_money(o["totalRefundedSet"]),
+            _shop_money(o["totalRefundedShippingSet"]),
+            _shop_money(o["totalOutstandingSet"]),
+            transactions,
+        )
+
+    def suggested_refund(
+        self,
+        order_id: int | str,
+        *,
+        lines: Sequence[RefundLine] = (),
+        refund_shipping: bool = False,
+        shipping_amount: Decimal | None = None,
+        full: bool = False,
+    ) -> SuggestedRefund:
+        """Shopify's own computation of a refund (amounts, taxes, the transactions to refund them with)."""
+        variables: dict[str, Any] = {
+            "id": gid("Order", order_id),
+            "refundLineItems": [
+                {
+                    "lineItemId": gid("LineItem", x.line_item_id),
+                    "quantity": x.quantity,
+                    "restockType": x.restock_type,
+                    **({"locationId": gid("Location", x.location_id)} if x.location_id else {}),
+                }
+                for x in lines
+            ]
+            or None,
+            "refundShipping": refund_shipping or None,
+            "shippingAmount": str(shipping_amount) if shipping_amount is not None else None,
+            "suggestFullRefund": full or None,
+        }
+        data = self.graphql(docs.SUGGESTED_REFUND, variables, estimate=20)
+        order = data.get("order")
+        if order is None:
+            raise BusinessRuleError(
+                f"Shopify has no order {order_id}",
+                code="shopify_order_not_found",
+                key=str(order_id),
+                system="shopify",
+            )
+        s = order["suggestedRefund"]
+        return SuggestedRefund(
+            _shop_money(s["amountSet"]),
+            _shop_money(s["subtotalSet"]),
+            _shop_money(s["totalTaxSet"]),
+            _shop_money(s["maximumRefundableSet"]),
+            _shop_money(s["shipping"]["amountSet"]),
+            _shop_money(s["shipping"]["taxSet"]),
+            tuple(
+                SuggestedRefundLine(
+                    x["lineItem"]["id"],
+                    x["quantity"],
+                    x["restockType"],
+                    _shop_money(x["subtotalSet"]),
+                    _shop_money(x["totalTaxSet"]),
+                )
+                for x in s["refundLineItems"]
+            ),
+            tuple(
+                {
+                    "kind": t["kind"],
+                    "gateway": t.get("gateway"),
+                    "amount": _shop_money(t["amountSet"]),
+                    "parent_id": (t.get("parentTransaction") or {}).get("id"),
+                }
+                for t in s["suggestedTransactions"]
+            ),
+        )
+
+    def order_risk(self, order_id: int | str) -> OrderRisk | None:
+        """The order's risk assessments (Shopify's own and apps') and Shopify's recommendation."""
+        data = self.graphql(docs.ORDER_RISK, {"id": gid("Order", order_id)}, estimate=10)
+        o = data.get("order")
+        if o is None:
+            return None
+        risk = o["risk"]
+        return OrderRisk(
+            o["id"],
+            risk["recommendation"],
+            tuple(
+                RiskAssessment(
+                    a["riskLevel"],
+                    (a.get("provider") or {}).get("title"),
+                    tuple((f["description"], f["sentiment"]) for f in a["facts"]),
+                )
+                for a in risk["assessments"]
+            ),
+        )
+
+    # -- refunds, returns and fulfilments ----------------------------------------------------------------
     def create_refund(
         self,
         order_id: int | str,
@@ -288,14 +534,7 @@ class ShopifyClient:
             refund_input["shipping"] = {"amount": str(shipping_amount)}
         if transactions:
             refund_input["transactions"] = list(transactions)
-        query = (
-            "mutation Refund($input: RefundInput!) { refundCreate(input: $input) @idempotent(key: KEY) {"
-            " refund { id legacyResourceId createdAt totalRefundedSet { shopMoney { amount currencyCode }"
-            " presentmentMoney { amount currencyCode } } } userErrors { field message } } }".replace(
-                "KEY", json.dumps(key)
-            )
-        )
-        data = self.graphql(query, {"input": refund_input}, estimate=10)
+        data = self.graphql(docs.REFUND_CREATE, {"input": refund_input, "idempotencyKey": key}, estimate=10)
         payload = _check_user_errors(data["refundCreate"], "refundCreate", str(order_id))
         r = payload["refund"]
         return Refund(
@@ -308,13 +547,7 @@ class ShopifyClient:
         )
 
     def fulfillment_orders(self, order_id: int | str) -> list[dict[str, Any]]:
-        data = self.graphql(
-            """query FOs($id: ID!) { order(id: $id) { fulfillmentOrders(first: 5) { nodes { id status
-                 assignedLocation { location { id } } lineItems(first: 50) { nodes { id remainingQuantity
-                 lineItem { id sku } } } } } } }""",
-            {"id": gid("Order", order_id)},
-            estimate=530,
-        )
+        data = self.graphql(docs.FULFILLMENT_ORDERS, {"id": gid("Order", order_id)}, estimate=530)
         order = data.get("order")
         if order is None:
             raise BusinessRuleError(
@@ -373,12 +606,9 @@ class ShopifyClient:
             if v
         }
         data = self.graphql(
-            """mutation Fulfil($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) {
-                 fulfillment { id legacyResourceId name status trackingInfo { company number url }
-                   fulfillmentLineItems(first: 50) { nodes { quantity lineItem { id } } } }
-                 userErrors { field message } } }""",
+            docs.FULFILLMENT_CREATE,
             {
-                "f": {
+                "fulfillment": {
                     "lineItemsByFulfillmentOrder": groups,
                     "notifyCustomer": notify_customer,
                     **({"trackingInfo": tracking} if tracking else {}),
@@ -387,17 +617,96 @@ class ShopifyClient:
             estimate=10,
         )
         payload = _check_user_errors(data["fulfillmentCreate"], "fulfillmentCreate", str(order_id))
-        f = payload["fulfillment"]
-        info = f["trackingInfo"]
-        return Fulfillment(
-            f["id"],
-            int(f["legacyResourceId"]),
-            f["name"],
-            f["status"],
-            info[0]["company"] if info else None,
-            tuple(t["number"] for t in info if t["number"]),
-            tuple((n["lineItem"]["id"], n["quantity"]) for n in f["fulfillmentLineItems"]["nodes"]),
+        return _fulfillment(payload["fulfillment"])
+
+    def order_fulfillments(self, order_id: int | str) -> list[Fulfillment]:
+        data = self.graphql(docs.ORDER_FULFILLMENTS, {"id": gid("Order", order_id)}, estimate=110)
+        order = data.get("order")
+        if order is None:
+            raise BusinessRuleError(
+                f"Shopify has no order {order_id}",
+                code="shopify_order_not_found",
+                key=str(order_id),
+                system="shopify",
+            )
+        return [_fulfillment(f) for f in order["fulfillments"]]
+
+    def update_fulfillment_tracking(
+        self,
+        fulfillment_id: int | str,
+        *,
+        company: str | None = None,
+        numbers: Sequence[str] = (),
+        urls: Sequence[str] = (),
+        notify_customer: bool = False,
+    ) -> Fulfillment:
+        """``fulfillmentTrackingInfoUpdate``: replace the fulfilment's carrier, tracking numbers and URLs."""
+        tracking: dict[str, Any] = {"numbers": list(numbers)}
+        if company:
+            tracking["company"] = company
+        if urls:
+            tracking["urls"] = list(urls)
+        data = self.graphql(
+            docs.FULFILLMENT_TRACKING_UPDATE,
+            {
+                "id": gid("Fulfillment", fulfillment_id),
+                "tracking": tracking,
+                "notifyCustomer": notify_customer,
+            },
+            estimate=10,
         )
+        payload = _check_user_errors(
+            data["fulfillmentTrackingInfoUpdate"], "fulfillmentTrackingInfoUpdate", str(fulfillment_id)
+        )
+        return _fulfillment(payload["fulfillment"])
+
+    def cancel_fulfillment(self, fulfillment_id: int | str) -> Fulfillment:
+        """``fulfillmentCancel``: the items go back to an open fulfilment order."""
+        data = self.graphql(docs.FULFILLMENT_CANCEL, {"id": gid("Fulfillment", fulfillment_id)}, estimate=10)
+        payload = _check_user_errors(data["fulfillmentCancel"], "fulfillmentCancel", str(fulfillment_id))
+        return _fulfillment(payload["fulfillment"])
+
+    def create_return(
+        self,
+        order_id: int | str,
+        lines: Sequence[tuple[str, int, str]],
+        *,
+        requested_at: datetime | None = None,
+    ) -> Return:
+        """``returnCreate`` (an OPEN return, approved): ``lines`` are (fulfillment line item id, quantity,
+        note)."""
+        data = self.graphql(
+            docs.RETURN_CREATE,
+            {
+                "input": {
+                    "orderId": gid("Order", order_id),
+                    "returnLineItems": [
+                        {
+                            "fulfillmentLineItemId": gid("FulfillmentLineItem", fli),
+                            "quantity": qty,
+                            **({"returnReasonNote": note} if note else {}),
+                        }
+                        for fli, qty, note in lines
+                    ],
+                    **({"requestedAt": requested_at.isoformat()} if requested_at else {}),
+                }
+            },
+            estimate=10,
+        )
+        payload = _check_user_errors(data["returnCreate"], "returnCreate", str(order_id))
+        return _return(payload["return"])
+
+    def order_returns(self, order_id: int | str) -> list[Return]:
+        data = self.graphql(docs.ORDER_RETURNS, {"id": gid("Order", order_id)}, estimate=110)
+        order = data.get("order")
+        if order is None:
+            raise BusinessRuleError(
+                f"Shopify has no order {order_id}",
+                code="shopify_order_not_found",
+                key=str(order_id),
+                system="shopify",
+            )
+        return [_return(n) for n in order["returns"]["nodes"]]
 
     # -- inventory ---------------------------------------------------------------------------------------
     def inventory_items_by_sku(
@@ -410,10 +719,8 @@ class ShopifyClient:
             chunk = list(skus[start : start + 50])
             search = " OR ".join(f"sku:{json.dumps(s)}" for s in chunk)
             data = self.graphql(
-                """query Variants($q: String!, $first: Int!) { productVariants(first: $first, query: $q)
-                  { nodes {
-                     id sku product { id } inventoryItem { id } } } }""",
-                {"q": search, "first": max(1, len(chunk) * 2)},
+                docs.VARIANTS_BY_SKU,
+                {"query": search, "first": max(1, len(chunk) * 2)},
                 estimate=2 + len(chunk) * 2 * 4,
             )
             for n in data["productVariants"]["nodes"]:
@@ -441,15 +748,44 @@ class ShopifyClient:
         out: dict[str, dict[str, int]] = {}
         for loc in location_ids:
             data = self.graphql(
-                """query Level($item: ID!, $loc: ID!, $names: [String!]!) { inventoryItem(id: $item) {
-                     inventoryLevel(locationId: $loc) { quantities(names: $names) { name quantity } } } }""",
-                {"item": inventory_item_id, "loc": gid("Location", loc), "names": list(names)},
+                docs.INVENTORY_LEVEL,
+                {"item": inventory_item_id, "location": gid("Location", loc), "names": list(names)},
                 estimate=4,
             )
             level = (data.get("inventoryItem") or {}).get("inventoryLevel")
             if level is not None:
                 out[gid("Location", loc)] = {q["name"]: q["quantity"] for q in level["quantities"]}
         return out
+
+    def activate_inventory(
+        self,
+        inventory_item_id: str,
+        location_id: str,
+        *,
+        available: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> InventoryLevelRef:
+        """``inventoryActivate``: stock the item at a location (``available`` defaults to 0 there)."""
+        key = _key_for(idempotency_key)
+        data = self.graphql(
+            docs.INVENTORY_ACTIVATE,
+            {
+                "item": gid("InventoryItem", inventory_item_id),
+                "location": gid("Location", location_id),
+                "available": available,
+                "idempotencyKey": key,
+            },
+            estimate=10,
+        )
+        level = _check_user_errors(data["inventoryActivate"], "inventoryActivate", inventory_item_id)[
+            "inventoryLevel"
+        ]
+        return InventoryLevelRef(
+            level["id"],
+            level["location"]["id"],
+            {q["name"]: q["quantity"] for q in level["quantities"]},
+            key,
+        )
 
     def set_inventory_quantities(
         self,
@@ -479,14 +815,6 @@ class ShopifyClient:
     def _set_batch(
         self, batch: Sequence[InventorySet], *, reason: str, name: str, reference: str | None, key: str
     ) -> InventoryAdjustment:
-        query = (
-            "mutation Set($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input)"
-            " @idempotent(key: KEY) { inventoryAdjustmentGroup { id reason changes { name delta"
-            " quantityAfterChange"
-            " item { id } location { id } } } userErrors { field message code } } }".replace(
-                "KEY", json.dumps(key)
-            )
-        )
         payload = {
             "name": name,
             "reason": reason,
@@ -501,7 +829,7 @@ class ShopifyClient:
                 for q in batch
             ],
         }
-        data = self.graphql(query, {"input": payload}, estimate=10)
+        data = self.graphql(docs.INVENTORY_SET, {"input": payload, "idempotencyKey": key}, estimate=10)
         body = data["inventorySetQuantities"]
         if body and body.get("userErrors"):
             errors = body["userErrors"]
@@ -541,45 +869,30 @@ class ShopifyClient:
             for v, p, c in prices
         ]
         data = self.graphql(
-            """mutation Prices($p: ID!, $v: [ProductVariantsBulkInput!]!) {
-              productVariantsBulkUpdate(productId: $p,
-                 variants: $v) { productVariants { id price } userErrors { field message code } } }""",
-            {"p": gid("Product", product_id), "v": variants},
-            estimate=10,
+            docs.VARIANT_PRICES, {"productId": gid("Product", product_id), "variants": variants}, estimate=10
         )
         _check_user_errors(data["productVariantsBulkUpdate"], "productVariantsBulkUpdate", product_id)
 
     # -- customers ---------------------------------------------------------------------------------------
-    CUSTOMER_FIELDS = "id legacyResourceId email firstName lastName phone note tags updatedAt"
-
     def _customer(self, n: dict[str, Any]) -> Customer:
         return Customer(
             n["id"],
             int(n["legacyResourceId"]),
-            n["email"],
+            (n.get("defaultEmailAddress") or {}).get("emailAddress"),
             n["firstName"],
             n["lastName"],
-            n["phone"],
+            (n.get("defaultPhoneNumber") or {}).get("phoneNumber"),
             n["note"],
             tuple(n["tags"]),
             req_dt(n["updatedAt"]),
         )
 
     def get_customer(self, customer_id: int | str) -> Customer | None:
-        data = self.graphql(
-            f"query C($id: ID!) {{ customer(id: $id) {{ {self.CUSTOMER_FIELDS} }} }}",
-            {"id": gid("Customer", customer_id)},
-            estimate=2,
-        )
+        data = self.graphql(docs.CUSTOMER_GET, {"id": gid("Customer", customer_id)}, estimate=4)
         return self._customer(data["customer"]) if data.get("customer") else None
 
     def find_customer_by_email(self, email: str) -> Customer | None:
-        data = self.graphql(
-            f"query F($q: String!) {{ customers(first: 1, query: $q) {{ nodes {{ {self.CUSTOMER_FIELDS}"
-            " } } }",
-            {"q": f"email:{json.dumps(email)}"},
-            estimate=4,
-        )
+        data = self.graphql(docs.CUSTOMER_FIND, {"query": f"email:{json.dumps(email)}"}, estimate=6)
         nodes = data["customers"]["nodes"]
         return self._customer(nodes[0]) if nodes else None
 
@@ -594,11 +907,9 @@ class ShopifyClient:
         tags: Sequence[str] = (),
     ) -> Customer:
         data = self.graphql(
-            f"mutation C($i: CustomerInput!) {{ customerCreate(input: $i) {{"
-            f" customer {{ {self.CUSTOMER_FIELDS} }}"
-            " userErrors { field message } } }",
+            docs.CUSTOMER_CREATE,
             {
-                "i": {
+                "input": {
                     k: v
                     for k, v in (
                         ("email", email),
@@ -628,13 +939,7 @@ class ShopifyClient:
         }
         inp = {names[k]: (list(v) if k == "tags" else v) for k, v in fields.items() if k in names}
         inp["id"] = gid("Customer", customer_id)
-        data = self.graphql(
-            f"mutation U($i: CustomerInput!) {{ customerUpdate(input: $i) {{"
-            f" customer {{ {self.CUSTOMER_FIELDS} }}"
-            " userErrors { field message } } }",
-            {"i": inp},
-            estimate=10,
-        )
+        data = self.graphql(docs.CUSTOMER_UPDATE, {"input": inp}, estimate=10)
         return self._customer(
             _check_user_errors(data["customerUpdate"], "customerUpdate", str(customer_id))["customer"]
         )
@@ -644,46 +949,35 @@ class ShopifyClient:
         out: list[WebhookSubscription] = []
         after = None
         while True:
-            data = self.graphql(
-                """query Subs($after: String) { webhookSubscriptions(first: 100, after: $after) {
-                     pageInfo { hasNextPage endCursor }
-                     nodes { id topic apiVersion { handle } endpoint { __typename ... on WebhookHttpEndpoint {
-                       callbackUrl } } } } }""",
-                {"after": after},
-                estimate=2 + 100 * 3,
-            )
+            data = self.graphql(docs.SUBSCRIPTIONS, {"after": after}, estimate=2 + 100 * 2)
             conn = data["webhookSubscriptions"]
             for n in conn["nodes"]:
-                url = (n.get("endpoint") or {}).get("callbackUrl", "")
-                out.append(WebhookSubscription(n["id"], n["topic"], url, n["apiVersion"]["handle"]))
+                out.append(WebhookSubscription(n["id"], n["topic"], n["uri"], n["apiVersion"]["handle"]))
             if not conn["pageInfo"]["hasNextPage"]:
                 return out
             after = conn["pageInfo"]["endCursor"]
 
     def create_webhook_subscription(self, topic: str, callback_url: str) -> WebhookSubscription:
+        if topic in PRIVACY_TOPICS:
+            # Shopify refuses them through the API: they go to the app configuration's compliance URL.
+            raise BusinessRuleError(
+                f"{topic} is a mandatory compliance topic; it is configured for the app, not subscribed",
+                code="compliance_topic",
+                key=topic,
+                system="shopify",
+            )
         data = self.graphql(
-            """mutation Sub($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
-                 webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
-                   webhookSubscription { id topic apiVersion { handle } endpoint { __typename
-                     ... on WebhookHttpEndpoint { callbackUrl } } }
-                   userErrors { field message } } }""",
-            {"topic": topic, "sub": {"callbackUrl": callback_url, "format": "JSON"}},
+            docs.SUBSCRIPTION_CREATE,
+            {"topic": topic, "subscription": {"uri": callback_url, "format": "JSON"}},
             estimate=10,
         )
         n = _check_user_errors(data["webhookSubscriptionCreate"], "webhookSubscriptionCreate", topic)[
             "webhookSubscription"
         ]
-        return WebhookSubscription(
-            n["id"], n["topic"], n["endpoint"]["callbackUrl"], n["apiVersion"]["handle"]
-        )
+        return WebhookSubscription(n["id"], n["topic"], n["uri"], n["apiVersion"]["handle"])
 
     def delete_webhook_subscription(self, subscription_id: str) -> None:
-        data = self.graphql(
-            """mutation Del($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId
-                 userErrors { field message } } }""",
-            {"id": subscription_id},
-            estimate=10,
-        )
+        data = self.graphql(docs.SUBSCRIPTION_DELETE, {"id": subscription_id}, estimate=10)
         _check_user_errors(data["webhookSubscriptionDelete"], "webhookSubscriptionDelete", subscription_id)
 
     def missing_webhook_topics(self, callback_url: str, topics: Sequence[str] = TOPICS) -> list[str]:
@@ -702,66 +996,118 @@ class ShopifyClient:
         created = tuple(self.create_webhook_subscription(t, callback_url) for t in topics if t not in have)
         return SubscriptionSync(created=created, kept=tuple(s for s in existing if s.topic in topics))
 
+    # -- bulk operations ---------------------------------------------------------------------------------
+    def run_bulk_query(self, query: str, *, group_objects: bool = False) -> BulkOperation:
+        """``bulkOperationRunQuery``: start an export; poll ``bulk_operation`` (or wait for the
+        ``BULK_OPERATIONS_FINISH`` webhook) and read the result with ``bulk_results``."""
+        data = self.graphql(docs.BULK_RUN_QUERY, {"query": query, "groupObjects": group_objects}, estimate=10)
+        payload = _check_user_errors(data["bulkOperationRunQuery"], "bulkOperationRunQuery")
+        return _bulk(payload["bulkOperation"])
+
+    def bulk_operation(self, operation_id: str) -> BulkOperation | None:
+        data = self.graphql(docs.BULK_OPERATION_GET, {"id": operation_id}, estimate=2)
+        node = data.get("bulkOperation")
+        return _bulk(node) if node else None
+
+    def running_bulk_operations(self) -> list[BulkOperation]:
+        """This app's bulk operations not finished yet, newest first."""
+        data = self.graphql(docs.BULK_OPERATIONS_RUNNING, estimate=7)
+        return [_bulk(n) for n in data["bulkOperations"]["nodes"]]
+
+    def cancel_bulk_operation(self, operation_id: str) -> BulkOperation:
+        data = self.graphql(docs.BULK_CANCEL, {"id": operation_id}, estimate=10)
+        payload = _check_user_errors(data["bulkOperationCancel"], "bulkOperationCancel", operation_id)
+        return _bulk(payload["bulkOperation"])
+
+    def bulk_results(self, operation: BulkOperation, *, partial: bool = False) -> Iterator[dict[str, Any]]:
+        """The JSONL result of a finished operation, one object per line (children carry ``__parentId``).
+        The URL is a signed link to storage: it is fetched without the shop's access token."""
+        url = operation.partial_data_url if partial else operation.url
+        if operation.status != "COMPLETED" and not partial:
+            raise BusinessRuleError(
+                f"bulk operation {operation.id} is {operation.status}, not COMPLETED",
+                code="bulk_not_completed",
+                key=operation.id,
+                system="shopify",
+            )
+        if not url:
+            return  # Shopify gives no URL when the query matched nothing
+        try:
+            resp = requests.get(url, stream=True, timeout=BULK_DOWNLOAD_TIMEOUT)
+        except requests.RequestException as exc:
+            raise TransientError(f"bulk result download failed: {exc}", system="shopify") from exc
+        with resp:
+            if resp.status_code >= 500:
+                raise TransientError(f"bulk result download answered {resp.status_code}", system="shopify")
+            if resp.status_code != 200:
+                raise BusinessRuleError(
+                    f"bulk result of {operation.id} answered {resp.status_code} (expired after 7 days?)",
+                    code="bulk_result_unavailable",
+                    key=operation.id,
+                    system="shopify",
+                    details={"status": resp.status_code, "body": resp.text[:300]},
+                )
+            for number, line in enumerate(resp.iter_lines(), start=1):
+                if not line:
+                    continue
+                try:
+                    yield json.loads(line)
+                except ValueError as exc:
+                    raise ContractError(f"bulk result line {number} is not JSON", system="shopify") from exc
+
     # -- Shopify Payments --------------------------------------------------------------------------------
     def payouts(self, *, first: int = 50, after: str | None = None) -> tuple[list[Payout], str | None]:
-        money = "amount currencyCode"
-        data = self.graphql(
-            f"""query Payouts($first: Int!, $after: String) {{ shopifyPaymentsAccount {{ payouts(first:
-              $first,
-                 after: $after, reverse: true) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id
-                 legacyResourceId
-                 issuedAt status net {{ {money} }} summary {{ chargesGross {{ {money} }}
-                 chargesFee {{ {money} }} refundsFeeGross {{ {money} }} refundsFee {{ {money} }}
-                 adjustmentsGross {{ {money} }}
-                 adjustmentsFee {{ {money} }} }} }} }} }} }}""",
-            {"first": first, "after": after},
-            estimate=2 + first * 9,
-        )
+        data = self.graphql(docs.PAYOUTS, {"first": first, "after": after}, estimate=2 + first * 12)
         account = data.get("shopifyPaymentsAccount")
         if account is None:
             return [], None
         conn = account["payouts"]
-        out = [
-            Payout(
-                n["id"],
-                int(n["legacyResourceId"]),
-                req_dt(n["issuedAt"]),
-                n["status"],
-                _money(n["net"]),
-                _money(n["summary"]["chargesGross"]),
-                _money(n["summary"]["chargesFee"]),
-                _money(n["summary"]["refundsFeeGross"]),
-                _money(n["summary"]["refundsFee"]),
-                _money(n["summary"]["adjustmentsGross"]),
-                _money(n["summary"]["adjustmentsFee"]),
+        out = []
+        for n in conn["nodes"]:
+            sm = n["summary"]
+            out.append(
+                Payout(
+                    n["id"],
+                    int(n["legacyResourceId"]),
+                    req_dt(n["issuedAt"]),
+                    n["status"],
+                    _money(n["net"]),
+                    _money(sm["chargesGross"]),
+                    _money(sm["chargesFee"]),
+                    _money(sm["refundsFeeGross"]),
+                    _money(sm["refundsFee"]),
+                    _money(sm["adjustmentsGross"]),
+                    _money(sm["adjustmentsFee"]),
+                    n["transactionType"],
+                    _money(sm["reservedFundsGross"]),
+                    _money(sm["reservedFundsFee"]),
+                    _money(sm["retriedPayoutsGross"]),
+                    _money(sm["retriedPayoutsFee"]),
+                )
             )
-            for n in conn["nodes"]
-        ]
         return out, conn["pageInfo"]["endCursor"] if conn["pageInfo"]["hasNextPage"] else None
 
     def balance_transactions(
-        self, *, payout_id: str | int | None = None, first: int = 100
+        self, *, payout_id: str | int | None = None, first: int = 50, query: str | None = None
     ) -> list[BalanceTransaction]:
-        money = "amount currencyCode"
-        query = f"payout_id:{str(payout_id).split('/')[-1]}" if payout_id is not None else None
+        terms = [query] if query else []
+        if payout_id is not None:
+            terms.append(f"payout_id:{str(payout_id).split('/')[-1]}")
         out: list[BalanceTransaction] = []
         after = None
         while True:
             data = self.graphql(
-                f"""query BTs($first: Int!, $after: String, $q: String) {{ shopifyPaymentsAccount {{
-                     balanceTransactions(first: $first, after: $after, query: $q) {{ pageInfo {{
-                       hasNextPage endCursor }}
-                     nodes {{ id transactionDate type sourceType sourceId sourceOrderTransactionId
-                       amount {{ {money} }} fee {{ {money} }} net {{ {money} }} associatedOrder {{ id }}
-                       associatedPayout {{ id status }} adjustmentReason }} }} }} }}""",
-                {"first": first, "after": after, "q": query},
-                estimate=2 + first * 6,
+                docs.BALANCE_TRANSACTIONS,
+                {"first": first, "after": after, "query": " ".join(terms) or None},
+                estimate=2 + first * 8,
             )
             account = data.get("shopifyPaymentsAccount")
             if account is None:
                 return out
             conn = account["balanceTransactions"]
             for n in conn["nodes"]:
+                order = n.get("associatedOrder") or {}
+                payout = n.get("associatedPayout") or {}
                 out.append(
                     BalanceTransaction(
                         n["id"],
@@ -775,15 +1121,58 @@ class ShopifyClient:
                         _money(n["amount"]),
                         _money(n["fee"]),
                         _money(n["net"]),
-                        (n.get("associatedOrder") or {}).get("id"),
-                        (n.get("associatedPayout") or {}).get("id"),
-                        (n.get("associatedPayout") or {}).get("status"),
+                        order.get("id"),
+                        payout.get("id"),
+                        payout.get("status"),
                         n.get("adjustmentReason"),
+                        n["test"],
+                        order.get("name"),
+                        tuple(
+                            AdjustmentOrder(
+                                int(a["orderTransactionId"]),
+                                a["name"],
+                                _money(a["amount"]),
+                                _money(a["fees"]),
+                                _money(a["net"]),
+                            )
+                            for a in n["adjustmentsOrders"]
+                        ),
                     )
                 )
             if not conn["pageInfo"]["hasNextPage"]:
                 return out
             after = conn["pageInfo"]["endCursor"]
+
+    def disputes(
+        self, *, first: int = 50, after: str | None = None, query: str | None = None
+    ) -> tuple[list[Dispute], str | None]:
+        """Shopify Payments disputes (chargebacks and inquiries), newest first as Shopify lists them."""
+        data = self.graphql(
+            docs.DISPUTES, {"first": first, "after": after, "query": query}, estimate=2 + first * 4
+        )
+        account = data.get("shopifyPaymentsAccount")
+        if account is None:
+            return [], None
+        conn = account["disputes"]
+        out = [
+            Dispute(
+                n["id"],
+                int(n["legacyResourceId"]),
+                n["status"],
+                n["type"],
+                _money(n["amount"]),
+                n["reasonDetails"]["reason"],
+                n["reasonDetails"].get("networkReasonCode"),
+                req_dt(n["initiatedAt"]),
+                parse_dt(n.get("evidenceDueBy")),
+                parse_dt(n.get("evidenceSentOn")),
+                parse_dt(n.get("finalizedOn")),
+                (n.get("order") or {}).get("id"),
+                (n.get("order") or {}).get("name"),
+            )
+            for n in conn["nodes"]
+        ]
+        return out, conn["pageInfo"]["endCursor"] if conn["pageInfo"]["hasNextPage"] else None
 
 
 def _index_from_field(field: list[str] | None) -> int | None:
@@ -791,16 +1180,3 @@ def _index_from_field(field: list[str] | None) -> int | None:
         if part.isdigit():
             return int(part)
     return None
-
-
-ORDERS_QUERY = """query Orders($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus
-      totalPriceSet { shopMoney { amount currencyCode } } } } }"""
-
-ORDER_QUERY = f"query Order($id: ID!, $after: String) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
-ORDER_LINES_QUERY = (
-    "query OrderLines($id: ID!, $after: String) { order(id: $id) { lineItems(first: 25, after: $after) {"
-    f" pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_ITEM_FIELDS} }} }} }} }}"
-)

@@ -2,56 +2,14 @@
 
 The flows consume webhook bodies; when they must rebuild an order from current Shopify state (an update
 that arrived before its create, a reconciliation backfill) they get the same shape from here, for the
-fields a sync uses. Amounts are decimal strings, as in webhook bodies.
+fields a sync uses (the selection is ``documents.ORDER``). Amounts are decimal strings, as in webhook
+bodies.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-
-MONEY = "amount currencyCode"
-BAG = f"shopMoney {{ {MONEY} }} presentmentMoney {{ {MONEY} }}"
-TAX_LINE = f"title rate priceSet {{ {BAG} }} channelLiable"
-ADDRESS = (
-    "firstName lastName name company address1 address2 city zip province provinceCode country"
-    " countryCodeV2 phone"
-)
-
-LINE_ITEM_FIELDS = (
-    f"id name title variantTitle vendor sku quantity currentQuantity unfulfilledQuantity taxable"
-    f" requiresShipping"
-    f" variant {{ legacyResourceId }} product {{ legacyResourceId }}"
-    f" originalUnitPriceSet {{ {BAG} }} totalDiscountSet {{ {BAG} }}"
-    f" taxLines {{ {TAX_LINE} }}"
-    f" discountAllocations {{ allocatedAmountSet {{ {BAG} }} discountApplication {{ index }} }}"
-    f" customAttributes {{ key value }}"
-)
-
-ORDER_FIELDS = (
-    "id legacyResourceId name email phone note createdAt updatedAt processedAt cancelledAt"
-    " cancelReason closedAt"
-    " test displayFinancialStatus displayFulfillmentStatus currencyCode presentmentCurrencyCode"
-    " taxesIncluded tags"
-    " paymentGatewayNames discountCodes customAttributes { key value }"
-    f" subtotalPriceSet {{ {BAG} }} totalPriceSet {{ {BAG} }} totalTaxSet {{ {BAG} }}"
-    f" totalDiscountsSet {{ {BAG} }} totalShippingPriceSet {{ {BAG} }} totalOutstandingSet {{ {BAG} }}"
-    f" currentSubtotalPriceSet {{ {BAG} }} currentTotalPriceSet {{ {BAG} }} currentTotalTaxSet {{ {BAG} }}"
-    f" currentTotalDiscountsSet {{ {BAG} }}"
-    " customer { legacyResourceId email firstName lastName phone }"
-    f" billingAddress {{ {ADDRESS} }} shippingAddress {{ {ADDRESS} }}"
-    f" taxLines {{ {TAX_LINE} }}"
-    " lineItems(first: 10, after: $after) { pageInfo { hasNextPage endCursor } nodes { %s } }"
-    % LINE_ITEM_FIELDS
-    + f" shippingLines(first: 5) {{ nodes {{ id title code source originalPriceSet {{ {BAG} }}"
-    f" discountedPriceSet {{ {BAG} }} taxLines {{ {TAX_LINE} }} }} }}"
-    " discountApplications(first: 10) { nodes { __typename allocationMethod targetSelection targetType index"
-    " value { __typename ... on MoneyV2 { amount currencyCode } ... on PricingPercentageValue {"
-    " percentage } }"
-    " ... on DiscountCodeApplication { code } ... on AutomaticDiscountApplication { title }"
-    " ... on ManualDiscountApplication { title } } }"
-    f" refunds(first: 10) {{ legacyResourceId createdAt note totalRefundedSet {{ {BAG} }} }}"
-)
 
 
 def _legacy(gid: str | None) -> int | None:
@@ -240,10 +198,10 @@ def order_to_rest(o: dict[str, Any]) -> dict[str, Any]:
         "current_total_discounts_set": _set(o.get("currentTotalDiscountsSet")),
         "customer": {
             "id": int(customer["legacyResourceId"]),
-            "email": customer.get("email"),
+            "email": (customer.get("defaultEmailAddress") or {}).get("emailAddress"),
             "first_name": customer.get("firstName"),
             "last_name": customer.get("lastName"),
-            "phone": customer.get("phone"),
+            "phone": (customer.get("defaultPhoneNumber") or {}).get("phoneNumber"),
         }
         if customer
         else None,

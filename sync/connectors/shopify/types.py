@@ -121,6 +121,8 @@ class Fulfillment:
     tracking_company: str | None
     tracking_numbers: tuple[str, ...]
     line_items: tuple[tuple[str, int], ...]  # (line item GID, quantity)
+    tracking_urls: tuple[str, ...] = ()
+    fulfillment_line_items: tuple[tuple[str, str, int], ...] = ()  # (fulfillment line item, line item, qty)
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class Payout:
     id: str
     legacy_id: int
     issued_at: datetime
-    status: str
+    status: str  # ShopifyPaymentsPayoutStatus: SCHEDULED | PAID | FAILED | CANCELED
     net: Money
     charges_gross: Money
     charges_fee: Money
@@ -181,6 +183,22 @@ class Payout:
     refunds_fee: Money
     adjustments_gross: Money
     adjustments_fee: Money
+    transaction_type: str = "DEPOSIT"  # DEPOSIT | WITHDRAWAL
+    reserved_funds_gross: Money | None = None
+    reserved_funds_fee: Money | None = None
+    retried_payouts_gross: Money | None = None
+    retried_payouts_fee: Money | None = None
+
+
+@dataclass(frozen=True)
+class AdjustmentOrder:
+    """An order a balance adjustment (e.g. a refund or dispute correction) relates to."""
+
+    order_transaction_id: int
+    name: str
+    amount: Money
+    fees: Money
+    net: Money
 
 
 @dataclass(frozen=True)
@@ -198,3 +216,155 @@ class BalanceTransaction:
     payout_id: str | None
     payout_status: str | None
     adjustment_reason: str | None
+    test: bool = False
+    order_name: str | None = None
+    adjustments_orders: tuple[AdjustmentOrder, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    legacy_id: int
+    status: str  # DisputeStatus: NEEDS_RESPONSE | UNDER_REVIEW | WON | LOST | ACCEPTED | PREVENTED
+    type: str  # DisputeType: CHARGEBACK | INQUIRY
+    amount: Money
+    reason: str  # ShopifyPaymentsDisputeReason
+    network_reason_code: str | None
+    initiated_at: datetime
+    evidence_due_by: datetime | None
+    evidence_sent_on: datetime | None
+    finalized_on: datetime | None
+    order_id: str | None
+    order_name: str | None
+
+
+@dataclass(frozen=True)
+class OrdersCount:
+    count: int
+    precision: str  # EXACT | AT_LEAST (the count reached ``limit``)
+
+
+@dataclass(frozen=True)
+class TransactionFee:
+    id: str
+    type: str
+    amount: Money
+    flat_fee: Money
+    rate: Decimal
+    tax: Money
+
+
+@dataclass(frozen=True)
+class OrderTransaction:
+    id: str
+    kind: str  # OrderTransactionKind: SALE | CAPTURE | AUTHORIZATION | REFUND | VOID | ...
+    status: str  # OrderTransactionStatus: SUCCESS | PENDING | FAILURE | ERROR | ...
+    gateway: str | None
+    payment_id: str | None
+    amount: Money
+    amount_presentment: Money
+    processed_at: datetime | None
+    parent_id: str | None
+    fees: tuple[TransactionFee, ...]
+    test: bool
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """What Shopify says an order received, refunded and still owes (shop currency)."""
+
+    id: str
+    legacy_id: int
+    name: str
+    refundable: bool
+    financial_status: str | None
+    total: Money
+    net_payment: Money
+    received: Money
+    refunded: Money
+    refunded_shipping: Money
+    outstanding: Money
+    transactions: tuple[OrderTransaction, ...]
+
+
+@dataclass(frozen=True)
+class SuggestedRefundLine:
+    line_item_id: str
+    quantity: int
+    restock_type: str
+    subtotal: Money
+    tax: Money
+
+
+@dataclass(frozen=True)
+class SuggestedRefund:
+    amount: Money
+    subtotal: Money
+    tax: Money
+    maximum_refundable: Money
+    shipping: Money
+    shipping_tax: Money
+    lines: tuple[SuggestedRefundLine, ...]
+    # {kind, gateway, amount (Money), parent_id}: what to put in RefundInput.transactions
+    transactions: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    risk_level: str  # RiskAssessmentResult: HIGH | MEDIUM | LOW | NONE | PENDING
+    provider: str | None  # the app's title; None for Shopify's own assessment
+    facts: tuple[tuple[str, str], ...]  # (description, sentiment)
+
+
+@dataclass(frozen=True)
+class OrderRisk:
+    order_id: str
+    recommendation: str  # OrderRiskRecommendationResult: ACCEPT | INVESTIGATE | CANCEL | NONE
+    assessments: tuple[RiskAssessment, ...]
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    id: str
+    quantity: int
+    fulfillment_line_item_id: str | None
+    line_item_id: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Return:
+    id: str
+    name: str
+    status: str  # ReturnStatus: OPEN | CLOSED | CANCELED | DECLINED | REQUESTED
+    created_at: datetime
+    total_quantity: int
+    lines: tuple[ReturnLine, ...]
+
+
+@dataclass(frozen=True)
+class InventoryLevelRef:
+    id: str
+    location_id: str
+    quantities: dict[str, int]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class BulkOperation:
+    id: str
+    status: str  # CREATED | RUNNING | COMPLETED | CANCELING | CANCELED | FAILED | EXPIRED
+    type: str  # QUERY | MUTATION
+    error_code: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    object_count: int
+    root_object_count: int
+    file_size: int | None
+    url: str | None
+    partial_data_url: str | None
+    query: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("COMPLETED", "CANCELED", "FAILED", "EXPIRED")

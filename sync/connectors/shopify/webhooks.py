@@ -28,6 +28,11 @@ TOPICS: tuple[str, ...] = (
     "APP_UNINSTALLED",
 )
 
+#: The mandatory privacy (compliance) topics. Shopify refuses to subscribe them through the Admin API (they
+#: are not values of ``WebhookSubscriptionTopic``); they are delivered to the compliance URL set in the
+#: app's configuration (``[webhooks] compliance_topics`` in shopify.app.toml, or the Partner Dashboard).
+PRIVACY_TOPICS: tuple[str, ...] = ("CUSTOMERS_DATA_REQUEST", "CUSTOMERS_REDACT", "SHOP_REDACT")
+
 REQUIRED_HEADERS = (
     "x-shopify-hmac-sha256",
     "x-shopify-topic",

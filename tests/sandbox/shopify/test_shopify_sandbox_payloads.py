@@ -101,8 +101,10 @@ def test_webhook_bodies_carry_every_top_level_field_of_the_reference_payloads(
 
 
 def test_privacy_and_uninstall_topics_have_shopifys_shapes(fresh, client, receiver):
-    for topic in ("CUSTOMERS_REDACT", "CUSTOMERS_DATA_REQUEST", "SHOP_REDACT", "APP_UNINSTALLED"):
-        client.create_webhook_subscription(topic, receiver.url)
+    # the privacy topics go to the compliance URL of the app's configuration (not subscribable through the
+    # API: they are not WebhookSubscriptionTopic values in 2026-07); app/uninstalled is an API subscription
+    fresh.control.app_config(compliance_url=receiver.url)
+    client.create_webhook_subscription("APP_UNINSTALLED", receiver.url)
     customer = fresh.control.customers()[0]
     order = fresh.control.generate_orders(count=1, seed=32, customer_id=customer["id"])[0]
     fresh.control.privacy("customers/redact", customer["id"])
