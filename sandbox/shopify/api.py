@@ -50,7 +50,7 @@ SCHEMA: GraphQLSchema = build_schema((Path(__file__).parent / "schema.graphql").
 for _name in ("UnsignedInt64", "BigInt", "Decimal", "Money"):
     _scalar = SCHEMA.type_map[_name]
     assert isinstance(_scalar, GraphQLScalarType)
-    _scalar.serialize = lambda value: None if value is None else str(value)  # type: ignore[method-assign]
+    _scalar.coerce_output_value = lambda value: None if value is None else str(value)  # type: ignore[method-assign]
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 MAX_INPUT_ITEMS = 250
@@ -414,6 +414,9 @@ ORDER_FIELDS = {
     "status": lambda o: "cancelled" if o["cancelled_at"] else ("closed" if o["closed_at"] else "open"),
     "sku": lambda o: [li["sku"] for li in o["line_items"]],
     "test": lambda o: str(o["test"]).lower(),
+    "tag": lambda o: [t.strip() for t in o["tags"].split(",") if t.strip()],
+    "risk_level": lambda o: [a["risk_level"] for a in (o.get("_risk") or {}).get("assessments", [])],
+    "return_status": lambda o: shopdata.return_status(o).lower(),
 }
 ORDER_SORT = {
     "CREATED_AT": lambda o: o["created_at"],
@@ -1859,7 +1862,9 @@ def m_product_set(
                     "created_at": now,
                     "updated_at": now,
                 }
-                for lid in shop["locations"]:
+                # A new variant is stocked at the shop's primary location; inventoryActivate stocks it
+                # elsewhere.
+                for lid in [str(shopdata.first_location_id(shop))]:
                     shop["inventory_levels"][f"{iid}:{lid}"] = {
                         "inventory_item_id": iid,
                         "location_id": int(lid),

@@ -164,6 +164,8 @@ def _bulk(n: dict[str, Any]) -> BulkOperation:
 
 
 def _return(n: dict[str, Any]) -> Return:
+    if n["returnLineItems"]["pageInfo"]["hasNextPage"]:
+        raise ContractError(f"return {n['id']} has more lines than one read returns", system="shopify")
     lines = []
     for x in n["returnLineItems"]["nodes"]:
         fli = x.get("fulfillmentLineItem") or {}
@@ -620,7 +622,10 @@ class ShopifyClient:
         return _fulfillment(payload["fulfillment"])
 
     def order_fulfillments(self, order_id: int | str) -> list[Fulfillment]:
-        data = self.graphql(docs.ORDER_FULFILLMENTS, {"id": gid("Order", order_id)}, estimate=110)
+        """The order's fulfilments. ``Order.fulfillments`` is a list without pagination: an answer that may
+        have been cut (the maximum of fulfilments, or a fulfilment with more lines than one page) is an
+        error, never a short list."""
+        data = self.graphql(docs.ORDER_FULFILLMENTS, {"id": gid("Order", order_id)}, estimate=900)
         order = data.get("order")
         if order is None:
             raise BusinessRuleError(
@@ -629,7 +634,15 @@ class ShopifyClient:
                 key=str(order_id),
                 system="shopify",
             )
-        return [_fulfillment(f) for f in order["fulfillments"]]
+        found = order["fulfillments"]
+        if len(found) >= docs.ORDER_FULFILLMENTS_MAX or any(
+            f["fulfillmentLineItems"]["pageInfo"]["hasNextPage"] for f in found
+        ):
+            raise ContractError(
+                f"order {order_id} has more fulfilments or fulfilment lines than one read returns",
+                system="shopify",
+            )
+        return [_fulfillment(f) for f in found]
 
     def update_fulfillment_tracking(
         self,
@@ -697,16 +710,25 @@ class ShopifyClient:
         return _return(payload["return"])
 
     def order_returns(self, order_id: int | str) -> list[Return]:
-        data = self.graphql(docs.ORDER_RETURNS, {"id": gid("Order", order_id)}, estimate=110)
-        order = data.get("order")
-        if order is None:
-            raise BusinessRuleError(
-                f"Shopify has no order {order_id}",
-                code="shopify_order_not_found",
-                key=str(order_id),
-                system="shopify",
+        out: list[Return] = []
+        after = None
+        while True:
+            data = self.graphql(
+                docs.ORDER_RETURNS, {"id": gid("Order", order_id), "after": after}, estimate=840
             )
-        return [_return(n) for n in order["returns"]["nodes"]]
+            order = data.get("order")
+            if order is None:
+                raise BusinessRuleError(
+                    f"Shopify has no order {order_id}",
+                    code="shopify_order_not_found",
+                    key=str(order_id),
+                    system="shopify",
+                )
+            out += [_return(n) for n in order["returns"]["nodes"]]
+            page = order["returns"]["pageInfo"]
+            if not page["hasNextPage"]:
+                return out
+            after = page["endCursor"]
 
     # -- inventory ---------------------------------------------------------------------------------------
     def inventory_items_by_sku(

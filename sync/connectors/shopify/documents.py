@@ -88,8 +88,8 @@ BULK_OPERATION = (
 )
 RETURN = (
     "id name status createdAt closedAt totalQuantity"
-    " returnLineItems(first: 50) { nodes { id quantity ... on ReturnLineItem { returnReasonNote"
-    " fulfillmentLineItem { id lineItem { id } } } } }"
+    " returnLineItems(first: 20) { pageInfo { hasNextPage } nodes { id quantity ... on ReturnLineItem {"
+    " returnReasonNote fulfillmentLineItem { id lineItem { id } } } } }"
 )
 TRANSACTION = (
     "id kind status gateway paymentId test processedAt createdAt errorCode"
@@ -194,16 +194,21 @@ FULFILLMENT_CANCEL = document(
     "mutation FulfillmentCancel($id: ID!) { fulfillmentCancel(id: $id) {"
     f" fulfillment {{ {FULFILLMENT} }} {USER_ERRORS} }} }}"
 )
+#: An order's fulfilments (a plain list: no pagination). The client refuses an answer that may be cut.
+ORDER_FULFILLMENTS_MAX = 20
 ORDER_FULFILLMENTS = document(
     "query OrderFulfillments($id: ID!) { order(id: $id) { id"
-    f" fulfillments(first: 50) {{ {FULFILLMENT} }} }} }}"
+    f" fulfillments(first: {ORDER_FULFILLMENTS_MAX}) {{ id legacyResourceId name status createdAt updatedAt"
+    " trackingInfo { company number url } fulfillmentLineItems(first: 20) { pageInfo { hasNextPage }"
+    " nodes { id quantity lineItem { id } } } } } }"
 )
 RETURN_CREATE = document(
     "mutation ReturnCreate($input: ReturnInput!) { returnCreate(returnInput: $input) {"
     f" return {{ {RETURN} }} userErrors {{ field message code }} }} }}"
 )
 ORDER_RETURNS = document(
-    "query OrderReturns($id: ID!) { order(id: $id) { id returnStatus returns(first: 50) {"
+    "query OrderReturns($id: ID!, $after: String) { order(id: $id) { id returnStatus"
+    " returns(first: 10, after: $after) { pageInfo { hasNextPage endCursor }"
     f" nodes {{ {RETURN} }} }} }} }}"
 )
 

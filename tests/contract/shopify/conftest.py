@@ -7,11 +7,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from graphql import OperationDefinitionNode, parse, specified_rules, validate
 
-from sandbox.shopify.testing import running_sandbox
+from sandbox.shopify.schema.checks import DeprecatedUsageRule, variable_problems
+from sandbox.shopify.schema.real import real_schema
+from sandbox.shopify.testing import SandboxControl, running_sandbox
 from sync.connectors.shopify import ShopifyClient, ShopifyConfig
+from sync.connectors.shopify.documents import DOCUMENTS
 
 SANDBOX_API_VERSION = "2026-07"
 
@@ -21,6 +26,7 @@ class Target:
     config: ShopifyConfig
     is_sandbox: bool
     callback_base: str  # where test subscriptions point (never called back in these tests)
+    control: SandboxControl | None = None  # the sandbox's control API (None against a real shop)
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +57,32 @@ def shopify_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]
             ),
             True,
             "https://example.com/opsconsole-contract",
+            sb.control,
         )
+
+
+SENT: list[str] = []  # operation names of the connector documents sent during the session
 
 
 @pytest.fixture(scope="session")
 def shopify(shopify_target: Target) -> ShopifyClient:
-    return ShopifyClient(shopify_target.config)
+    """The connector, with every request it sends checked against Shopify's real 2026-07 schema first:
+    the document (fields, arguments, deprecations) and the variables (types, required and deprecated input
+    fields). The request then goes to the sandbox or the shop unchanged."""
+    client = ShopifyClient(shopify_target.config)
+    send = client.transport.execute
+    schema = real_schema()
+
+    def checked(query: str, variables: dict[str, Any] | None = None, *, estimate: int | None = None) -> Any:
+        document = parse(query)
+        problems = [e.message for e in validate(schema, document, [*specified_rules, DeprecatedUsageRule])]
+        problems += variable_problems(schema, document, variables)
+        assert problems == [], f"not valid against Shopify's 2026-07 schema: {problems}\n{query}"
+        names = [
+            d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name
+        ]
+        SENT.extend(n for n in names if n in DOCUMENTS)
+        return send(query, variables, estimate=estimate)
+
+    client.transport.execute = checked  # type: ignore[method-assign]
+    return client
