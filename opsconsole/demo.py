@@ -217,6 +217,11 @@ def main() -> int:
             "--leave-unmapped",
             *UNMAPPED,
         )
+        # Privacy (compliance) webhooks go to the URL of the app's configuration, as shopify.app.toml sets
+        # it; Shopify refuses them as API subscriptions.
+        _control(
+            SHOPIFY_PORT, "POST", f"/_sandbox/shops/{SHOP}/app", {"compliance_url": f"{url}/webhooks/shopify"}
+        )
         gunicorn = [
             sys.executable,
             "-m",

@@ -25,7 +25,7 @@ from django.db import close_old_connections
 
 from sandbox.shopify.testing import RunningSandbox
 from sync.models import JobState, ShopifyShop, SyncJob
-from sync.services.clients import clients_reset, shopify_client_for
+from sync.services.clients import clients_reset
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.inbox import shop_cache_clear
 from sync.services.jobs import jobs_sweep
@@ -34,9 +34,6 @@ from tests.support.processes import wait_for
 
 #: Present in Odoo but left unmapped by the seed, so that their orders park as "unknown SKU".
 UNMAPPED_SKUS = ("BEANIE-RUST",)
-
-#: Privacy topics, configured in the app's TOML on a real shop (see build_pipeline).
-COMPLIANCE_TOPICS = ("CUSTOMERS_REDACT", "CUSTOMERS_DATA_REQUEST", "SHOP_REDACT")
 
 #: Worker settings for tests: the production backoff shape, 60 times faster (a 10-minute Odoo outage
 #: takes 10 seconds), and a short lease so that a killed worker's job is taken back quickly.
@@ -200,10 +197,9 @@ def build_pipeline(
     )
     callback = f"{live_url}/webhooks/shopify"
     report = shop_setup(shop=shop, callback_url=callback, leave_unmapped=leave_unmapped)
-    # Shopify sends the mandatory privacy topics to the URLs of the app's configuration
-    # (``compliance_topics`` in shopify.app.toml), not to API subscriptions; the sandbox delivers to
-    # subscriptions only, so the harness subscribes them as that configuration would.
-    shopify_client_for(shop).ensure_webhook_subscriptions(callback, topics=COMPLIANCE_TOPICS)
+    # Shopify sends the mandatory privacy topics to the compliance URL of the app's configuration
+    # (``compliance_topics`` in shopify.app.toml); they cannot be subscribed through the Admin API.
+    shopify.control.app_config(compliance_url=callback)
     return Pipeline(
         shopify=shopify,
         odoo=odoo,
