@@ -7,6 +7,7 @@ payloads in ``/work/shared/reference/shopify/`` (``app-js-2025-01-*.json``).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 from decimal import Decimal
@@ -1742,8 +1743,6 @@ def suggest_refund(
     full: bool,
 ) -> dict[str, Any]:
     """What ``create_refund`` would do, computed on a copy of the order (nothing is written)."""
-    import copy  # only here: a dry run needs a private copy of the order
-
     order = _order(shop, oid)
     scratch = copy.deepcopy(order)
     levels = copy.deepcopy(shop["inventory_levels"])

@@ -16,7 +16,10 @@ from graphql import GraphQLSyntaxError, OperationDefinitionNode, parse, specifie
 
 from sandbox.shopify.schema.checks import DeprecatedUsageRule, variable_problems
 from sandbox.shopify.schema.real import real_schema
+from sandbox.shopify.webhooks import COMPLIANCE_TOPICS
+from sandbox.shopify.webhooks import TOPICS as SANDBOX_TOPICS
 from sync.connectors.shopify import documents
+from sync.connectors.shopify.webhooks import PRIVACY_TOPICS, TOPICS, topic_enum
 
 CONNECTOR = Path(documents.__file__).resolve().parent
 RULES = [*specified_rules, DeprecatedUsageRule]
@@ -81,6 +84,14 @@ def test_the_scan_would_see_a_document_hidden_in_a_module(tmp_path):
     assert [t for _l, t in _string_literals(hidden) if _is_graphql_operation(t)] == [
         "query Sneaky { shop { name } }"
     ]
+
+
+def test_every_topic_subscribed_through_the_api_is_a_real_topic_and_no_privacy_topic_is():
+    real = set(real_schema().type_map["WebhookSubscriptionTopic"].values)
+    assert set(TOPICS) <= real
+    assert {topic_enum(t) for t in SANDBOX_TOPICS} <= real
+    assert not set(PRIVACY_TOPICS) & real
+    assert {topic_enum(t) for t in COMPLIANCE_TOPICS} == set(PRIVACY_TOPICS)
 
 
 # -- the check fails for what it must refuse --------------------------------------------------------------

@@ -295,6 +295,10 @@ def test_webhook_subscriptions_create_list_ensure_delete(shopify, shopify_target
     assert [s for s in shopify.list_webhook_subscriptions() if s.callback_url == url] == []
     with pytest.raises(BusinessRuleError):
         shopify.delete_webhook_subscription(created.id)
+    # the privacy topics are configured for the app (compliance URL), never subscribed through the API
+    with pytest.raises(BusinessRuleError) as exc:
+        shopify.create_webhook_subscription("CUSTOMERS_REDACT", url)
+    assert exc.value.code == "compliance_topic"
 
 
 def test_variant_price_update(shopify):

@@ -63,7 +63,8 @@ def test_removed_inputs_are_refused_and_required_ones_demanded(fresh):
         'mutation { productSet(input: {title: "T", variants: [{price: "1.00"}]}) { userErrors { code } } }',
     )
     assert stale["errors"][0]["message"].startswith(
-        "Expected value of type 'InventorySetQuantitiesInput' not to include unknown field 'ignoreCompareQuantity'"
+        "Expected value of type 'InventorySetQuantitiesInput' not to include unknown field"
+        " 'ignoreCompareQuantity'"
     )
     assert "optionValues" in no_options["errors"][0]["message"]
 
@@ -94,7 +95,7 @@ def _set(sb, key, quantity, change_from, *, name="available"):
 
 
 def test_a_quantity_name_shopify_does_not_set_is_invalid_name(fresh):
-    answer, level = _set(fresh, str(uuid.uuid4()), 5, None, name="damaged")
+    answer, _level = _set(fresh, str(uuid.uuid4()), 5, None, name="damaged")
     assert answer["userErrors"] == [
         {
             "field": ["input", "name"],
@@ -106,7 +107,7 @@ def test_a_quantity_name_shopify_does_not_set_is_invalid_name(fresh):
 
 def test_an_idempotency_key_reused_with_other_arguments_or_after_a_failure_is_refused(fresh):
     key = str(uuid.uuid4())
-    first, level = _set(fresh, key, 40, None)
+    first, _level = _set(fresh, key, 40, None)
     replay, _ = _set(fresh, key, 40, None)
     other, _ = _set(fresh, key, 41, None)
     stale_key = str(uuid.uuid4())
