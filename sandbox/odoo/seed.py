@@ -211,25 +211,133 @@ def ref(env: Env, complete: str) -> int:
     return int(env.raw("ir.model.data", found[0], "res_id"))
 
 
+CURRENCIES = [
+    # code, symbol, full name, active
+    ("EUR", "€", "Euro", True),
+    ("USD", "$", "United States dollar", True),
+    ("GBP", "£", "Pound sterling", False),
+    ("CAD", "$", "Canadian dollar", False),
+    ("AUD", "$", "Australian dollar", False),
+    ("CHF", "CHF", "Swiss franc", False),
+    ("DKK", "kr", "Danish krone", False),
+    ("SEK", "kr", "Swedish krona", False),
+    ("PLN", "zł", "Polish zloty", False),
+    ("JPY", "¥", "Japanese yen", False),
+    ("NOK", "kr", "Norwegian krone", False),
+]
+
+# code, name, type, reconcile (what a fresh generic chart of accounts gives, trimmed to what flows touch)
+CHART = [
+    ("121000", "Account Receivable", "asset_receivable", True),
+    ("101401", "Bank", "asset_cash", False),
+    ("101501", "Cash", "asset_cash", False),
+    ("101402", "Outstanding Receipts", "asset_current", True),
+    ("101403", "Outstanding Payments", "asset_current", True),
+    ("101701", "Bank Suspense Account", "asset_current", False),
+    ("211000", "Account Payable", "liability_payable", True),
+    ("251000", "Tax Received", "liability_current", False),
+    ("251100", "Tax Paid", "asset_current", False),
+    ("400000", "Product Sales", "income", False),
+    ("600000", "Expenses", "expense", False),
+    ("641000", "Cash Discount Loss", "expense", False),
+]
+
+
+def _storable_vals(env: Env) -> dict[str, Any]:
+    return (
+        {"type": "consu", "is_storable": True}
+        if env.version >= 18
+        else {"type": "product", "detailed_type": "product"}
+    )
+
+
+def install_chart(env: Env, company: int, *, tax_rate: float = 15.0) -> dict[str, Any]:
+    """Accounts, the default sale tax, journals and payment methods, as installing a chart of accounts."""
+    accounts = {}
+    for code, name, atype, reconcile in CHART:
+        accounts[code] = env.create(
+            "account.account",
+            {
+                "code": code,
+                "name": name,
+                "account_type": atype,
+                "reconcile": reconcile,
+                "company_ids": [company],
+            },
+        )
+    country = env.raw("res.company", company, "country_id") or False
+    group = env.create(
+        "account.tax.group", {"name": f"Tax {tax_rate:g}%", "company_id": company, "country_id": country}
+    )
+    sale_tax = env.create(
+        "account.tax",
+        {
+            "name": f"{tax_rate:g}%",
+            "amount": tax_rate,
+            "type_tax_use": "sale",
+            "company_id": company,
+            "tax_group_id": group,
+            "country_id": country or env.search("res.country", [("code", "=", "US")], limit=1)[0],
+            "invoice_label": f"{tax_rate:g}%",
+        },
+    )
+    env.create(
+        "account.tax",
+        {
+            "name": f"{tax_rate:g}%",
+            "amount": tax_rate,
+            "type_tax_use": "purchase",
+            "company_id": company,
+            "tax_group_id": group,
+            "country_id": country or env.search("res.country", [("code", "=", "US")], limit=1)[0],
+        },
+    )
+    env.write(
+        "res.company",
+        [company],
+        {
+            "account_sale_tax_id": sale_tax,
+            "account_journal_suspense_account_id": accounts["101701"],
+            "income_account_id": accounts["400000"],
+        },
+    )
+    journals = {}
+    for name, code, jtype, seq, account in (
+        ("Customer Invoices", "INV", "sale", 5, "400000"),
+        ("Vendor Bills", "BILL", "purchase", 6, "600000"),
+        ("Miscellaneous Operations", "MISC", "general", 7, None),
+        ("Bank", "BNK1", "bank", 10, "101401"),
+        ("Cash", "CSH1", "cash", 11, "101501"),
+    ):
+        vals: dict[str, Any] = {
+            "name": name,
+            "code": code,
+            "type": jtype,
+            "sequence": seq,
+            "company_id": company,
+        }
+        if account:
+            vals["default_account_id"] = accounts[account]
+        if jtype in ("bank", "cash"):
+            vals["suspense_account_id"] = accounts["101701"]
+        journals[code] = env.create("account.journal", vals)
+    return {"accounts": accounts, "sale_tax": sale_tax, "journals": journals}
+
+
 def base_data(env: Env) -> None:
     """What a fresh database with sale_management, stock, account, contacts and delivery holds."""
     v = env.version
     cur = {}
-    for code, sym, full, active in [
-        ("EUR", "€", "Euro", True),
-        ("USD", "$", "United States dollar", True),
-        ("GBP", "£", "Pound sterling", False),
-        ("CAD", "$", "Canadian dollar", False),
-        ("AUD", "$", "Australian dollar", False),
-        ("CHF", "CHF", "Swiss franc", False),
-        ("DKK", "kr", "Danish krone", False),
-        ("SEK", "kr", "Swedish krona", False),
-        ("PLN", "zł", "Polish zloty", False),
-        ("JPY", "¥", "Japanese yen", False),
-        ("NOK", "kr", "Norwegian krone", False),
-    ]:
+    for code, sym, full, active in CURRENCIES:
         cur[code] = env.create(
-            "res.currency", {"name": code, "symbol": sym, "full_name": full, "active": active}
+            "res.currency",
+            {
+                "name": code,
+                "symbol": sym,
+                "full_name": full,
+                "active": active,
+                "rounding": 1.0 if code == "JPY" else 0.01,
+            },
         )
         xmlid(env, "base", code, "res.currency", cur[code])
     countries = {}
@@ -243,32 +351,46 @@ def base_data(env: Env) -> None:
     for name, code, iso, active in LANGS:
         env.create("res.lang", {"name": name, "code": code, "iso_code": iso, "active": active})
     groups = {}
-    for xid, name in GROUPS:
-        groups[xid] = env.create(
-            "res.groups", {"name": name.split(" / ")[-1], "full_name": name, "xml_id": xid}
-        )
+    for xid, full in GROUPS:
+        groups[xid] = env.create("res.groups", {"name": full.split(" / ")[-1]})
         module, gname = xid.split(".")
         xmlid(env, module, gname, "res.groups", groups[xid])
+    # ids as in a real database: 1 the company's partner, 2 OdooBot, 3 Mitchell Admin
     company_partner = env.create("res.partner", {"name": "My Company", "is_company": True})
     bot = env.create("res.partner", {"name": "OdooBot", "active": False})
     admin_partner = env.create("res.partner", {"name": "Mitchell Admin", "email": "admin@example.com"})
     ro_partner = env.create("res.partner", {"name": "Read-only API User", "email": "readonly@example.com"})
     company = env.create(
-        "res.company", {"name": "My Company", "partner_id": company_partner, "currency_id": cur["EUR"]}
+        "res.company",
+        {
+            "name": "My Company",
+            "partner_id": company_partner,
+            "currency_id": cur["EUR"],
+            "country_id": countries["US"],
+        },
     )
     env.set("res.partner", company_partner, company_id=company)
     xmlid(env, "base", "main_company", "res.company", company)
     xmlid(env, "base", "main_partner", "res.partner", company_partner)
+    xmlid(env, "base", "partner_root", "res.partner", bot)
     gf = "group_ids" if v >= 19 else "groups_id"
     env.create(
         "res.users",
-        {"login": "__system__", "partner_id": bot, "active": False, gf: [groups["base.group_user"]]},
+        {
+            "login": "__system__",
+            "partner_id": bot,
+            "active": False,
+            gf: [groups["base.group_user"]],
+            "company_id": company,
+            "company_ids": [company],
+        },
     )
     admin = env.create(
         "res.users",
         {
             "login": ADMIN_LOGIN,
             "partner_id": admin_partner,
+            "company_id": company,
             "company_ids": [company],
             gf: [gid for xid, gid in groups.items() if xid not in ("base.group_portal", "base.group_public")],
         },
@@ -279,6 +401,7 @@ def base_data(env: Env) -> None:
         {
             "login": READONLY_LOGIN,
             "partner_id": ro_partner,
+            "company_id": company,
             "company_ids": [company],
             gf: [groups["base.group_user"]],
         },
@@ -287,10 +410,10 @@ def base_data(env: Env) -> None:
     xmlid(env, "base", "partner_admin", "res.partner", admin_partner)
     env.set("res.partner", admin_partner, company_id=company)
     _ = ro
-    units = env.create("uom.uom", {"name": "Units"})
+    units = env.create("uom.uom", {"name": "Units", "relative_factor": 1.0})
     xmlid(env, "uom", "product_uom_unit", "uom.uom", units)
-    env.create("uom.uom", {"name": "Dozens", "factor": 1 / 12})
-    env.create("uom.uom", {"name": "kg"})
+    env.create("uom.uom", {"name": "Dozens", "relative_factor": 12.0, "relative_uom_id": units})
+    env.create("uom.uom", {"name": "kg", "relative_factor": 1.0})
     all_categ = env.create("product.category", {"name": "All"})
     env.create("product.category", {"name": "Saleable", "parent_id": all_categ})
     env.create(
@@ -301,64 +424,30 @@ def base_data(env: Env) -> None:
             "company_id": company,
         },
     )
-    accounts = {}
-    for code, name, atype in [
-        ("121000", "Account Receivable", "asset_receivable"),
-        ("101401", "Bank", "asset_cash"),
-        ("101501", "Cash", "asset_cash"),
-        ("211000", "Account Payable", "liability_payable"),
-        ("251000", "Tax Received", "liability_current"),
-        ("400000", "Product Sales", "income"),
-        ("600000", "Expenses", "expense"),
-        ("101402", "Outstanding Receipts", "asset_current"),
-    ]:
-        accounts[code] = env.create("account.account", {"code": code, "name": name, "account_type": atype})
-    env.create("account.tax", {"name": "15%", "amount": 15.0, "type_tax_use": "sale", "description": "15%"})
-    env.create("account.tax", {"name": "15% (purchase)", "amount": 15.0, "type_tax_use": "purchase"})
-    env.create(
-        "account.journal",
-        {
-            "name": "Customer Invoices",
-            "code": "INV",
-            "type": "sale",
-            "sequence": 5,
-            "default_account_id": accounts["400000"],
-        },
+    for name, code, ptype in (
+        ("Manual Payment", "manual", "inbound"),
+        ("Manual Payment", "manual", "outbound"),
+    ):
+        env.create("account.payment.method", {"name": name, "code": code, "payment_type": ptype})
+    install_chart(env, company)
+    physical = env.create(
+        "stock.location", {"name": "Physical Locations", "usage": "view", "company_id": False}
     )
-    env.create("account.journal", {"name": "Vendor Bills", "code": "BILL", "type": "purchase", "sequence": 6})
-    env.create(
-        "account.journal",
-        {"name": "Miscellaneous Operations", "code": "MISC", "type": "general", "sequence": 7},
+    partners = env.create("stock.location", {"name": "Partners", "usage": "view", "company_id": False})
+    virtual = env.create(
+        "stock.location", {"name": "Virtual Locations", "usage": "view", "company_id": False}
     )
     env.create(
-        "account.journal",
-        {
-            "name": "Bank",
-            "code": "BNK1",
-            "type": "bank",
-            "sequence": 10,
-            "default_account_id": accounts["101401"],
-        },
+        "stock.location",
+        {"name": "Vendors", "usage": "supplier", "location_id": partners, "company_id": False},
     )
-    env.create(
-        "account.journal",
-        {
-            "name": "Cash",
-            "code": "CSH1",
-            "type": "cash",
-            "sequence": 11,
-            "default_account_id": accounts["101501"],
-        },
-    )
-    physical = env.create("stock.location", {"name": "Physical Locations", "usage": "view"})
-    partners = env.create("stock.location", {"name": "Partners", "usage": "view"})
-    virtual = env.create("stock.location", {"name": "Virtual Locations", "usage": "view"})
-    env.create("stock.location", {"name": "Vendors", "usage": "supplier", "location_id": partners})
     customers = env.create(
-        "stock.location", {"name": "Customers", "usage": "customer", "location_id": partners}
+        "stock.location",
+        {"name": "Customers", "usage": "customer", "location_id": partners, "company_id": False},
     )
     env.create(
-        "stock.location", {"name": "Inventory adjustment", "usage": "inventory", "location_id": virtual}
+        "stock.location",
+        {"name": "Inventory adjustment", "usage": "inventory", "location_id": virtual, "company_id": company},
     )
     xmlid(env, "stock", "stock_location_customers", "stock.location", customers)
     wh_view = env.create(
@@ -380,66 +469,101 @@ def base_data(env: Env) -> None:
         },
     )
     xmlid(env, "stock", "warehouse0", "stock.warehouse", wh)
-    env.create(
-        "stock.picking.type",
-        {
-            "name": "Receipts",
-            "code": "incoming",
-            "sequence_code": "IN",
-            "warehouse_id": wh,
-            "default_location_dest_id": stock,
-        },
-    )
-    out = env.create(
-        "stock.picking.type",
-        {
-            "name": "Delivery Orders",
-            "code": "outgoing",
-            "sequence_code": "OUT",
-            "warehouse_id": wh,
-            "default_location_src_id": stock,
-            "default_location_dest_id": customers,
-        },
-    )
-    env.create(
-        "stock.picking.type",
-        {
-            "name": "Internal Transfers",
-            "code": "internal",
-            "sequence_code": "INT",
-            "warehouse_id": wh,
-            "default_location_src_id": stock,
-            "default_location_dest_id": stock,
-        },
-    )
-    env.set("stock.warehouse", wh, out_type_id=out)
     env.create("ir.config_parameter", {"key": "web.base.url", "value": "http://localhost:8069"})
     env.create(
         "ir.config_parameter", {"key": "database.uuid", "value": "00000000-0000-4000-8000-00000000sbx0"}
     )
 
 
-def _storable_vals(env: Env) -> dict[str, Any]:
-    return {"type": "consu", "is_storable": True} if env.version >= 18 else {"type": "product"}
+def seed_company(
+    env: Env,
+    name: str,
+    *,
+    currency: str = "EUR",
+    country: str = "FR",
+    tax_rate: float = 20.0,
+    code: str = "WH2",
+) -> dict[str, Any]:
+    """A second (or further) company with its chart of accounts, journals and a warehouse.
+
+    The stand-in does what installing a chart of accounts and creating a warehouse do in Odoo, so that a
+    shop can be mapped to its own company.
+    """
+    cur = env.search("res.currency", [("name", "=", currency)], limit=1, active_test=False)
+    ctry = env.search("res.country", [("code", "=", country)], limit=1)
+    if not cur or not ctry:
+        raise ValueError(f"unknown currency {currency!r} or country {country!r}")
+    env.write("res.currency", cur, {"active": True})
+    company = env.create("res.company", {"name": name, "currency_id": cur[0], "country_id": ctry[0]})
+    scoped = env.with_context(allowed_company_ids=[company])
+    chart = install_chart(scoped, company, tax_rate=tax_rate)
+    wh = scoped.create("stock.warehouse", {"name": name, "code": code, "company_id": company})
+    scoped.create(
+        "product.pricelist", {"name": f"Default {currency}", "currency_id": cur[0], "company_id": company}
+    )
+    return {
+        "company_id": company,
+        "partner_id": env.raw("res.company", company, "partner_id"),
+        "warehouse_id": wh,
+        "lot_stock_id": env.raw("stock.warehouse", wh, "lot_stock_id"),
+        "sale_tax_id": chart["sale_tax"],
+        "journals": chart["journals"],
+    }
+
+
+def _attribute(env: Env, name: str) -> int:
+    found = env.search("product.attribute", [("name", "=", name)], limit=1)
+    return found[0] if found else env.create("product.attribute", {"name": name})
+
+
+def _attribute_value(env: Env, attribute: int, name: str) -> int:
+    found = env.search(
+        "product.attribute.value", [("attribute_id", "=", attribute), ("name", "=", name)], limit=1
+    )
+    return (
+        found[0]
+        if found
+        else env.create("product.attribute.value", {"attribute_id": attribute, "name": name})
+    )
+
+
+_SIZES = {"XS", "S", "M", "L", "XL", "XXL"}
+
+
+def _columns(options: list[str]) -> list[tuple[str, list[str]]]:
+    """The catalogue's "M / Navy" options as attributes (Size, Color, ...) with their values in order."""
+    split = [option.split(" / ") for option in options]
+    width = max(len(parts) for parts in split)
+    out = []
+    for col in range(width):
+        values = list(dict.fromkeys(parts[col] for parts in split if len(parts) > col))
+        if col == 0 and all(v in _SIZES or v.isdigit() for v in values):
+            name = "Size"
+        elif col == 1:
+            name = "Color"
+        else:
+            name = "Variant"
+        out.append((name, values))
+    return out
 
 
 def demo_seed(env: Env) -> dict[str, Any]:
-    """Company, two stock locations, taxes, carriers, journals and the catalogue with stock."""
+    """Company details, a store location, the catalogue's taxes, carriers, gateway journals and products."""
     eur = env.search("res.currency", [("name", "=", catalogue.SHOP_CURRENCY)], limit=1)[0]
     fr = env.search("res.country", [("code", "=", "FR")], limit=1)[0]
-    env.write("res.company", [1], {"name": "Sandbox Retail SARL", "currency_id": eur, "country_id": fr})
-    company_partner = env.raw("res.company", 1, "partner_id")
     env.write(
-        "res.partner",
-        [company_partner],
+        "res.company",
+        [1],
         {
             "name": "Sandbox Retail SARL",
+            "currency_id": eur,
             "country_id": fr,
             "city": "Lyon",
             "street": "1 Rue de la République",
             "zip": "69001",
         },
     )
+    env.write("res.partner", [env.raw("res.company", 1, "partner_id")], {"name": "Sandbox Retail SARL"})
     wh = env.search("stock.warehouse", [("code", "=", "WH")], limit=1)[0]
     stock = env.raw("stock.warehouse", wh, "lot_stock_id")
     locations = {"WH/Stock": stock}
@@ -457,6 +581,7 @@ def demo_seed(env: Env) -> dict[str, Any]:
                 "stock.location", {"name": name, "usage": "internal", "location_id": parent, "company_id": 1}
             )
         )
+    group = env.search("account.tax.group", [("company_id", "=", 1)], limit=1)[0]
     taxes = {}
     for code, spec in catalogue.TAXES.items():
         name = str(spec["odoo_name"])
@@ -467,41 +592,80 @@ def demo_seed(env: Env) -> dict[str, Any]:
             if found
             else env.create(
                 "account.tax",
-                {"name": name, "amount": round(amount, 4), "type_tax_use": "sale", "description": name},
+                {
+                    "name": name,
+                    "amount": round(amount, 4),
+                    "type_tax_use": "sale",
+                    "invoice_label": name,
+                    "tax_group_id": group,
+                    "country_id": fr,
+                    "company_id": 1,
+                },
             )
         )
-    for gateway, code in catalogue.GATEWAYS.items():
-        if not env.search("account.journal", [("code", "=", code)], limit=1):
-            env.create(
-                "account.journal", {"name": gateway.replace("_", " ").title(), "code": code, "type": "bank"}
-            )
+    bank_account = env.search("account.account", [("code", "=", "101401")], limit=1)[0]
+    suspense = env.raw("res.company", 1, "account_journal_suspense_account_id")
+    for n, (gateway, code) in enumerate(catalogue.GATEWAYS.items()):
+        if env.search("account.journal", [("code", "=", code)], limit=1):
+            continue
+        account = env.create(
+            "account.account",
+            {
+                "code": f"1014{10 + n}",
+                "name": gateway.replace("_", " ").title(),
+                "account_type": "asset_cash",
+                "company_ids": [1],
+            },
+        )
+        env.create(
+            "account.journal",
+            {
+                "name": gateway.replace("_", " ").title(),
+                "code": code,
+                "type": "bank",
+                "default_account_id": account or bank_account,
+                "suspense_account_id": suspense,
+                "company_id": 1,
+            },
+        )
     storable = _storable_vals(env)
     sku_ids: dict[str, int] = {}
     for product in catalogue.PRODUCTS:
-        tmpl_id = None
+        if all(
+            env.search("product.product", [("default_code", "=", v.sku)], limit=1, active_test=False)
+            for v in product.variants
+        ):
+            continue
+        options = [v.option for v in product.variants]
+        vals: dict[str, Any] = {
+            "name": product.title,
+            "list_price": float(product.variants[0].price),
+            "taxes_id": [(6, 0, [taxes[product.tax_code]])],
+            "invoice_policy": "order",
+            **storable,
+        }
+        if any(options):
+            lines = []
+            for attr_name, values in _columns(options):
+                attribute = _attribute(env, attr_name)
+                value_ids = [_attribute_value(env, attribute, value) for value in values]
+                lines.append((0, 0, {"attribute_id": attribute, "value_ids": [(6, 0, value_ids)]}))
+            vals["attribute_line_ids"] = lines
+        tmpl = env.create("product.template", vals)
+        variants = env.search("product.product", [("product_tmpl_id", "=", tmpl)], active_test=False)
+        by_values = {
+            tuple(
+                env.raw("product.template.attribute.value", ptav, "name")
+                for ptav in env.raw("product.product", pid, "product_template_attribute_value_ids")
+            ): pid
+            for pid in variants
+        }
         for variant in product.variants:
-            if env.search(
-                "product.product", [("default_code", "=", variant.sku)], limit=1, active_test=False
-            ):
-                continue
-            vals: dict[str, Any] = {
-                "default_code": variant.sku,
-                "barcode": variant.barcode,
-                "variant_label": variant.option or False,
-            }
-            if tmpl_id is None:
-                vals.update(
-                    {
-                        "name": product.title,
-                        "list_price": float(variant.price),
-                        "taxes_id": [taxes[product.tax_code]],
-                        **storable,
-                    }
-                )
-            else:
-                vals["product_tmpl_id"] = tmpl_id
-            pid = env.create("product.product", vals)
-            tmpl_id = env.raw("product.product", pid, "product_tmpl_id")
+            key = tuple(variant.option.split(" / ")) if variant.option else ()
+            pid = by_values.get(key) if key else variants[0]
+            if pid is None:  # values come back in attribute-line order; match as a set
+                pid = next(p for k, p in by_values.items() if set(k) == set(key))
+            env.write("product.product", [pid], {"default_code": variant.sku, "barcode": variant.barcode})
             sku_ids[variant.sku] = pid
             if variant.stock:
                 env.create(
@@ -519,11 +683,12 @@ def demo_seed(env: Env) -> dict[str, Any]:
                     "name": str(method["odoo_carrier"]),
                     "default_code": sku,
                     "type": "service",
-                    "list_price": float(method["price"]),
-                    "taxes_id": [taxes["standard"]],
+                    "list_price": float(method["price"]),  # type: ignore[arg-type]
+                    "taxes_id": [(6, 0, [taxes["standard"]])],
+                    "invoice_policy": "order",
                 },
             )
-        )  # type: ignore[arg-type]
+        )
         if not env.search("delivery.carrier", [("name", "=", str(method["odoo_carrier"]))], limit=1):
             env.create(
                 "delivery.carrier",
@@ -531,7 +696,7 @@ def demo_seed(env: Env) -> dict[str, Any]:
                     "name": str(method["odoo_carrier"]),
                     "product_id": pid,
                     "delivery_type": "fixed",
-                    "fixed_price": float(method["price"]),
+                    "fixed_price": float(method["price"]),  # type: ignore[arg-type]
                 },
-            )  # type: ignore[arg-type]
+            )
     return {"products": len(sku_ids), "locations": locations, "taxes": taxes}

@@ -1,8 +1,10 @@
 """The HTTP front of the Odoo sandbox: Odoo's external protocols plus the ``/_sandbox/`` control API.
 
 Protocol endpoints: ``POST /web/webclient/version_info``, ``GET /web/version`` (19), ``POST /jsonrpc``
-(services ``common`` and ``object``, plus ``db.list``), ``POST /web/database/list`` and
-``POST /json/2/<model>/<method>`` (19). One global lock serialises calls; each call is one transaction
+(services ``common`` and ``object``, plus ``db.list``), ``POST /xmlrpc/2/common`` and ``/xmlrpc/2/object``
+(integer fault codes) and their legacy ``/xmlrpc/...`` twins (string fault codes), ``POST
+/web/session/authenticate`` with ``/web/dataset/call_kw`` on the session cookie, ``POST /web/database/list``
+and ``POST /json/2/<model>/<method>`` (19). One global lock serialises calls; each call is one transaction
 (rolled back on error, persisted before the answer is sent).
 """
 
@@ -18,22 +20,27 @@ import threading
 import time
 import traceback
 import uuid
+import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import models as M
+from .models import account as account_models
+from .models import base as base_models
+from .models import methods as orm_methods
+from .models import stock as stock_models
 from .orm import (
     AccessDenied,
     AccessError,
     Env,
     MissingError,
     OdooError,
+    RedirectWarning,
     UserError,
     ValidationError,
     error_name,
 )
-from .seed import DB_NAME, default_credentials, demo_seed
+from .seed import DB_NAME, default_credentials, demo_seed, seed_company
 from .store import Store
 
 log = logging.getLogger("sandbox.odoo")
@@ -148,6 +155,9 @@ class Sandbox:
         self.lock = threading.RLock()
         self.faults = Faults()
         self.counters = Counters()
+        self.sessions: dict[
+            str, int
+        ] = {}  # /web/session/authenticate cookies -> uid (in memory, as a restart loses them)
 
     # -- version ---------------------------------------------------------------------------------
 
@@ -208,7 +218,9 @@ class Sandbox:
         """Run one model method in its own transaction. Raises Odoo-named exceptions."""
         with self.lock:
             env = Env(
-                self.store.db, uid, {**M.users_context_get(Env(self.store.db, uid), None), **(context or {})}
+                self.store.db,
+                uid,
+                {**base_models.users_context_get(Env(self.store.db, uid), None), **(context or {})},
             )
             try:
                 result = self._dispatch(env, model, method, ids, args, kwargs, json2)
@@ -236,7 +248,7 @@ class Sandbox:
         meth = m.methods.get(method)
         if meth is None:
             raise AttributeError(f"The method '{method}' does not exist on the model '{model}'")
-        M.check_access(env, model, method, self.can_write(env.uid))
+        orm_methods.check_access(env, model, method, self.can_write(env.uid))
         if json2:
             return meth.func(env, ids, **kwargs)
         if meth.api_model:
@@ -247,7 +259,7 @@ class Sandbox:
 
     def control(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
-            env = Env(self.store.db, 2)
+            env = Env(self.store.db, 2, su=True)
             try:
                 result = fn(env, *args, **kwargs)
             except BaseException:
@@ -290,13 +302,13 @@ def set_stock(env: Env, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if not locs:
                 raise ValueError(f"unknown location {loc_name!r}")
             loc = locs[0]
-        qid = M.quant_for(env, pid, loc)
+        qid = stock_models.quant_for(env, pid, loc)
         assert qid is not None
         env.set("stock.quant", qid, quantity=float(item["quantity"]))
         out.append(
             {"quant_id": qid, "product_id": pid, "location_id": loc, "quantity": float(item["quantity"])}
         )
-    M.after_stock_change(env)
+    stock_models.after_stock_change(env)
     return out
 
 
@@ -336,7 +348,7 @@ def validate_picking(env: Env, spec: dict[str, Any]) -> dict[str, Any]:
     ctx = {"skip_backorder": True}
     if not spec.get("backorder", True):
         ctx["picking_ids_not_to_backorder"] = [pid]
-    M.picking_button_validate(env.with_context(**ctx), [pid])
+    stock_models.picking_button_validate(env.with_context(**ctx), [pid])
     backorders = env.search("stock.picking", [("backorder_id", "=", pid)])
     return {
         "picking_id": pid,
@@ -344,6 +356,41 @@ def validate_picking(env: Env, spec: dict[str, Any]) -> dict[str, Any]:
         "state": env.raw("stock.picking", pid, "state"),
         "backorder_ids": backorders,
     }
+
+
+SETTINGS = {"accounting_app"}
+
+
+def update_settings(env: Env, data: dict[str, Any]) -> dict[str, Any]:
+    """Sandbox switches. ``accounting_app``: play the Accounting app (enterprise), whose invoices read
+    ``in_payment`` until their payments are matched with the bank; off, they read ``paid`` (community)."""
+    unknown = set(data) - SETTINGS
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
+    current = env.db.settings()
+    for key, value in data.items():
+        current[key] = bool(value)
+    return dict(current)
+
+
+def create_statement_line(env: Env, data: dict[str, Any]) -> dict[str, Any]:
+    """A bank statement line as a bank feed would bring it (``journal_code`` or ``journal_id``)."""
+    journal = data.get("journal_id")
+    if journal is None:
+        found = env.search("account.journal", [("code", "=", data.get("journal_code") or "BNK1")], limit=1)
+        if not found:
+            raise ValueError(f"unknown journal {data.get('journal_code')!r}")
+        journal = found[0]
+    vals = {
+        "journal_id": journal,
+        "amount": float(data["amount"]),
+        "payment_ref": str(data.get("payment_ref") or ""),
+        "date": data.get("date") or None,
+        "partner_id": data.get("partner_id") or False,
+    }
+    vals = {k: v for k, v in vals.items() if v is not None}
+    sid = env.create("account.bank.statement.line", vals)
+    return {"statement_line_id": sid, "move_id": env.raw("account.bank.statement.line", sid, "move_id")}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -448,6 +495,20 @@ class Handler(BaseHTTPRequestHandler):
                 return (str(service), str(method))
             except (ValueError, AttributeError):
                 return ("jsonrpc", "?")
+        if path.startswith("/xmlrpc/"):
+            try:
+                args, method = xmlrpc.client.loads(body or b"")
+            except Exception:  # noqa: BLE001 - a malformed body is answered by the route itself
+                return ("xmlrpc", "?")
+            if method in ("execute", "execute_kw") and len(args) >= 5:
+                return (str(args[3]), str(args[4]))
+            return (path.rstrip("/").rsplit("/", 1)[-1], str(method))
+        if path.startswith("/web/dataset/call"):
+            try:
+                params = json.loads(body or b"{}").get("params") or {}
+                return (str(params.get("model")), str(params.get("method")))
+            except (ValueError, AttributeError):
+                return ("web", "call_kw")
         return ("web", path.rstrip("/").rsplit("/", 1)[-1])
 
     def _protocol(self, path: str, body: bytes, method: str = "POST") -> None:
@@ -511,7 +572,134 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"jsonrpc": "2.0", "id": _rpc_id(body), "result": [DB_NAME]}, None, None
         if path == "/jsonrpc":
             return self._jsonrpc(body)
+        if path.startswith("/xmlrpc/"):
+            service = path.rstrip("/").rsplit("/", 1)[-1]
+            if method != "POST" or service not in ("common", "object", "db"):
+                return 404, None, None, ("text/html; charset=utf-8", _html_text(404))
+            return self._xmlrpc(service, body, legacy=not path.startswith("/xmlrpc/2/"))
+        if path == "/web/session/authenticate":
+            return self._web_authenticate(body)
+        if path == "/web/session/get_session_info":
+            return self._web_session_info(body)
+        if path == "/web/session/destroy":
+            sid = self._session_id()
+            if sid:
+                sb.sessions.pop(sid, None)
+            return 200, {"jsonrpc": "2.0", "id": _rpc_id(body)}, None, None
+        if path == "/web/dataset/call_kw" or path.startswith("/web/dataset/call_kw/"):
+            return self._web_call_kw(body)
         return 404, None, None, ("text/html; charset=utf-8", _html_text(404))
+
+    # -- XML-RPC ---------------------------------------------------------------------------------
+
+    def _xmlrpc(self, service: str, body: bytes, legacy: bool) -> tuple[int, Any, None, tuple[str, str]]:
+        sb = self.sandbox
+        xml = ("text/xml; charset=utf-8",)
+        try:
+            params, method = xmlrpc.client.loads(body or b"", use_datetime=False)
+            result = self._service(service, str(method), list(params))
+            text = _xml_dumps((result,))
+        except Exception as exc:  # noqa: BLE001 - every error goes back as an XML-RPC fault, as Odoo does
+            text = _xml_fault(exc, legacy)
+        _ = sb
+        return 200, None, None, (xml[0], text)
+
+    # -- /web/session --------------------------------------------------------------------------
+
+    def _session_id(self) -> str | None:
+        cookie = self.headers.get("Cookie") or ""
+        for part in cookie.split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == "session_id" and value:
+                return value
+        return None
+
+    def _session_info(self, uid: int) -> dict[str, Any]:
+        sb = self.sandbox
+        db = sb.store.db
+        user = db.tables["res.users"][uid]
+        partner = db.tables["res.partner"].get(user.get("partner_id")) or {}
+        companies = {
+            str(cid): {
+                "id": cid,
+                "name": db.tables["res.company"][cid].get("name"),
+                "sequence": db.tables["res.company"][cid].get("sequence") or 10,
+                "child_ids": [],
+                "parent_id": db.tables["res.company"][cid].get("parent_id") or False,
+            }
+            for cid in (user.get("company_ids") or [])
+            if cid in db.tables["res.company"]
+        }
+        env = Env(db, uid)
+        return {
+            "uid": uid,
+            "is_system": uid in (1, 2),
+            "is_admin": uid in (1, 2),
+            "user_context": base_models.users_context_get(env, None),
+            "db": DB_NAME,
+            "server_version": f"{sb.version}.0",
+            "server_version_info": [sb.version, 0, 0, "final", 0, ""],
+            "name": partner.get("name") or "",
+            "username": user.get("login"),
+            "partner_display_name": partner.get("name") or "",
+            "partner_id": user.get("partner_id"),
+            "user_companies": {"current_company": user.get("company_id"), "allowed_companies": companies},
+        }
+
+    def _web_authenticate(self, body: bytes) -> tuple[int, Any, dict[str, str] | None, None]:
+        sb = self.sandbox
+        rid = _rpc_id(body)
+        try:
+            params = json.loads(body or b"{}").get("params") or {}
+            _check_db(params.get("db"))
+            with sb.lock:
+                uid = sb.uid_for_login(params.get("login"), params.get("password"))
+            if not uid:
+                raise AccessDenied("Access Denied")
+            sid = uuid.uuid4().hex
+            with sb.lock:
+                sb.sessions[sid] = int(uid)
+                info = self._session_info(int(uid))
+        except Exception as exc:  # noqa: BLE001
+            return 200, {"jsonrpc": "2.0", "id": rid, "error": _rpc_error(sb.version, exc)}, None, None
+        cookie = f"session_id={sid}; HttpOnly; Path=/; SameSite=Lax"
+        return 200, {"jsonrpc": "2.0", "id": rid, "result": info}, {"Set-Cookie": cookie}, None
+
+    def _web_session_info(self, body: bytes) -> tuple[int, Any, None, None]:
+        sb = self.sandbox
+        rid = _rpc_id(body)
+        sid = self._session_id()
+        uid = sb.sessions.get(sid or "")
+        if uid is None:
+            return 200, {"jsonrpc": "2.0", "id": rid, "error": _session_expired()}, None, None
+        with sb.lock:
+            return 200, {"jsonrpc": "2.0", "id": rid, "result": self._session_info(uid)}, None, None
+
+    def _web_call_kw(self, body: bytes) -> tuple[int, Any, None, None]:
+        sb = self.sandbox
+        rid = _rpc_id(body)
+        sid = self._session_id()
+        uid = sb.sessions.get(sid or "")
+        if uid is None:
+            return 200, {"jsonrpc": "2.0", "id": rid, "error": _session_expired()}, None, None
+        try:
+            params = json.loads(body or b"{}").get("params") or {}
+            kwargs = dict(params.get("kwargs") or {})
+            context = kwargs.pop("context", None) or {}
+            result = sb.call(
+                uid,
+                str(params.get("model")),
+                str(params.get("method")),
+                None,
+                list(params.get("args") or []),
+                kwargs,
+                context,
+            )
+        except Exception as exc:  # noqa: BLE001
+            return 200, {"jsonrpc": "2.0", "id": rid, "error": _rpc_error(sb.version, exc)}, None, None
+        if result is None:
+            return 200, {"jsonrpc": "2.0", "id": rid}, None, None
+        return 200, {"jsonrpc": "2.0", "id": rid, "result": result}, None, None
 
     # -- JSON-RPC --------------------------------------------------------------------------------
 
@@ -720,6 +908,28 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"quants": sb.control(set_stock, items)}
         if route in ("pickings/validate", "validate_picking") and verb == "POST":
             return 200, sb.control(validate_picking, data)
+        if route == "companies" and verb == "POST":
+            return 201, sb.control(
+                seed_company,
+                str(data.get("name") or "Second Company"),
+                currency=str(data.get("currency") or "EUR"),
+                country=str(data.get("country") or "FR"),
+                tax_rate=float(data.get("tax_rate", 20.0)),
+                code=str(data.get("code") or "WH2"),
+            )
+        if route == "settings":
+            if verb == "POST":
+                return 200, sb.control(update_settings, data)
+            if verb == "GET":
+                return 200, dict(sb.store.db.settings())
+        if route == "bank/statement_lines" and verb == "POST":
+            return 201, sb.control(create_statement_line, data)
+        if route == "bank/reconcile" and verb == "POST":
+            return 200, sb.control(
+                lambda env: account_models.statement_reconcile(
+                    env, int(data["statement_line_id"]), [int(i) for i in data.get("move_line_ids") or []]
+                )
+            )
         if route == "faults":
             if verb == "GET":
                 return 200, {"faults": sb.faults.listing()}
@@ -781,6 +991,56 @@ class Handler(BaseHTTPRequestHandler):
                 "api_keys": len(creds[uid]["api_keys"]),
                 "can_write": creds[uid]["can_write"],
             }
+
+
+def _xml_dumps(params: tuple[Any, ...]) -> str:
+    """Odoo's XML-RPC marshaller refuses None (allow_none=False): API-NOTES I, "cannot marshal None"."""
+    response = xmlrpc.client.Marshaller(allow_none=False).dumps(params)
+    return f'<?xml version="1.0"?>\n<methodResponse>\n{response}\n</methodResponse>\n'
+
+
+def _xml_fault(exc: BaseException, legacy: bool) -> str:
+    """Odoo 19 rpc.py: ``xmlrpc_handle_exception_int`` (``/xmlrpc/2``), ``..._string`` (``/xmlrpc``)."""
+    message = _message(exc)
+    trace = "Traceback (most recent call last):\n  (sandbox)\n" + f"{error_name(exc)}: {message}\n"
+    if legacy:
+        if isinstance(exc, RedirectWarning):
+            fault = xmlrpc.client.Fault(f"warning -- Warning\n\n{message}", "")
+        elif isinstance(exc, MissingError):
+            fault = xmlrpc.client.Fault(f"warning -- MissingError\n\n{message}", "")
+        elif isinstance(exc, AccessError):
+            fault = xmlrpc.client.Fault(f"warning -- AccessError\n\n{message}", "")
+        elif isinstance(exc, AccessDenied):
+            fault = xmlrpc.client.Fault("AccessDenied", message)
+        elif isinstance(exc, UserError):
+            fault = xmlrpc.client.Fault(f"warning -- UserError\n\n{message}", "")
+        else:
+            fault = xmlrpc.client.Fault(message, trace)
+    elif isinstance(exc, RedirectWarning):
+        fault = xmlrpc.client.Fault(2, message)
+    elif isinstance(exc, AccessError):
+        fault = xmlrpc.client.Fault(4, message)
+    elif isinstance(exc, AccessDenied):
+        fault = xmlrpc.client.Fault(3, message)
+    elif isinstance(exc, UserError):
+        fault = xmlrpc.client.Fault(2, message)
+    else:
+        fault = xmlrpc.client.Fault(1, trace)
+    return _xml_dumps(fault)  # type: ignore[arg-type]
+
+
+def _session_expired() -> dict[str, Any]:
+    return {
+        "code": 100,
+        "message": "Odoo Session Expired",
+        "data": {
+            "name": "odoo.http.SessionExpiredException",
+            "debug": "",
+            "message": "Session expired",
+            "arguments": ["Session expired"],
+            "context": {},
+        },
+    }
 
 
 def _html_text(status: int) -> str:

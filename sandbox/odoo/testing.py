@@ -2,10 +2,10 @@
 
     with odoo_sandbox(tmp_path, version=19, seed=True) as odoo:
         odoo.control.add_fault("error", status=502, count=2)
-        client = connect(odoo.config(protocol="json2"))
 
 The server picks nothing itself: a free port is chosen here, the process logs to ``<data>/odoo-<v>.log``,
-and shutdown is SIGTERM with a SIGKILL fallback.
+and shutdown is SIGTERM with a SIGKILL fallback. Nothing here knows the connector: the helpers that build a
+connector configuration for a running sandbox live with the tests (``tests/support/odoo.py``).
 """
 
 from __future__ import annotations
@@ -100,6 +100,24 @@ class ControlClient:
     def credentials(self, **spec: Any) -> dict[str, Any]:
         return self.request("POST", "credentials", spec)  # type: ignore[no-any-return]
 
+    def seed_company(self, name: str, **spec: Any) -> dict[str, Any]:
+        """A further company with its chart, journals and warehouse (currency, country, tax_rate, code)."""
+        return self.request("POST", "companies", {"name": name, **spec})  # type: ignore[no-any-return]
+
+    def settings(self, **values: Any) -> dict[str, Any]:
+        """Sandbox switches, e.g. ``accounting_app=True`` (invoices read ``in_payment`` until matched)."""
+        return self.request("POST", "settings", values)  # type: ignore[no-any-return]
+
+    def statement_line(self, amount: float, **spec: Any) -> dict[str, Any]:
+        """A bank statement line (``journal_code``, ``payment_ref``, ``partner_id``, ``date``)."""
+        return self.request("POST", "bank/statement_lines", {"amount": amount, **spec})  # type: ignore[no-any-return]
+
+    def reconcile_statement_line(self, statement_line_id: int, move_line_ids: list[int]) -> dict[str, Any]:
+        """Match a statement line with journal items, as the bank reconciliation screen does."""
+        return self.request(  # type: ignore[no-any-return]
+            "POST", "bank/reconcile", {"statement_line_id": statement_line_id, "move_line_ids": move_line_ids}
+        )
+
     def revoke(self, login: str = ADMIN_LOGIN) -> dict[str, Any]:
         return self.credentials(login=login, revoke=True)
 
@@ -128,19 +146,6 @@ class RunningOdooSandbox:
     @property
     def control(self) -> ControlClient:
         return ControlClient(self.base_url)
-
-    def config(self, *, protocol: str = "jsonrpc", timeout: float = 10.0, secret: str | None = None) -> Any:
-        """An :class:`sync.connectors.odoo.OdooConfig` for this sandbox (imported lazily)."""
-        from sync.connectors.odoo import OdooConfig
-
-        return OdooConfig(
-            url=self.base_url,
-            db=self.db,
-            login=self.login,
-            secret=secret or self.api_key,
-            protocol=protocol,
-            timeout=timeout,
-        )
 
     # -- process control --------------------------------------------------------------------------
 

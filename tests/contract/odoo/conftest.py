@@ -17,6 +17,7 @@ import pytest
 
 from sandbox.odoo.testing import RunningOdooSandbox, odoo_sandbox
 from sync.connectors.odoo import OdooConfig
+from tests.support.odoo import odoo_config as config_for
 
 REAL = all(os.environ.get(k) for k in ("ODOO_URL", "ODOO_DB", "ODOO_LOGIN", "ODOO_SECRET"))
 SANDBOX_TARGETS = [(17, "jsonrpc"), (18, "jsonrpc"), (19, "jsonrpc"), (19, "json2")]
@@ -57,4 +58,4 @@ def odoo_config(request: pytest.FixtureRequest, odoo_sandboxes: Any) -> OdooConf
         )
     version, protocol = SANDBOX_TARGETS[request.param]
     sandbox = odoo_sandboxes(version)
-    return sandbox.config(protocol=protocol)  # type: ignore[no-any-return]
+    return config_for(sandbox, protocol=protocol)

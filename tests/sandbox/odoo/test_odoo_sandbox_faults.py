@@ -9,6 +9,7 @@ import pytest
 
 from opsconsole.core.errors import AuthError, RateLimited, TransientError
 from sync.connectors.odoo import OrderInput, OrderLineInput, connect
+from tests.support.odoo import odoo_config
 
 TRANSPORTS = ["jsonrpc", "json2"]
 
@@ -18,7 +19,7 @@ TRANSPORTS = ["jsonrpc", "json2"]
 def test_error_rate_surfaces_as_transient(sandbox_for, protocol, status) -> None:
     # given
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol))
+    client = connect(odoo_config(sb, protocol=protocol))
     client.whoami()
     sb.control.add_fault("error", status=status, rate=1.0, model="sale.order", method="create")
     # when / then
@@ -31,7 +32,7 @@ def test_error_rate_surfaces_as_transient(sandbox_for, protocol, status) -> None
 @pytest.mark.parametrize("protocol", TRANSPORTS)
 def test_reads_are_retried_through_a_short_error_burst(sandbox_for, protocol) -> None:
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol))
+    client = connect(odoo_config(sb, protocol=protocol))
     client.whoami()
     sb.control.add_fault("error", status=502, count=2, model="product.product")
     found = client.find_products_by_sku(["CANVASTO-STD"])
@@ -42,7 +43,7 @@ def test_reads_are_retried_through_a_short_error_burst(sandbox_for, protocol) ->
 @pytest.mark.parametrize("protocol", TRANSPORTS)
 def test_429_is_rate_limited_with_retry_after(sandbox_for, protocol) -> None:
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol))
+    client = connect(odoo_config(sb, protocol=protocol))
     client.whoami()
     sb.control.add_fault("error", status=429, retry_after=7, model="sale.order")
     with pytest.raises(RateLimited) as err:
@@ -54,7 +55,7 @@ def test_429_is_rate_limited_with_retry_after(sandbox_for, protocol) -> None:
 def test_downtime_window_then_recovery(sandbox_for, protocol) -> None:
     # given
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol, timeout=5))
+    client = connect(odoo_config(sb, protocol=protocol, timeout=5))
     client.whoami()
     fault = sb.control.add_fault("down")
     # when / then
@@ -75,7 +76,7 @@ def test_downtime_for_n_seconds_is_listed_with_its_end(sandbox_for) -> None:
 @pytest.mark.parametrize("protocol", TRANSPORTS)
 def test_slow_answer_beyond_client_timeout_is_transient(sandbox_for, protocol) -> None:
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol, timeout=0.5))
+    client = connect(odoo_config(sb, protocol=protocol, timeout=0.5))
     client.whoami()
     sb.control.add_fault("slow", seconds=1.5, count=1, model="res.partner", method="create")
     with pytest.raises(TransientError):
@@ -87,7 +88,7 @@ def test_slow_answer_beyond_client_timeout_is_transient(sandbox_for, protocol) -
 def test_lost_answer_on_create_then_retry_finds_the_order(sandbox_for, protocol, mode) -> None:
     # given
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol))
+    client = connect(odoo_config(sb, protocol=protocol))
     pid = client.find_products_by_sku(["CANVASTO-STD"])["CANVASTO-STD"].id
     order = OrderInput(
         partner_id=3,
@@ -112,7 +113,7 @@ def test_lost_answer_on_create_then_retry_finds_the_order(sandbox_for, protocol,
 @pytest.mark.parametrize("protocol", TRANSPORTS)
 def test_revoked_credentials_are_an_auth_error_until_restored(sandbox_for, protocol) -> None:
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol=protocol))
+    client = connect(odoo_config(sb, protocol=protocol))
     client.whoami()
     sb.control.revoke("admin")
     with pytest.raises(AuthError):
@@ -136,7 +137,7 @@ def test_read_only_user_gets_access_error_as_auth_error(sandbox_for) -> None:
 
 def test_counters_count_round_trips_per_model_and_method(sandbox_for) -> None:
     sb = sandbox_for(19)
-    client = connect(sb.config(protocol="json2"))
+    client = connect(odoo_config(sb, protocol="json2"))
     client.whoami()
     client.find_products_by_sku(["CANVASTO-STD", "GIFTBOX-STD"])
     counters = sb.control.counters()
