@@ -110,6 +110,9 @@ class Field:
     inverse: Callable[[Env, list[int], Any], None] | None = None  # makes a computed field writable
     delegate: str | None = None  # link field on this model when the value lives on the _inherits parent
     copy: bool = True
+    ondelete: str | None = (
+        None  # many2one: "cascade"; otherwise Odoo's default, restrict if required else null
+    )
 
     @property
     def type(self) -> str:
@@ -789,7 +792,7 @@ class Env:
                     ]
                     if not refs:
                         continue
-                    if self._cascades(model, other_name, f.name):
+                    if f.ondelete == "cascade":
                         self.unlink(other_name, refs)
                     elif f.required:
                         raise ValidationError(self._fk_message(other_name, f.name))
@@ -801,16 +804,6 @@ class Env:
                         if rid in (orec.get(f.name) or []):
                             self._touch(other_name, oid)
                             orec[f.name] = [x for x in orec[f.name] if x != rid]
-
-    def _cascades(self, model: str, child_model: str, link: str) -> bool:
-        """A required many2one that is the inverse of a one2many of the parent: the line goes with it."""
-        child_f = self.model(child_model).fields[link]
-        if not child_f.required:
-            return False
-        return any(
-            f.type == "one2many" and f.relation == child_model and f.relation_field == link
-            for f in self.model(model).fields.values()
-        )
 
     def _fk_message(self, model: str, fname: str) -> str:
         m = self.model(model)

@@ -303,7 +303,7 @@ def install_chart(env: Env, company: int, *, tax_rate: float = 15.0) -> dict[str
     )
     journals = {}
     for name, code, jtype, seq, account in (
-        ("Customer Invoices", "INV", "sale", 5, "400000"),
+        ("Sales" if env.version >= 19 else "Customer Invoices", "INV", "sale", 5, "400000"),
         ("Vendor Bills", "BILL", "purchase", 6, "600000"),
         ("Miscellaneous Operations", "MISC", "general", 7, None),
         ("Bank", "BNK1", "bank", 10, "101401"),

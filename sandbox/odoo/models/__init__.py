@@ -111,6 +111,26 @@ META: dict[str, dict[str, Any]] = {
     },
 }
 
+# Many2one fields declared ondelete="cascade" in Odoo: the record goes with the one it points to. Every other
+# many2one follows Odoo's default: "restrict" when required, "set null" otherwise.
+CASCADE = (
+    ("sale.order.line", "order_id"),
+    ("account.move.line", "move_id"),
+    ("account.partial.reconcile", "debit_move_id"),
+    ("account.partial.reconcile", "credit_move_id"),
+    ("account.bank.statement.line", "move_id"),
+    ("account.payment.method.line", "journal_id"),
+    ("product.product", "product_tmpl_id"),
+    ("product.attribute.value", "attribute_id"),
+    ("product.template.attribute.line", "product_tmpl_id"),
+    ("product.template.attribute.value", "attribute_line_id"),
+    ("res.country.state", "country_id"),
+    ("stock.move.line", "move_id"),
+    ("stock.return.picking.line", "wizard_id"),
+    ("stock.backorder.confirmation.line", "backorder_confirmation_id"),
+    ("sale.order.cancel", "order_id"),
+)
+
 # Models that carry a company_id without Odoo applying the multi-company rule to them.
 NO_COMPANY_RULE = {"res.company", "res.users", "res.users.apikeys", "mail.message", "ir.model.data"}
 
@@ -157,6 +177,11 @@ def build_registry(version: int) -> dict[str, Model]:
         for f in m.fields.values():
             if f.type == "one2many" and f.relation == "mail.message" and f.relation_field == "res_id":
                 f.compute = methods.thread_messages(m.name)
+        if "message_ids" in m.fields and "mail.message" in registry:
+            m.after_unlink.append(methods.drop_thread_messages(m.name))
+    for model, fname in CASCADE:
+        if model in registry and fname in registry[model].fields:
+            registry[model].fields[fname].ondelete = "cascade"
     for module in (base, product, account, stock, sale):
         module.setup(registry, version)
     for m in registry.values():

@@ -307,6 +307,7 @@ def sync_invoice(env: Env, move_id: int) -> None:
         return
     inner = env.sudo().with_context(_account_sync=True)
     company = _company_of(env, move)
+    currency = move.get("currency_id") or env.raw("res.company", company, "currency_id")
     sign = direction_sign(move["move_type"])
     rounding = currency_rounding(env, move.get("currency_id"))
     ids, bls = _base_lines(env, move_id)
@@ -333,8 +334,11 @@ def sync_invoice(env: Env, move_id: int) -> None:
             )
         env.set("account.move.line", lid, **updates)
         total += sign * base
-    for lid in move_lines(env, move_id, ("tax", "payment_term")):
-        inner.unlink("account.move.line", [lid])
+    existing_tax = {
+        env.rec("account.move.line", lid).get("tax_line_id"): lid
+        for lid in move_lines(env, move_id, ("tax",))
+    }
+    existing_term = move_lines(env, move_id, ("payment_term",))
     per_tax: dict[int, float] = {}
     for d in details:
         for t in d.taxes:
@@ -343,37 +347,45 @@ def sync_invoice(env: Env, move_id: int) -> None:
         amount = round_to(amount, rounding)
         if is_zero(amount, rounding):
             continue
-        inner.create(
-            "account.move.line",
-            {
-                "move_id": move_id,
-                "display_type": "tax",
-                "name": env.raw("account.tax", tax_id, "name"),
-                "tax_line_id": tax_id,
-                "account_id": tax_account(env, company),
-                "partner_id": partner,
-                "balance": sign * amount,
-                "amount_currency": sign * amount,
-                "currency_id": move.get("currency_id"),
-            },
-        )
+        vals = {
+            "name": env.raw("account.tax", tax_id, "name"),
+            "account_id": tax_account(env, company),
+            "partner_id": partner,
+            "balance": sign * amount,
+            "amount_currency": sign * amount,
+            "currency_id": currency,
+        }
+        lid = existing_tax.pop(tax_id, None)
+        if lid is not None:
+            inner.write("account.move.line", [lid], vals)
+        else:
+            inner.create(
+                "account.move.line",
+                {**vals, "move_id": move_id, "display_type": "tax", "tax_line_id": tax_id},
+            )
         total += sign * amount
-    if ids:
-        kind = "receivable" if move["move_type"].startswith("out") else "payable"
-        inner.create(
-            "account.move.line",
-            {
-                "move_id": move_id,
-                "display_type": "payment_term",
-                "name": move.get("payment_reference") or "",
-                "account_id": partner_account(env, company, move.get("partner_id"), kind),
-                "partner_id": partner,
-                "balance": round_to(-total, rounding),
-                "amount_currency": round_to(-total, rounding),
-                "currency_id": move.get("currency_id"),
-                "date_maturity": move.get("invoice_date_due") or move.get("invoice_date") or move.get("date"),
-            },
-        )
+    for lid in existing_tax.values():
+        inner.unlink("account.move.line", [lid])
+    if not ids:
+        for lid in existing_term:
+            inner.unlink("account.move.line", [lid])
+        return
+    kind = "receivable" if move["move_type"].startswith("out") else "payable"
+    term_vals = {
+        "name": move.get("payment_reference") or "",
+        "account_id": partner_account(env, company, move.get("partner_id"), kind),
+        "partner_id": partner,
+        "balance": round_to(-total, rounding),
+        "amount_currency": round_to(-total, rounding),
+        "currency_id": currency,
+        "date_maturity": move.get("invoice_date_due") or move.get("invoice_date") or move.get("date"),
+    }
+    if existing_term:
+        inner.write("account.move.line", existing_term[:1], term_vals)
+        for lid in existing_term[1:]:
+            inner.unlink("account.move.line", [lid])
+    else:
+        inner.create("account.move.line", {**term_vals, "move_id": move_id, "display_type": "payment_term"})
 
 
 def move_amounts(env: Env, move: dict[str, Any]) -> dict[str, float]:
@@ -450,7 +462,7 @@ def payment_state(env: Env, move: dict[str, Any]) -> str:
         statements = [c for c in counterparts if c.get("statement_line_id")]
         if payments or statements:
             if all(
-                env.rec("account.payment", p).get("is_matched")
+                env.raw("account.payment", p, "is_matched")
                 for p in payments
                 if env.exists("account.payment", p)
             ):
@@ -1218,7 +1230,7 @@ def reverse_moves(env: Env, ids: Any, is_modify: bool = False) -> dict[str, Any]
 def _statement_line_create(env: Env, rid: int, vals: dict[str, Any]) -> None:
     """The statement line's journal entry: the bank account against the suspense account, posted."""
     line = env.rec("account.bank.statement.line", rid)
-    journal = env.rec("account.journal", line["journal_id"])
+    journal = {**env.rec("account.journal", line["journal_id"]), "id": line["journal_id"]}
     company = journal.get("company_id") or env.company()
     liquidity = journal.get("default_account_id")
     suspense = journal.get("suspense_account_id") or env.raw(

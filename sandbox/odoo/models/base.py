@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -66,7 +67,7 @@ def _imd_unique(env: Env, ids: list[int]) -> None:
 
 
 def _strip_html(text: Any) -> str:
-    return re.sub(r"<[^>]+>", "", str(text or "")).strip()
+    return html.unescape(re.sub(r"<[^>]+>", "", str(text or ""))).strip()
 
 
 def users_context_get(env: Env, ids: Any) -> dict[str, Any]:

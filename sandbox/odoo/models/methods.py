@@ -39,6 +39,21 @@ def thread_messages(model: str) -> Callable[[Env, dict[str, Any]], Any]:
     return compute
 
 
+def drop_thread_messages(model: str) -> Callable[[Env, list[dict[str, Any]]], None]:
+    """``mail.thread.unlink`` deletes the chatter of the deleted records."""
+
+    def after(env: Env, removed: list[dict[str, Any]]) -> None:
+        gone = {r["id"] for r in removed}
+        table = env.db.tables["mail.message"]
+        doomed = [
+            mid for mid, msg in table.items() if msg.get("model") == model and msg.get("res_id") in gone
+        ]
+        if doomed:
+            env.sudo().unlink("mail.message", doomed)
+
+    return after
+
+
 # Fields Odoo does not copy (copy=False), for the models where copy() matters to a client.
 NOT_COPIED: dict[str, set[str]] = {
     "sale.order": {"name", "client_order_ref", "state", "date_order", "locked", "origin", "picking_ids"},

@@ -83,8 +83,9 @@ def order_totals(env: Env, order: dict[str, Any]) -> taxes.Totals:
         for lid in order_lines(env, order["id"])
         if not env.rec("sale.order.line", lid).get("display_type")
     ]
+    currency = env.raw("sale.order", order["id"], "currency_id")
     return taxes.document_totals(
-        lines, currency_rounding(env, order.get("currency_id")), rounding_method(env, order.get("company_id"))
+        lines, currency_rounding(env, currency), rounding_method(env, order.get("company_id"))
     )
 
 
@@ -92,10 +93,9 @@ def _line_amounts(env: Env, line: dict[str, Any]) -> tuple[float, float]:
     if line.get("display_type"):
         return 0.0, 0.0
     order = env.rec("sale.order", line["order_id"])
+    currency = env.raw("sale.order", line["order_id"], "currency_id")
     bl = base_line(env, line, "product_uom_qty", tax_field(env.version))
-    return taxes.raw_line(
-        bl, currency_rounding(env, order.get("currency_id")), rounding_method(env, order.get("company_id"))
-    )
+    return taxes.raw_line(bl, currency_rounding(env, currency), rounding_method(env, order.get("company_id")))
 
 
 # -- quantities ----------------------------------------------------------------------------------
@@ -528,7 +528,7 @@ def _invoice_vals(env: Env, oid: int) -> dict[str, Any] | None:
         "partner_shipping_id": order.get("partner_shipping_id") or False,
         "invoice_origin": order.get("name") or "",
         "ref": order.get("client_order_ref") or False,  # the walk: ref is the customer reference
-        "currency_id": order.get("currency_id"),
+        "currency_id": env.raw("sale.order", oid, "currency_id"),
         "company_id": order.get("company_id"),
         "journal_id": journal[0] if journal else False,
         "invoice_user_id": order.get("user_id") or False,

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from sandbox.odoo.testing import RunningOdooSandbox, odoo_sandbox
+from tests.support.odoo import Rpc
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +47,13 @@ def sandbox_for(
     yield get  # type: ignore[misc]
     for sb in used:
         sb.control.clear_faults()
+
+
+@pytest.fixture
+def rpc_for(sandbox_for: Callable[[int], RunningOdooSandbox]) -> Callable[[int], Rpc]:
+    """``rpc_for(19)``: a raw JSON-RPC caller on the reset, seeded version-19 sandbox."""
+
+    def get(version: int) -> Rpc:
+        return Rpc(sandbox_for(version))
+
+    return get
