@@ -176,6 +176,7 @@ class Model:
     on_write: list[Callable[[Env, list[int], dict[str, Any]], None]] = field(default_factory=list)
     before_unlink: list[Callable[[Env, list[int]], None]] = field(default_factory=list)
     after_unlink: list[Callable[[Env, list[dict[str, Any]]], None]] = field(default_factory=list)
+    create_hooks: list[Callable[[Env, dict[str, Any]], int | None]] = field(default_factory=list)  # may answer an id
     constraints: list[tuple[frozenset[str], Callable[[Env, list[int]], None]]] = field(default_factory=list)
     transient: bool = False
     recursion_message: str | None = None  # ValidationError when the parent hierarchy loops
@@ -563,6 +564,10 @@ class Env:
         if not isinstance(vals, dict):
             raise TypeError(f"create() values must be a dict, not {type(vals).__name__}")
         self.check_fields(model, vals)
+        for hook in m.create_hooks:
+            found = hook(self, vals)
+            if found is not None:
+                return found
         given = dict(vals)
         vals = dict(vals)
         # defaults: context default_<field>, then the field's own default (own fields only)

@@ -594,6 +594,18 @@ def _inventory_move(env: Env, product_id: int, location_id: int, diff: float) ->
     env.set("stock.move", mid, date=now(env))
 
 
+def _quant_count_existing(env: Env, vals: dict[str, Any]) -> int | None:
+    """Inventory mode: a count for a product and place that already have a quant updates that quant
+    (Odoo's ``stock.quant.create`` with ``inventory_quantity``), it does not make a second one."""
+    if "inventory_quantity" not in vals or env.context.get("_internal_quant"):
+        return None
+    existing = quant_for(env, vals.get("product_id"), vals.get("location_id"), create=False)
+    if existing is None or vals.get("lot_id"):
+        return None
+    env.write("stock.quant", [existing], {"inventory_quantity": vals["inventory_quantity"]})
+    return existing
+
+
 def _quant_create(env: Env, rid: int, vals: dict[str, Any]) -> None:
     rec = env.rec("stock.quant", rid)
     if "inventory_quantity" in vals:
@@ -649,6 +661,8 @@ def _warehouse_defaults(env: Env, vals: dict[str, Any], kind: str) -> int:
             },
         )
     view = vals.get("view_location_id")
+    if not view:  # the defaults run in field order: make the view location first
+        view = vals["view_location_id"] = _warehouse_defaults(env, vals, "view")
     return env.sudo().create(
         "stock.location", {"name": "Stock", "usage": "internal", "location_id": view, "company_id": company}
     )
@@ -888,6 +902,7 @@ def setup(reg: Registry, version: int) -> None:
     )
     compute(reg, "stock.quant", "warehouse_id", lambda env, r: warehouse_of(env, r.get("location_id")))
     reg["stock.quant"].display_name = lambda env, r: env.display_name("product.product", r["product_id"])
+    reg["stock.quant"].create_hooks.append(_quant_count_existing)
     on_create(reg, "stock.quant", _quant_create)
     on_write(reg, "stock.quant", _quant_write)
     method(reg, "stock.quant", "action_apply_inventory", quant_action_apply_inventory)
