@@ -255,6 +255,10 @@ class InvoiceInfo:
     invoice_origin: str
     ref: str
     partner_id: int | None
+    amount_untaxed: Decimal = Decimal("0")
+    amount_tax: Decimal = Decimal("0")
+    reversed_entry_id: int | None = None
+    matched_payment_ids: tuple[int, ...] = ()  # Odoo 18+: the payments linked to the invoice
 
 
 @dataclass(frozen=True)
@@ -269,3 +273,84 @@ class PaymentInfo:
     payment_type: str
     currency: str
     memo: str
+    is_reconciled: bool = False  # reconciled with what it pays (the invoice)
+    is_matched: bool = False  # matched with a bank statement line
+    invoice_ids: tuple[int, ...] = ()  # the invoices it is reconciled with
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """A sale order as created (or found) with Odoo's own computation of its amounts."""
+
+    id: int
+    name: str
+    state: str
+    created: bool
+    amount_untaxed: Decimal
+    amount_tax: Decimal
+    amount_total: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    invoice_id: int
+    memo: str  # the idempotency key, e.g. "shopify gid://shopify/OrderTransaction/1"
+    amount: Decimal | None = None  # None: what is left to pay
+    journal_id: int | None = None  # None: Odoo's default bank journal of the invoice's company
+    payment_date: str | None = None  # "YYYY-MM-DD"; None: today
+    payment_method_line_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReversalInput:
+    invoice_id: int
+    reason: str  # the idempotency key: Odoo writes it into the credit note's ref ("Reversal of: X, <reason>")
+    date: str | None = None
+    journal_id: int | None = None
+    post: bool = True
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    picking_id: int  # a done delivery
+    quantities: dict[int, Decimal]  # product id -> quantity to take back
+    key: str  # the idempotency key, kept on the return's origin ("Return of WH/OUT/00001 [<key>]")
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    picking_id: int
+    name: str
+    state: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class PickingValidation:
+    picking_id: int
+    state: str
+    backorder_ids: tuple[int, ...]
+    already_done: bool  # Odoo answers True without doing anything on a done transfer
+
+
+@dataclass(frozen=True)
+class CompanyTaxSettings:
+    company_id: int
+    name: str
+    currency: str
+    rounding_method: str  # "round_per_line" / "round_globally"
+    price_include_default: str  # 18+: "tax_included" / "tax_excluded"; "" on 17 (no company default)
+
+
+@dataclass(frozen=True)
+class TaxInfo:
+    id: int
+    name: str
+    amount: Decimal
+    amount_type: str
+    type_tax_use: str
+    price_include: bool  # as Odoo computes it (18+: from price_include_override or the company default)
+    price_include_override: str  # 18+: "tax_included" / "tax_excluded" / "" (company default); "" on 17
+    company_id: int | None
+    active: bool
