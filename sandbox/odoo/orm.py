@@ -176,7 +176,9 @@ class Model:
     on_write: list[Callable[[Env, list[int], dict[str, Any]], None]] = field(default_factory=list)
     before_unlink: list[Callable[[Env, list[int]], None]] = field(default_factory=list)
     after_unlink: list[Callable[[Env, list[dict[str, Any]]], None]] = field(default_factory=list)
-    create_hooks: list[Callable[[Env, dict[str, Any]], int | None]] = field(default_factory=list)  # may answer an id
+    create_hooks: list[Callable[[Env, dict[str, Any]], int | None]] = field(
+        default_factory=list
+    )  # may answer an id
     constraints: list[tuple[frozenset[str], Callable[[Env, list[int]], None]]] = field(default_factory=list)
     transient: bool = False
     recursion_message: str | None = None  # ValidationError when the parent hierarchy loops

@@ -176,6 +176,30 @@ def setup(reg: Registry, version: int) -> None:
     reg["res.users"].display_name = lambda env, r: (
         env.raw("res.partner", r.get("partner_id"), "name") or r.get("login", "")
     )
+
+    def set_password(env: Env, ids: list[int], value: Any) -> None:
+        creds = env.db.meta.setdefault("credentials", {})
+        for uid in ids:
+            entry = creds.setdefault(str(uid), {"password": "", "api_keys": [], "can_write": False})
+            entry["password"] = str(value or "")
+
+    for fname in ("password", "new_password"):
+        if fname in reg["res.users"].fields:
+            compute(reg, "res.users", fname, lambda env, r: "").inverse = set_password
+
+    def pricelist(env: Env, r: dict[str, Any]) -> Any:
+        chosen = r.get("property_product_pricelist")
+        if chosen and env.exists("product.pricelist", chosen):
+            return chosen
+        found = env.search("product.pricelist", [], limit=1, check=False)
+        return found[0] if found else False
+
+    def set_pricelist(env: Env, ids: list[int], value: Any) -> None:
+        for rid in ids:
+            env.set("res.partner", rid, property_product_pricelist=value or False)
+
+    if "property_product_pricelist" in reg["res.partner"].fields:
+        compute(reg, "res.partner", "property_product_pricelist", pricelist).inverse = set_pricelist
     reg["res.users"].methods["context_get"] = Method(users_context_get, api_model=True, writes=False)
 
     # -- currencies, countries, languages, groups ----------------------------------------------

@@ -158,6 +158,8 @@ def _template_create(env: Env, rid: int, vals: dict[str, Any]) -> None:
         extra = {k: vals[k] for k in ("default_code", "barcode") if vals.get(k)}
         if extra:
             env.write("product.product", variants, extra)
+    if vals.get("standard_price") and variants:
+        env.write("product.product", variants, {"standard_price": float(vals["standard_price"])})
 
 
 def _single_variant(env: Env, tmpl_id: int) -> int | None:
@@ -277,6 +279,19 @@ def setup(reg: Registry, version: int) -> None:
                 env.write("product.product", [single], {"default_code": value})
 
     compute(reg, "product.template", "default_code", tmpl_default_code).inverse = tmpl_default_code_set
+
+    def tmpl_cost(env: Env, r: dict[str, Any]) -> float:
+        single = _single_variant(env, r["id"])
+        return float(env.rec("product.product", single).get("standard_price") or 0.0) if single else 0.0
+
+    def tmpl_cost_set(env: Env, ids: list[int], value: Any) -> None:
+        for rid in ids:
+            variants = template_variants(env, rid, active_test=True)
+            if variants:
+                env.write("product.product", variants, {"standard_price": float(value or 0.0)})
+
+    if "standard_price" in reg["product.template"].fields:
+        compute(reg, "product.template", "standard_price", tmpl_cost).inverse = tmpl_cost_set
     compute(
         reg,
         "product.template",

@@ -594,6 +594,20 @@ def _inventory_move(env: Env, product_id: int, location_id: int, diff: float) ->
     env.set("stock.move", mid, date=now(env))
 
 
+def _quant_auto_apply(env: Env, vals: dict[str, Any]) -> int | None:
+    """``inventory_quantity_auto_apply`` sets the quantity at once (its inverse applies the count)."""
+    if "inventory_quantity_auto_apply" not in vals:
+        return None
+    qty = vals["inventory_quantity_auto_apply"]
+    rest = {k: v for k, v in vals.items() if k != "inventory_quantity_auto_apply"}
+    qid = quant_for(env, rest.get("product_id"), rest.get("location_id"), create=False)
+    if qid is None:
+        qid = env.with_context(_internal_quant=True).create("stock.quant", rest)
+    env.write("stock.quant", [qid], {"inventory_quantity": qty})
+    quant_action_apply_inventory(env, [qid])
+    return qid
+
+
 def _quant_count_existing(env: Env, vals: dict[str, Any]) -> int | None:
     """Inventory mode: a count for a product and place that already have a quant updates that quant
     (Odoo's ``stock.quant.create`` with ``inventory_quantity``), it does not make a second one."""
@@ -902,7 +916,19 @@ def setup(reg: Registry, version: int) -> None:
     )
     compute(reg, "stock.quant", "warehouse_id", lambda env, r: warehouse_of(env, r.get("location_id")))
     reg["stock.quant"].display_name = lambda env, r: env.display_name("product.product", r["product_id"])
-    reg["stock.quant"].create_hooks.append(_quant_count_existing)
+    reg["stock.quant"].create_hooks.extend([_quant_auto_apply, _quant_count_existing])
+
+    def auto_apply_set(env: Env, ids: list[int], value: Any) -> None:
+        env.write("stock.quant", ids, {"inventory_quantity": value})
+        quant_action_apply_inventory(env, ids)
+
+    if "inventory_quantity_auto_apply" in reg["stock.quant"].fields:
+        compute(
+            reg,
+            "stock.quant",
+            "inventory_quantity_auto_apply",
+            lambda env, r: float(r.get("quantity") or 0.0),
+        ).inverse = auto_apply_set
     on_create(reg, "stock.quant", _quant_create)
     on_write(reg, "stock.quant", _quant_write)
     method(reg, "stock.quant", "action_apply_inventory", quant_action_apply_inventory)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from sandbox.odoo import schema
 from sandbox.odoo.schema import extract
@@ -207,3 +208,26 @@ def test_a_relation_to_a_model_the_sandbox_does_not_play_is_refused_loudly(rpc_f
     assert err.value.name == "builtins.NotImplementedError"
     assert err.value.message == "The sandbox does not play crm.team, so it cannot set sale.order.team_id"
     assert rpc.read1("sale.order", so, ["team_id"])["team_id"] is False
+
+
+def test_non_stored_fields_written_through_their_inverse(rpc_for) -> None:
+    rpc = rpc_for(19)
+    # product.template.standard_price lives on the variants
+    tmpl = rpc.create("product.template", {"name": "Costed", "standard_price": 4.5})
+    variant = rpc.read1("product.template", tmpl, ["product_variant_id"])["product_variant_id"][0]
+    assert rpc.read1("product.product", variant, ["standard_price"])["standard_price"] == 4.5
+    rpc("product.template", "write", [tmpl], {"standard_price": 6.0})
+    assert rpc.read1("product.template", tmpl, ["standard_price"])["standard_price"] == 6.0
+    # res.users.password sets what common.login accepts
+    uid = rpc.create("res.users", {"login": "bob", "name": "Bob", "password": "s3cret"})
+    login = requests.post(
+        f"{rpc.sandbox.base_url}/jsonrpc",
+        json={
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {"service": "common", "method": "login", "args": ["sandbox", "bob", "s3cret"]},
+        },
+        timeout=10,
+    ).json()
+    assert login["result"] == uid

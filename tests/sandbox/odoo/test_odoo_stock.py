@@ -181,3 +181,19 @@ def test_a_new_warehouse_gets_its_locations_and_operation_types(rpc_for) -> None
         ("outgoing", "OUT"),
         ("internal", "INT"),
     ]
+
+
+def test_inventory_quantity_auto_apply_sets_the_stock_at_once(rpc_for) -> None:
+    rpc = rpc_for(19)
+    pid = _product(rpc, "AUTO-1", 0)
+    quant = rpc.create(
+        "stock.quant",
+        {"product_id": pid, "location_id": _stock_location(rpc), "inventory_quantity_auto_apply": 12},
+    )
+    created = rpc.read1("product.product", pid, ["qty_available"])["qty_available"]
+    rpc("stock.quant", "write", [quant], {"inventory_quantity_auto_apply": 5})
+    assert (created, rpc.read1("product.product", pid, ["qty_available"])["qty_available"]) == (12.0, 5.0)
+    assert (
+        rpc.read1("stock.quant", quant, ["inventory_quantity_auto_apply"])["inventory_quantity_auto_apply"]
+        == 5.0
+    )
