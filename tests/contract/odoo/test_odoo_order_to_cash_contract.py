@@ -146,7 +146,7 @@ def test_an_order_invoiced_by_ordered_quantities_is_posted_once(odoo_config: Odo
     client = connect(odoo_config)
     tax = _tax(client, "20", included=False)
     pid = _goods(client, policy="order")
-    oid, _key_ = _order(client, (_line(pid, "2", "10.00", (tax,)),))
+    oid, _ = _order(client, (_line(pid, "2", "10.00", (tax,)),))
     # when
     invoice = client.invoice_order(oid)
     again = client.invoice_order(oid)

@@ -77,7 +77,8 @@ def test_legacy_xmlrpc_answers_string_fault_codes(sandbox_for) -> None:
             "sandbox", 2, "admin", "res.partner", "write", [[99999], {"name": "x"}]
         )
     assert err.value.faultCode == (
-        "warning -- MissingError\n\nRecord does not exist or has been deleted.\n(Record: res.partner(99999,), User: 2)"
+        "warning -- MissingError\n\n"
+        "Record does not exist or has been deleted.\n(Record: res.partner(99999,), User: 2)"
     )
 
 

@@ -1,10 +1,10 @@
 """The stand-in, playing Odoo 19, answers the real order-to-cash walk call by call as the real server did.
 
-``data/odoo19-order-to-cash-calls.json`` is a copy of ``/work/shared/reference/odoo/odoo19-order-to-cash-calls.json``
-(sha256 55cc5cca25c716941bdbb63f3606a807199c85e0e446917c4af3b5456acfd299): one walk through a real Odoo 19
-with every call and its answer. The test makes the same calls (with the ids this database gives) and compares
-each answer with the recorded one: the same keys, the same values wherever a value does not depend on the
-database (ids, sequence numbers, view ids, dates).
+``data/odoo19-order-to-cash-calls.json`` is a copy of
+``/work/shared/reference/odoo/odoo19-order-to-cash-calls.json`` (its sha256 is ``WALK_SHA256``): one walk
+through a real Odoo 19 with every call and its answer. The test makes the same calls (with the ids this
+database gives) and compares each answer with the recorded one: the same keys, the same values wherever a
+value does not depend on the database (ids, sequence numbers, view ids, dates).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_the_walk_file_is_the_reference_copy() -> None:
         assert shared.read_bytes() == WALK_FILE.read_bytes()
 
 
-def test_the_order_to_cash_walk_answers_as_the_real_server(rpc_for) -> None:  # noqa: PLR0915 - one walk
+def test_the_order_to_cash_walk_answers_as_the_real_server(rpc_for) -> None:
     rpc = rpc_for(19)
     year = dt.date.today().year
     tax = rpc("account.tax", "search", [("name", "=", "15%"), ("type_tax_use", "=", "sale")])
@@ -242,7 +242,7 @@ def test_the_order_to_cash_walk_answers_as_the_real_server(rpc_for) -> None:  # 
     )
     same_shape(
         after,
-        [step for step in _walk() if step["call"] == "account.move.read"][0]["result"],
+        next(step for step in _walk() if step["call"] == "account.move.read")["result"],
         keep=("payment_state", "amount_residual", "state"),
     )
     assert after[0]["matched_payment_ids"] == [paid_action["res_id"]]
