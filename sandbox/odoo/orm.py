@@ -503,12 +503,16 @@ class Env:
         if active_test is None:
             active_test = bool(self.context.get("active_test", True))
         use_active = active_test and "active" in m.fields and not domain_mentions(domain, "active")
+        allowed = set(self.companies()) if m.company_rule and not self.su else None
+        table = self.db.tables[model]
         matched = []
-        for rid in list(self.db.tables[model]):
+        for rid in list(table):
             if use_active and not self.raw(model, rid, "active"):
                 continue
-            if not self.company_visible(model, rid):
-                continue
+            if allowed is not None:
+                cid = table[rid].get("company_id")
+                if cid and cid not in allowed:
+                    continue
             if eval_tree(self, model, rid, tree):
                 matched.append(rid)
         matched = self.sort(model, matched, order or m.order)

@@ -1,8 +1,13 @@
-"""Persistence: every record as one JSON row in SQLite, written once per successful call (WAL)."""
+"""Persistence: every record as one JSON row in SQLite, written once per successful call (WAL).
+
+A database written by an older stand-in (another ``SCHEMA`` or version) is not loaded: it is replaced by a
+fresh one, as its records would not fit the models played now.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -10,6 +15,11 @@ from typing import Any
 from .models import build_registry
 from .orm import Database, Env
 from .seed import base_data, default_credentials
+
+log = logging.getLogger("sandbox.odoo")
+
+#: Bumped whenever the records a database holds stop fitting the models (2: the real Odoo 19 field lists).
+SCHEMA = 2
 
 
 class Store:
@@ -40,7 +50,11 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
         if row is None:
             return False
-        self.db.meta = json.loads(row[0])
+        meta = json.loads(row[0])
+        if meta.get("schema") != SCHEMA or meta.get("version", self.version) != self.version:
+            log.warning("the stored Odoo sandbox database is from another stand-in: starting a fresh one")
+            return False
+        self.db.meta = meta
         for model, rid, data in self.conn.execute("SELECT model, id, data FROM records"):
             if model in self.db.tables:
                 self.db.tables[model][rid] = json.loads(data)
@@ -48,7 +62,13 @@ class Store:
 
     def reset(self) -> None:
         self.db.tables = {name: {} for name in self.registry}
-        self.db.meta = {"next_id": {}, "seq": {}, "credentials": default_credentials()}
+        self.db.meta = {
+            "next_id": {},
+            "seq": {},
+            "credentials": default_credentials(),
+            "schema": SCHEMA,
+            "version": self.version,
+        }
         env = Env(self.db, uid=1)
         base_data(env)
         self.persist_all()
