@@ -26,6 +26,7 @@ import datetime as dt
 import fnmatch
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -570,8 +571,8 @@ class Env:
         if not isinstance(vals, dict):
             raise TypeError(f"create() values must be a dict, not {type(vals).__name__}")
         self.check_fields(model, vals)
-        for hook in m.create_hooks:
-            found = hook(self, vals)
+        for answer in m.create_hooks:
+            found = answer(self, vals)
             if found is not None:
                 return found
         given = dict(vals)
@@ -789,7 +790,7 @@ class Env:
             after(self, removed)
         return True
 
-    def _unlink_references(self, model: str, rid: int, doomed: set[int]) -> None:
+    def _unlink_references(self, model: str, rid: int, doomed: AbstractSet[int]) -> None:
         """What the database's foreign keys do: cascade the owned lines, null the rest, refuse if required."""
         for other_name, other in self.db.registry.items():
             for f in other.fields.values():
