@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("OPSCONSOLE_HTTPS", "0")
+os.environ.setdefault("OPSCONSOLE_DEVELOPMENT", "1")
 
 from opsconsole.settings import *  # noqa: F403
 

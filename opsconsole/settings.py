@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+
+from opsconsole.startup import SettingsRefused, refusal
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("OPSCONSOLE_DATA_DIR", BASE_DIR / ".data"))
@@ -46,12 +49,29 @@ def _fernet_key() -> str:
 
 DEBUG = env_bool("OPSCONSOLE_DEBUG", False)
 DEMO_MODE = env_bool("OPSCONSOLE_DEMO", False)
+#: Development without debug (the test settings set it): generated keys and the embedded database allowed.
+DEVELOPMENT = env_bool("OPSCONSOLE_DEVELOPMENT", False)
 HTTPS = env_bool("OPSCONSOLE_HTTPS", not DEBUG)
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret("secret_key", lambda: secrets.token_urlsafe(64))
+# Production (debug, demo and development off) refuses to start without its own keys and database, and
+# demo mode with debug off must be forced (opsconsole/startup.py). manage.py and gunicorn.conf.py print the
+# message alone; anything else importing these settings sees the exception.
+_refused = refusal(os.environ)
+if _refused:
+    raise SettingsRefused(_refused)
+
+#: Which of the production variables were replaced by development defaults (the deploy check refuses).
+DEVELOPMENT_DEFAULTS: list[str] = []
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    SECRET_KEY = _dev_secret("secret_key", lambda: secrets.token_urlsafe(64))
+    DEVELOPMENT_DEFAULTS.append("SECRET_KEY")
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 #: Comma-separated Fernet keys; the first encrypts, all decrypt (see docs/runbooks.md, key rotation).
-ENCRYPTION_KEYS = env_list("OPSCONSOLE_ENCRYPTION_KEYS", "") or [_dev_secret("encryption_key", _fernet_key)]
+ENCRYPTION_KEYS = env_list("OPSCONSOLE_ENCRYPTION_KEYS", "")
+if not ENCRYPTION_KEYS:
+    ENCRYPTION_KEYS = [_dev_secret("encryption_key", _fernet_key)]
+    DEVELOPMENT_DEFAULTS.append("OPSCONSOLE_ENCRYPTION_KEYS")
 
 ALLOWED_HOSTS = env_list("OPSCONSOLE_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("OPSCONSOLE_CSRF_TRUSTED_ORIGINS", "")
@@ -70,22 +90,33 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "opsconsole.core",
     "sync",
     "reconciliation",
 ]
 
+# Order: static files leave before anything else runs; the client address is settled before anything
+# reads REMOTE_ADDR; security headers wrap every response the app renders; sessions skip renewal on polls;
+# the absolute session lifetime is checked as soon as the user is known; the audit context and the login
+# requirement follow; django-axes goes last, as its documentation asks.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "opsconsole.core.middleware.ClientAddressMiddleware",
+    "opsconsole.core.middleware.SecurityHeadersMiddleware",
+    "opsconsole.core.middleware.BodyDeadlineMiddleware",
+    "opsconsole.core.middleware.ConsoleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "opsconsole.core.middleware.SessionLifetimeMiddleware",
+    "opsconsole.core.middleware.AuditContextMiddleware",
+    "opsconsole.core.middleware.ConsoleLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsconsole.urls"
@@ -115,6 +146,7 @@ else:
     from opsconsole.embedded_pg import database_settings
 
     _database = database_settings()
+    DEVELOPMENT_DEFAULTS.append("DATABASE_URL")
 _database["CONN_MAX_AGE"] = int(os.environ.get("OPSCONSOLE_DB_CONN_MAX_AGE", 60))
 _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES = {"default": _database}
@@ -126,6 +158,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): after OPSCONSOLE_LOGIN_FAILURE_LIMIT failed logins for one username, or
+# from one address, that username / address is locked out for OPSCONSOLE_LOGIN_LOCKOUT_SECONDS (429 and a
+# page that says so). A successful login clears the count. Failures and lockouts are logged and audited
+# (opsconsole/core/signals.py). The address is ours: X-Forwarded-For only behind our proxy.
+AXES_FAILURE_LIMIT = int(os.environ.get("OPSCONSOLE_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("OPSCONSOLE_LOGIN_LOCKOUT_SECONDS", 15 * 60)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "opsconsole.core.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_ENABLE_ADMIN = False  # lockouts are cleared with `manage.py axes_reset_username NAME` (docs/runbooks.md)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -144,9 +192,12 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # serve from static/ directly too, so a missing collectstatic is not fatal
 
-# Sessions: idle timeout 30 minutes, refreshed on activity; absolute lifetime bounded by the cookie age.
+# Sessions: idle timeout 30 minutes, renewed by the person's own requests but not by polls (htmx elements
+# that refresh themselves send X-Opsconsole-Poll; ConsoleSessionMiddleware saves every other request, as
+# SESSION_SAVE_EVERY_REQUEST would); an absolute lifetime of 12 hours from the login whatever happens.
 SESSION_COOKIE_AGE = int(os.environ.get("OPSCONSOLE_SESSION_SECONDS", 30 * 60))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = int(os.environ.get("OPSCONSOLE_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default-compatible
@@ -159,11 +210,35 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = env_bool("OPSCONSOLE_HSTS_PRELOAD", HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP inside the cluster
-if env_bool("OPSCONSOLE_BEHIND_PROXY", False):
+#: Behind our reverse proxy (deploy/nginx.conf): trust its X-Forwarded-Proto and X-Forwarded-For (the last
+#: OPSCONSOLE_PROXY_HOPS entries are our proxies'; opsconsole/core/client_ip.py). Never without one.
+BEHIND_PROXY = env_bool("OPSCONSOLE_BEHIND_PROXY", False)
+PROXY_HOPS = int(os.environ.get("OPSCONSOLE_PROXY_HOPS", 1))
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every page's scripts and styles come from static/ (no inline script, style or handler; htmx's own
+# indicator style is off, see templates/base.html); nothing may frame the console.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# A request body must arrive within this many seconds of the request reaching the app (opsconsole/core/
+# wsgi.py); a client that drips its body is answered 408 instead of holding a server thread.
+REQUEST_BODY_SECONDS = float(os.environ.get("OPSCONSOLE_REQUEST_BODY_SECONDS", 20))
 
 # Webhook bodies above this are refused with 413 before they are read.
 WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("OPSCONSOLE_WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
@@ -217,5 +292,5 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPSCONSOLE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -4,6 +4,8 @@
 import os
 
 os.environ.setdefault("OPSCONSOLE_HTTPS", "0")
+# Development: generated keys under .data/ and the embedded database are fine here (never in production).
+os.environ.setdefault("OPSCONSOLE_DEVELOPMENT", "1")
 
 from opsconsole.settings import *  # noqa: F403
 

@@ -17,4 +17,5 @@ class CoreConfig(AppConfig):
         # The data migration creates the role groups; this keeps them equal to roles.py after every
         # migrate or flush (a flush between transactional tests would otherwise leave no groups).
         post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="core.sync_role_groups")
-        from opsconsole.core import signals  # noqa: F401  (login and logout are audited)
+        # Imported for their side effects: signal receivers (audit) and deploy checks.
+        from opsconsole.core import checks, signals  # noqa: F401

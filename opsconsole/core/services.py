@@ -8,18 +8,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 
+from opsconsole.core.audit_context import audit_context
 from opsconsole.core.roles import ROLE_PERMISSIONS, ROLES
 
 
 def role_groups_sync(*, using: str = "default") -> None:
-    """Make the role groups and their permissions exactly what ``roles.py`` says (idempotent)."""
+    """Make the role groups and their permissions exactly what ``roles.py`` says (idempotent).
+
+    Not audited entry by entry: the source of these groups is roles.py, reviewed in git, and this runs
+    after every migrate and every flush (which would fill the log with re-creations)."""
     from django.contrib.auth.models import Permission
 
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.using(using).get_or_create(name=role)
-        group.permissions.set(
-            Permission.objects.using(using).filter(content_type__app_label="core", codename__in=codenames)
-        )
+    with audit_context(suppressed=True):
+        for role, codenames in ROLE_PERMISSIONS.items():
+            group, _ = Group.objects.using(using).get_or_create(name=role)
+            group.permissions.set(
+                Permission.objects.using(using).filter(content_type__app_label="core", codename__in=codenames)
+            )
 
 
 def user_create_or_update(
@@ -30,7 +35,8 @@ def user_create_or_update(
         raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     User = get_user_model()
     with transaction.atomic():
-        user, _ = User.objects.get_or_create(username=username, defaults={"email": email})
+        # One save for a new user, so that the audit log shows one creation with its final values.
+        user = User.objects.filter(username=username).first() or User(username=username, email=email)
         user.set_password(password)
         user.is_superuser = superuser
         user.is_staff = superuser
@@ -42,8 +48,10 @@ def user_create_or_update(
     return user  # type: ignore[return-value]
 
 
+# No demo user is a superuser: the demo's tour (propose as admin, approve as admin2) needs only the
+# integration_admin role, and a superuser would hold every permission, the maker-checker pair included.
 DEMO_USERS = (
-    ("admin", "integration_admin", True),
+    ("admin", "integration_admin", False),
     ("admin2", "integration_admin", False),
     ("ops", "ops", False),
     ("finance", "finance", False),
@@ -54,8 +62,9 @@ DEMO_USERS = (
 def demo_users_reset() -> list[tuple[str, str, str]]:
     """Give every demo user a fresh random password; returns (username, role, password) to print once."""
     created = []
-    for username, role, superuser in DEMO_USERS:
-        password = secrets.token_urlsafe(12)
-        user_create_or_update(username=username, role=role, password=password, superuser=superuser)
-        created.append((username, role, password))
+    with audit_context(via="demo_users"):
+        for username, role, superuser in DEMO_USERS:
+            password = secrets.token_urlsafe(12)
+            user_create_or_update(username=username, role=role, password=password, superuser=superuser)
+            created.append((username, role, password))
     return created
