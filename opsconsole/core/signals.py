@@ -17,9 +17,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db import transaction
 from django.dispatch import receiver
 
-from opsconsole.core.audit import audit_record, audit_record_in_context, current_audit_context
+from opsconsole.core.audit import audit_context, audit_record, audit_record_in_context, current_audit_context
 
 logger = logging.getLogger("opsconsole.auth")
 
@@ -224,30 +225,37 @@ def _name(instance: Any) -> str:
 
 
 def _m2m_changed(sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any) -> None:
-    if current_audit_context() is None:
+    context = current_audit_context()
+    if context is None or context.suppressed:
         return
     field, object_type, what = _M2M[sender]
     if not reverse:
+        # One entry per committed change: ``set()`` is a remove and an add, and the admin saves both in
+        # one transaction. The state before the first step is kept; the entry is written on commit.
+        if action not in {"pre_add", "pre_remove", "pre_clear"}:
+            return
+        pending = instance.__dict__.setdefault("_audit_m2m", {})
+        if field in pending:
+            return
         related = getattr(instance, field)
-        if action in {"pre_add", "pre_remove", "pre_clear"}:
-            instance.__dict__.setdefault("_audit_m2m", {})[field] = _labels(
-                model, list(related.values_list("pk", flat=True))
-            )
-            return
-        if action not in {"post_add", "post_remove", "post_clear"}:
-            return
-        before = instance.__dict__.get("_audit_m2m", {}).pop(field, None)
-        after = _labels(model, list(related.values_list("pk", flat=True)))
-        if before is None or before == after:
-            return
-        audit_record_in_context(
-            action=f"{object_type}.{what}",
-            object_type=object_type,
-            object_id=instance.pk,
-            summary=f"{object_type} {_name(instance)}: {what} {', '.join(after) or '(none)'}",
-            before={what: before},
-            after={what: after},
-        )
+        pending[field] = _labels(model, list(related.values_list("pk", flat=True)))
+
+        def record() -> None:
+            before = pending.pop(field, None)
+            after = _labels(model, list(getattr(instance, field).values_list("pk", flat=True)))
+            if before is None or before == after:
+                return
+            with audit_context(actor=context.actor, ip=context.ip, via=context.via):
+                audit_record_in_context(
+                    action=f"{object_type}.{what}",
+                    object_type=object_type,
+                    object_id=instance.pk,
+                    summary=f"{object_type} {_name(instance)}: {what} {', '.join(after) or '(none)'}",
+                    before={what: before},
+                    after={what: after},
+                )
+
+        transaction.on_commit(record)
         return
     # Reverse side: group.user_set.add(...), permission.group_set.remove(...): record who was added to or
     # removed from what, from the changed objects' point of view.

@@ -82,21 +82,24 @@ def test_create_user_makes_no_superuser_unless_asked(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_create_user_is_audited_with_the_values_it_set(monkeypatch):
+def test_create_user_is_audited_with_the_values_it_set(monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-Passphrase-42\n"))
 
-    call_command(
-        "create_user",
-        "--username",
-        "alice",
-        "--role",
-        "ops",
-        "--superuser",
-        "--password-stdin",
-        stdout=io.StringIO(),
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "create_user",
+            "--username",
+            "alice",
+            "--role",
+            "ops",
+            "--superuser",
+            "--password-stdin",
+            stdout=io.StringIO(),
+        )
 
-    entries = list(AuditEntry.objects.order_by("id").values("action", "actor_name", "summary", "before", "after"))
+    entries = list(
+        AuditEntry.objects.order_by("id").values("action", "actor_name", "summary", "before", "after")
+    )
     assert entries == [
         {
             "action": "user.create",
