@@ -12,3 +12,6 @@ from opsconsole.settings import *  # noqa: F403
 # No collectstatic before tests: serve from the finders without the manifest (as Django's docs advise).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Tests create many users; the default PBKDF2 work factor is for production (Django's testing advice).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

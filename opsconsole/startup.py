@@ -17,7 +17,7 @@ from collections.abc import Mapping
 PRODUCTION_VARIABLES = ("SECRET_KEY", "OPSCONSOLE_ENCRYPTION_KEYS", "DATABASE_URL")
 
 
-class SettingsRefused(Exception):  # noqa: N818 - a refusal, not an error in our code
+class SettingsRefused(Exception):
     """The environment is not fit to start in; the message says what to set."""
 
 

@@ -16,7 +16,13 @@ from django.http import HttpRequest
 from opsconsole.core.audit_context import AuditContext, audit_context, current_audit_context
 from opsconsole.core.models import AuditEntry
 
-__all__ = ["AuditContext", "audit_context", "audit_record", "audit_record_in_context", "current_audit_context"]
+__all__ = [
+    "AuditContext",
+    "audit_context",
+    "audit_record",
+    "audit_record_in_context",
+    "current_audit_context",
+]
 
 
 def audit_record(

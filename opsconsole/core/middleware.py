@@ -80,7 +80,10 @@ class SessionLifetimeMiddleware:
         user = request.user
         if user.is_authenticated:
             started = request.session.get(AUTH_STARTED_KEY)
-            if not isinstance(started, int | float) or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+            if (
+                not isinstance(started, int | float)
+                or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS
+            ):
                 request.session.flush()
                 request.user = AnonymousUser()
                 audit_record(
@@ -115,7 +118,9 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with audit_context(actor=lambda: getattr(request, "user", None), ip=request.META.get("REMOTE_ADDR"), via=request.path):
+        with audit_context(
+            actor=lambda: getattr(request, "user", None), ip=request.META.get("REMOTE_ADDR"), via=request.path
+        ):
             return self.get_response(request)
 
 

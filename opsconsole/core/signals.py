@@ -16,8 +16,8 @@ from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from opsconsole.core.audit import audit_context, audit_record, audit_record_in_context, current_audit_context
@@ -79,7 +79,9 @@ def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = 
 
 
 @receiver(user_locked_out, dispatch_uid="core.audit_locked_out")
-def audit_locked_out(sender: Any, request: Any, username: str | None, ip_address: str | None, **kwargs: Any) -> None:
+def audit_locked_out(
+    sender: Any, request: Any, username: str | None, ip_address: str | None, **kwargs: Any
+) -> None:
     logger.warning("login locked out for %r from %s", username, ip_address)
     audit_record(
         action="auth.locked_out",
@@ -99,7 +101,9 @@ def _user_state(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @receiver(pre_save, sender=User, dispatch_uid="core.user_before")
-def remember_user(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+def remember_user(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
     instance._audit_before = None
     if raw or instance.pk is None or current_audit_context() is None:
         return
@@ -224,7 +228,9 @@ def _name(instance: Any) -> str:
     return instance.get_username() if isinstance(instance, User) else str(getattr(instance, "name", instance))
 
 
-def _m2m_changed(sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any) -> None:
+def _m2m_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
+) -> None:
     context = current_audit_context()
     if context is None or context.suppressed:
         return

@@ -15,6 +15,7 @@ with that proxy, bodies reach gunicorn already buffered and this deadline is nev
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
@@ -71,10 +72,8 @@ class _Watchdog:
             sock = watch.sock
             if sock is not None:
                 watch.expired = True
-                try:
+                with contextlib.suppress(OSError):  # already closed by the server: nothing left to stop
                     sock.shutdown(socket.SHUT_RD)
-                except OSError:
-                    pass  # already closed by the server: nothing left to stop
 
 
 _watchdog = _Watchdog()

@@ -5,6 +5,7 @@ Nothing downloads a browser. Screenshots of each screen go to test-artifacts/scr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -40,13 +41,50 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# Every Content-Security-Policy violation in any browser test fails it: the page records the browser's
+# securitypolicyviolation events (this init script runs through the DevTools protocol, outside the policy),
+# and Chromium's console reports each refusal too.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI || 'inline'} on ${location.pathname}`
+    + (e.sample ? `: ${e.sample}` : ''));
+});
+"""
+
+
+class CspViolations(list):  # type: ignore[type-arg]
+    def collect(self, page) -> list[str]:  # type: ignore[no-untyped-def]
+        # The page may be closing or navigating; Chromium's console messages are recorded regardless.
+        with contextlib.suppress(Exception):
+            self.extend(v for v in page.evaluate("window.__cspViolations || []") if v not in self)
+        return list(self)
+
+
 @pytest.fixture
-def page(browser, live_server):  # type: ignore[no-untyped-def]
+def csp_violations() -> CspViolations:
+    return CspViolations()
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+    context.add_init_script(CSP_RECORDER)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"console: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
+    csp_violations.collect(page)
     context.close()
+    assert list(csp_violations) == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture

@@ -120,8 +120,8 @@ def test_demo_mode_is_refused_with_debug_off_unless_forced(tmp_path):
 
     assert refused.returncode == 1
     assert refused.stderr == (
-        "opsconsole refuses to start: OPSCONSOLE_DEMO=1 with debug off: demo mode creates demo users and uses "
-        "development keys. Run the demo with `make run` (it sets OPSCONSOLE_DEMO_FORCE=1), or set "
+        "opsconsole refuses to start: OPSCONSOLE_DEMO=1 with debug off: demo mode creates demo users and "
+        "uses development keys. Run the demo with `make run` (it sets OPSCONSOLE_DEMO_FORCE=1), or set "
         "OPSCONSOLE_DEMO_FORCE=1 yourself; never in production.\n"
     )
     assert forced.returncode == 0, forced.stderr

@@ -1,0 +1,120 @@
+"""Every console screen in Chromium under the Content-Security-Policy: no violation reported (the ``page``
+fixture fails any browser test on one), the headers on each response, and the behaviour moved out of
+inline handlers and styles still working (meters, select-all, polling marked as polling)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from sync.services.console import mapping_propose
+from sync.services.mappings import MappingRow
+from tests.browser.test_console_screens import _busy_shop
+from tests.console.conftest import shop as _shop_fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+shop = _shop_fixture
+
+HEADERS = {
+    "content-security-policy": settings.CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def _assert_headers(response) -> None:  # type: ignore[no-untyped-def]
+    headers = response.all_headers()
+    assert {name: headers.get(name) for name in HEADERS} == HEADERS, response.url
+    assert "no-store" in headers["cache-control"], response.url
+
+
+def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_user, shop, csp_violations):
+    blocked = _busy_shop(shop)
+    proposer = make_user("integration_admin", username="ada")
+    make_user("integration_admin", username="admin2")
+    change = mapping_propose(
+        actor=proposer,
+        shop=shop,
+        rows=[MappingRow("sku", "ABC-123", {"product_id": 42})],
+        summary="Map ABC-123",
+    )
+    _assert_headers(page.goto("/login/"))
+    login("admin2")
+    screens = [
+        "/",
+        "/?window=24h",
+        "/exceptions/",
+        f"/exceptions/group/?fp={blocked[0].fingerprint}",
+        "/jobs/",
+        f"/jobs/{blocked[0].pk}/",
+        "/mappings/",
+        f"/mappings/changes/{change.pk}/",
+        f"/mappings/propose/?shop={shop.pk}&table=sku&key=WOOLSOCK-M-GREY",
+        f"/mappings/import/?shop={shop.pk}",
+        f"/mappings/history/?shop={shop.pk}&table=sku&key=WOOLSOCK-M-GREY",
+        "/reconciliation/",
+        "/connections/",
+        "/audit/",
+    ]
+
+    for path in screens:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        _assert_headers(response)
+        expect(page.get_by_test_id("problems-badge")).not_to_be_empty()  # htmx ran and swapped
+        assert csp_violations.collect(page) == [], path
+
+
+def test_meters_get_their_width_without_inline_styles(page, login, make_user, shop):
+    _busy_shop(shop)  # 1640 of 2000 points left: 82 %
+    make_user("integration_admin", username="ada")
+    login("ada")
+
+    page.goto("/connections/")
+
+    meter = page.locator(".meter span").first
+    expect(meter).to_have_attribute("data-width", "82")
+    assert meter.get_attribute("style") == "width: 82%;"
+
+
+def test_select_all_ticks_every_job_without_an_inline_handler(page, login, make_user, shop):
+    blocked = _busy_shop(shop)
+    make_user("ops", username="olivia")
+    login("olivia")
+    page.goto(f"/exceptions/group/?fp={blocked[0].fingerprint}")
+
+    page.get_by_test_id("select-all").check()
+
+    boxes = page.locator("input[name=job_ids]:not(:disabled)")
+    expect(boxes).to_have_count(3)
+    assert all(boxes.nth(i).is_checked() for i in range(3))
+
+
+def test_polls_are_marked_and_the_persons_requests_are_not(page, login, make_user, shop):
+    _busy_shop(shop)
+    make_user("ops", username="olivia")
+    login("olivia")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    with page.expect_request(lambda request: "/exceptions/badge/" in request.url) as badge:
+        page.goto("/exceptions/")
+    # "Replay all" sits inside the problem list, which polls every 5 s: the click is the person acting.
+    with page.expect_request(lambda request: "/exceptions/act/" in request.url) as action:
+        page.get_by_test_id("problem-group").first.get_by_role("button", name="Replay all").click()
+
+    assert badge.value.headers.get("x-opsconsole-poll") == "1"
+    assert action.value.method == "POST"
+    assert action.value.headers.get("x-opsconsole-poll") is None
+
+
+def test_the_django_admin_login_runs_under_the_policy(page, csp_violations):
+    response = page.goto("/django-admin/login/")
+
+    assert response is not None and response.status == 200
+    _assert_headers(response)
+    expect(page.locator("#id_username")).to_be_visible()
+    assert csp_violations.collect(page) == []
