@@ -42,9 +42,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _manage(*args: str) -> str:
+def _manage(*args: str, secrets: dict[str, str] | None = None) -> str:
+    """Run a management command; ``secrets`` go in its environment, never on its command line."""
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=_env(), check=True, capture_output=True, text=True
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**_env(), **(secrets or {})},
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     return result.stdout
 
@@ -188,25 +195,21 @@ def main() -> int:
             "sandbox",
             "--login",
             "admin",
-            "--secret",
-            "sandbox-api-key",
             "--name",
             "Odoo sandbox",
+            secrets={"ODOO_SECRET": "sandbox-api-key"},
         )
         _manage(
             "connect_shopify",
             "--domain",
             SHOP,
-            "--token",
-            "shpat_sandbox",
-            "--client-secret",
-            "sandbox-client-secret",
             "--api-version",
             "2026-07",
             "--admin-url",
             f"http://127.0.0.1:{SHOPIFY_PORT}",
             "--odoo",
             "Odoo sandbox",
+            secrets={"SHOPIFY_TOKEN": "shpat_sandbox", "SHOPIFY_CLIENT_SECRET": "sandbox-client-secret"},
         )
         setup = _manage(
             "setup_shop",

@@ -1,25 +1,38 @@
 from django.core.management.base import BaseCommand
 
+from sync.management.commands._secrets import read_secrets, refuse_on_command_line
 from sync.services.connections import odoo_connect
+
+HOW = "at the prompt, on stdin with --secret-stdin, or in the ODOO_SECRET environment variable"
 
 
 class Command(BaseCommand):
-    help = "Add or update an Odoo connection (the secret is encrypted at rest)."
+    help = (
+        "Add or update an Odoo connection (the secret is encrypted at rest). The password or API key is read "
+        "from the ODOO_SECRET environment variable, from stdin with --secret-stdin, or typed at a prompt."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--url", required=True)
         parser.add_argument("--db", required=True)
         parser.add_argument("--login", required=True)
-        parser.add_argument("--secret", required=True, help="password or API key")
+        parser.add_argument("--secret", help="refused: " + HOW)
+        parser.add_argument(
+            "--secret-stdin", action="store_true", help="read the secret from one line of stdin"
+        )
         parser.add_argument("--protocol", choices=["jsonrpc", "json2"], default="jsonrpc")
         parser.add_argument("--name", default="")
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
+        refuse_on_command_line(o, {"secret": HOW})
+        secret = read_secrets(
+            [("secret", "ODOO_SECRET", "Odoo password or API key")], from_stdin=o["secret_stdin"]
+        )
         connection, created = odoo_connect(
             url=o["url"],
             database=o["db"],
             login=o["login"],
-            secret=o["secret"],
+            secret=secret["secret"],
             protocol=o["protocol"],
             name=o["name"],
         )
