@@ -225,19 +225,16 @@ def main() -> int:
         _control(
             SHOPIFY_PORT, "POST", f"/_sandbox/shops/{SHOP}/app", {"compliance_url": f"{url}/webhooks/shopify"}
         )
+        # The production settings (gunicorn.conf.py), bound to the demo's address.
         gunicorn = [
             sys.executable,
             "-m",
             "gunicorn",
             "opsconsole.wsgi",
+            "-c",
+            "gunicorn.conf.py",
             "--bind",
             f"{WEB_HOST}:{WEB_PORT}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--access-logfile",
-            "-",
         ]
         supervisor.start("web", gunicorn)
         supervisor.start("worker", [sys.executable, "manage.py", "qcluster"])

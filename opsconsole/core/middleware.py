@@ -5,6 +5,7 @@ Order in ``settings.MIDDLEWARE`` matters and is explained there.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ from opsconsole.core.audit import audit_context, audit_record
 from opsconsole.core.client_ip import client_ip
 from opsconsole.core.signals import AUTH_STARTED_KEY
 from opsconsole.core.wsgi import BodyReadTimeout
+
+logger = logging.getLogger(__name__)
 
 #: The header htmx sends from elements that refresh themselves (``hx-trigger="every …"``, load polling).
 POLL_HEADER = "X-Opsconsole-Poll"
@@ -138,6 +141,14 @@ class BodyDeadlineMiddleware:
         cause: BaseException | None = exception
         while cause is not None:
             if isinstance(cause, BodyReadTimeout):
+                logger.warning(
+                    "request body not received within %ss: %s %s from %s (declared %s bytes)",
+                    settings.REQUEST_BODY_SECONDS,
+                    request.method,
+                    request.path[:200],
+                    request.META.get("REMOTE_ADDR"),
+                    request.META.get("CONTENT_LENGTH") or "no length",
+                )
                 response = HttpResponse("request body not received in time\n", status=408)
                 response["Connection"] = "close"
                 return response
