@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
@@ -105,7 +106,7 @@ class ConsoleLoginRequiredMiddleware(LoginRequiredMiddleware):
     the whole page reloads (and goes to the login page) instead of the login form being swapped into a
     fragment."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func: Callable[..., object]) -> HttpResponse:
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable[..., Any]) -> Any:
         if request.headers.get("HX-Request") == "true":
             response = HttpResponse(status=401)
             response["HX-Refresh"] = "true"

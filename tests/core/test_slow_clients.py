@@ -1,6 +1,6 @@
 """Slow and abusive clients against the real gunicorn with the shipped gunicorn.conf.py.
 
-More connections than workers × threads drip their declared webhook bodies a byte at a time and
+More connections than workers times threads drip their declared webhook bodies a byte at a time and
 reconnect whenever they are cut off; /healthz and a normal signed webhook are still answered, and the
 drippers are answered 408. Without the body deadline (opsconsole/core/wsgi.py) every thread stays held and
 /healthz never answers (the request's timeout is a hang guard, not a speed assertion).
@@ -21,7 +21,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -157,10 +156,10 @@ def test_a_body_that_stops_arriving_is_answered_408_and_nothing_is_stored(server
     with socket.create_connection((host, int(port)), timeout=60) as sock:
         body = json.dumps({"id": 1}).encode()
         head = "".join(f"{k}: {v}\r\n" for k, v in _signed(body).items())
-        sock.sendall(
-            f"POST /webhooks/shopify HTTP/1.1\r\nHost: {host}\r\n{head}Content-Length: {len(body) + 10}\r\n\r\n".encode()
-            + body
-        )
+        declared = len(body) + 10  # ten bytes that never come
+        request = f"POST /webhooks/shopify HTTP/1.1\r\nHost: {host}\r\n{head}Content-Length: {declared}\r\n"
+        request += "\r\n"
+        sock.sendall(request.encode() + body)
         answer = b""
         while chunk := sock.recv(4096):  # until the server closes the connection
             answer += chunk
