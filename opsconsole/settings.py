@@ -86,12 +86,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_htmx",
+    # Before django_q: our qcluster command (a shutdown deadline) takes precedence over django-q2's.
+    "opsconsole.core",
     "django_q",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
-    "opsconsole.core",
     "sync",
     "reconciliation",
 ]
@@ -271,6 +272,10 @@ Q_CLUSTER = {
 # delay drawn between half and all of its ceiling) 8 attempts span 32 to 64 minutes, so an Odoo outage of
 # half an hour kills nothing; a replay from the console gives a dead job a fresh budget. A running job
 # whose worker died is taken back after its lease.
+#: After SIGTERM, ``manage.py qcluster`` has this long to stop before its processes are killed (a database
+#: that vanished blocks django-q2's graceful stop; opsconsole/core/management/commands/qcluster.py).
+Q_SHUTDOWN_SECONDS = float(os.environ.get("OPSCONSOLE_Q_SHUTDOWN_SECONDS", 30))
+
 SYNC_RETRY_BASE_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_RETRY_BASE_SECONDS", 30))
 SYNC_RETRY_CAP_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_RETRY_CAP_SECONDS", 3600))
 SYNC_MAX_ATTEMPTS = int(os.environ.get("OPSCONSOLE_SYNC_MAX_ATTEMPTS", 8))

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
-from django_q.admin import ScheduleAdmin
+from django_q.admin import ScheduleAdmin  # registers django-q2's admins (opsconsole.core comes first)
 from django_q.models import Schedule
 
 

@@ -1,0 +1,106 @@
+"""django-q2's ``qcluster`` with a shutdown deadline.
+
+django-q2 stops gracefully on SIGTERM / SIGINT: the pusher stops, workers finish their task, the monitor
+drains. When the database has gone away without closing its connections (a host that vanished, a frozen
+server), those processes block in a database read with no end, and the cluster ignored SIGTERM for as
+long as the database stayed away. Here, once a stop signal has arrived, the cluster has
+``OPSCONSOLE_Q_SHUTDOWN_SECONDS`` (default 30) to stop; then every process of the cluster is killed and
+the command exits 1 with a message. A job that was running is taken back by the job engine when its lease
+expires (docs/runbooks.md, "A worker died"), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django_q.cluster import Cluster
+from django_q.management.commands.qcluster import Command as DjangoQCommand
+
+logger = logging.getLogger("opsconsole.worker")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children first), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class ShutdownDeadline:
+    """Armed by the first stop signal; kills the cluster's processes if it has not stopped in time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._armed = threading.Event()
+        self._stopped = threading.Event()
+
+    def arm(self) -> None:
+        if not self._armed.is_set():
+            self._armed.set()
+            threading.Thread(target=self._watch, name="qcluster-shutdown-deadline", daemon=True).start()
+
+    def stopped(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        if self._stopped.wait(self.seconds):
+            return
+        victims = descendants(os.getpid())
+        message = (
+            f"qcluster did not stop within {self.seconds:g} s of the stop signal (a database that went away "
+            f"blocks its processes); killing {len(victims)} cluster process(es) and exiting"
+        )
+        logger.error(message)
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # already gone
+        os._exit(1)
+
+
+class Command(DjangoQCommand):
+    help = DjangoQCommand.help + " Stops within OPSCONSOLE_Q_SHUTDOWN_SECONDS of SIGTERM, database or not."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.SECRET_KEY  # noqa: B018 - as django-q2's command: signing needs it
+        if options.get("cluster_name"):
+            os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
+        deadline = ShutdownDeadline(settings.Q_SHUTDOWN_SECONDS)
+        cluster = Cluster()  # installs its own SIGTERM / SIGINT handler; ours runs first, then its
+
+        def on_stop(signum: int, frame: Any) -> None:
+            deadline.arm()
+            cluster.sig_handler(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        try:
+            cluster.start()
+            if options.get("run_once", False):
+                cluster.stop()
+        finally:
+            deadline.stopped()
