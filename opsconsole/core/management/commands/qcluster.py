@@ -11,6 +11,7 @@ expires (docs/runbooks.md, "A worker died"), so nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -75,10 +76,8 @@ class ShutdownDeadline:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
         for pid in victims:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # already gone
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass  # already gone
         os._exit(1)
 
 
