@@ -24,3 +24,17 @@ def make_user(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test run that started the embedded PostgreSQL (DATABASE_URL unset) stops it when it ends; one it
+    found running (``make run``, another run) is left alone. With xdist, the controlling process started
+    it and stops it, after the workers."""
+    import os
+
+    if os.environ.get("DATABASE_URL") or hasattr(session.config, "workerinput"):
+        return
+    from opsconsole import embedded_pg
+
+    if embedded_pg.started_here:
+        embedded_pg.stop()

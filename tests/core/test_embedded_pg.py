@@ -142,3 +142,41 @@ def test_a_server_still_shutting_down_is_stopped_and_started_again(data):
     ]
     assert int(_pidfile(data)[0]) != pid
     assert _answers(data)
+
+
+def _pytest(data: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/core/test_roles.py::test_the_data_migration_creates_each_role_with_exactly_its_permissions",
+        ],
+        cwd=ROOT,
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_test_run_stops_the_embedded_server_it_started(data):
+    assert _embedded(data, "stop").returncode == 0
+
+    run = _pytest(data)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+    assert not (data / "pg" / "postmaster.pid").exists()
+
+
+def test_a_test_run_leaves_a_server_it_found_running(data):
+    pid = _pidfile(data)[0]
+
+    run = _pytest(data)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _pidfile(data)[0] == pid and _answers(data)

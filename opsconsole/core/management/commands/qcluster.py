@@ -17,35 +17,15 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 
+from opsconsole.proctree import descendants
+
 logger = logging.getLogger("opsconsole.worker")
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (children first), read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 class ShutdownDeadline:
@@ -101,5 +81,9 @@ class Command(DjangoQCommand):
             cluster.start()
             if options.get("run_once", False):
                 cluster.stop()
+            # django-q2's command returns here and the interpreter's exit waits for the cluster; we wait
+            # for it ourselves, so that the deadline stays armed until the cluster has really stopped.
+            if cluster.sentinel is not None:
+                cluster.sentinel.join()
         finally:
             deadline.stopped()
