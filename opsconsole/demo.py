@@ -5,11 +5,23 @@ passwords (printed once); the Odoo sandbox (8069) and the Shopify sandbox (8701)
 .data/sandbox/; both connected, mappings seeded (a few SKUs deliberately left unmapped so that the console
 has real problems to show) and webhooks registered; then the web server (gunicorn on 127.0.0.1:8000), a
 django-q2 worker and a traffic generator that places an order in the Shopify sandbox every few seconds.
-Every child process is stopped when this process gets Ctrl-C or SIGTERM.
+Every process it started is stopped when this process gets Ctrl-C, SIGTERM or SIGHUP, when one of its
+children dies, and also when this process is killed outright (SIGKILL, a crash):
+
+- each child asks the kernel for SIGTERM when this process dies (prctl PR_SET_PDEATHSIG, set in the
+  child between fork and exec): gunicorn's master and django-q2's cluster then stop their own processes,
+  the sandboxes exit;
+- a guard process (opsconsole/demo_guard.py) holds the reading end of a pipe only this process writes to;
+  when it ends without "done", the guard SIGTERMs, then SIGKILLs, every child's process group (which
+  catches grandchildren whose parent lingers) and stops the embedded PostgreSQL, a daemon that no signal
+  of ours reaches otherwise.
+
+The traffic generator is a thread of this process and ends with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -20,9 +32,12 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
+
+from opsconsole.proctree import die_with_parent, group_alive
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
+DATA = Path(os.environ.get("OPSCONSOLE_DATA_DIR", ROOT / ".data"))
 LOGS = DATA / "logs"
 WEB_HOST = os.environ.get("OPSCONSOLE_WEB_HOST", "127.0.0.1")
 WEB_PORT = int(os.environ.get("OPSCONSOLE_WEB_PORT", "8000"))
@@ -37,6 +52,7 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "opsconsole.settings")
     env.setdefault("OPSCONSOLE_DEMO", "1")
+    env.setdefault("OPSCONSOLE_DEMO_FORCE", "1")  # running the demo launcher is asking for demo mode
     env.setdefault("OPSCONSOLE_HTTPS", "0")  # the demo serves plain HTTP on loopback
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
@@ -52,6 +68,7 @@ def _manage(*args: str, secrets: dict[str, str] | None = None) -> str:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,  # no other thread runs yet: safe between fork and exec
     )
     return result.stdout
 
@@ -59,26 +76,62 @@ def _manage(*args: str, secrets: dict[str, str] | None = None) -> str:
 class Supervisor:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        read_fd, write_fd = os.pipe()
+        self.guard = subprocess.Popen(
+            [sys.executable, "-m", "opsconsole.demo_guard", str(read_fd)],
+            cwd=ROOT,
+            env=_env(),
+            pass_fds=(read_fd,),
+        )
+        os.close(read_fd)
+        os.set_inheritable(write_fd, False)  # only we hold it: it ends when we do
+        self.guard_pipe: IO[str] = os.fdopen(write_fd, "w", buffering=1)
+
+    def tell_guard(self, line: str) -> None:
+        self.guard_pipe.write(line + "\n")
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = open(LOGS / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         proc = subprocess.Popen(
-            argv, cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=ROOT,
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # only prctl runs between fork and exec
         )
         self.children.append((name, proc))
+        self.tell_guard(f"group {proc.pid}")  # its own session: process group id = pid
         return proc
 
     def stop_all(self) -> None:
-        for _, proc in reversed(self.children):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+        """SIGTERM to every child's process group (the child and what it started), SIGKILL to what is
+        left after 15 s. A group outlives its leader when the leader died first (django-q2's processes
+        after their qcluster was killed), so groups are checked, not only the children."""
+        groups = [proc.pid for _, proc in reversed(self.children)]
+        for pgid in groups:
+            with contextlib.suppress(ProcessLookupError):  # nothing left in that group
+                os.killpg(pgid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for _, proc in reversed(self.children):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        while time.monotonic() < deadline and any(group_alive(pgid) for pgid in groups):
+            for _, proc in self.children:
+                proc.poll()  # reap our children as they exit
+            time.sleep(0.2)
+        for pgid in groups:
+            if group_alive(pgid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pgid, signal.SIGKILL)
+        for _, proc in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+
+    def dismiss_guard(self) -> None:
+        """Everything is stopped: the guard leaves without doing anything."""
+        self.tell_guard("done")
+        self.guard_pipe.close()
+        self.guard.wait(timeout=30)
 
     def watch(self) -> str | None:
         """The name of a child that exited, if any."""
@@ -133,24 +186,33 @@ def _traffic(stop: threading.Event) -> None:
 
 def main() -> int:
     started_at = time.monotonic()
-    embedded = not os.environ.get("DATABASE_URL")
-    print(
-        "opsconsole demo: preparing the database"
-        + (" (embedded PostgreSQL under .data/pg)" if embedded else "")
-    )
-    _manage("migrate", "--no-input")
-    _manage("collectstatic", "--no-input", "--clear")
-    users = _manage("demo_users")
-
     supervisor = Supervisor()
 
     def shutdown(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGHUP, shutdown)
+    embedded = not os.environ.get("DATABASE_URL")
     stop_traffic = threading.Event()
     url = f"http://{WEB_HOST}:{WEB_PORT}"
     try:
+        print(
+            "opsconsole demo: preparing the database"
+            + (f" (embedded PostgreSQL under {DATA / 'pg'})" if embedded else "")
+        )
+        sys.stdout.flush()
+        if embedded:
+            from opsconsole.embedded_pg import running
+
+            # Stopped at the end only if this run starts it (a server found running is left as found).
+            embedded = not running()
+            if embedded:
+                supervisor.tell_guard("embedded")
+        _manage("migrate", "--no-input")
+        _manage("collectstatic", "--no-input", "--clear")
+        users = _manage("demo_users")
+
         sandbox_data = DATA / "sandbox"
         supervisor.start(
             "odoo-sandbox",
@@ -271,6 +333,7 @@ def main() -> int:
             from opsconsole.embedded_pg import stop
 
             stop()
+        supervisor.dismiss_guard()
         print("Stopped.")
 
 

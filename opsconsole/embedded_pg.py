@@ -180,6 +180,12 @@ def database_settings() -> dict[str, Any]:
     }
 
 
+def running() -> bool:
+    """A server serves the data folder (ready or not)."""
+    found = _postmaster()
+    return found is not None and _is_our_postmaster(found[0])
+
+
 def stop() -> None:
     """Stop the embedded server if it runs (``make run`` on exit, a test run that started it)."""
     found = _postmaster()
