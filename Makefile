@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint pytest venv bench clean-data
+.PHONY: run test lint pytest venv system-deps bench clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,19 +16,29 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# Demo mode with debug off must be forced (opsconsole/startup.py); this is the demo.
 run: venv
-	$(PY) -m opsconsole.demo
+	OPSCONSOLE_DEMO=1 OPSCONSOLE_DEMO_FORCE=1 $(PY) -m opsconsole.demo
 
-test: lint pytest
+test: system-deps lint pytest
+
+# Chromium and fonts for the browser tests: installed when missing and running as root (apt-get), otherwise
+# one line says what to install.
+system-deps:
+	@.ci/install-system-deps
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=opsconsole.settings_test $(PY) manage.py makemigrations --check --dry-run
+
+# Two processes (pytest-xdist), each with its own test database, live server, sandboxes and worker; a test
+# file stays on one process (its module- and session-scoped processes are shared within it).
+PYTEST_WORKERS ?= 2
 
 pytest: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: venv
 	$(PY) bench/ingest.py
