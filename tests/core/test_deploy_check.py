@@ -142,3 +142,35 @@ def test_check_deploy_fails_when_development_defaults_stand_in(tmp_path):
     assert "opsconsole.E001" in result.stderr
     assert "SECRET_KEY, OPSCONSOLE_ENCRYPTION_KEYS not set: development defaults are in use" in result.stderr
     assert "opsconsole.E002" in result.stderr
+
+
+def test_gunicorn_with_the_shipped_settings_refuses_too(tmp_path):
+    env = _production_env(
+        SECRET_KEY="<unset>", OPSCONSOLE_ENCRYPTION_KEYS="<unset>", OPSCONSOLE_DATA_DIR=str(tmp_path)
+    )
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "opsconsole.wsgi",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert (
+        "opsconsole refuses to start: production needs these environment variables, which are not set: "
+        "SECRET_KEY, OPSCONSOLE_ENCRYPTION_KEYS. "
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
