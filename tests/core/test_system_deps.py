@@ -31,7 +31,7 @@ def _run(
 
 
 def test_nothing_happens_when_everything_is_installed():
-    result = _run()
+    result = _run("postgresql-client:sh")  # a package:command pair is satisfied by the command
 
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
@@ -63,11 +63,11 @@ def test_as_root_apt_get_updates_then_installs_what_is_missing(tmp_path: Path):
         "OPSCONSOLE_CHROMIUM": "/nonexistent/chromium",
     }
 
-    result = _run(MISSING, env=env)
+    result = _run(MISSING, "postgresql-client:no-such-command", env=env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"installing system packages the tests need: {MISSING}\n"
+    assert result.stdout == f"installing system packages the tests need: chromium {MISSING} postgresql-client\n"
     assert calls.read_text().splitlines() == [
         "update -qq",
-        f"install -y -qq --no-install-recommends {MISSING}",
+        f"install -y -qq --no-install-recommends chromium {MISSING} postgresql-client",
     ]
