@@ -24,7 +24,8 @@ from opsconsole.core.wsgi import BodyReadTimeout
 
 logger = logging.getLogger(__name__)
 
-#: The header htmx sends from elements that refresh themselves (``hx-trigger="every …"``, load polling).
+#: The header static/js/console.js adds to the requests of elements that refresh themselves
+#: (``data-poll``: ``hx-trigger="every …"``, load polling).
 POLL_HEADER = "X-Opsconsole-Poll"
 
 
