@@ -66,7 +66,9 @@ def test_as_root_apt_get_updates_then_installs_what_is_missing(tmp_path: Path):
     result = _run(MISSING, "postgresql-client:no-such-command", env=env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"installing system packages the tests need: chromium {MISSING} postgresql-client\n"
+    assert result.stdout == (
+        f"installing system packages the tests need: chromium {MISSING} postgresql-client\n"
+    )
     assert calls.read_text().splitlines() == [
         "update -qq",
         f"install -y -qq --no-install-recommends chromium {MISSING} postgresql-client",
