@@ -462,18 +462,21 @@ def _raise_mismatch(
 ) -> None:
     currency = mappings.currency
     reasons: list[str] = []
+    causes: list[str] = []  # one word per reason: the problem's key, the same for every order it hits
     line_tax = sum((sum(item.shopify_taxes, Decimal(0)) for item, _ in chosen), Decimal(0))
     nets = sum((item.net for item, _ in chosen), Decimal(0))
     lines_total = nets if included else nets + line_tax
     if lines_total != expected.shopify_total:
         tip = shop_money(order, "total_tip_received", default=Decimal(0))
         extra = f"; the order has a tip of {tip}" if tip else ""
+        causes.append("unbooked_amounts")
         reasons.append(
             f"Shopify's line items and shipping lines add up to {lines_total}, not its total_price "
             f"{expected.shopify_total} (tips, duties, additional fees or unallocated discounts are not "
             f"booked){extra}"
         )
     if line_tax != expected.shopify_tax:
+        causes.append("total_tax_not_line_sum")
         reasons.append(
             f"Shopify's total_tax {expected.shopify_tax} differs from the sum of its line tax_lines "
             f"{line_tax}"
@@ -487,14 +490,17 @@ def _raise_mismatch(
             if ours != theirs:
                 per_line.append(f"{item.kind} {item.ref} tax {key!r}: Odoo {ours}, Shopify {theirs}")
     if mappings.tax_rounding == "round_globally" and per_line_total == expected.shopify_tax:
+        causes.append("global_tax_rounding")
         reasons.append(
             f"the Odoo company rounds taxes globally (tax {expected.amount_tax}) while Shopify rounded "
             f"per line ({expected.shopify_tax})"
         )
     elif per_line:
         shown = "; ".join(per_line[:5]) + (f"; and {len(per_line) - 5} more" if len(per_line) > 5 else "")
+        causes.append("tax_lines_off_rate")
         reasons.append(f"Odoo's tax computation differs from Shopify's tax lines: {shown}")
     if not reasons:
+        causes.append("tax_rounding")
         reasons.append("Odoo's tax rounding differs from Shopify's")
     message = (
         f"Odoo would book {expected.amount_total} {currency} (tax {expected.amount_tax}), Shopify charged "
@@ -504,7 +510,7 @@ def _raise_mismatch(
     raise BusinessRuleError(
         message,
         code="total_mismatch",
-        key=str(order.get("id")),
+        key="+".join(causes),
         details={
             "order_id": str(order.get("id")),
             "order_name": order.get("name"),

@@ -147,8 +147,6 @@ class OdooClient:
             login=self.config.login,
         )
 
-    ping = whoami
-
     # -- partners --------------------------------------------------------------------------------
 
     def _country_id(self, code: str) -> int | None:
@@ -314,20 +312,6 @@ class OdooClient:
         )
         return {str(r["name"]): int(r["res_id"]) for r in rows if r.get("res_id")}
 
-    def bind_external_id(self, name: str, model: str, res_id: int) -> None:
-        """1 call. Raises BusinessRuleError(odoo_validation) when the name is already bound."""
-        self.execute(
-            "ir.model.data",
-            "create",
-            vals_list=[
-                {"module": self.module, "name": name, "model": model, "res_id": res_id, "noupdate": True}
-            ],
-        )
-
-    def lookup_external_ids(self, names: Sequence[str]) -> dict[str, int]:
-        """1 call: ``{name: res_id}`` for the names bound under our module."""
-        return self._xmlids(names)
-
     # -- products --------------------------------------------------------------------------------
 
     def find_products_by_sku(self, skus: Iterable[str]) -> dict[str, ProductInfo]:
@@ -369,21 +353,6 @@ class OdooClient:
                 uom_id=_m2o_id(r.get("uom_id")),
             )
         return out
-
-    def require_products(self, skus: Iterable[str]) -> dict[str, ProductInfo]:
-        """Like :meth:`find_products_by_sku`, but an unknown SKU is a BusinessRuleError(unknown_sku)."""
-        skus = list(skus)
-        found = self.find_products_by_sku(skus)
-        missing = sorted({s for s in skus if s and s not in found})
-        if missing:
-            raise BusinessRuleError(
-                f"Unknown SKU in Odoo: {', '.join(missing)}",
-                code="unknown_sku",
-                key=missing[0],
-                system=SYSTEM,
-                details={"missing": missing},
-            )
-        return found
 
     # -- sale orders -----------------------------------------------------------------------------
 
@@ -1027,7 +996,7 @@ class OdooClient:
             action = self.execute("account.payment.register", "action_create_payments", [wizard], context=ctx)
         except BusinessRuleError as exc:
             if exc.code in ("odoo_user_error", "odoo_validation"):
-                raise _refused(exc, "payment_refused", payment.invoice_id) from None
+                raise _refused(exc, "payment_refused", payment.invoice_id, record="account.move") from None
             raise
         ids = _ids_from_action(action)
         rows = self._payments([("id", "in", ids)]) if ids else []
@@ -1062,7 +1031,9 @@ class OdooClient:
                 action = self.execute("account.move.reversal", "refund_moves", [wizard], context=ctx)
             except BusinessRuleError as exc:
                 if exc.code in ("odoo_user_error", "odoo_validation"):
-                    raise _refused(exc, "reversal_refused", reversal.invoice_id) from None
+                    raise _refused(
+                        exc, "reversal_refused", reversal.invoice_id, record="account.move"
+                    ) from None
                 raise
             ids = _ids_from_action(action)
             credit = self.read_invoice(ids[0]) if len(ids) == 1 else None
@@ -1087,8 +1058,8 @@ class OdooClient:
             raise BusinessRuleError(
                 f"Odoo has no transfer {ret.picking_id}",
                 code="return_refused",
-                key=str(ret.picking_id),
                 system=SYSTEM,
+                details={"odoo_record": "stock.picking", "odoo_id": ret.picking_id},
             )
         origin = f"Return of {_str(picks[0].get('name'))} [{ret.key}]"
         existing = self.execute(
@@ -1126,14 +1097,14 @@ class OdooClient:
                 raise BusinessRuleError(
                     f"Transfer {ret.picking_id} delivered none of product(s) {sorted(left)}",
                     code="return_refused",
-                    key=str(ret.picking_id),
                     system=SYSTEM,
+                    details={"odoo_record": "stock.picking", "odoo_id": ret.picking_id},
                 )
             self.execute("stock.return.picking", "write", [wizard], vals={"product_return_moves": commands})
             action = self.execute("stock.return.picking", method, [wizard], context=ctx)
         except BusinessRuleError as exc:
             if exc.code in ("odoo_user_error", "odoo_validation"):
-                raise _refused(exc, "return_refused", ret.picking_id) from None
+                raise _refused(exc, "return_refused", ret.picking_id, record="stock.picking") from None
             raise
         ids = _ids_from_action(action)
         if len(ids) != 1:
@@ -1165,8 +1136,8 @@ class OdooClient:
             raise BusinessRuleError(
                 f"Odoo has no transfer {picking_id}",
                 code="picking_validate_refused",
-                key=str(picking_id),
                 system=SYSTEM,
+                details={"odoo_record": "stock.picking", "odoo_id": picking_id},
             )
         if rows[0].get("state") == "done":
             return PickingValidation(picking_id=picking_id, state="done", backorder_ids=(), already_done=True)
@@ -1190,7 +1161,7 @@ class OdooClient:
                 raise ContractError(f"button_validate answered {answer!r}", system=SYSTEM)
         except BusinessRuleError as exc:
             if exc.code in ("odoo_user_error", "odoo_validation"):
-                raise _refused(exc, "picking_validate_refused", picking_id) from None
+                raise _refused(exc, "picking_validate_refused", picking_id, record="stock.picking") from None
             raise
         after = self.execute(
             "stock.picking",
@@ -1389,10 +1360,18 @@ def _ids_from_action(action: Any) -> list[int]:
     return []
 
 
-def _refused(exc: BusinessRuleError, code: str, order_id: int, **context: Any) -> BusinessRuleError:
-    """Odoo's UserError / ValidationError on an order, as the business error the flows park on."""
+def _refused(
+    exc: BusinessRuleError, code: str, record_id: int, *, record: str = "sale.order", **context: Any
+) -> BusinessRuleError:
+    """Odoo's UserError / ValidationError on a record, as the business error the flows park on. The key
+    stays Odoo's call (``sale.order.action_confirm``) and the record goes in the details: one cause groups
+    every record it refuses."""
     return BusinessRuleError(
-        exc.message, code=code, key=str(order_id), system=SYSTEM, details={**exc.details, **context}
+        exc.message,
+        code=code,
+        key=exc.key,
+        system=SYSTEM,
+        details={**exc.details, "odoo_record": record, "odoo_id": record_id, **context},
     )
 
 

@@ -97,11 +97,26 @@ _CONTRACT_NAMES = (
 )
 
 
-def map_odoo_error(name: str, message: str, *, status: int | None = None) -> IntegrationError:
-    """Map an Odoo error (``error.data.name`` or a JSON-2 body ``name``) to our taxonomy."""
-    details = {"odoo_error": name, "http_status": status}
+def map_odoo_error(
+    name: str, message: str, *, status: int | None = None, model: str = "", method: str = ""
+) -> IntegrationError:
+    """Map an Odoo error (``error.data.name`` or a JSON-2 body ``name``) to our taxonomy.
+
+    Refusals that cannot succeed on a retry (validation and user errors, a missing record, a private method,
+    a 4xx over JSON-2) are BusinessRuleErrors: the job parks at once and is never retried. Their key names
+    the call (``model.method``) and the details carry Odoo's own message, so that the engine groups them by
+    call and message family, never by record.
+    """
+    details: dict[str, Any] = {"odoo_error": name, "http_status": status, "odoo_message": message}
+    if model:
+        details.update(model=model, method=method)
+    key = f"{model}.{method}" if model else ""
     short = name.rsplit(".", 1)[-1]
     text = f"Odoo {short}: {message}"
+
+    def refused(code: str) -> BusinessRuleError:
+        return BusinessRuleError(text, code=code, key=key, system=SYSTEM, details=details)
+
     if name in (
         "odoo.exceptions.AccessDenied",
         "werkzeug.exceptions.Unauthorized",
@@ -110,36 +125,56 @@ def map_odoo_error(name: str, message: str, *, status: int | None = None) -> Int
         return AuthError(text, system=SYSTEM, details=details)
     if name == "odoo.exceptions.AccessError":
         if "Private methods" in message:
-            return ContractError(text, system=SYSTEM, details=details)
-        return AuthError(text, system=SYSTEM, details=details)
+            return refused("odoo_access")  # a call Odoo never allows remotely
+        return AuthError(text, system=SYSTEM, details=details)  # the integration user lacks a right
     if name == "odoo.exceptions.ValidationError":
-        return BusinessRuleError(text, code="odoo_validation", system=SYSTEM, details=details)
+        return refused("odoo_validation")
     if name == "odoo.exceptions.MissingError":
-        return BusinessRuleError(text, code="odoo_missing_record", system=SYSTEM, details=details)
+        return refused("odoo_missing_record")
     if name in ("odoo.exceptions.UserError", "odoo.exceptions.RedirectWarning"):
         if re.match(r"^Object \S+ doesn't exist", message):
-            return ContractError(text, system=SYSTEM, details=details)
-        return BusinessRuleError(text, code="odoo_user_error", system=SYSTEM, details=details)
+            return refused("odoo_model_missing")  # the module that provides it is not installed
+        return refused("odoo_user_error")
     if name.startswith("psycopg2."):
         if "does not exist" in message and "database" in message:
             return AuthError(f"Odoo database not found: {message}", system=SYSTEM, details=details)
         return TransientError(text, system=SYSTEM, details=details)  # serialization failures, lock timeouts
+    if status is not None and _refused_status(status):
+        return refused("odoo_http_refused")  # JSON-2: unknown model or method (404), bad parameters (422)
     if name in _CONTRACT_NAMES:
         return ContractError(text, system=SYSTEM, details=details)
     return ContractError(text, system=SYSTEM, details=details)
 
 
-def map_http_status(status: int, body: str, headers: Any) -> IntegrationError:
-    details = {"http_status": status}
+def _refused_status(status: int) -> bool:
+    """A 4xx that a retry cannot change (Saleor's rule): all but 401 (auth), 408 and 429 (try later)."""
+    return 400 <= status < 500 and status not in (401, 408, 429)
+
+
+def map_http_status(
+    status: int, body: str, headers: Any, *, model: str = "", method: str = ""
+) -> IntegrationError:
+    details: dict[str, Any] = {"http_status": status}
     if status == 429:
         retry_after = _retry_after(headers.get("Retry-After") if headers is not None else None)
         return RateLimited(
             "Odoo rate limited the call (HTTP 429)", retry_after=retry_after, system=SYSTEM, details=details
         )
-    if status in (502, 503, 504) or status >= 520:
+    if status in (408, 502, 503, 504) or status >= 520:
         return TransientError(f"Odoo unavailable (HTTP {status})", system=SYSTEM, details=details)
     if status == 401:
         return AuthError("Odoo refused the credentials (HTTP 401)", system=SYSTEM, details=details)
+    if _refused_status(status):
+        if model:
+            details.update(model=model, method=method)
+        details["odoo_message"] = body[:500]
+        return BusinessRuleError(
+            f"Odoo refused the call (HTTP {status}): {body[:200]}",
+            code="odoo_http_refused",
+            key=f"{model}.{method}" if model else f"HTTP {status}",
+            system=SYSTEM,
+            details=details,
+        )
     return ContractError(f"Odoo answered HTTP {status}: {body[:200]}", system=SYSTEM, details=details)
 
 
@@ -242,11 +277,11 @@ class JsonRpcTransport:
 
         def once() -> Any:
             self.calls += 1
-            return self._guard(lambda: odoo.execute_kw(model, method, args, params))
+            return self._guard(lambda: odoo.execute_kw(model, method, args, params), model, method)
 
         return _with_read_retry(self.config, method, once)
 
-    def _guard(self, fn: Any) -> Any:
+    def _guard(self, fn: Any, model: str = "", method: str = "") -> Any:
         try:
             return fn()
         except IntegrationError:
@@ -260,12 +295,12 @@ class JsonRpcTransport:
                 if "Wrong login" in str(exc):
                     raise AuthError("Odoo refused the credentials (login failed)", system=SYSTEM) from None
                 raise ContractError(f"Odoo JSON-RPC error: {message}", system=SYSTEM) from None
-            raise map_odoo_error(name, message) from None
+            raise map_odoo_error(name, message, model=model, method=method) from None
         except urllib.error.HTTPError as exc:
             body = ""
             with contextlib.suppress(Exception):  # the body is only for the message
                 body = exc.read().decode(errors="replace")
-            raise map_http_status(exc.code, body, exc.headers) from None
+            raise map_http_status(exc.code, body, exc.headers, model=model, method=method) from None
         except (
             urllib.error.URLError,
             TimeoutError,
@@ -330,7 +365,7 @@ class Json2Transport:
             "User-Agent": "opsconsole-odoo-connector",
         }
 
-    def _post_json(self, path: str, payload: Any) -> Any:
+    def _post_json(self, path: str, payload: Any, *, model: str = "", method: str = "") -> Any:
         self.calls += 1
         try:
             resp = self.session.post(
@@ -358,7 +393,7 @@ class Json2Transport:
             body = None
         if isinstance(body, dict) and body.get("name"):
             name, message = str(body["name"]), str(body.get("message") or "")
-            if resp.status_code in (502, 503, 504, 429):
+            if resp.status_code in (408, 502, 503, 504, 429):
                 raise map_http_status(resp.status_code, message, resp.headers)
             if name == "werkzeug.exceptions.Unauthorized" or resp.status_code == 401:
                 raise AuthError(
@@ -366,21 +401,23 @@ class Json2Transport:
                     system=SYSTEM,
                     details={"http_status": 401, "odoo_error": name},
                 )
-            raise map_odoo_error(name, message, status=resp.status_code)
+            raise map_odoo_error(name, message, status=resp.status_code, model=model, method=method)
         if resp.status_code in (301, 302, 303, 307, 308):
             raise ContractError(
                 f"Odoo redirected a JSON-2 call (HTTP {resp.status_code}): JSON-2 needs Odoo 19+",
                 system=SYSTEM,
                 details={"http_status": resp.status_code},
             )
-        raise map_http_status(resp.status_code, resp.text, resp.headers)
+        raise map_http_status(resp.status_code, resp.text, resp.headers, model=model, method=method)
 
     def call(self, model: str, method: str, ids: list[int] | None = None, **params: Any) -> Any:
         payload = dict(params)
         if ids is not None:
             payload["ids"] = list(ids)
         return _with_read_retry(
-            self.config, method, lambda: self._post_json(f"/json/2/{model}/{method}", payload)
+            self.config,
+            method,
+            lambda: self._post_json(f"/json/2/{model}/{method}", payload, model=model, method=method),
         )
 
     def close(self) -> None:

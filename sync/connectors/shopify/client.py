@@ -98,7 +98,11 @@ def _key_for(idempotency_key: str | None) -> str:
     return idempotency_key or str(uuid.uuid4())
 
 
-def _check_user_errors(payload: dict[str, Any] | None, operation: str, key: str = "") -> dict[str, Any]:
+def _check_user_errors(
+    payload: dict[str, Any] | None, operation: str, key: str = "", *, subject: str = ""
+) -> dict[str, Any]:
+    """Raise Shopify's userErrors as a BusinessRuleError. ``key`` names the cause (default: the field);
+    ``subject`` (an order id) is the record it happened to and goes in the details, never in the key."""
     if payload is None:
         raise ContractError(f"{operation} returned no payload", system="shopify")
     errors = payload.get("userErrors") or payload.get("orderCancelUserErrors") or []
@@ -112,7 +116,7 @@ def _check_user_errors(payload: dict[str, Any] | None, operation: str, key: str 
             code=str(code),
             key=key or ".".join(first.get("field") or []),
             system="shopify",
-            details={"userErrors": errors},
+            details={"userErrors": errors, **({"subject": subject} if subject else {})},
         )
     return payload
 
@@ -359,14 +363,7 @@ class ShopifyClient:
             },
             estimate=10,
         )
-        _check_user_errors(data["orderCancel"], "orderCancel", str(order_id))
-
-    def create_order(self, order_input: dict[str, Any]) -> dict[str, Any]:
-        """``orderCreate`` (tests and demos create orders the way they would in a development store)."""
-        data = self.graphql(docs.ORDER_CREATE, {"order": order_input}, estimate=10)
-        payload = _check_user_errors(data["orderCreate"], "orderCreate")
-        order: dict[str, Any] = payload["order"]
-        return order
+        _check_user_errors(data["orderCancel"], "orderCancel", subject=str(order_id))
 
     def order_money(self, order_id: int | str) -> OrderMoney | None:
         """What Shopify says the order received, refunded and still owes, with its transactions (payment
@@ -448,8 +445,8 @@ class ShopifyClient:
             raise BusinessRuleError(
                 f"Shopify has no order {order_id}",
                 code="shopify_order_not_found",
-                key=str(order_id),
                 system="shopify",
+                details={"order_id": str(order_id)},
             )
         s = order["suggestedRefund"]
         return SuggestedRefund(
@@ -537,7 +534,7 @@ class ShopifyClient:
         if transactions:
             refund_input["transactions"] = list(transactions)
         data = self.graphql(docs.REFUND_CREATE, {"input": refund_input, "idempotencyKey": key}, estimate=10)
-        payload = _check_user_errors(data["refundCreate"], "refundCreate", str(order_id))
+        payload = _check_user_errors(data["refundCreate"], "refundCreate", subject=str(order_id))
         r = payload["refund"]
         return Refund(
             r["id"],
@@ -555,8 +552,8 @@ class ShopifyClient:
             raise BusinessRuleError(
                 f"Shopify has no order {order_id}",
                 code="shopify_order_not_found",
-                key=str(order_id),
                 system="shopify",
+                details={"order_id": str(order_id)},
             )
         return list(order["fulfillmentOrders"]["nodes"])
 
@@ -592,15 +589,15 @@ class ShopifyClient:
                 raise BusinessRuleError(
                     f"Nothing left to fulfil for {sorted(left)}",
                     code="fulfillment_quantity",
-                    key=str(order_id),
                     system="shopify",
+                    details={"order_id": str(order_id)},
                 )
         if not groups:
             raise BusinessRuleError(
                 "The order has nothing left to fulfil",
                 code="fulfillment_quantity",
-                key=str(order_id),
                 system="shopify",
+                details={"order_id": str(order_id)},
             )
         tracking = {
             k: v
@@ -618,7 +615,7 @@ class ShopifyClient:
             },
             estimate=10,
         )
-        payload = _check_user_errors(data["fulfillmentCreate"], "fulfillmentCreate", str(order_id))
+        payload = _check_user_errors(data["fulfillmentCreate"], "fulfillmentCreate", subject=str(order_id))
         return _fulfillment(payload["fulfillment"])
 
     def order_fulfillments(self, order_id: int | str) -> list[Fulfillment]:
@@ -631,8 +628,8 @@ class ShopifyClient:
             raise BusinessRuleError(
                 f"Shopify has no order {order_id}",
                 code="shopify_order_not_found",
-                key=str(order_id),
                 system="shopify",
+                details={"order_id": str(order_id)},
             )
         found = order["fulfillments"]
         if len(found) >= docs.ORDER_FULFILLMENTS_MAX or any(
@@ -669,14 +666,18 @@ class ShopifyClient:
             estimate=10,
         )
         payload = _check_user_errors(
-            data["fulfillmentTrackingInfoUpdate"], "fulfillmentTrackingInfoUpdate", str(fulfillment_id)
+            data["fulfillmentTrackingInfoUpdate"],
+            "fulfillmentTrackingInfoUpdate",
+            subject=str(fulfillment_id),
         )
         return _fulfillment(payload["fulfillment"])
 
     def cancel_fulfillment(self, fulfillment_id: int | str) -> Fulfillment:
         """``fulfillmentCancel``: the items go back to an open fulfilment order."""
         data = self.graphql(docs.FULFILLMENT_CANCEL, {"id": gid("Fulfillment", fulfillment_id)}, estimate=10)
-        payload = _check_user_errors(data["fulfillmentCancel"], "fulfillmentCancel", str(fulfillment_id))
+        payload = _check_user_errors(
+            data["fulfillmentCancel"], "fulfillmentCancel", subject=str(fulfillment_id)
+        )
         return _fulfillment(payload["fulfillment"])
 
     def create_return(
@@ -706,7 +707,7 @@ class ShopifyClient:
             },
             estimate=10,
         )
-        payload = _check_user_errors(data["returnCreate"], "returnCreate", str(order_id))
+        payload = _check_user_errors(data["returnCreate"], "returnCreate", subject=str(order_id))
         return _return(payload["return"])
 
     def order_returns(self, order_id: int | str) -> list[Return]:
@@ -721,8 +722,8 @@ class ShopifyClient:
                 raise BusinessRuleError(
                     f"Shopify has no order {order_id}",
                     code="shopify_order_not_found",
-                    key=str(order_id),
                     system="shopify",
+                    details={"order_id": str(order_id)},
                 )
             out += [_return(n) for n in order["returns"]["nodes"]]
             page = order["returns"]["pageInfo"]

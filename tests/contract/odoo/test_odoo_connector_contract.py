@@ -139,14 +139,6 @@ def test_products_are_found_by_sku_in_one_call(odoo_config: OdooConfig) -> None:
     assert found[sku_b].id == pid_b
 
 
-def test_unknown_sku_is_a_business_error(odoo_config: OdooConfig) -> None:
-    client = connect(odoo_config)
-    with pytest.raises(BusinessRuleError) as err:
-        client.require_products(["NO-SUCH-SKU-CT"])
-    assert err.value.code == "unknown_sku"
-    assert err.value.key == "NO-SUCH-SKU-CT"
-
-
 def test_order_is_created_once_confirmed_and_gets_a_reserved_delivery(odoo_config: OdooConfig) -> None:
     # given
     client = connect(odoo_config)
