@@ -203,12 +203,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
     from django.db import close_old_connections
 
+    from opsconsole.demo_catalogue import demo_setup_catalogue
     from sandbox.odoo.testing import odoo_sandbox
     from sandbox.shopify.testing import running_sandbox
+    from sync.engine.sweep import jobs_sweep
     from sync.models import JobAttempt, JobState, SyncJob
     from sync.services.connections import odoo_connect, shopify_connect
-    from sync.services.jobs import jobs_sweep
-    from sync.services.setup import shop_setup
+    from sync.services.setup import SetupCatalogue, shop_setup
 
     work = Path(tempfile.mkdtemp(prefix="opsconsole-bench-"))
     with (
@@ -229,7 +230,11 @@ def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
             odoo=connection,
             admin_url=sb.admin_url,
         )
-        shop_setup(shop=shop, callback_url=f"http://127.0.0.1:{PORT}/webhooks/shopify")
+        shop_setup(
+            shop=shop,
+            callback_url=f"http://127.0.0.1:{PORT}/webhooks/shopify",
+            catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
+        )
         env = {
             **os.environ,
             "DATABASE_URL": url,

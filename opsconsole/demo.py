@@ -34,6 +34,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from opsconsole.demo_catalogue import demo_setup_catalogue
 from opsconsole.proctree import die_with_parent, group_alive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,12 +274,16 @@ def main() -> int:
             "Odoo sandbox",
             secrets={"SHOPIFY_TOKEN": "shpat_sandbox", "SHOPIFY_CLIENT_SECRET": "sandbox-client-secret"},
         )
+        catalogue = sandbox_data / "setup-catalogue.json"
+        catalogue.write_text(json.dumps(demo_setup_catalogue()))
         setup = _manage(
             "setup_shop",
             "--domain",
             SHOP,
             "--callback-url",
             f"{url}/webhooks/shopify",
+            "--catalogue",
+            str(catalogue),
             "--leave-unmapped",
             *UNMAPPED,
         )

@@ -267,7 +267,7 @@ Q_CLUSTER = {
     "label": "Task queue",
 }
 
-# The job engine (sync/services/jobs.py): capped exponential backoff with jitter; a job that has not
+# The job engine (sync/engine/): capped exponential backoff with jitter; a job that has not
 # succeeded after SYNC_MAX_ATTEMPTS transient failures is dead. With the defaults (30 s doubling, each
 # delay drawn between half and all of its ceiling) 8 attempts span 32 to 64 minutes, so an Odoo outage of
 # half an hour kills nothing; a replay from the console gives a dead job a fresh budget. A running job

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsconsole.core import health, metrics, views
-from sync.views import webhooks
+from opsconsole.core import health, views
+from sync.views import metrics, webhooks
 from sync.views.console import audit, connections, dashboard, exceptions, jobs, mappings
 
 urlpatterns = [
@@ -19,8 +19,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),
     path("exceptions/", exceptions.exceptions, name="exceptions"),
-    path("exceptions/group/", exceptions.problem_detail, name="problem"),
-    path("exceptions/act/", exceptions.problem_act, name="problem-act"),
+    path("exceptions/<int:problem_id>/", exceptions.problem_page, name="problem"),
+    path("exceptions/<int:problem_id>/act/", exceptions.problem_act, name="problem-act"),
+    path("exceptions/group/", exceptions.problem_by_fp, name="problem-by-fingerprint"),
     path("exceptions/progress/", exceptions.replay_progress, name="replay-progress"),
     path("exceptions/badge/", exceptions.problems_badge, name="problems-badge"),
     path("jobs/", jobs.jobs, name="jobs"),

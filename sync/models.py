@@ -1,4 +1,5 @@
-"""Sync state: connections, the webhook inbox, jobs and their attempts, links and mappings."""
+"""Sync state: connections, the webhook inbox, jobs and their attempts, problems and their activity, links
+and mappings."""
 
 from __future__ import annotations
 
@@ -163,7 +164,15 @@ class SyncJob(models.Model):
     fingerprint = models.CharField(max_length=300, blank=True)
     finance = models.BooleanField(default=False, help_text="a finance problem (money does not match)")
     result = models.JSONField(null=True, blank=True, help_text="ids produced, outcome")
-    snoozed_until = models.DateTimeField(null=True, blank=True)
+    problem = models.ForeignKey(
+        "Problem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+        db_index=False,  # the partial (problem, state) index below serves every lookup
+        help_text="the cause this job parked on (kept after it clears, for the record)",
+    )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -184,18 +193,102 @@ class SyncJob(models.Model):
             models.Index(fields=["lease_expires_at"], condition=Q(state="running"), name="job_lease_idx"),
             models.Index(fields=["shop", "subject"], name="job_subject_idx"),
             models.Index(fields=["flow", "created_at"], name="job_flow_time_idx"),
-            # The console's job explorer (filter by state, newest first) and exception queue (open problems
-            # grouped by fingerprint).
+            # The console's job explorer (filter by state, newest first).
             models.Index(fields=["state", "-created_at"], name="job_state_time_idx"),
+            # A problem's jobs by state (its blocked count, its parked jobs); partial, so that a new job
+            # (no problem yet) does not pay for it on the webhook's insert.
             models.Index(
-                fields=["fingerprint", "created_at"],
-                condition=Q(state__in=["needs_attention", "dead"]),
-                name="job_open_problem_idx",
+                fields=["problem", "state"], condition=Q(problem__isnull=False), name="job_problem_state_idx"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} [{self.state}]"
+
+
+class Problem(models.Model):
+    """One cause that parks jobs, per shop (Sentry's issue): the status a person gave it, how often and
+    when it was seen, and who owns it. Every change goes through sync/engine/problems.py, which writes a
+    ProblemActivity row for it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SNOOZED = "snoozed", "Snoozed"
+        IGNORED = "ignored", "Ignored"
+        RESOLVED = "resolved", "Resolved"
+        REGRESSED = "regressed", "Regressed"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="problems", db_index=False)
+    fingerprint = models.CharField(max_length=300, help_text="the cause, e.g. unknown_sku:BEANIE-RUST")
+    title = models.CharField(max_length=300)
+    error_class = models.CharField(max_length=40)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_key = models.CharField(max_length=255, blank=True, help_text="what is missing or refused")
+    message = models.TextField(blank=True, help_text="the latest occurrence's error message")
+    flow = models.CharField(max_length=30)
+    finance = models.BooleanField(default=False, help_text="a finance problem (money does not match)")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    times_seen = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    snooze_until = models.DateTimeField(null=True, blank=True)
+    snooze_remaining = models.PositiveIntegerField(
+        null=True, blank=True, help_text="occurrences left before a snoozed problem opens again"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "fingerprint"], name="problem_unique_cause_per_shop"),
+        ]
+        indexes = [
+            # The exception queue: a status (open and regressed, snoozed, ...), most recently seen first.
+            models.Index(fields=["status", "-last_seen"], name="problem_status_seen_idx"),
+            # The queue filtered by shop.
+            models.Index(fields=["shop", "status"], name="problem_shop_status_idx"),
+            # The finance view: finance problems only.
+            models.Index(
+                fields=["status", "-last_seen"], condition=Q(finance=True), name="problem_finance_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.status}]"
+
+
+class ProblemActivity(models.Model):
+    """One change of a problem: by a person (actor) or by the engine (actor null)."""
+
+    class Kind(models.TextChoices):
+        FIRST_SEEN = "first_seen", "First seen"
+        JOB_PARKED = "job_parked", "Job parked"
+        STATUS = "status", "Status changed"
+        ASSIGNED = "assigned", "Assigned"
+        REPLAYED = "replayed", "Replayed"
+        NOTE = "note", "Note"
+
+    problem = models.ForeignKey(
+        Problem,
+        on_delete=models.CASCADE,
+        related_name="activity",
+        db_index=False,  # (problem, -at) below
+    )
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["problem", "-at"], name="problem_activity_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 class JobAttempt(models.Model):

@@ -6,28 +6,27 @@ import logging
 
 from django.db import close_old_connections
 
-from sync.services.jobs import job_run, jobs_sweep
+from sync.engine.run import job_run
+from sync.engine.sweep import jobs_sweep
+from sync.services.health import connections_probe, shops_webhooks_ensure, worker_alive_mark
 
 logger = logging.getLogger(__name__)
 
 
 def run_job(job_key: str) -> str:
     """Run the job with this idempotency key (the only thing the queue carries)."""
-    from sync.services.health import worker_alive_mark
-
     worker_alive_mark()
     outcome = job_run(key=job_key)
     if outcome in {"succeeded", "failed", "subject_busy"}:
         # Hand over work that became due meanwhile (retries, the next job of the same order) without
         # waiting for the scheduled sweep.
-        jobs_sweep(limit=20, include_stranded=False)
+        jobs_sweep(limit=20, include_stranded=False, wake_problems=False)
     return outcome
 
 
 def sweep() -> dict[str, int]:
-    """Scheduled every minute: re-enqueue abandoned, due and stranded jobs; probe refused connections."""
-    from sync.services.health import connections_probe, shops_webhooks_ensure, worker_alive_mark
-
+    """Scheduled every minute: re-enqueue abandoned, due and stranded jobs; open snoozed problems whose
+    date has passed; probe refused connections; register deleted webhook subscriptions again."""
     close_old_connections()
     worker_alive_mark()
     report = jobs_sweep()
@@ -38,5 +37,6 @@ def sweep() -> dict[str, int]:
         "abandoned": report.abandoned,
         "due": report.due_retries,
         "stranded": report.stranded,
+        "problems_woken": report.problems_woken,
         "recovered_connections": recovered,
     }

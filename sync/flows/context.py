@@ -1,66 +1,74 @@
-"""What a flow gets to work with: the job, its shop, connectors, the active mappings, and a record of
-every external call it makes (stored on the attempt)."""
+"""What a flow gets to work with: the job, its shop, connector clients built on first use, the active
+mappings, a record of every external call it makes (stored on the attempt), and what to do when a system
+refuses our credentials.
+
+The job engine builds it (sync/engine/context.py) from factories it passes in, so that flows depend on
+connectors, transforms, models and the lock module only, never on the services that store connections.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from opsconsole.core.errors import AuthError
+if TYPE_CHECKING:
+    from opsconsole.core.errors import AuthError
+    from sync.connectors.odoo.client import OdooClient
+    from sync.connectors.shopify.client import ShopifyClient
+    from sync.models import ShopifyShop, SyncJob
+    from sync.transforms.types import ShopMappings
 
 logger = logging.getLogger("sync.flows")
 
-if TYPE_CHECKING:
-    from sync.connectors.odoo.client import OdooClient
-    from sync.connectors.shopify.client import ShopifyClient
-    from sync.models import SyncJob
-    from sync.transforms.types import ShopMappings
-
 
 class JobContext:
-    def __init__(self, *, job: SyncJob) -> None:
+    def __init__(
+        self,
+        *,
+        job: SyncJob,
+        odoo_factory: Callable[[], OdooClient],
+        shopify_factory: Callable[[], ShopifyClient],
+        mappings_loader: Callable[[], ShopMappings],
+        on_auth_failure: Callable[[AuthError], None],
+    ) -> None:
         self.job = job
-        self.shop = job.shop
+        self.shop: ShopifyShop = job.shop
         self.calls: list[dict[str, Any]] = []
         self.mapping_version: int | None = None
+        self._odoo_factory = odoo_factory
+        self._shopify_factory = shopify_factory
+        self._mappings_loader = mappings_loader
+        self._on_auth_failure = on_auth_failure
 
-    # ---- connectors -------------------------------------------------------------------------------
+    # ---- connectors and mappings, built on first use -----------------------------------------------
 
     @cached_property
     def odoo(self) -> OdooClient:
-        from sync.services.clients import odoo_client_for
-
-        connection = self.shop.odoo
-        if connection.auth_failed_at is not None:
-            raise AuthError(
-                f"Odoo ({connection.name}) refused our credentials at "
-                f"{connection.auth_failed_at:%Y-%m-%d %H:%M}; fix the connection and the parked jobs resume",
-                system="odoo",
-                details={"from_connection_flag": True},
-            )
-        return odoo_client_for(connection)
+        return self._odoo_factory()
 
     @cached_property
     def shopify(self) -> ShopifyClient:
-        from sync.services.clients import shopify_client_for
+        return self._shopify_factory()
 
-        return shopify_client_for(self.shop)
+    @property
+    def shopify_if_built(self) -> ShopifyClient | None:
+        """The Shopify client, only if this job built one (for the connection's health marks)."""
+        return self.__dict__.get("shopify")
 
     @cached_property
     def mappings(self) -> ShopMappings:
-        from sync.services.mappings import mappings_for_shop
-
-        loaded = mappings_for_shop(shop=self.shop)
+        loaded = self._mappings_loader()
         self.mapping_version = loaded.version
         return loaded
 
     # ---- call recording ---------------------------------------------------------------------------
 
     @contextmanager
-    def call(self, system: str, operation: str):  # type: ignore[no-untyped-def]
+    def call(self, system: str, operation: str) -> Iterator[None]:
         """Wrap one connector operation: its duration, round trips and outcome go on the attempt."""
         client = self.odoo if system == "odoo" else None
         before = client.calls if client is not None else 0
@@ -90,8 +98,5 @@ class JobContext:
             )
 
     def note_auth_failure(self, exc: AuthError) -> None:
-        # Not when the error came from the flag itself: the flag may have been cleared meanwhile.
-        if exc.system == "odoo" and not exc.details.get("from_connection_flag"):
-            from sync.services.connections import odoo_auth_failed
-
-            odoo_auth_failed(connection_id=self.shop.odoo_id, message=str(exc))
+        """A system refused our credentials during this job: the engine decides what that means."""
+        self._on_auth_failure(exc)

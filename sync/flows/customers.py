@@ -14,9 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 from sync.flows.context import JobContext
-from sync.flows.orders import job_payload
 from sync.flows.partners import customer_address, external_name, partner_resolve, partner_values
-from sync.flows.registry import register
+from sync.flows.payloads import job_payload
 from sync.models import ExternalLink, SyncJob
 from sync.transforms.partners import customer_to_partner
 
@@ -25,12 +24,6 @@ def _values_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-@register(
-    "customer.upsert",
-    flow="customers",
-    label="Customer create / update",
-    topics=("customers/create", "customers/update"),
-)
 def customer_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
     draft = customer_to_partner(payload)

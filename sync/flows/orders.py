@@ -18,26 +18,12 @@ from django.utils import timezone
 from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import OrderInput, OrderLineInput, OrderUpdate
 from sync.flows.context import JobContext
-from sync.flows.partners import partner_resolve, to_address
-from sync.flows.registry import register
+from sync.flows.partners import partner_contact, partner_resolve, to_address
+from sync.flows.payloads import job_payload, job_topic
 from sync.models import ExternalLink, SyncJob
 from sync.transforms.orders import order_to_odoo, order_update_to_odoo, unwrap_order
 from sync.transforms.partners import order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
-
-
-def job_payload(job: SyncJob) -> dict[str, Any]:
-    if job.event is not None and isinstance(job.event.payload, dict):
-        return job.event.payload
-    if job.input and isinstance(job.input.get("payload"), dict):
-        return job.input["payload"]  # type: ignore[no-any-return]
-    raise BusinessRuleError("the job has no payload to work from", code="missing_payload", key=job.kind)
-
-
-def job_topic(job: SyncJob) -> str:
-    if job.event is not None:
-        return job.event.topic
-    return str((job.input or {}).get("topic", ""))
 
 
 def _order_link(ctx: JobContext, order_id: str) -> ExternalLink | None:
@@ -144,7 +130,7 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
         raise BusinessRuleError(
             f"Odoo sale order {link.odoo_id} linked to Shopify order {payload.get('id')} is gone",
             code="odoo_order_missing",
-            key=str(payload.get("id")),
+            details={"order_id": str(payload.get("id")), "odoo_order_id": link.odoo_id},
         )
     if update.cancelled:
         return order_cancel_in_odoo(ctx, payload, link)
@@ -154,8 +140,6 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
     if update.note and update.note != (info.note or ""):
         changes["note"] = update.note
     if update.delivery_contact is not None or update.invoice_contact is not None:
-        from sync.flows.partners import _contact  # the same contact reuse as order creation
-
         customer_link = ExternalLink.objects.filter(
             shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, odoo_id=partner_id
         ).first()
@@ -168,14 +152,14 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
                 address = to_address(
                     update.delivery_contact, fallback_name=customer.name, email=customer.email
                 )
-                delivery = _contact(ctx, customer_link, contacts, "delivery", address)
+                delivery = partner_contact(ctx, customer_link, contacts, "delivery", address)
                 if delivery != info.partner_shipping_id:
                     changes["partner_shipping_id"] = delivery
             if update.invoice_contact is not None:
                 address = to_address(
                     update.invoice_contact, fallback_name=customer.name, email=customer.email
                 )
-                invoice = _contact(ctx, customer_link, contacts, "invoice", address)
+                invoice = partner_contact(ctx, customer_link, contacts, "invoice", address)
                 if invoice != info.partner_invoice_id:
                     changes["partner_invoice_id"] = invoice
             customer_link.data = {**customer_link.data, "contacts": contacts}
@@ -257,8 +241,7 @@ def order_cancel_in_odoo(ctx: JobContext, payload: dict[str, Any], link: Externa
             f"Shopify cancelled order {payload.get('name', payload.get('id'))}, but Odoo has already "
             f"delivered it ({', '.join(shipped)}). Create a return in Odoo, then resolve this job.",
             code="cancel_after_delivery",
-            key=str(payload.get("id")),
-            details={"pickings": shipped},
+            details={"order_id": str(payload.get("id")), "odoo_order_id": link.odoo_id, "pickings": shipped},
         )
     with ctx.call("odoo", "cancel_order"):
         ctx.odoo.cancel_order(link.odoo_id)
@@ -273,17 +256,13 @@ def _current_state(ctx: JobContext, order_id: str) -> dict[str, Any]:
         current = ctx.shopify.fetch_order_rest(order_id)
     if current is None:
         raise BusinessRuleError(
-            f"Shopify order {order_id} no longer exists", code="shopify_order_missing", key=order_id
+            f"Shopify order {order_id} no longer exists",
+            code="shopify_order_missing",
+            details={"order_id": order_id},
         )
     return dict(current)
 
 
-@register(
-    "order.upsert",
-    flow="orders",
-    label="Order create / update",
-    topics=("orders/create", "orders/updated", "orders/edited"),
-)
 def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
     if job_topic(job) == "orders/edited" and "order_edit" in payload:
@@ -312,7 +291,6 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     return order_update(ctx, payload, link)
 
 
-@register("order.cancel", flow="orders", label="Order cancellation", topics=("orders/cancelled",))
 def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
     order_id = str(payload["id"])

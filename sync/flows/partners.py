@@ -16,6 +16,7 @@ from typing import Any
 
 from sync.connectors.odoo import Address, PartnerInput
 from sync.flows.context import JobContext
+from sync.locks import subject_lock, subject_lock_key
 from sync.models import ExternalLink
 from sync.transforms.types import ContactDraft, PartnerDraft
 
@@ -78,8 +79,6 @@ def partner_resolve(
     (different subjects) at the same moment, and must not both create the partner. The lock is the one the
     customer's own jobs hold (session locks are re-entrant, so a customer job does not wait for itself);
     order jobs take it after their order lock, never the other way round, so there is no deadlock."""
-    from sync.services.jobs import subject_lock, subject_lock_key
-
     key = subject_lock_key(f"{ctx.shop.pk}:customer:{external_name(draft)[1]}")
     with subject_lock(key):
         return _partner_resolve(ctx, draft, invoice=invoice, delivery=delivery)
@@ -127,15 +126,15 @@ def _partner_resolve(
             return ResolvedPartner(ref.partner_id, ref.invoice_id, ref.delivery_id, True)
 
     contacts = dict(link.data.get("contacts", {}))
-    invoice_id = _contact(ctx, link, contacts, "invoice", invoice_address)
-    delivery_id = _contact(ctx, link, contacts, "delivery", delivery_address)
+    invoice_id = partner_contact(ctx, link, contacts, "invoice", invoice_address)
+    delivery_id = partner_contact(ctx, link, contacts, "delivery", delivery_address)
     if contacts != link.data.get("contacts", {}):
         link.data = {**link.data, "contacts": contacts}
         link.save(update_fields=["data", "synced_at"])
     return ResolvedPartner(link.odoo_id, invoice_id, delivery_id, False)
 
 
-def _contact(
+def partner_contact(
     ctx: JobContext, link: ExternalLink, contacts: dict[str, int], kind: str, address: Address | None
 ) -> int:
     if address is None:

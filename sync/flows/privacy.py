@@ -13,6 +13,7 @@ Each is a PrivacyRequest row and an audit entry.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Q
@@ -20,8 +21,7 @@ from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
 from sync.flows.context import JobContext
-from sync.flows.orders import job_payload
-from sync.flows.registry import register
+from sync.flows.payloads import job_payload
 from sync.models import ExternalLink, InboundEvent, PrivacyRequest, SyncJob
 from sync.transforms.privacy import redact_payload, redacted_partner_values
 
@@ -36,8 +36,6 @@ def _customer_events(ctx: JobContext, customer_id: str, order_ids: list[str]) ->
 
 def events_purge(events: Any) -> int:
     """Remove personal data from stored deliveries (raw body and parsed payload)."""
-    import json
-
     count = 0
     now = timezone.now()
     for event in events.only("pk", "payload").iterator():
@@ -55,7 +53,6 @@ def _request(ctx: JobContext, job: SyncJob, kind: str, customer_id: str) -> Priv
     return request
 
 
-@register("privacy.customer_redact", flow="privacy", label="Customer redaction", topics=("customers/redact",))
 def customer_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
     customer_id = str((payload.get("customer") or {}).get("id", ""))
@@ -98,9 +95,6 @@ def customer_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     return {"outcome": "redacted", **outcome}
 
 
-@register(
-    "privacy.data_request", flow="privacy", label="Customer data request", topics=("customers/data_request",)
-)
 def data_request(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
     customer_id = str((payload.get("customer") or {}).get("id", ""))
@@ -147,7 +141,6 @@ def data_request(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     return {"outcome": "exported", "privacy_request_id": request.pk, **request.outcome}
 
 
-@register("privacy.shop_redact", flow="privacy", label="Shop redaction", topics=("shop/redact",))
 def shop_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     request = _request(ctx, job, PrivacyRequest.Kind.SHOP_REDACT, "")
     purged = events_purge(InboundEvent.objects.filter(shop=ctx.shop, purged_at__isnull=True))

@@ -1,10 +1,13 @@
-"""Job kind → flow function. The engine, replays, schedules and the dashboard all dispatch through here."""
+"""Job kind → the flow function that runs it. The job engine dispatches through here; nothing else needs
+flow code (the inbox and the screens read the static table in sync/kinds.py, which this must match:
+tests/sync/test_kinds.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from sync.flows import customers, orders, privacy
 
 if TYPE_CHECKING:
     from sync.flows.context import JobContext
@@ -12,51 +15,18 @@ if TYPE_CHECKING:
 
 FlowFunction = Callable[["SyncJob", "JobContext"], dict[str, Any]]
 
-
-@dataclass(frozen=True)
-class FlowSpec:
-    kind: str  # e.g. "order.upsert"
-    flow: str  # the dashboard's grouping: orders, customers, privacy, ...
-    run: FlowFunction
-    label: str
-
-
-_REGISTRY: dict[str, FlowSpec] = {}
-
-#: Webhook topic → job kind. Topics absent here are stored in the inbox without a job.
-TOPIC_KINDS: dict[str, str] = {}
+FLOWS: dict[str, FlowFunction] = {
+    "order.upsert": orders.order_upsert,
+    "order.cancel": orders.order_cancel,
+    "customer.upsert": customers.customer_upsert,
+    "privacy.customer_redact": privacy.customer_redact,
+    "privacy.data_request": privacy.data_request,
+    "privacy.shop_redact": privacy.shop_redact,
+}
 
 
-def register(
-    kind: str, *, flow: str, label: str, topics: tuple[str, ...] = ()
-) -> Callable[[FlowFunction], FlowFunction]:
-    def decorator(func: FlowFunction) -> FlowFunction:
-        _REGISTRY[kind] = FlowSpec(kind=kind, flow=flow, run=func, label=label)
-        for topic in topics:
-            TOPIC_KINDS[topic] = kind
-        return func
-
-    return decorator
-
-
-def get(kind: str) -> FlowSpec:
-    _load()
+def get(kind: str) -> FlowFunction:
     try:
-        return _REGISTRY[kind]
+        return FLOWS[kind]
     except KeyError:
         raise LookupError(f"no flow is registered for job kind {kind!r}") from None
-
-
-def kind_for_topic(topic: str) -> str | None:
-    _load()
-    return TOPIC_KINDS.get(topic)
-
-
-def flows() -> list[str]:
-    _load()
-    return sorted({spec.flow for spec in _REGISTRY.values()})
-
-
-def _load() -> None:
-    # Importing the flow modules registers them.
-    from sync.flows import customers, orders, privacy  # noqa: F401

@@ -12,7 +12,8 @@ from django.db.models.functions import Extract
 from django.utils import timezone
 
 from opsconsole.core.models import WorkerHeartbeat
-from sync.flows.registry import flows
+from sync.connectors.shopify.webhooks import TOPICS
+from sync.kinds import flow_groups
 from sync.models import (
     RUNNABLE_STATES,
     InboundEvent,
@@ -23,6 +24,7 @@ from sync.models import (
     ShopifyShop,
     SyncJob,
 )
+from sync.selectors.problems import open_problem_stats
 
 WINDOWS: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 
@@ -161,7 +163,7 @@ def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> Das
         )
         .order_by()
     )
-    by_flow: dict[str, FlowMetrics] = {name: FlowMetrics(flow=name) for name in flows()}
+    by_flow: dict[str, FlowMetrics] = {name: FlowMetrics(flow=name) for name in flow_groups()}
     for row in counts:
         metrics = by_flow.setdefault(row["flow"], FlowMetrics(flow=row["flow"]))
         for name in ("received", "succeeded", "retrying", "needs_attention", "dead"):
@@ -181,19 +183,14 @@ def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> Das
     totals.p50_ms, totals.p95_ms = _overall_latency_ms(since)
     totals.oldest_waiting_seconds = max(waiting.values()) if waiting else None
 
-    open_filter = Q(state__in=[JobState.NEEDS_ATTENTION, JobState.DEAD]) & (
-        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
-    )
-    open_stats = SyncJob.objects.filter(open_filter).aggregate(
-        jobs=Count("pk"), groups=Count("fingerprint", distinct=True)
-    )
+    open_stats = open_problem_stats(now=now)
     return DashboardMetrics(
         window=window if window in WINDOWS else "1h",
         since=since,
         flows=rows,
         totals=totals,
-        open_problems=open_stats["jobs"],
-        open_groups=open_stats["groups"],
+        open_problems=open_stats.jobs,
+        open_groups=open_stats.problems,
     )
 
 
@@ -320,8 +317,6 @@ class Health:
 
 
 def required_topics() -> tuple[str, ...]:
-    from sync.connectors.shopify.webhooks import TOPICS
-
     return TOPICS
 
 

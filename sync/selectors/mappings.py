@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from opsconsole.core.errors import IntegrationError
+from sync.engine.mappings import (
+    MISSING_CODES,
+    build_shop_mappings,
+    mapping_entries,
+    mapping_version_current,
+)
 from sync.models import (
     JobState,
     MappingChange,
@@ -18,12 +24,7 @@ from sync.models import (
     ShopifyShop,
     SyncJob,
 )
-from sync.services.mappings import (
-    MISSING_CODES,
-    build_shop_mappings,
-    mapping_entries,
-    mapping_version_current,
-)
+from sync.transforms.orders import order_to_odoo, unwrap_order
 
 #: The fields a person fills in for each table (name, label, type); the value is stored as a JSON object.
 TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -72,8 +73,6 @@ def mapping_rows(*, shop: ShopifyShop, table: str, q: str = "", limit: int = 500
 
 
 def mapping_table_counts(*, shop: ShopifyShop) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = (
         MappingEntry.objects.filter(shop=shop, valid_to__isnull=True)
         .values("table")
@@ -157,17 +156,27 @@ def change_fingerprints(*, change: MappingChange) -> list[str]:
     ]
 
 
+def parked_for(*, shop: ShopifyShop, fingerprints: list[str]) -> QuerySet[SyncJob]:
+    """The jobs parked on the shop's problems with these fingerprints (the problem-state index)."""
+    return SyncJob.objects.filter(
+        problem__shop=shop, problem__fingerprint__in=fingerprints, state=JobState.NEEDS_ATTENTION
+    )
+
+
 def change_unblocks(*, change: MappingChange, limit: int = 200) -> list[SyncJob]:
     """The parked jobs that approving this change would replay."""
     return list(
-        SyncJob.objects.filter(
-            shop=change.shop,
-            state=JobState.NEEDS_ATTENTION,
-            fingerprint__in=change_fingerprints(change=change),
-        )
+        parked_for(shop=change.shop, fingerprints=change_fingerprints(change=change))
         .select_related("shop")
         .order_by("-created_at")[:limit]
     )
+
+
+def mapping_unblocks_count(*, shop: ShopifyShop, table: str, key: str) -> int:
+    """How many parked jobs wait for this one entry."""
+    if not key or table not in MISSING_CODES:
+        return 0
+    return parked_for(shop=shop, fingerprints=[f"{MISSING_CODES[table]}:{key}"]).count()
 
 
 # ------------------------------------------------------------------------------------------ preview
@@ -193,8 +202,6 @@ class PayloadPreview:
 
 
 def _draft_values(payload: dict[str, Any], mappings: Any) -> tuple[dict[str, str], str]:
-    from sync.transforms.orders import order_to_odoo, unwrap_order
-
     order = unwrap_order(payload)
     try:
         draft = order_to_odoo(payload, mappings)
@@ -247,8 +254,6 @@ def _sample_jobs(change: MappingChange, limit: int) -> list[SyncJob]:
 
 def change_preview(*, change: MappingChange, limit: int = 5) -> list[PayloadPreview]:
     """For recent order payloads the change touches: the Odoo-bound values before and after it."""
-    from sync.models import MappingEntry as Entry
-
     shop = change.shop
     version = (change.version - 1) if change.version else None
     entries = mapping_entries(shop=shop, version=version)
@@ -257,7 +262,7 @@ def change_preview(*, change: MappingChange, limit: int = 5) -> list[PayloadPrev
     changed = {(r["table"], r["key"]): r["value"] for r in change.rows}
     after_entries = [e for e in entries if (e.table, e.key) not in changed]
     after_entries += [
-        Entry(shop=shop, table=table, key=key, value=value, valid_from=number + 1)
+        MappingEntry(shop=shop, table=table, key=key, value=value, valid_from=number + 1)
         for (table, key), value in changed.items()
         if value is not None
     ]

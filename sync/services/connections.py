@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection as db
 from django.db import transaction
-from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
 from opsconsole.core.fields import rotate
-from sync.models import JobState, OdooConnection, ShopifyShop, SyncJob
+from sync.engine.classify import auth_fingerprint
+from sync.engine.replay import problem_jobs_replay
+from sync.models import OdooConnection, Problem, ShopifyShop
 from sync.services.inbox import shop_cache_clear
 
 
@@ -45,24 +47,15 @@ def odoo_connect(
     return connection, created
 
 
-def odoo_auth_failed(*, connection_id: int, message: str) -> None:
-    OdooConnection.objects.filter(pk=connection_id, auth_failed_at__isnull=True).update(
-        auth_failed_at=timezone.now(), last_error_at=timezone.now(), last_error=message[:1000]
-    )
-
-
 def odoo_auth_recovered(*, connection: OdooConnection) -> int:
-    """Odoo accepts us again: clear the flag and replay every job parked as an Odoo auth problem."""
-    from sync.services.jobs import jobs_requeue
-
+    """Odoo accepts us again: clear the flag and replay every job parked as an Odoo auth problem of the
+    shops on this connection. Returns how many jobs were replayed."""
     OdooConnection.objects.filter(pk=connection.pk).update(auth_failed_at=None)
-    shop_ids = list(connection.shops.values_list("pk", flat=True))
-    parked = list(
-        SyncJob.objects.filter(
-            shop_id__in=shop_ids, state=JobState.NEEDS_ATTENTION, error_class="AuthError"
-        ).values_list("pk", flat=True)
+    problems = list(
+        Problem.objects.filter(shop__in=connection.shops.all(), fingerprint=auth_fingerprint("odoo"))
     )
-    return jobs_requeue(job_ids=parked) if parked else 0
+    replayed = problem_jobs_replay(problems=problems, note="Odoo accepts our credentials again.")
+    return len(replayed)
 
 
 def shopify_connect(
@@ -111,8 +104,6 @@ def shopify_connect(
 
 def credentials_reencrypt() -> int:
     """Re-encrypt every stored credential under the first key of OPSCONSOLE_ENCRYPTION_KEYS."""
-    from django.db import connection as db
-
     count = 0
     fields = {
         OdooConnection: ["secret"],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import csv
+import io
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,8 +12,19 @@ from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
 from opsconsole.core.permissions import allowed, require
-from sync.models import PROBLEM_STATES, JobState, MappingChange, ShopifyShop, SyncJob
-from sync.services.jobs import jobs_requeue
+from sync.engine.clients import shopify_client_for
+from sync.engine.problems import problem_activity
+from sync.engine.replay import jobs_requeue
+from sync.models import (
+    PROBLEM_STATES,
+    JobState,
+    MappingChange,
+    MappingEntry,
+    Problem,
+    ProblemActivity,
+    ShopifyShop,
+    SyncJob,
+)
 from sync.services.mappings import MappingRow, mapping_apply
 
 
@@ -31,88 +43,36 @@ def _actionable(user: Any, job_ids: list[int]) -> list[SyncJob]:
 
 
 def jobs_replay(*, actor: Any, job_ids: list[int], request: Any = None) -> int:
+    """Replay single jobs (from the job page, a problem's rows), closed ones included. Each replay is noted
+    on the job's problem."""
     if not allowed(actor, "act_on_jobs") and not allowed(actor, "act_on_finance"):
         raise PermissionDenied("replaying jobs needs the ops or finance role")
     jobs = _actionable(actor, job_ids)
-    count = jobs_requeue(
+    requeued = jobs_requeue(
         job_ids=[job.pk for job in jobs],
         states=(*PROBLEM_STATES, JobState.RETRYING, JobState.RESOLVED, JobState.IGNORED),
     )
+    by_problem: dict[int, list[int]] = {}
+    for job in jobs:
+        if job.problem_id is not None and job.pk in requeued:
+            by_problem.setdefault(job.problem_id, []).append(job.pk)
+    for problem in Problem.objects.filter(pk__in=by_problem):
+        problem_activity(
+            problem=problem,
+            kind=ProblemActivity.Kind.REPLAYED,
+            actor=actor,
+            data={"jobs": by_problem[problem.pk], "count": len(by_problem[problem.pk])},
+        )
     audit_record(
         action="job.replay",
         actor=actor,
         object_type="sync_job",
         object_id=",".join(str(j.pk) for j in jobs)[:128],
-        summary=f"replayed {count} job(s)",
+        summary=f"replayed {len(requeued)} job(s)",
         after={"job_ids": [j.pk for j in jobs]},
         request=request,
     )
-    return count
-
-
-def problem_replay(*, actor: Any, fingerprint: str, request: Any = None) -> int:
-    ids = list(
-        SyncJob.objects.filter(fingerprint=fingerprint, state__in=PROBLEM_STATES).values_list("pk", flat=True)
-    )
-    return jobs_replay(actor=actor, job_ids=ids, request=request) if ids else 0
-
-
-def _close(*, actor: Any, job_ids: list[int], state: str, note: str, action: str, request: Any) -> int:
-    if not note.strip():
-        raise ValidationError("say why in a note")
-    jobs = _actionable(actor, job_ids)
-    now = timezone.now()
-    with transaction.atomic():
-        count = SyncJob.objects.filter(pk__in=[j.pk for j in jobs], state__in=PROBLEM_STATES).update(
-            state=state, closed_by=actor, closed_note=note, finished_at=now, updated_at=now
-        )
-        audit_record(
-            action=action,
-            actor=actor,
-            object_type="sync_job",
-            object_id=",".join(str(j.pk) for j in jobs)[:128],
-            summary=note[:500],
-            before={"states": {j.pk: j.state for j in jobs}},
-            after={"state": state},
-            request=request,
-        )
-    return count
-
-
-def jobs_resolve(*, actor: Any, job_ids: list[int], note: str, request: Any = None) -> int:
-    return _close(
-        actor=actor,
-        job_ids=job_ids,
-        state=JobState.RESOLVED,
-        note=note,
-        action="job.resolve",
-        request=request,
-    )
-
-
-def jobs_ignore(*, actor: Any, job_ids: list[int], note: str, request: Any = None) -> int:
-    return _close(
-        actor=actor, job_ids=job_ids, state=JobState.IGNORED, note=note, action="job.ignore", request=request
-    )
-
-
-def jobs_snooze(*, actor: Any, job_ids: list[int], until: datetime, request: Any = None) -> int:
-    if until <= timezone.now():
-        raise ValidationError("snooze until a time in the future")
-    jobs = _actionable(actor, job_ids)
-    count = SyncJob.objects.filter(pk__in=[j.pk for j in jobs], state__in=PROBLEM_STATES).update(
-        snoozed_until=until, updated_at=timezone.now()
-    )
-    audit_record(
-        action="job.snooze",
-        actor=actor,
-        object_type="sync_job",
-        object_id=",".join(str(j.pk) for j in jobs)[:128],
-        summary=f"snoozed until {until:%Y-%m-%d %H:%M}",
-        after={"until": until.isoformat()},
-        request=request,
-    )
-    return count
+    return len(requeued)
 
 
 def payload_reveal(*, actor: Any, job: SyncJob, request: Any = None) -> dict[str, Any] | None:
@@ -177,7 +137,7 @@ def mapping_approve(*, actor: Any, change: MappingChange, note: str = "", reques
     with transaction.atomic():
         change = _decidable(actor, change, "approved")
         rows = [MappingRow(table=r["table"], key=r["key"], value=r["value"]) for r in change.rows]
-        version = mapping_apply(shop=change.shop, rows=rows, change=change)
+        version = mapping_apply(shop=change.shop, rows=rows, change=change, actor=actor)
         _decided(change, actor=actor, state=MappingChange.State.APPROVED, note=note)
         change.version = version
         change.save()
@@ -212,8 +172,6 @@ def mapping_rollback(
     *, actor: Any, shop: ShopifyShop, table: str, key: str, version: int, request: Any = None
 ) -> MappingChange:
     """Propose the value an entry had at ``version`` (or its deletion, if it did not exist then)."""
-    from sync.models import MappingEntry
-
     require(actor, "propose_mapping")
     entry = (
         MappingEntry.objects.filter(shop=shop, table=table, key=key, valid_from__lte=version)
@@ -237,9 +195,6 @@ SKU_CSV_COLUMNS = ("sku", "product_id", "default_code")
 def mapping_rows_from_csv(*, text: str) -> list[MappingRow]:
     """Parse ``sku,product_id[,default_code]`` rows (a header line is optional). An empty product_id deletes
     the mapping. Raises ValidationError naming every bad line, and nothing is proposed."""
-    import csv
-    import io
-
     rows: list[MappingRow] = []
     errors: list[str] = []
     seen: set[str] = set()
@@ -295,8 +250,6 @@ def mapping_import_csv(*, actor: Any, shop: ShopifyShop, text: str, request: Any
 def shop_webhooks_check(*, actor: Any, shop: ShopifyShop, request: Any = None) -> list[str]:
     """Ask Shopify which webhook topics are subscribed at our callback URL and store it for the health
     panels. Returns the topics present."""
-    from sync.services.clients import shopify_client_for
-
     require(actor, "manage_connections")
     before = list(shop.webhook_topics or [])
     subscriptions = shopify_client_for(shop).list_webhook_subscriptions()

@@ -1,13 +1,24 @@
-"""Connection health: probes and the record of the last successful call to each system."""
+"""Connection health: probes of refused connections, the worker's heartbeat, and webhook subscriptions
+registered again when Shopify deleted them. (Marks from a job's own traffic are the engine's:
+sync/engine/connection_marks.py.)"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
+from opsconsole.core.audit import audit_record
 from opsconsole.core.errors import AuthError, IntegrationError
-from sync.models import OdooConnection
+from opsconsole.core.tasks import worker_heartbeat
+from sync.engine.clients import odoo_client_for, shopify_client_for
+from sync.engine.connection_marks import mark_due
+from sync.models import OdooConnection, ShopifyShop
+from sync.services.connections import odoo_auth_recovered
 
 logger = logging.getLogger(__name__)
 
@@ -15,9 +26,6 @@ logger = logging.getLogger(__name__)
 def connections_probe() -> int:
     """Ask every Odoo connection flagged as refusing us whether it accepts us again; replay its parked
     jobs when it does. Returns how many recovered."""
-    from sync.services.clients import odoo_client_for
-    from sync.services.connections import odoo_auth_recovered
-
     recovered = 0
     for connection in OdooConnection.objects.filter(active=True, auth_failed_at__isnull=False):
         try:
@@ -33,62 +41,15 @@ def connections_probe() -> int:
     return recovered
 
 
-# Marks are written at most this often per process: one UPDATE per job would be a write on the hot path.
-_MARK_EVERY_SECONDS = 10.0
-_last_marks: dict[tuple[str, int], float] = {}
-
-
-def _due(kind: str, pk: int) -> bool:
-    import time
-
-    now = time.monotonic()
-    if now - _last_marks.get((kind, pk), 0.0) < _MARK_EVERY_SECONDS:
-        return False
-    _last_marks[(kind, pk)] = now
-    return True
-
-
-def connection_success_mark(
-    *, odoo_id: int | None = None, shop_id: int | None = None, shopify_client: object | None = None
-) -> None:
-    """Record a successful call to Odoo / Shopify (and what Shopify said about API versions)."""
-    now = timezone.now()
-    if odoo_id is not None and _due("odoo", odoo_id):
-        OdooConnection.objects.filter(pk=odoo_id).update(last_success_at=now)
-    if shop_id is not None and _due("shopify", shop_id):
-        from sync.models import ShopifyShop
-
-        values: dict[str, object] = {"last_success_at": now}
-        seen = getattr(shopify_client, "api_version_seen", None)
-        if seen:
-            values["api_version_seen"] = seen
-        warnings = [str(getattr(w, "message", w)) for w in getattr(shopify_client, "warnings", []) or []]
-        values["deprecation_warning"] = "; ".join(dict.fromkeys(warnings))[:2000]
-        ShopifyShop.objects.filter(pk=shop_id).update(**values)
-
-
 def worker_alive_mark() -> None:
     """The worker's heartbeat, written as it runs jobs (and by the scheduled sweep when idle)."""
-    import os
-    import socket
-
-    if _due("worker", os.getpid()):
-        from opsconsole.core.tasks import worker_heartbeat
-
+    if mark_due("worker", os.getpid()):
         worker_heartbeat(f"{socket.gethostname()}:{os.getpid()}")
 
 
 def shops_webhooks_ensure(*, older_than_seconds: float = 600) -> int:
     """Every shop with a callback URL: check its webhook subscriptions and register again any that Shopify
     deleted (it deletes one after 8 failed deliveries). Returns how many were registered again."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-
-    from opsconsole.core.audit import audit_record
-    from sync.models import ShopifyShop
-    from sync.services.clients import shopify_client_for
-
     stale = timezone.now() - timedelta(seconds=older_than_seconds)
     registered = 0
     shops = (

@@ -10,20 +10,19 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_q.models import OrmQ
 
 from sync.connectors.shopify.webhooks import verify_webhook
-from sync.flows import registry
+from sync.engine.config import max_attempts
+from sync.engine.problems import Occurrence, problem_record_occurrence
+from sync.engine.queue_adapter import insert_sql, queue_entry
+from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, kind_for_topic
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
-from sync.services.jobs import queue_package
 
 logger = logging.getLogger("sync.inbox")
 security_log = logging.getLogger("opsconsole.security")
@@ -192,7 +191,7 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     )
     triggered_at = _datetime(headers.get("triggered_at"))
     subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
-    kind = registry.kind_for_topic(topic) if not parse_error else None
+    kind = kind_for_topic(topic) if not parse_error else None
 
     if not parse_error and _SUSPECT_ESCAPE.search(body) and _unstorable_text(payload):
         # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate: keep the raw body.
@@ -221,16 +220,15 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
             event.payload = payload
             event.save()
             return Receipt(200, "stored", event.pk, None)
-        spec = registry.get(kind)
         job = SyncJob(
-            kind=kind,
-            flow=spec.flow,
+            kind=kind.kind,
+            flow=kind.flow,
             shop_id=shop.shop_id,
             idempotency_key=f"webhook:{shop.shop_id}:{webhook_id}"[:255],
             subject=f"{_subject_kind(topic)}:{subject_id}",
             subject_label=label[:120],
             source_updated_at=updated_at or triggered_at,
-            max_attempts=int(getattr(settings, "SYNC_MAX_ATTEMPTS", 8)),
+            max_attempts=max_attempts(),
         )
         event_pk, job_pk = _insert_event_job_and_queue_entry(event, job, raw_json=body.decode("utf-8"))
     except IntegrityError:
@@ -259,44 +257,18 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     return Receipt(200, "stored", event_pk, job_pk)
 
 
-@lru_cache(maxsize=8)
-def _insert_template(model: type[Any]) -> tuple[str, tuple[Any, ...]]:
-    fields = tuple(f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns})", fields
-
-
-def _insert_sql(obj: Any) -> tuple[str, list[Any]]:
-    """The INSERT Django would run for an unsaved instance (its fields' pre_save, defaults and database
-    adapters), without the query compiler, whose per-request cost is a third of this endpoint's."""
-    head, fields = _insert_template(type(obj))  # type: ignore[arg-type]
-    placeholders: list[str] = []
-    params: list[Any] = []
-    for field in fields:
-        value = field.pre_save(obj, add=True)
-        if isinstance(value, RawSQL):
-            sql, extra = value.as_sql(None, connection)  # type: ignore[arg-type]
-            placeholders.append(sql)
-            params.extend(extra)
-        else:
-            placeholders.append("%s")
-            params.append(field.get_db_prep_save(value, connection=connection))
-    return f"{head} VALUES ({', '.join(placeholders)})", params
-
-
 def _insert_event_job_and_queue_entry(event: InboundEvent, job: SyncJob, *, raw_json: str) -> tuple[int, int]:
     """Insert the event, its job and the job's queue entry in ONE statement: atomic like a transaction, one
     round trip to PostgreSQL instead of five (BEGIN, three INSERTs, COMMIT). The parsed payload is the raw
-    text cast to jsonb rather than re-serialised in Python."""
+    text cast to jsonb rather than re-serialised in Python. The INSERTs and the queue entry come from
+    sync/engine/queue_adapter.py, which checks at start-up that they are still what Django and django-q2
+    would write."""
     event.payload = RawSQL("%s::jsonb", [raw_json])
     job.event_id = RawSQL("SELECT id FROM ev", [])  # type: ignore[assignment]
-    entry = OrmQ(
-        key=_queue_name(), payload=queue_package(job.idempotency_key, group=job.flow), lock=timezone.now()
-    )
-    event_sql, event_params = _insert_sql(event)
-    job_sql, job_params = _insert_sql(job)
-    entry_sql, entry_params = _insert_sql(entry)
+    entry = queue_entry(job.idempotency_key, group=job.flow)
+    event_sql, event_params = insert_sql(event)
+    job_sql, job_params = insert_sql(job)
+    entry_sql, entry_params = insert_sql(entry)
     # Only Django-compiled INSERTs are spliced in; every value is a parameter.
     sql = (
         f"WITH ev AS ({event_sql} RETURNING id), jb AS ({job_sql} RETURNING id), "  # noqa: S608
@@ -312,13 +284,6 @@ def _insert_event_job_and_queue_entry(event: InboundEvent, job: SyncJob, *, raw_
     return int(event_pk), int(job_pk)
 
 
-@lru_cache(maxsize=1)
-def _queue_name() -> str:
-    from django_q.brokers import get_broker
-
-    return str(get_broker().list_key)
-
-
 def _subject_kind(topic: str) -> str:
     if topic.startswith(("orders/", "refunds/", "fulfillments/")):
         return "order"
@@ -328,10 +293,13 @@ def _subject_kind(topic: str) -> str:
 
 
 def _quarantine(event: InboundEvent, reason: str) -> int:
-    """A signed delivery we cannot read: keep it, and put it in front of a person at once."""
+    """A signed delivery we cannot read: keep it, and put it in front of a person at once (a job parked on
+    the problem "unreadable payload" of its topic)."""
+    now = timezone.now()
+    message = f"Shopify sent a correctly signed delivery that cannot be read: {reason}"
     job = SyncJob.objects.create(
-        kind="inbox.unreadable",
-        flow="inbox",
+        kind=QUARANTINE_KIND,
+        flow=QUARANTINE_FLOW,
         shop_id=event.shop_id,
         event=event,
         idempotency_key=f"event:{event.pk}",
@@ -341,9 +309,19 @@ def _quarantine(event: InboundEvent, reason: str) -> int:
         error_class="BusinessRuleError",
         error_code="unreadable_payload",
         error_key=event.topic,
-        error_message=f"Shopify sent a correctly signed delivery that cannot be read: {reason}",
+        error_message=message,
         fingerprint=f"unreadable_payload:{event.topic or 'no-topic'}",
-        finished_at=timezone.now(),
+        finished_at=now,
     )
+    occurrence = Occurrence(
+        fingerprint=job.fingerprint,
+        error_class=job.error_class,
+        error_code=job.error_code,
+        error_key=job.error_key,
+        message=message,
+        flow=QUARANTINE_FLOW,
+    )
+    problem = problem_record_occurrence(job=job, occurrence=occurrence, now=now)
+    SyncJob.objects.filter(pk=job.pk).update(problem=problem)
     logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
     return job.pk

@@ -1,40 +1,17 @@
-"""Mapping tables as data: versioned per shop. A job records the version it used; any past version can be
-rebuilt; applying a change replays the jobs that were parked waiting for it."""
+"""Mapping tables as data: versioned per shop. Applying a change makes a new version and replays the jobs
+that were parked waiting for it. Reads are in sync/engine/mappings.py (the engine builds each job's mappings
+from them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
-from sync.models import (
-    JobState,
-    MappingChange,
-    MappingEntry,
-    MappingTable,
-    MappingVersion,
-    ShopifyShop,
-    SyncJob,
-)
-from sync.transforms.types import RoundingAdjustment, ShippingTarget, ShopMappings
-
-#: The error code a missing entry of each table parks jobs with (see sync/transforms).
-MISSING_CODES: dict[str, str] = {
-    MappingTable.SKU: "unknown_sku",
-    MappingTable.TAX: "unknown_tax",
-    MappingTable.SHIPPING: "unknown_shipping_method",
-    MappingTable.GATEWAY: "unknown_gateway",
-    MappingTable.LOCATION: "unknown_location",
-    MappingTable.SHOP: "shop_not_mapped",
-    MappingTable.FINANCIAL_STATUS: "unknown_financial_status",
-}
-#: For each missing-mapping error code, the table whose entry fixes it.
-TABLE_FOR_CODE = {code: table for table, code in MISSING_CODES.items()}
-
-DEFAULT_CONFIRM_ON = frozenset({"paid", "partially_paid", "authorized", "partially_refunded", "refunded"})
+from sync.engine.mappings import MISSING_CODES, mapping_version_current
+from sync.engine.replay import problem_jobs_replay
+from sync.models import MappingChange, MappingEntry, MappingVersion, Problem, ShopifyShop
 
 
 @dataclass(frozen=True)
@@ -44,74 +21,20 @@ class MappingRow:
     value: dict[str, Any] | None  # None deletes the entry
 
 
-def mapping_version_current(*, shop: ShopifyShop) -> int:
-    return MappingVersion.objects.filter(shop=shop).aggregate(v=Max("number"))["v"] or 0
+def missing_mapping_fingerprints(rows: list[MappingRow]) -> list[str]:
+    """The problems (by fingerprint) that these rows fix: each added entry's missing-mapping cause."""
+    return [
+        f"{MISSING_CODES[row.table]}:{row.key}"
+        for row in rows
+        if row.value is not None and row.table in MISSING_CODES
+    ]
 
 
-def mapping_entries(*, shop: ShopifyShop, version: int | None = None) -> list[MappingEntry]:
-    """The entries in force at ``version`` (default: now)."""
-    query = MappingEntry.objects.filter(shop=shop)
-    if version is None:
-        query = query.filter(valid_to__isnull=True)
-    else:
-        query = query.filter(valid_from__lte=version).exclude(valid_to__lte=version)
-    return list(query.order_by("table", "key"))
-
-
-_cache: dict[tuple[int, int], ShopMappings] = {}
-
-
-def mappings_for_shop(*, shop: ShopifyShop, version: int | None = None) -> ShopMappings:
-    """The mapping values a flow needs, at the current version (cached per process by version)."""
-    number = version if version is not None else mapping_version_current(shop=shop)
-    cached = _cache.get((shop.pk, number))
-    if cached is not None:
-        return cached
-    mappings = build_shop_mappings(
-        shop=shop, version=number, entries=mapping_entries(shop=shop, version=version)
-    )
-    _cache[(shop.pk, number)] = mappings
-    return mappings
-
-
-def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[MappingEntry]) -> ShopMappings:
-    by_table: dict[str, dict[str, dict[str, Any]]] = {}
-    for entry in entries:
-        by_table.setdefault(entry.table, {})[entry.key] = entry.value
-    shop_values = by_table.get(MappingTable.SHOP, {}).get("shop", {})
-    statuses = by_table.get(MappingTable.FINANCIAL_STATUS, {})
-    confirm_on = (
-        frozenset(k for k, v in statuses.items() if v.get("confirm")) if statuses else DEFAULT_CONFIRM_ON
-    )
-    adjustment = shop_values.get("rounding_adjustment")
-    return ShopMappings(
-        shop_domain=shop.domain,
-        version=version,
-        currency=shop_values.get("currency", "EUR"),
-        company_id=shop_values.get("company_id"),
-        pricelist_id=shop_values.get("pricelist_id"),
-        skus={k: int(v["product_id"]) for k, v in by_table.get(MappingTable.SKU, {}).items()},
-        taxes={k: int(v["tax_id"]) for k, v in by_table.get(MappingTable.TAX, {}).items()},
-        shipping={
-            k: ShippingTarget(product_id=int(v["product_id"]), carrier_id=v.get("carrier_id"))
-            for k, v in by_table.get(MappingTable.SHIPPING, {}).items()
-        },
-        gateways={k: int(v["journal_id"]) for k, v in by_table.get(MappingTable.GATEWAY, {}).items()},
-        confirm_on=confirm_on,
-        tax_rounding=shop_values.get("tax_rounding", "round_per_line"),
-        rounding_adjustment=RoundingAdjustment(
-            product_id=int(adjustment["product_id"]), max_amount=Decimal(str(adjustment["max_amount"]))
-        )
-        if adjustment
-        else None,
-    )
-
-
-def mapping_apply(*, shop: ShopifyShop, rows: list[MappingRow], change: MappingChange | None = None) -> int:
+def mapping_apply(
+    *, shop: ShopifyShop, rows: list[MappingRow], change: MappingChange | None = None, actor: Any = None
+) -> int:
     """Make ``rows`` current as one new mapping version; returns the version number. Jobs parked for a
-    missing entry that this version adds are replayed."""
-    from sync.services.jobs import jobs_requeue
-
+    missing entry that this version adds are replayed (an activity row on each problem says so)."""
     with transaction.atomic():
         # Serialise version numbers per shop.
         ShopifyShop.objects.select_for_update().filter(pk=shop.pk).first()
@@ -125,12 +48,12 @@ def mapping_apply(*, shop: ShopifyShop, rows: list[MappingRow], change: MappingC
                 MappingEntry.objects.create(
                     shop=shop, table=row.table, key=row.key, value=row.value, valid_from=number, change=change
                 )
-        fingerprints = [f"{MISSING_CODES[row.table]}:{row.key}" for row in rows if row.value is not None]
-        parked = list(
-            SyncJob.objects.filter(
-                shop=shop, state=JobState.NEEDS_ATTENTION, fingerprint__in=fingerprints
-            ).values_list("pk", flat=True)
-        )
-        if parked:
-            jobs_requeue(job_ids=parked)
+        problems = list(Problem.objects.filter(shop=shop, fingerprint__in=missing_mapping_fingerprints(rows)))
+        if problems:
+            what = f"change {change.pk}" if change is not None else "a direct update"
+            problem_jobs_replay(
+                problems=problems,
+                actor=actor,
+                note=f"Mapping version {number} ({what}) adds what was missing.",
+            )
     return number

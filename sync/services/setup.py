@@ -2,27 +2,65 @@
 
 Used by ``manage.py setup_shop`` (a retailer's first run, and ``make run`` against the sandboxes) and by the
 end-to-end tests. Everything here is idempotent: running it again changes only what changed.
+
+What to look for in Odoo (SKUs, tax names, carriers, journals, locations) comes as a ``SetupCatalogue``
+given by the caller (``setup_shop --catalogue FILE``); the demo builds it from the sandboxes' catalogue
+(opsconsole/demo_catalogue.py). Product code never reads the stand-ins' data. Without a catalogue only the
+shop and the order-confirmation policy are seeded; the rest is mapped in the console.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.utils import timezone
 
-from sandbox import catalogue
+from sync.engine.clients import odoo_client_for, shopify_client_for
+from sync.engine.mappings import mapping_entries
 from sync.models import MappingTable, ShopifyShop
-from sync.services.clients import odoo_client_for, shopify_client_for
-from sync.services.mappings import MappingRow, mapping_apply, mapping_entries
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.transforms.money import tax_key
 
 logger = logging.getLogger(__name__)
 
 CONFIRM_ON = ("paid", "partially_paid", "authorized", "partially_refunded", "refunded")
 DO_NOT_CONFIRM = ("pending", "voided", "expired")
+
+
+@dataclass(frozen=True)
+class TaxSpec:
+    shopify_title: str  # the Shopify tax line's title, e.g. "VAT 20%"
+    rate: str  # its rate, e.g. "0.20"
+    odoo_name: str  # the Odoo sales tax of that rate, e.g. "20% VAT"
+
+
+@dataclass(frozen=True)
+class SetupCatalogue:
+    """What to look for in Odoo when seeding a shop's first mappings."""
+
+    skus: tuple[str, ...] = ()
+    taxes: tuple[TaxSpec, ...] = ()
+    shipping_methods: dict[str, str] = field(default_factory=dict)  # Shopify code → Odoo carrier name
+    gateways: dict[str, str] = field(default_factory=dict)  # Shopify gateway → Odoo journal code
+    locations: dict[str, str] = field(default_factory=dict)  # Shopify location name → Odoo location
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SetupCatalogue:
+        """From JSON: ``{"skus": [...], "taxes": [{"shopify_title", "rate", "odoo_name"}], "shipping_methods":
+        {code: carrier}, "gateways": {gateway: journal code}, "locations": {name: name}}``."""
+        return cls(
+            skus=tuple(str(s) for s in data.get("skus", [])),
+            taxes=tuple(
+                TaxSpec(str(t["shopify_title"]), str(t["rate"]), str(t["odoo_name"]))
+                for t in data.get("taxes", [])
+            ),
+            shipping_methods={str(k): str(v) for k, v in data.get("shipping_methods", {}).items()},
+            gateways={str(k): str(v) for k, v in data.get("gateways", {}).items()},
+            locations={str(k): str(v) for k, v in data.get("locations", {}).items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -35,7 +73,12 @@ class SetupReport:
 
 
 def _rows_from_odoo(
-    shop: ShopifyShop, *, skus: Iterable[str], leave_unmapped: Iterable[str], taxes_included: bool
+    shop: ShopifyShop,
+    *,
+    catalogue: SetupCatalogue,
+    skus: Iterable[str],
+    leave_unmapped: Iterable[str],
+    taxes_included: bool,
 ) -> tuple[list[MappingRow], list[str]]:
     odoo = odoo_client_for(shop.odoo)
     shopify = shopify_client_for(shop)
@@ -67,13 +110,12 @@ def _rows_from_odoo(
         if sku not in skip:
             rows.append(MappingRow(MappingTable.SKU, sku, {"product_id": product.id, "default_code": sku}))
 
-    for spec in catalogue.TAXES.values():
-        name = str(spec["odoo_name"])
-        tax = _tax(odoo, name, float(spec["rate"]) * 100, included=taxes_included)  # type: ignore[arg-type]
+    for spec in catalogue.taxes:
+        tax = _tax(odoo, spec.odoo_name, float(spec.rate) * 100, included=taxes_included)
         rows.append(
             MappingRow(
                 MappingTable.TAX,
-                tax_key(str(spec["shopify_title"]), spec["rate"]),
+                tax_key(spec.shopify_title, spec.rate),
                 {"tax_id": tax["id"], "name": tax["name"]},
             )
         )
@@ -82,8 +124,8 @@ def _rows_from_odoo(
         c["name"]: c
         for c in odoo.execute("delivery.carrier", "search_read", domain=[], fields=["name", "product_id"])
     }
-    for code, method in catalogue.SHIPPING_METHODS.items():
-        carrier = carriers.get(str(method["odoo_carrier"]))
+    for code, carrier_name in catalogue.shipping_methods.items():
+        carrier = carriers.get(carrier_name)
         if carrier:
             rows.append(
                 MappingRow(
@@ -101,7 +143,7 @@ def _rows_from_odoo(
         j["code"]: j
         for j in odoo.execute("account.journal", "search_read", domain=[], fields=["code", "name"])
     }
-    for gateway, code in catalogue.GATEWAYS.items():
+    for gateway, code in catalogue.gateways.items():
         if code in journals:
             rows.append(
                 MappingRow(
@@ -112,9 +154,8 @@ def _rows_from_odoo(
             )
 
     odoo_locations = {loc.complete_name: loc for loc in odoo.stock_locations()}
-    spec_by_name = {loc["name"]: loc["odoo_location"] for loc in catalogue.LOCATIONS}
     for location in shopify.locations():
-        target = odoo_locations.get(spec_by_name.get(location.name, ""))
+        target = odoo_locations.get(catalogue.locations.get(location.name, ""))
         if target is not None:
             rows.append(
                 MappingRow(
@@ -164,23 +205,26 @@ def shop_setup(
     *,
     shop: ShopifyShop,
     callback_url: str,
+    catalogue: SetupCatalogue | None = None,
     skus: Iterable[str] | None = None,
     leave_unmapped: Iterable[str] = (),
     seed_mappings: bool = True,
 ) -> SetupReport:
-    """Seed the initial mappings (only when the shop has none) and register the webhooks."""
+    """Seed the initial mappings (only when the shop has none) and register the webhooks. ``skus`` (default:
+    the catalogue's) are looked up in Odoo by internal reference."""
+    catalogue = catalogue or SetupCatalogue()
     shopify = shopify_client_for(shop)
     version = None
     mapped, unmapped = 0, cast(tuple[str, ...], ())
     if seed_mappings and not mapping_entries(shop=shop):
         info = shopify.shop_info()
-        all_skus = (
-            list(skus)
-            if skus is not None
-            else [v.sku for p in (*catalogue.PRODUCTS, *catalogue.SHOPIFY_ONLY_PRODUCTS) for v in p.variants]
-        )
+        all_skus = list(skus) if skus is not None else list(catalogue.skus)
         rows, unmapped_list = _rows_from_odoo(
-            shop, skus=all_skus, leave_unmapped=leave_unmapped, taxes_included=info.taxes_included
+            shop,
+            catalogue=catalogue,
+            skus=all_skus,
+            leave_unmapped=leave_unmapped,
+            taxes_included=info.taxes_included,
         )
         version = mapping_apply(shop=shop, rows=rows)
         mapped = sum(1 for r in rows if r.table == MappingTable.SKU)

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.models import InboundEvent, JobAttempt, JobState, MappingTable, SyncJob
 from sync.services.mappings import MappingRow, mapping_apply
 from tests.factories import ShopifyShopFactory
@@ -97,7 +98,8 @@ def make_job(
     error_class: str = "BusinessRuleError",
     **fields: Any,
 ) -> SyncJob:
-    """A job with its webhook event; problem states carry the error the orders flow would record."""
+    """A job with its webhook event; problem states carry the error the orders flow would record, and park
+    on their Problem through the engine's own function (as seen at the job's creation time)."""
     number = next(_ids)
     order_id = order_id or 5_940_000_000 + number
     name = f"#{1000 + number}"
@@ -150,6 +152,18 @@ def make_job(
         else None,
     )
     InboundEvent.objects.filter(pk=event.pk).update(received_at=created)
+    if problem:
+        occurrence = Occurrence(
+            fingerprint=fingerprint,
+            error_class=error_class,
+            error_code=code,
+            error_key=key,
+            message=message,
+            flow=flow,
+            finance=finance,
+        )
+        parked_on = problem_record_occurrence(job=job, occurrence=occurrence, state=state, now=created)
+        SyncJob.objects.filter(pk=job.pk).update(problem=parked_on)
     JobAttempt.objects.create(
         job=job,
         number=1,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyRateLimitState, SyncJob
 from sync.selectors.dashboard import dashboard_metrics, oldest_waiting, throughput_series
+from sync.services.problems import problem_ignore, problem_snooze
 from tests.console.conftest import make_job
 
 
@@ -82,6 +83,21 @@ def test_the_live_fragment_polls_every_five_seconds(shop, client_for):
     assert 'data-testid="stat-open-problems">1<' in fragment
 
 
+def test_needs_attention_counts_the_jobs_of_open_problems_only(shop, make_user):
+    make_job(shop, sku="OPEN-1")
+    make_job(shop, sku="OPEN-1")
+    make_job(shop, sku="OPEN-2", state=JobState.DEAD)
+    snoozed = make_job(shop, sku="LATER")
+    ignored = make_job(shop, sku="NEVER")
+    ops = make_user("ops")
+    problem_snooze(actor=ops, problem=snoozed.problem, occurrences=3)
+    problem_ignore(actor=ops, problem=ignored.problem, note="test SKU")
+
+    metrics = dashboard_metrics(window="1h")
+
+    assert (metrics.open_problems, metrics.open_groups) == (3, 2)
+
+
 def test_connection_health_shows_version_deprecation_headroom_and_missing_webhooks(shop, client_for):
     shop.api_version_seen = "2025-10"
     shop.deprecation_warning = "API version 2025-10 is unsupported after 2026-10-01"
@@ -119,5 +135,7 @@ def test_metrics_are_prometheus_text_without_login(shop):
     assert "opsconsole_inbox_events_total 3" in lines
     assert 'opsconsole_rejected_deliveries_total{reason="bad_signature"} 1' in lines
     assert 'opsconsole_rejected_deliveries_total{reason="unknown_shop"} 0' in lines
+    assert 'opsconsole_problems{status="open"} 1' in lines
+    assert 'opsconsole_problems{status="resolved"} 0' in lines
     oldest = next(line for line in lines if line.startswith("opsconsole_oldest_waiting_job_seconds"))
     assert oldest.startswith('opsconsole_oldest_waiting_job_seconds{flow="orders"} 1')  # two minutes: 1xx s

@@ -5,10 +5,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from opsconsole.core.models import AuditEntry
+from sync.engine.mappings import mapping_version_current
 from sync.models import JobState, MappingChange, MappingEntry, SyncJob
 from sync.selectors.mappings import change_preview, mapping_history
 from sync.services.console import mapping_approve, mapping_propose, mapping_rows_from_csv
-from sync.services.mappings import MappingRow, mapping_version_current
+from sync.services.mappings import MappingRow
 from tests.console.conftest import make_job, queued_job_ids
 
 

@@ -26,13 +26,17 @@ def test_problem_and_job_pages_render(client_for, shop):
     job = make_job(shop)
     client, _ = client_for("viewer")
 
-    problem = client.get("/exceptions/group/", {"fp": job.fingerprint})
+    problem = client.get(f"/exceptions/{job.problem_id}/")
+    fragment = client.get(f"/exceptions/{job.problem_id}/", headers={"HX-Request": "true"})
     job_page = client.get(f"/jobs/{job.pk}/")
 
     assert problem.status_code == 200
     assert b"Unknown SKU MERINOTE-S-NAVY" in problem.content
+    assert (fragment.status_code, b"<html" in fragment.content) == (200, False)
+    assert b"Unknown SKU MERINOTE-S-NAVY" in fragment.content
     assert job_page.status_code == 200
     assert job.subject_label.encode() in job_page.content
+    assert f'href="/exceptions/{job.problem_id}/"'.encode() in job_page.content
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from itertools import pairwise
 
 import pytest
 
-from sync.models import ExternalLink, JobAttempt, JobState, MappingTable, OdooConnection
-from sync.services.mappings import MappingRow, mapping_apply, mapping_version_current
+from sync.engine.mappings import mapping_version_current
+from sync.models import ExternalLink, JobAttempt, JobState, MappingTable, OdooConnection, Problem
+from sync.services.mappings import MappingRow, mapping_apply
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +78,7 @@ def test_an_unknown_sku_parks_its_order_while_others_flow_and_the_new_mapping_re
     assert replayed.state == JobState.SUCCEEDED
     assert replayed.mapping_version == version
     assert replayed.fingerprint == ""
+    assert replayed.problem.status == Problem.Status.RESOLVED
     assert [a.outcome for a in replayed.attempt_set.all()] == [
         JobAttempt.Outcome.PARKED,
         JobAttempt.Outcome.SUCCEEDED,
@@ -168,7 +170,7 @@ def test_odoo_refusing_our_credentials_parks_jobs_as_auth_problems_until_the_cre
     first_jobs = [_one_order_job(pipeline, o["id"]) for o in orders]
     for job in first_jobs:
         assert (job.state, job.error_class, job.error_code) == (JobState.NEEDS_ATTENTION, "AuthError", "auth")
-        assert job.fingerprint == f"auth:odoo:shop{pipeline.shop.pk}"
+        assert (job.fingerprint, job.problem.shop_id) == ("auth:odoo", pipeline.shop.pk)  # one per shop
         assert job.attempts == 1
         assert [a.outcome for a in job.attempt_set.all()] == [JobAttempt.Outcome.PARKED]
     assert pipeline.jobs(state__in=[JobState.DEAD, JobState.RETRYING]) == []
@@ -213,3 +215,10 @@ def test_odoo_refusing_our_credentials_parks_jobs_as_auth_problems_until_the_cre
         ]
     assert pipeline.jobs(state__in=[JobState.DEAD, JobState.NEEDS_ATTENTION]) == []
     assert pipeline.odoo.control.counters()["calls"]["sale.order"]["create"] == 3
+    # and the engine resolved the shop's auth problem once its last blocked job succeeded
+    problem = Problem.objects.get(shop=pipeline.shop, fingerprint="auth:odoo")
+    parked = list(problem.jobs.all())  # the order jobs and their customers' jobs, each parked once
+    assert {j.pk for j in [*first_jobs, job]} <= {j.pk for j in parked}
+    assert (problem.status, problem.times_seen) == (Problem.Status.RESOLVED, len(parked))
+    assert {j.state for j in parked} == {JobState.SUCCEEDED}
+    assert problem.activity.filter(kind="replayed", actor__isnull=True).count() == 1

@@ -174,11 +174,14 @@ def test_a_cancellation_after_odoo_delivered_the_order_needs_a_person_with_a_pla
     cancel = [j for j in pipeline.order_jobs(order["id"]) if j.kind == "order.cancel"]
     assert len(cancel) == 1
     job = cancel[0]
-    assert (job.state, job.error_code, job.error_key) == (
+    # one problem for every order cancelled after delivery; the order is in the error's context
+    assert (job.state, job.error_code, job.error_key, job.fingerprint) == (
         JobState.NEEDS_ATTENTION,
         "cancel_after_delivery",
-        str(order["id"]),
+        "",
+        "cancel_after_delivery:order.cancel",
     )
+    assert job.error_context["order_id"] == str(order["id"])
     assert f"Shopify cancelled order {order['name']}" in job.error_message
     assert "already delivered" in job.error_message
     assert job.attempts == 1

@@ -23,13 +23,14 @@ import odoorpc
 import requests
 from django.db import close_old_connections
 
+from opsconsole.demo_catalogue import demo_setup_catalogue
 from sandbox.shopify.testing import RunningSandbox
+from sync.engine.clients import clients_reset
+from sync.engine.sweep import jobs_sweep
 from sync.models import JobState, ShopifyShop, SyncJob
-from sync.services.clients import clients_reset
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.inbox import shop_cache_clear
-from sync.services.jobs import jobs_sweep
-from sync.services.setup import SetupReport, shop_setup
+from sync.services.setup import SetupCatalogue, SetupReport, shop_setup
 from tests.support.processes import wait_for
 
 #: Present in Odoo but left unmapped by the seed, so that their orders park as "unknown SKU".
@@ -196,7 +197,12 @@ def build_pipeline(
         admin_url=shopify.admin_url,
     )
     callback = f"{live_url}/webhooks/shopify"
-    report = shop_setup(shop=shop, callback_url=callback, leave_unmapped=leave_unmapped)
+    report = shop_setup(
+        shop=shop,
+        callback_url=callback,
+        catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
+        leave_unmapped=leave_unmapped,
+    )
     # Shopify sends the mandatory privacy topics to the compliance URL of the app's configuration
     # (``compliance_topics`` in shopify.app.toml); they cannot be subscribed through the Admin API.
     shopify.control.app_config(compliance_url=callback)

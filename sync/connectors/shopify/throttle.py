@@ -4,8 +4,9 @@ Shopify gives each app a leaky bucket per shop (``extensions.cost.throttleStatus
 available, restore rate per second). Before a call the throttle reserves the estimated cost from a shared
 ``ThrottleStore``; when the bucket holds too little it waits until enough has leaked back instead of
 letting Shopify answer THROTTLED. After every answer the store is reset to what Shopify reported, which
-corrects any estimate. The store must be shared by all workers (``throttle_db.DatabaseThrottleStore``);
-``InMemoryThrottleStore`` serves unit tests and single-process tools.
+corrects any estimate. The connector knows no table: whoever builds the client passes a store that every
+worker shares (the job engine passes ``sync/engine/throttle_store.DatabaseThrottleStore``, one database row
+per shop); ``InMemoryThrottleStore`` serves unit tests and single-process tools.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class ThrottleStore(Protocol):
         ...
 
 
-def _reserve(state: BucketState | None, cost: float, now: float) -> tuple[float, BucketState | None]:
+def bucket_reserve(state: BucketState | None, cost: float, now: float) -> tuple[float, BucketState | None]:
+    """(seconds to wait, the bucket after taking ``cost``): what every ThrottleStore.reserve computes."""
     if state is None:
         return 0.0, None
     level = state.level_at(now)
@@ -63,7 +65,7 @@ class InMemoryThrottleStore:
 
     def reserve(self, shop_domain: str, cost: float, now: float) -> float:
         with self._lock:
-            wait, new = _reserve(self._state.get(shop_domain), cost, now)
+            wait, new = bucket_reserve(self._state.get(shop_domain), cost, now)
             if new is not None:
                 self._state[shop_domain] = new
             return wait

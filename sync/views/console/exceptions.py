@@ -1,5 +1,5 @@
-"""Exceptions: problems grouped by fingerprint; a group's jobs, error and fix; replay / resolve / ignore /
-snooze for one job, a selection, or the whole group."""
+"""Exceptions: the problems (one per shop and cause), newest seen first; a problem's page with its error,
+suggested fix, parked jobs and activity timeline; replay / resolve / ignore / snooze / assign / note."""
 
 from __future__ import annotations
 
@@ -8,28 +8,30 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from opsconsole.core.permissions import allowed
-from sync.flows.registry import flows
-from sync.models import PROBLEM_STATES, SyncJob
-from sync.selectors.jobs import (
-    AGES,
+from sync.engine.mappings import TABLE_FOR_CODE
+from sync.kinds import flow_groups
+from sync.models import Problem
+from sync.selectors.jobs import AGES, jobs_progress, shops_for_filters
+from sync.selectors.problems import (
     PROBLEM_STATUSES,
     ProblemFilters,
-    jobs_progress,
-    problem_count,
+    open_problem_count,
+    problem_by_fingerprint,
+    problem_detail,
     problem_error_classes,
-    problem_group_for,
-    problem_group_jobs,
-    problem_groups,
-    shops_for_filters,
+    problem_list,
+    problem_owner_choices,
+    problem_parked_jobs,
+    problem_sample_job,
+    problem_timeline,
 )
-from sync.services import console as console_services
-from sync.services.mappings import TABLE_FOR_CODE
+from sync.services import problems as problem_services
 from sync.transforms.privacy import mask_payload
 from sync.views.console.common import (
     PROBLEMS_CHANGED,
@@ -43,6 +45,15 @@ from sync.views.console.common import (
     trigger,
 )
 
+STATUS_LABELS = {
+    "open": "Open",
+    "regressed": "Regressed",
+    "snoozed": "Snoozed",
+    "ignored": "Ignored",
+    "resolved": "Resolved",
+    "all": "All",
+}
+
 
 def _filters(request: HttpRequest) -> ProblemFilters:
     status = request.GET.get("status", "open")
@@ -53,6 +64,7 @@ def _filters(request: HttpRequest) -> ProblemFilters:
         status=status if status in PROBLEM_STATUSES else "open",
         age=request.GET.get("age", "") if request.GET.get("age", "") in AGES else "",
         q=request.GET.get("q", "").strip()[:120],
+        finance=request.GET.get("finance") == "1",
     )
 
 
@@ -60,16 +72,16 @@ def _filters(request: HttpRequest) -> ProblemFilters:
 @require_GET
 def exceptions(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    groups = problem_groups(filters=filters)
+    problems = problem_list(filters=filters)
     context = {
         "title": "Exceptions",
         "filters": filters,
-        "groups": groups,
-        "total_jobs": sum(g.count for g in groups),
-        "flows": flows(),
+        "problems": problems,
+        "total_jobs": sum(p.blocked for p in problems),  # type: ignore[attr-defined]
+        "flows": flow_groups(),
         "shops": shops_for_filters(),
         "error_classes": problem_error_classes(),
-        "statuses": [(s, s.replace("_", " ").capitalize()) for s in PROBLEM_STATUSES],
+        "statuses": [(s, STATUS_LABELS[s]) for s in PROBLEM_STATUSES],
         "ages": list(AGES),
         "can_act_any": can_act(request.user, finance=True),
         "user_can_ops": can_act(request.user),
@@ -78,7 +90,7 @@ def exceptions(request: HttpRequest) -> HttpResponse:
 
 
 def suggested_fix(*, code: str, key: str, shop_id: int | None) -> dict[str, Any] | None:
-    """What fixes a group, and the link that starts the fix."""
+    """What fixes a problem, and the link that starts the fix."""
     if code in TABLE_FOR_CODE and key:
         table = TABLE_FOR_CODE[code]
         query = urlencode({"shop": shop_id or "", "table": table, "key": key})
@@ -108,100 +120,113 @@ def suggested_fix(*, code: str, key: str, shop_id: int | None) -> dict[str, Any]
     return None
 
 
-def _group_context(request: HttpRequest, fingerprint: str) -> dict[str, Any]:
-    group = problem_group_for(fingerprint=fingerprint)
-    if group is None:
-        group = problem_group_for(fingerprint=fingerprint, status="resolved") or problem_group_for(
-            fingerprint=fingerprint, status="ignored"
-        )
-    jobs = problem_group_jobs(fingerprint=fingerprint)
-    sample = jobs[0] if jobs else SyncJob.objects.filter(fingerprint=fingerprint).order_by("-pk").first()
-    if group is None and sample is None:
-        raise Http404("no such problem")
+def _problem(problem_id: int) -> Problem:
+    try:
+        return problem_detail(problem_id=problem_id)
+    except Problem.DoesNotExist:
+        raise Http404("no such problem") from None
+
+
+def _problem_context(request: HttpRequest, problem: Problem) -> dict[str, Any]:
+    sample = problem_sample_job(problem=problem)
+    may_act = problem_services.problem_can_act(request.user, problem)
     return {
-        "title": group.title if group else "Problem cleared",
-        "fingerprint": fingerprint,
-        "group": group,
-        "jobs": jobs,
+        "title": problem.title,
+        "problem": problem,
+        "jobs": problem_parked_jobs(problem=problem),
+        "timeline": problem_timeline(problem=problem),
         "sample": sample,
         "context_json": json.dumps(mask_payload(sample.error_context or {}), indent=2, default=str)
         if sample
         else "",
-        "fix": suggested_fix(
-            code=sample.error_code if sample else "",
-            key=sample.error_key if sample else "",
-            shop_id=sample.shop_id if sample else None,
-        ),
-        "can_act": can_act(request.user, finance=bool(group and group.finance)),
+        "fix": suggested_fix(code=problem.error_code, key=problem.error_key, shop_id=problem.shop_id),
+        "can_act": may_act,
         "can_propose": allowed(request.user, "propose_mapping"),
+        "owners": problem_owner_choices() if may_act else [],
     }
 
 
 @console_view()
 @require_GET
-def problem_detail(request: HttpRequest) -> HttpResponse:
-    fingerprint = request.GET.get("fp", "")
-    if not fingerprint:
-        raise Http404("no problem given")
-    context = _group_context(request, fingerprint)
-    partial = request.GET.get("part", "group_live")
-    return page_or_partial(
-        request, "sync/problem.html", context, partial if partial in ("group_live",) else "group_live"
-    )
+def problem_page(request: HttpRequest, problem_id: int) -> HttpResponse:
+    problem = _problem(problem_id)
+    return page_or_partial(request, "sync/problem.html", _problem_context(request, problem), "problem_live")
 
 
-ACTIONS = ("replay", "resolve", "ignore", "snooze")
+@console_view()
+@require_GET
+def problem_by_fp(request: HttpRequest) -> HttpResponse:
+    """Links from before problems were records (``/exceptions/group/?fp=...``) lead to the problem."""
+    problem = problem_by_fingerprint(fingerprint=request.GET.get("fp", ""))
+    if problem is None:
+        raise Http404("no such problem")
+    return HttpResponseRedirect(reverse("problem", args=[problem.pk]))
+
+
+ACTIONS = ("replay", "resolve", "ignore", "snooze", "assign", "note")
+
+
+def _act(request: HttpRequest, problem: Problem, action: str) -> HttpResponse:
+    note = str(request.POST.get("note", ""))
+    if action == "replay":
+        scope = request.POST.get("scope", "selected")
+        job_ids = None if scope == "group" else ids_from(request.POST.getlist("job_ids"))
+        if job_ids == []:
+            return flash(request, "Select at least one job, or choose all parked jobs.", "error")
+        replayed = problem_services.problem_replay(
+            actor=request.user, problem=problem, job_ids=job_ids, request=request
+        )
+        return render(
+            request,
+            "sync/partials/_progress.html",
+            {
+                "progress": jobs_progress(job_ids=replayed),
+                "ids": ",".join(map(str, replayed)),
+                "count": len(replayed),
+            },
+        )
+    if action == "snooze":
+        until = parse_until(request.POST.get("until", ""))
+        occurrences = int_or_none(request.POST.get("occurrences"))
+        if until is None and occurrences is None:
+            return flash(request, "Pick a date, or a number of occurrences, to snooze for.", "error")
+        problem_services.problem_snooze(
+            actor=request.user,
+            problem=problem,
+            until=until,
+            occurrences=None if until is not None else occurrences,
+            note=note,
+            request=request,
+        )
+        when = f"until {until:%d %b %Y %H:%M}" if until is not None else f"for {occurrences} more occurrences"
+        return flash(request, f"Snoozed {when}.")
+    if action == "assign":
+        owner_id = int_or_none(request.POST.get("owner"))
+        problem_services.problem_assign(
+            actor=request.user, problem=problem, owner_id=owner_id, request=request
+        )
+        return flash(request, "Owner changed.")
+    if action == "note":
+        problem_services.problem_note(actor=request.user, problem=problem, note=note, request=request)
+        return flash(request, "Note added.")
+    close = problem_services.problem_resolve if action == "resolve" else problem_services.problem_ignore
+    count = close(actor=request.user, problem=problem, note=note, request=request)
+    verb = "Resolved" if action == "resolve" else "Ignored"
+    return flash(request, f"{verb}; {count} parked job{'s' if count != 1 else ''} closed.")
 
 
 @console_view()
 @require_POST
-def problem_act(request: HttpRequest) -> HttpResponse:
-    """One bulk action on the selected jobs or the whole group (one service call)."""
-    fingerprint = request.POST.get("fp", "")
+def problem_act(request: HttpRequest, problem_id: int) -> HttpResponse:
+    """One action on a problem (one service call); row and bulk replays act on its parked jobs."""
+    problem = _problem(problem_id)
     action = request.POST.get("action", "")
-    scope = request.POST.get("scope", "selected")
     if action not in ACTIONS:
         return flash(request, "Choose an action.", "error")
-    if not can_act(request.user, finance=True):
-        raise PermissionDenied("your role cannot act on problems")
-    if scope == "group":
-        job_ids = list(
-            SyncJob.objects.filter(fingerprint=fingerprint, state__in=PROBLEM_STATES).values_list(
-                "pk", flat=True
-            )
-        )
-    else:
-        job_ids = ids_from(request.POST.getlist("job_ids"))
-    if not job_ids:
-        return flash(request, "Select at least one job, or choose the whole group.", "error")
-    note = request.POST.get("note", "")
+    if not problem_services.problem_can_act(request.user, problem):
+        raise PermissionDenied("your role cannot act on this problem")
     try:
-        if action == "replay":
-            count = console_services.jobs_replay(actor=request.user, job_ids=job_ids, request=request)
-            response = render(
-                request,
-                "sync/partials/_progress.html",
-                {
-                    "progress": jobs_progress(job_ids=job_ids),
-                    "ids": ",".join(map(str, job_ids)),
-                    "count": count,
-                },
-            )
-        elif action == "snooze":
-            until = parse_until(request.POST.get("until", ""))
-            if until is None:
-                return flash(request, "Pick the date to snooze until.", "error")
-            count = console_services.jobs_snooze(
-                actor=request.user, job_ids=job_ids, until=until, request=request
-            )
-            response = flash(
-                request, f"Snoozed {count} job{'s' if count != 1 else ''} until {until:%d %b %Y %H:%M}."
-            )
-        else:
-            close = console_services.jobs_resolve if action == "resolve" else console_services.jobs_ignore
-            count = close(actor=request.user, job_ids=job_ids, note=note, request=request)
-            verb = "Resolved" if action == "resolve" else "Ignored"
-            response = flash(request, f"{verb} {count} job{'s' if count != 1 else ''}.")
+        response = _act(request, problem, action)
     except ValidationError as exc:
         return flash(request, " ".join(exc.messages), "error")
     return trigger(response, PROBLEMS_CHANGED)
@@ -223,4 +248,4 @@ def replay_progress(request: HttpRequest) -> HttpResponse:
 @console_view()
 @require_GET
 def problems_badge(request: HttpRequest) -> HttpResponse:
-    return render(request, "sync/partials/_badge.html", {"count": problem_count()})
+    return render(request, "sync/partials/_badge.html", {"count": open_problem_count()})

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from opsconsole.core.permissions import allowed
-from sync.flows.registry import flows
+from sync.kinds import flow_groups
 from sync.models import JobState, SyncJob
 from sync.selectors.jobs import (
     AGES,
@@ -62,7 +62,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
-        "flows": flows(),
+        "flows": flow_groups(),
         "states": JobState.choices,
         "shops": shops_for_filters(),
         "kinds": job_kinds(),

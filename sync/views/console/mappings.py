@@ -25,9 +25,11 @@ from sync.selectors.mappings import (
     mapping_history,
     mapping_rows,
     mapping_table_counts,
+    mapping_unblocks_count,
+    mapping_version_current,
 )
 from sync.services import console as console_services
-from sync.services.mappings import MappingRow, mapping_version_current
+from sync.services.mappings import MappingRow
 from sync.views.console.common import (
     MAPPINGS_CHANGED,
     PROBLEMS_CHANGED,
@@ -179,20 +181,9 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
         "current": current,
         "delete": delete,
         "errors": errors,
-        "unblocks": _parked_count(shop, table, key),
+        "unblocks": mapping_unblocks_count(shop=shop, table=table, key=key),
     }
     return page_or_partial(request, "sync/mapping_propose.html", context, "form", status=200)
-
-
-def _parked_count(shop: ShopifyShop, table: str, key: str) -> int:
-    from sync.models import JobState, SyncJob
-    from sync.services.mappings import MISSING_CODES
-
-    if not key:
-        return 0
-    return SyncJob.objects.filter(
-        shop=shop, state=JobState.NEEDS_ATTENTION, fingerprint=f"{MISSING_CODES[table]}:{key}"
-    ).count()
 
 
 @console_view("propose_mapping")

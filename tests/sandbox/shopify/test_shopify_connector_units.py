@@ -1,4 +1,5 @@
-"""Connector pieces without a sandbox: webhook verification, the throttle and its stores, the REST shape."""
+"""Connector pieces without a sandbox: webhook verification, the throttle and its in-memory store, the REST
+shape. (The database-backed store the engine passes in: tests/sync/engine/test_throttle_store.py.)"""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import base64
 import hashlib
 import hmac
 import signal
-from datetime import UTC, datetime
 
 import pytest
 
 from sandbox.shopify.testing import running_sandbox
 from sync.connectors.shopify import InMemoryThrottleStore, Throttle, compute_hmac, verify_webhook
-from sync.connectors.shopify.throttle_db import DatabaseThrottleStore
 from sync.connectors.shopify.types import ThrottleStatus
 from sync.connectors.shopify.webhooks import missing_headers, topic_enum
 
@@ -102,24 +101,6 @@ def test_drain_empties_the_bucket():
     store.record("s", ThrottleStatus(100, 100, 50), now=0.0)
     store.drain("s", now=0.0)
     assert store.reserve("s", 10, now=0.0) == pytest.approx(0.2)
-
-
-def test_database_store_shares_the_bucket_between_workers(db):
-    # given two workers' stores and a bucket Shopify reported at 30 of 100, restoring 10 per second
-    first, second = DatabaseThrottleStore(), DatabaseThrottleStore()
-    t0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
-    first.record("demo.myshopify.com", ThrottleStatus(100, 30, 10), now=t0)
-    # when both reserve 20 points at the same moment
-    a = first.reserve("demo.myshopify.com", 20, now=t0)
-    b = second.reserve("demo.myshopify.com", 20, now=t0)
-    # then only the first gets them; the second must wait 1 s for the 10 missing points
-    assert a == 0.0
-    assert b == pytest.approx(1.0)
-    from sync.models import ShopifyRateLimitState
-
-    row = ShopifyRateLimitState.objects.get(shop_domain="demo.myshopify.com")
-    assert (row.available, row.maximum, row.restore_rate) == (10.0, 100.0, 10.0)
-    assert second.reserve("unknown.myshopify.com", 20, now=t0) == 0.0
 
 
 def test_running_sandbox_stops_its_process_and_removes_its_temporary_data():

@@ -1,15 +1,12 @@
-"""``GET /metrics``: Prometheus text exposition (no login; counts only, no personal data)."""
+"""The numbers ``GET /metrics`` serves (sync/views/metrics.py) in Prometheus text: counts only, no
+personal data."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Min
-from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+from sync.models import RUNNABLE_STATES, InboundEvent, JobState, Problem, RejectedDelivery, SyncJob
 
 
 def _label(value: str) -> str:
@@ -17,8 +14,6 @@ def _label(value: str) -> str:
 
 
 def metrics_text() -> str:
-    from sync.models import RUNNABLE_STATES, InboundEvent, JobState, RejectedDelivery, SyncJob
-
     lines = [
         "# HELP opsconsole_jobs Sync jobs by flow and state.",
         "# TYPE opsconsole_jobs gauge",
@@ -55,11 +50,11 @@ def metrics_text() -> str:
     rejected = dict(RejectedDelivery.objects.values_list("reason").annotate(n=Count("pk")).order_by())
     for reason in RejectedDelivery.Reason.values:
         lines.append(f'opsconsole_rejected_deliveries_total{{reason="{reason}"}} {rejected.get(reason, 0)}')
+    lines += [
+        "# HELP opsconsole_problems Problems (one per shop and cause) by status.",
+        "# TYPE opsconsole_problems gauge",
+    ]
+    statuses = dict(Problem.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    for status in Problem.Status.values:
+        lines.append(f'opsconsole_problems{{status="{status}"}} {statuses.get(status, 0)}')
     return "\n".join(lines) + "\n"
-
-
-@login_not_required
-@never_cache
-@require_GET
-def metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE)

@@ -1,8 +1,7 @@
-"""The throttle store shared by every worker: one ``ShopifyRateLimitState`` row per shop, updated under
-``SELECT ... FOR UPDATE`` so that two workers never spend the same points.
-
-Kept apart from the pure connector modules so that they import no Django models.
-"""
+"""The Shopify cost bucket shared by every worker: one ``ShopifyRateLimitState`` row per shop, updated under
+``SELECT ... FOR UPDATE`` so that two workers never spend the same points. The connector defines the store's
+interface (``sync.connectors.shopify.throttle.ThrottleStore``) and knows no table; the engine, which builds
+the clients, passes this one in (sync/engine/clients.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +9,9 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from sync.connectors.shopify.throttle import BucketState, Throttle, _reserve
+from sync.connectors.shopify.throttle import BucketState, Throttle, bucket_reserve
 from sync.connectors.shopify.types import ThrottleStatus
-
-
-def _ts(dt: datetime) -> float:
-    return dt.timestamp()
+from sync.models import ShopifyRateLimitState
 
 
 def _dt(ts: float) -> datetime:
@@ -24,14 +20,12 @@ def _dt(ts: float) -> datetime:
 
 class DatabaseThrottleStore:
     def reserve(self, shop_domain: str, cost: float, now: float) -> float:
-        from sync.models import ShopifyRateLimitState
-
         with transaction.atomic():
             row = ShopifyRateLimitState.objects.select_for_update().filter(shop_domain=shop_domain).first()
             if row is None:
                 return 0.0
-            state = BucketState(row.available, row.maximum, row.restore_rate, _ts(row.updated_at))
-            wait, new = _reserve(state, cost, now)
+            state = BucketState(row.available, row.maximum, row.restore_rate, row.updated_at.timestamp())
+            wait, new = bucket_reserve(state, cost, now)
             if new is not None:
                 row.available = new.available
                 row.updated_at = _dt(new.updated_at)
@@ -39,8 +33,6 @@ class DatabaseThrottleStore:
             return wait
 
     def record(self, shop_domain: str, status: ThrottleStatus, now: float) -> None:
-        from sync.models import ShopifyRateLimitState
-
         with transaction.atomic():
             ShopifyRateLimitState.objects.update_or_create(
                 shop_domain=shop_domain,
@@ -53,8 +45,6 @@ class DatabaseThrottleStore:
             )
 
     def drain(self, shop_domain: str, now: float) -> None:
-        from sync.models import ShopifyRateLimitState
-
         with transaction.atomic():
             ShopifyRateLimitState.objects.filter(shop_domain=shop_domain).update(
                 available=0.0, updated_at=_dt(now)
@@ -62,5 +52,5 @@ class DatabaseThrottleStore:
 
 
 def database_throttle() -> Throttle:
-    """The throttle every worker should use: points are reserved in the shared database row."""
+    """The throttle every worker uses: points are reserved in the shared database row."""
     return Throttle(DatabaseThrottleStore())

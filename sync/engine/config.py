@@ -1,0 +1,29 @@
+"""The engine's settings (see README, environment variables), read at call time so tests can change them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def retry_base_seconds() -> float:
+    return _setting("SYNC_RETRY_BASE_SECONDS", 30)
+
+
+def retry_cap_seconds() -> float:
+    return _setting("SYNC_RETRY_CAP_SECONDS", 3600)
+
+
+def lease_seconds() -> float:
+    return _setting("SYNC_LEASE_SECONDS", 300)
+
+
+def max_attempts() -> int:
+    return int(_setting("SYNC_MAX_ATTEMPTS", 8))
+
+
+def stranded_after_seconds() -> float:
+    return _setting("SYNC_STRANDED_AFTER_SECONDS", 300)

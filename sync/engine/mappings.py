@@ -1,0 +1,90 @@
+"""The mapping tables as a job sees them: the version in force, its entries, and the ShopMappings value the
+transforms take (cached per process by version). Writes (new versions) are in sync/services/mappings.py."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max
+
+from sync.models import MappingEntry, MappingTable, MappingVersion, ShopifyShop
+from sync.transforms.types import RoundingAdjustment, ShippingTarget, ShopMappings
+
+#: The error code a missing entry of each table parks jobs with (see sync/transforms).
+MISSING_CODES: dict[str, str] = {
+    MappingTable.SKU: "unknown_sku",
+    MappingTable.TAX: "unknown_tax",
+    MappingTable.SHIPPING: "unknown_shipping_method",
+    MappingTable.GATEWAY: "unknown_gateway",
+    MappingTable.LOCATION: "unknown_location",
+    MappingTable.SHOP: "shop_not_mapped",
+    MappingTable.FINANCIAL_STATUS: "unknown_financial_status",
+}
+#: For each missing-mapping error code, the table whose entry fixes it.
+TABLE_FOR_CODE = {code: table for table, code in MISSING_CODES.items()}
+
+DEFAULT_CONFIRM_ON = frozenset({"paid", "partially_paid", "authorized", "partially_refunded", "refunded"})
+
+
+def mapping_version_current(*, shop: ShopifyShop) -> int:
+    return MappingVersion.objects.filter(shop=shop).aggregate(v=Max("number"))["v"] or 0
+
+
+def mapping_entries(*, shop: ShopifyShop, version: int | None = None) -> list[MappingEntry]:
+    """The entries in force at ``version`` (default: now)."""
+    query = MappingEntry.objects.filter(shop=shop)
+    if version is None:
+        query = query.filter(valid_to__isnull=True)
+    else:
+        query = query.filter(valid_from__lte=version).exclude(valid_to__lte=version)
+    return list(query.order_by("table", "key"))
+
+
+_cache: dict[tuple[int, int], ShopMappings] = {}
+
+
+def mappings_for_shop(*, shop: ShopifyShop, version: int | None = None) -> ShopMappings:
+    """The mapping values a flow needs, at the current version (cached per process by version)."""
+    number = version if version is not None else mapping_version_current(shop=shop)
+    cached = _cache.get((shop.pk, number))
+    if cached is not None:
+        return cached
+    mappings = build_shop_mappings(
+        shop=shop, version=number, entries=mapping_entries(shop=shop, version=version)
+    )
+    _cache[(shop.pk, number)] = mappings
+    return mappings
+
+
+def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[MappingEntry]) -> ShopMappings:
+    by_table: dict[str, dict[str, dict[str, Any]]] = {}
+    for entry in entries:
+        by_table.setdefault(entry.table, {})[entry.key] = entry.value
+    shop_values = by_table.get(MappingTable.SHOP, {}).get("shop", {})
+    statuses = by_table.get(MappingTable.FINANCIAL_STATUS, {})
+    confirm_on = (
+        frozenset(k for k, v in statuses.items() if v.get("confirm")) if statuses else DEFAULT_CONFIRM_ON
+    )
+    adjustment = shop_values.get("rounding_adjustment")
+    return ShopMappings(
+        shop_domain=shop.domain,
+        version=version,
+        currency=shop_values.get("currency", "EUR"),
+        company_id=shop_values.get("company_id"),
+        pricelist_id=shop_values.get("pricelist_id"),
+        skus={k: int(v["product_id"]) for k, v in by_table.get(MappingTable.SKU, {}).items()},
+        taxes={k: int(v["tax_id"]) for k, v in by_table.get(MappingTable.TAX, {}).items()},
+        shipping={
+            k: ShippingTarget(product_id=int(v["product_id"]), carrier_id=v.get("carrier_id"))
+            for k, v in by_table.get(MappingTable.SHIPPING, {}).items()
+        },
+        gateways={k: int(v["journal_id"]) for k, v in by_table.get(MappingTable.GATEWAY, {}).items()},
+        confirm_on=confirm_on,
+        tax_rounding=shop_values.get("tax_rounding", "round_per_line"),
+        rounding_adjustment=RoundingAdjustment(
+            product_id=int(adjustment["product_id"]), max_amount=Decimal(str(adjustment["max_amount"]))
+        )
+        if adjustment
+        else None,
+    )

@@ -1,0 +1,251 @@
+"""The two places on the hot path that rely on library internals, kept together and checked at start-up.
+
+1. The webhook's one-statement insert (sync/services/inbox.py) writes the event, its job and the job's
+   django-q2 queue entry in one SQL statement. It builds each INSERT from the model's fields (their
+   pre_save, defaults and database adapters) without Django's insert compiler, whose per-request cost is a
+   third of that endpoint's: ``insert_sql``.
+2. That queue entry carries a task package built by hand (``queue_package``): what ``async_task`` would
+   put on the queue, signed the same way, but without writing it, so that it can go into that statement.
+
+Both assume things about Django and django-q2 that a dependency upgrade could change: the ORM broker is
+the broker (its table is what we insert into), the package has ``async_task``'s keys and signing, and the
+INSERT is the one Django's compiler writes. ``verify`` checks all three without touching the database;
+``SyncConfig.ready`` (sync/apps.py) runs it in every process — web, worker, management commands — and
+refuses to start with a message saying which assumption broke.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+from django_q.conf import logger as queue_logger
+from django_q.humanhash import uuid
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
+from django_q.tasks import async_task
+
+from sync.models import InboundEvent, SyncJob
+
+#: The task every queue entry runs, with the job's idempotency key as its only argument.
+TASK = "sync.tasks.run_job"
+
+
+def task_name(job_key: str) -> str:
+    return f"job {job_key}"[:100]
+
+
+# ------------------------------------------------------------------------------------- queue package
+
+
+def queue_package(job_key: str, *, group: str) -> str:
+    """The signed package ``async_task(TASK, job_key)`` would put on the queue, built without writing it."""
+    tag = uuid()
+    task: dict[str, Any] = {
+        "id": tag[1],
+        "name": task_name(job_key),
+        "func": TASK,
+        "args": (job_key,),
+        "group": group,
+    }
+    if Conf.CACHED:
+        task["cached"] = Conf.CACHED
+    if Conf.SYNC:
+        task["sync"] = Conf.SYNC
+    if Conf.ACK_FAILURES:
+        task["ack_failure"] = Conf.ACK_FAILURES
+    task["kwargs"] = {}
+    task["started"] = timezone.now()
+    return SignedPackage.dumps(task)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def queue_name() -> str:
+    """The ORM broker's queue name (``OrmQ.key``)."""
+    return str(get_broker().list_key)
+
+
+def queue_entry(job_key: str, *, group: str) -> OrmQ:
+    """The ORM broker's row for one job, unsaved (the webhook inserts it with its event and job)."""
+    return OrmQ(key=queue_name(), payload=queue_package(job_key, group=group), lock=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------- insert SQL
+
+
+@lru_cache(maxsize=8)
+def _insert_template(model: type[Any]) -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns})", fields
+
+
+def insert_sql(obj: Any) -> tuple[str, list[Any]]:
+    """The INSERT Django would run for an unsaved instance (its fields' pre_save, defaults and database
+    adapters), without the query compiler. A value may be a RawSQL expression (spliced in with its
+    parameters)."""
+    head, fields = _insert_template(type(obj))  # type: ignore[arg-type]
+    placeholders: list[str] = []
+    params: list[Any] = []
+    for field in fields:
+        value = field.pre_save(obj, add=True)
+        if isinstance(value, RawSQL):
+            sql, extra = value.as_sql(None, connection)  # type: ignore[arg-type]
+            placeholders.append(sql)
+            params.extend(extra)
+        else:
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(value, connection=connection))
+    return f"{head} VALUES ({', '.join(placeholders)})", params
+
+
+# ------------------------------------------------------------------------------------------ checking
+
+
+class _CapturingBroker:
+    """Stands in for the broker so that ``async_task`` hands over its package instead of enqueueing it."""
+
+    list_key = "verify"
+
+    def __init__(self) -> None:
+        self.packages: list[str] = []
+
+    def enqueue(self, package: str) -> str:
+        self.packages.append(package)
+        return "verify"
+
+
+#: Keys whose values must be equal in our package and async_task's (id and started differ by nature).
+_COMPARED_KEYS = ("func", "args", "kwargs", "group", "name", "ack_failure", "cached")
+
+
+def _package_problems() -> list[str]:
+    broker = _CapturingBroker()
+    probe = "verify:probe"
+    # sync=False: never run the probe (with Conf.SYNC, async_task would run the task in this process).
+    options = {"group": "verify", "broker": broker, "sync": False}
+    level = queue_logger.level
+    queue_logger.setLevel(logging.WARNING)  # not an "Enqueued" line in every process's log
+    try:
+        async_task(TASK, probe, task_name=task_name(probe), q_options=options)
+    finally:
+        queue_logger.setLevel(level)
+    if len(broker.packages) != 1:
+        return ["django-q2's async_task no longer hands its package to the broker's enqueue()"]
+    theirs = SignedPackage.loads(broker.packages[0])
+    try:
+        ours = SignedPackage.loads(queue_package(probe, group="verify"))
+    except Exception as exc:  # noqa: BLE001 - any failure to read our own package is the finding
+        return [f"django-q2 cannot read the package we build ({type(exc).__name__}: {exc})"]
+    theirs.pop("sync", None)  # we asked for False above; ours carries it only when Conf.SYNC is on
+    ours.pop("sync", None)
+    problems = []
+    if set(ours) != set(theirs):
+        problems.append(f"django-q2's task package has keys {sorted(theirs)}, ours has {sorted(ours)}")
+    for key in _COMPARED_KEYS:
+        if ours.get(key) != theirs.get(key):
+            problems.append(
+                f"task package key {key!r}: django-q2 puts {theirs.get(key)!r}, we put {ours.get(key)!r}"
+            )
+    return problems
+
+
+def _comparable(params: list[Any]) -> list[Any]:
+    """Parameters as values: adapters (Jsonb, Int4, ...) by their wrapped value, times by type only
+    (auto_now fields take the clock on each compilation)."""
+    out = []
+    for value in params:
+        inner = getattr(value, "obj", value)
+        out.append((type(value).__name__, "<datetime>" if isinstance(inner, datetime) else inner))
+    return out
+
+
+def _compiled_insert(obj: Any) -> tuple[str, list[Any]]:
+    """Django's own INSERT for the same instance and fields."""
+    _, fields = _insert_template(type(obj))  # type: ignore[arg-type]
+    query = InsertQuery(type(obj))
+    query.insert_values(list(fields), [obj])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
+
+
+def _insert_problems(samples: list[Any]) -> list[str]:
+    problems = []
+    for obj in samples:
+        name = type(obj).__name__
+        ours_sql, ours_params = insert_sql(obj)
+        theirs_sql, theirs_params = _compiled_insert(obj)
+        if ours_sql != theirs_sql:
+            problems.append(
+                f"the INSERT for {name} differs from Django's:\n  ours:   {ours_sql}\n  Django: {theirs_sql}"
+            )
+        elif _comparable(ours_params) != _comparable(theirs_params):
+            problems.append(f"the INSERT parameters for {name} differ from Django's")
+    return problems
+
+
+def _samples() -> list[Any]:
+    """One instance of each model the webhook inserts, with the kinds of values it writes."""
+    event = InboundEvent(
+        shop_id=1,
+        topic="orders/create",
+        webhook_id="verify",
+        headers={"topic": "orders/create"},
+        raw_body=b"{}",
+        payload={"id": 1},
+        subject_id="1",
+    )
+    job = SyncJob(
+        kind="order.upsert",
+        flow="orders",
+        shop_id=1,
+        event_id=1,
+        idempotency_key="verify",
+        subject="order:1",
+        max_attempts=8,
+    )
+    return [event, job, OrmQ(key="verify", payload="verify", lock=timezone.now())]
+
+
+def _broker_problems() -> list[str]:
+    """The ORM broker must be the one ``get_broker`` picks (decided from the settings, as get_broker does,
+    without building a broker: the ORM broker opens a database connection when it is built)."""
+    others = {
+        "Q_CLUSTER['broker_class']": Conf.BROKER_CLASS not in (None, "", "django_q.brokers.orm.ORM"),
+        "Q_CLUSTER['iron_mq']": bool(Conf.IRON_MQ),
+        "Q_CLUSTER['sqs']": isinstance(Conf.SQS, dict),
+    }
+    chosen = [name for name, set_ in others.items() if set_]
+    if chosen or not Conf.ORM:
+        why = f"{', '.join(chosen)} takes precedence" if chosen else "Q_CLUSTER['orm'] is not set"
+        return [
+            f"django-q2 does not use the ORM broker ({why}), but the webhook inserts its queue entries "
+            "into the ORM broker's table"
+        ]
+    return []
+
+
+def verify() -> list[str]:
+    """What no longer holds of the assumptions above (empty when all hold). Touches no database."""
+    return [*_broker_problems(), *_package_problems(), *_insert_problems(_samples())]
+
+
+def verify_or_refuse() -> None:
+    """Called at start-up: raise ImproperlyConfigured, naming each broken assumption, if any broke."""
+    problems = verify()
+    if problems:
+        raise ImproperlyConfigured(
+            "opsconsole refuses to start: the webhook's one-statement insert relies on Django and django-q2 "
+            "internals that no longer behave as sync/engine/queue_adapter.py assumes (after an upgrade?):\n- "
+            + "\n- ".join(problems)
+        )
