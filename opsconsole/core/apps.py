@@ -3,6 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_role_groups(sender, **kwargs):  # type: ignore[no-untyped-def]
+    # Imported here: this module loads before the app registry, and the services import auth models.
     from opsconsole.core.services import role_groups_sync
 
     role_groups_sync(using=kwargs.get("using", "default"))

@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_q.brokers import get_broker
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ def _check_migrations() -> dict[str, Any]:
 
 
 def _check_queue() -> dict[str, Any]:
-    from django_q.brokers import get_broker
-
     broker = get_broker()
     reachable = bool(broker.ping())
     return {"ok": reachable, "queued": broker.queue_size() if reachable else None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.db import transaction
 
 from opsconsole.core.audit_context import audit_context
@@ -17,8 +17,6 @@ def role_groups_sync(*, using: str = "default") -> None:
 
     Not audited entry by entry: the source of these groups is roles.py, reviewed in git, and this runs
     after every migrate and every flush (which would fill the log with re-creations)."""
-    from django.contrib.auth.models import Permission
-
     with audit_context(suppressed=True):
         for role, codenames in ROLE_PERMISSIONS.items():
             group, _ = Group.objects.using(using).get_or_create(name=role)
