@@ -31,6 +31,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=opsconsole.settings_test $(PY) manage.py makemigrations --check --dry-run
 
 # Two processes (pytest-xdist), each with its own test database, live server, sandboxes and worker; a test
