@@ -37,15 +37,18 @@ def job_subject_busy(job_id: int) -> None:
     ).update(state=JobState.RETRYING, next_attempt_at=soon)
 
 
-def subject_waiters_wake(shop_id: int, subject: str) -> None:
+def subject_waiters_wake(shop_id: int, subject: str, *, finished_job_id: int) -> None:
     """Hand over, at once, the jobs of this subject that found it busy while this one ran (they were set
-    to retry a second later); a job in a real backoff of its own is not due so soon and keeps waiting.
+    to retry a second later); a job in a real backoff of its own is not due so soon and keeps waiting —
+    the job that just finished least of all, whatever its backoff (a short Retry-After included).
     One indexed SELECT per job, nearly always empty; a job woken twice is claimed once."""
     soon = timezone.now() + timedelta(seconds=1.5)
     waiting = list(
         SyncJob.objects.filter(
             shop_id=shop_id, subject=subject, state=JobState.RETRYING, next_attempt_at__lte=soon
-        ).values_list("pk", "idempotency_key")
+        )
+        .exclude(pk=finished_job_id)
+        .values_list("pk", "idempotency_key")
     )
     if waiting:
         SyncJob.objects.filter(pk__in=[pk for pk, _ in waiting], state=JobState.RETRYING).update(

@@ -54,4 +54,4 @@ def job_run(*, key: str) -> str:
         return "succeeded"
     finally:
         subject_lock_release(lock_key)
-        subject_waiters_wake(job.shop_id, job.subject)
+        subject_waiters_wake(job.shop_id, job.subject, finished_job_id=job_id)

@@ -7,11 +7,12 @@ from django.db import connections
 from django.utils import timezone
 from django_q.models import OrmQ
 
+from opsconsole.core.errors import TransientError
 from sync.engine.run import job_run
 from sync.locks import job_lock_key
 from sync.models import JobAttempt, JobState, SyncJob
 from tests.factories import ShopifyShopFactory
-from tests.sync.engine.conftest import make_job
+from tests.sync.engine.conftest import fail_with, make_job
 
 
 def test_a_job_delivered_twice_runs_once():
@@ -80,3 +81,19 @@ def test_a_job_that_found_its_order_busy_is_handed_over_as_soon_as_the_holder_fi
     second.refresh_from_db()
     assert second.state == JobState.QUEUED
     assert [q.task["args"] for q in OrmQ.objects.all()] == [("test:15b",)]
+
+
+def test_a_job_is_never_woken_before_its_own_backoff_by_its_own_finish(settings):
+    # given a backoff inside the hand-over window (a test setting here; a short Retry-After in production)
+    settings.SYNC_RETRY_BASE_SECONDS = 0.5
+    job = make_job("order:16")
+    fail_with("order:16", TransientError("Odoo answered 502", system="odoo"))
+    OrmQ.objects.all().delete()
+
+    assert job_run(key=job.idempotency_key) == "failed"
+
+    # then it waits for its backoff: still retrying, due later, and not put back on the queue
+    job.refresh_from_db()
+    assert job.state == JobState.RETRYING
+    assert job.next_attempt_at > job.updated_at
+    assert OrmQ.objects.count() == 0
