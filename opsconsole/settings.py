@@ -281,6 +281,18 @@ SYNC_RETRY_CAP_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_RETRY_CAP_SECONDS
 SYNC_MAX_ATTEMPTS = int(os.environ.get("OPSCONSOLE_SYNC_MAX_ATTEMPTS", 8))
 SYNC_LEASE_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_LEASE_SECONDS", 300))
 SYNC_STRANDED_AFTER_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_STRANDED_AFTER_SECONDS", 300))
+# Odoo changes the outbound flows follow (sync/engine/changes.py): the ticker in every worker looks for due
+# streams this often; a stream's cycle may be set per stream name ("stock.quant=10,pickings=30").
+CHANGES_TICK_SECONDS = float(os.environ.get("OPSCONSOLE_CHANGES_TICK_SECONDS", 1))
+CHANGES_CYCLE_SECONDS = {
+    name.strip(): float(value)
+    for name, _, value in (
+        item.partition("=") for item in env_list("OPSCONSOLE_CHANGES_CYCLE_SECONDS", "") if "=" in item
+    )
+}
+# Background threads every worker (qcluster) runs beside django-q2's processes, by dotted path; each is
+# called with a threading.Event that is set when the worker stops.
+WORKER_THREADS = ["sync.tasks.changes_ticker"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],

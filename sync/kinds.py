@@ -9,6 +9,7 @@ function that runs it; tests/sync/test_kinds.py checks that the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,15 @@ def kind_for_topic(topic: str) -> JobKind | None:
 def flow_groups() -> list[str]:
     """Every flow group, sorted: the dashboard's rows and the screens' flow filters."""
     return sorted({k.flow for k in KINDS.values()})
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A job a stream of Odoo changes asks for (sync/flows/streams.py); the engine makes it once per
+    ``idempotency_key`` — the natural key of the side effect, so that a change read twice is one job."""
+
+    kind: str
+    idempotency_key: str
+    subject: str
+    subject_label: str = ""
+    input: dict[str, Any] | None = None

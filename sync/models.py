@@ -468,3 +468,34 @@ class ShopifyRateLimitState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_domain}: {self.available:.0f}/{self.maximum:.0f}"
+
+
+class OdooChangeCursor(models.Model):
+    """How far one stream of Odoo changes (a model and domain, sync/flows/streams.py) has been read for one
+    shop, and when it is read next. See sync/engine/changes.py."""
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="change_cursors")
+    stream = models.CharField(max_length=60)
+    write_date = models.CharField(
+        max_length=19, blank=True, help_text="newest write_date read, Odoo's UTC text 'YYYY-MM-DD HH:MM:SS'"
+    )
+    seen = models.JSONField(
+        default=dict, blank=True, help_text="record id → write_date and values digest, within the overlap"
+    )
+    due_at = models.DateTimeField(null=True, blank=True, help_text="the next read; a wake brings it forward")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="a read is on the queue since")
+    polled_at = models.DateTimeField(null=True, blank=True)
+    last_change_at = models.DateTimeField(null=True, blank=True)
+    records_read = models.PositiveBigIntegerField(default=0)
+    jobs_made = models.PositiveBigIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0, help_text="reads failed in a row")
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "stream"], name="odoo_change_cursor_unique_stream")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}:{self.stream} @ {self.write_date or 'start'}"

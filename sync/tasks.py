@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.db import close_old_connections
 
+from sync.engine import changes
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
 from sync.services.health import connections_probe, shops_webhooks_ensure, worker_alive_mark
@@ -40,3 +42,15 @@ def sweep() -> dict[str, int]:
         "problems_woken": report.problems_woken,
         "recovered_connections": recovered,
     }
+
+
+def changes_poll(shop_id: int, stream: str) -> dict[str, object]:
+    """Read one stream of Odoo changes for one shop (queued by the ticker; sync/engine/changes.py)."""
+    close_old_connections()
+    report = changes.changes_poll(shop_id=shop_id, stream_name=stream)
+    return {"outcome": report.outcome, "records": report.records, "jobs": report.jobs, "more": report.more}
+
+
+def changes_ticker(stop: threading.Event) -> None:
+    """Run in a thread of every worker (settings.WORKER_THREADS): queue due reads of Odoo changes."""
+    changes.changes_ticker(stop)

@@ -27,3 +27,12 @@ def max_attempts() -> int:
 
 def stranded_after_seconds() -> float:
     return _setting("SYNC_STRANDED_AFTER_SECONDS", 300)
+
+
+def changes_tick_seconds() -> float:
+    return _setting("CHANGES_TICK_SECONDS", 1)
+
+
+def changes_cycle_seconds(stream: str, default: float) -> float:
+    """A stream's cycle: OPSCONSOLE_CHANGES_CYCLE_SECONDS may set it per stream name."""
+    return float(getattr(settings, "CHANGES_CYCLE_SECONDS", {}).get(stream, default))

@@ -4,6 +4,7 @@ from .client import DEFAULT_MODULE, OdooClient, connect
 from .transport import Json2Transport, JsonRpcTransport, OdooConfig, Transport, map_odoo_error
 from .types import (
     Address,
+    ChangedRecord,
     CompanyTaxSettings,
     CreditNoteInput,
     CreditNoteLine,
@@ -37,6 +38,7 @@ from .types import (
 __all__ = [
     "DEFAULT_MODULE",
     "Address",
+    "ChangedRecord",
     "CompanyTaxSettings",
     "CreditNoteInput",
     "CreditNoteLine",

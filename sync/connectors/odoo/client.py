@@ -17,6 +17,7 @@ from opsconsole.core.errors import BusinessRuleError, ContractError
 from .transport import SYSTEM, OdooConfig, Transport, make_transport
 from .types import (
     Address,
+    ChangedRecord,
     CompanyTaxSettings,
     CreditNoteInput,
     InvoiceInfo,
@@ -759,6 +760,68 @@ class OdooClient:
                 boundary[qid] = fp
         next_cursor = StockCursor(write_date=new_write_date, seen=tuple(sorted(boundary.items())))
         return StockPage(levels=levels, cursor=next_cursor, has_more=len(rows) >= limit)
+
+    # -- change polling (outbound flows follow Odoo's changes; sync/engine/changes.py) ----------------
+
+    def read_changes(
+        self,
+        model: str,
+        *,
+        fields: Sequence[str],
+        domain: Sequence[Any] = (),
+        since: str = "",
+        after_id: int = 0,
+        limit: int = 500,
+        context: dict[str, Any] | None = None,
+    ) -> list[ChangedRecord]:
+        """1 call: records of ``model`` matching ``domain`` written at or after ``since`` (Odoo's UTC text,
+        ``YYYY-MM-DD HH:MM:SS``), oldest first by (write_date, id); with ``after_id`` only ids above it.
+
+        Only ``>=`` is used on ``write_date``: Odoo 19 stores whole seconds, 18 keeps microseconds but answers
+        to the second (API-NOTES I), so ``=`` and ``>`` do not mean the same on both. The caller de-duplicates
+        what the inclusive bound reads twice."""
+        dom: list[Any] = list(domain)
+        if since:
+            dom.append(("write_date", ">=", since))
+        if after_id:
+            dom.append(("id", ">", after_id))
+        params: dict[str, Any] = {}
+        if context:
+            params["context"] = context
+        rows = self.execute(
+            model,
+            "search_read",
+            domain=dom,
+            fields=[*fields, "write_date"],
+            order="write_date asc, id asc",
+            limit=limit,
+            **params,
+        )
+        return [
+            ChangedRecord(
+                id=int(r["id"]),
+                write_date=_str(r.get("write_date"))[:19],
+                values={f: r.get(f) for f in fields},
+            )
+            for r in rows
+        ]
+
+    def newest_write_date(
+        self, model: str, *, domain: Sequence[Any] = (), context: dict[str, Any] | None = None
+    ) -> str:
+        """1 call: the newest ``write_date`` of ``model``'s records matching ``domain`` ("" if none): where
+        a stream that starts "from now" begins."""
+        params: dict[str, Any] = {"context": context} if context else {}
+        rows = self.execute(
+            model,
+            "search_read",
+            domain=list(domain),
+            fields=["write_date"],
+            order="write_date desc, id desc",
+            limit=1,
+            **params,
+        )
+        return _str(rows[0].get("write_date"))[:19] if rows else ""
 
     # -- accounting ------------------------------------------------------------------------------
 

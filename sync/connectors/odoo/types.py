@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,16 @@ class StockLevel:
     reserved: Decimal
     available: Decimal
     write_date: str
+
+
+@dataclass(frozen=True)
+class ChangedRecord:
+    """One record read by a change poll: its id, ``write_date`` as Odoo returns it (UTC, to the second) and
+    the fields asked for, as Odoo returned them (many2one as ``[id, name]``, False for empty)."""
+
+    id: int
+    write_date: str
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

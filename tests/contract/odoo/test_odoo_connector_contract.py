@@ -341,3 +341,32 @@ def test_a_partner_odoo_already_has_is_adopted_by_email_not_duplicated(odoo_conf
     assert ref.created is False
     assert again.partner_id == existing_id
     assert client.execute("res.partner", "search_count", domain=[("email", "=ilike", email)]) == 1
+
+
+def test_changes_are_read_oldest_first_from_a_write_date_and_paged_by_id(odoo_config: OdooConfig) -> None:
+    # given: five partners of one batch, written in this order
+    client = connect(odoo_config)
+    tag = _key("chg")
+    ids = []
+    for n in range(5):
+        created = client.execute("res.partner", "create", vals_list=[{"name": f"{tag} {n}", "ref": tag}])
+        ids.append(int(created[0] if isinstance(created, list) else created))
+    domain = [("ref", "=", tag)]
+    # when
+    everything = client.read_changes("res.partner", fields=["name"], domain=domain)
+    newest = client.newest_write_date("res.partner", domain=domain)
+    first_two = client.read_changes("res.partner", fields=["name"], domain=domain, limit=2)
+    last = first_two[-1]
+    after = client.read_changes(
+        "res.partner", fields=["name"], domain=domain, since=last.write_date, after_id=last.id
+    )
+    later = client.read_changes("res.partner", fields=["name"], domain=domain, since="2999-01-01 00:00:00")
+    # then: oldest first, the fields asked for, Odoo's write_date to the second
+    assert [r.id for r in everything] == ids
+    assert [r.values["name"] for r in everything] == [f"{tag} {n}" for n in range(5)]
+    assert all(len(r.write_date) == 19 for r in everything)
+    assert newest == max(r.write_date for r in everything)
+    assert [r.id for r in first_two] == ids[:2]
+    # from the second page's start: every later record of that second and after, by id
+    assert [r.id for r in after] == [i for i in ids if i > first_two[-1].id]
+    assert later == []

@@ -20,6 +20,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 
@@ -61,6 +62,19 @@ class ShutdownDeadline:
         os._exit(1)
 
 
+def start_worker_threads(stop: threading.Event) -> list[threading.Thread]:
+    """The background loops every worker runs beside django-q2's processes (settings.WORKER_THREADS, dotted
+    paths, each called with ``stop``), as daemon threads of the cluster's main process. Named by setting so
+    that this module depends on no app."""
+    threads = []
+    for path in getattr(settings, "WORKER_THREADS", ()):
+        target = import_string(path)
+        thread = threading.Thread(target=target, args=(stop,), name=f"worker:{path}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
 class Command(DjangoQCommand):
     help = DjangoQCommand.help + " Stops within OPSCONSOLE_Q_SHUTDOWN_SECONDS of SIGTERM, database or not."
 
@@ -77,13 +91,17 @@ class Command(DjangoQCommand):
 
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
+        stop_threads = threading.Event()
         try:
             cluster.start()
             if options.get("run_once", False):
                 cluster.stop()
+            else:
+                start_worker_threads(stop_threads)
             # django-q2's command returns here and the interpreter's exit waits for the cluster; we wait
             # for it ourselves, so that the deadline stays armed until the cluster has really stopped.
             if cluster.sentinel is not None:
                 cluster.sentinel.join()
         finally:
+            stop_threads.set()
             deadline.stopped()

@@ -1,0 +1,57 @@
+"""Streams of Odoo changes that outbound flows follow (Odoo → Shopify: stock, catalogue, fulfilments,
+customers, credit notes).
+
+A stream names an Odoo model, the fields to read and a domain; the engine (sync/engine/changes.py) reads
+the records written since its cursor, on a cycle or when woken, and hands the new ones to the stream's
+``handle``, which turns them into job requests — one per side effect, keyed by its natural key, so that a
+change read twice makes one job. ``handle`` is pure: any further reading or writing happens in the jobs.
+
+The table below is explicit (like the flow registry): a flow module defines its stream and it is listed
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sync.connectors.odoo import ChangedRecord
+from sync.kinds import JobRequest
+from sync.transforms.types import ShopMappings
+
+
+def _no_domain(mappings: ShopMappings) -> list[Any]:
+    return []
+
+
+def _always(mappings: ShopMappings) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ChangeStream:
+    name: str  # e.g. "stock.quant"; the cursor's key, with the shop
+    model: str  # the Odoo model read
+    fields: tuple[str, ...]  # read with each record (write_date is always read)
+    handle: Callable[[Sequence[ChangedRecord], ShopMappings], list[JobRequest]]
+    domain: Callable[[ShopMappings], list[Any]] = _no_domain
+    enabled: Callable[[ShopMappings], bool] = _always  # e.g. only when the shop maps a location
+    # "beginning": the first read takes every record (a full sync); "now": only what changes from now on.
+    start: Literal["beginning", "now"] = "now"
+    cycle_seconds: float = 60.0  # between reads when nothing wakes the stream (settings may override)
+    # Records written up to this long before the cursor are read again on every cycle and de-duplicated, so
+    # that a record committed late with an earlier write_date (a long Odoo transaction) is not skipped.
+    overlap_seconds: float = 120.0
+    page_size: int = 500
+
+
+#: Every stream, by name. The outbound flows add theirs here.
+STREAMS: dict[str, ChangeStream] = {}
+
+
+def get(name: str) -> ChangeStream:
+    try:
+        return STREAMS[name]
+    except KeyError:
+        raise LookupError(f"no stream of Odoo changes is named {name!r}") from None
