@@ -98,13 +98,15 @@ INSTALLED_APPS = [
 ]
 
 # Order: static files leave before anything else runs; the client address is settled before anything
-# reads REMOTE_ADDR; security headers wrap every response the app renders; sessions skip renewal on polls;
-# the absolute session lifetime is checked as soon as the user is known; the audit context and the login
-# requirement follow; django-axes goes last, as its documentation asks.
+# reads REMOTE_ADDR; the correlation id is bound before anything logs; security headers wrap every
+# response the app renders; sessions skip renewal on polls; the absolute session lifetime is checked as
+# soon as the user is known; the audit context and the login requirement follow; django-axes goes last, as
+# its documentation asks.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsconsole.core.middleware.ClientAddressMiddleware",
+    "opsconsole.core.middleware.CorrelationIdMiddleware",
     "opsconsole.core.middleware.SecurityHeadersMiddleware",
     "opsconsole.core.middleware.BodyDeadlineMiddleware",
     "opsconsole.core.middleware.ConsoleSessionMiddleware",
@@ -301,13 +303,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "opsconsole API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("OPSCONSOLE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
-}
+# Logs (opsconsole/core/logs.py): one JSON object per line in production, readable lines in development;
+# every line carries the bound correlation id, shop, job id and flow; customer data is never written.
+from opsconsole.core.logs import logging_config, structlog_configure  # noqa: E402
+
+LOG_FORMAT = os.environ.get("OPSCONSOLE_LOG_FORMAT", "") or ("console" if DEBUG or DEVELOPMENT else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=os.environ.get("OPSCONSOLE_LOG_LEVEL", "INFO"))
+structlog_configure()

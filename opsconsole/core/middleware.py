@@ -19,6 +19,7 @@ from django.utils.cache import add_never_cache_headers
 
 from opsconsole.core.audit import audit_context, audit_record
 from opsconsole.core.client_ip import client_ip
+from opsconsole.core.correlation import HEADER, correlation_id_new, correlation_id_parse, log_context
 from opsconsole.core.signals import AUTH_STARTED_KEY
 from opsconsole.core.wsgi import BodyReadTimeout
 
@@ -44,6 +45,24 @@ class ClientAddressMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META["REMOTE_ADDR"] = client_ip(request)
         return self.get_response(request)
+
+
+class CorrelationIdMiddleware:
+    """Every request works under a correlation id: the caller's ``X-Correlation-ID`` when it is a UUID,
+    else a new one. It is bound to every log line of the request (opsconsole/core/correlation.py), given to
+    the job a webhook creates (sync/services/inbox.py) and sent back in the response's
+    ``X-Correlation-ID``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cid = correlation_id_parse(request.headers.get(HEADER)) or correlation_id_new()
+        request.correlation_id = cid  # type: ignore[attr-defined]
+        with log_context(correlation_id=cid):
+            response = self.get_response(request)
+        response.headers[HEADER] = cid
+        return response
 
 
 class SecurityHeadersMiddleware:

@@ -125,23 +125,37 @@ class Faults:
 
 
 class Counters:
+    #: Correlation ids remembered (the newest), as an access log would keep them.
+    CORRELATION_IDS_KEPT = 2000
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.calls: dict[str, dict[str, int]] = {}
+        self.by_correlation_id: dict[str, list[str]] = {}
 
-    def hit(self, model: str, method: str) -> None:
+    def hit(self, model: str, method: str, correlation_id: str | None = None) -> None:
         with self.lock:
             per = self.calls.setdefault(model, {})
             per[method] = per.get(method, 0) + 1
+            if correlation_id:
+                self.by_correlation_id.setdefault(correlation_id[:64], []).append(f"{model}.{method}")
+                while len(self.by_correlation_id) > self.CORRELATION_IDS_KEPT:
+                    del self.by_correlation_id[next(iter(self.by_correlation_id))]
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             calls = {m: dict(v) for m, v in self.calls.items()}
-        return {"calls": calls, "total": sum(n for v in calls.values() for n in v.values())}
+            correlated = {k: list(v) for k, v in self.by_correlation_id.items()}
+        return {
+            "calls": calls,
+            "total": sum(n for v in calls.values() for n in v.values()),
+            "by_correlation_id": correlated,
+        }
 
     def reset(self) -> None:
         with self.lock:
             self.calls = {}
+            self.by_correlation_id = {}
 
 
 class Sandbox:
@@ -514,7 +528,7 @@ class Handler(BaseHTTPRequestHandler):
     def _protocol(self, path: str, body: bytes, method: str = "POST") -> None:
         sb = self.sandbox
         model, meth = self._call_key(path, body)
-        sb.counters.hit(model, meth)
+        sb.counters.hit(model, meth, self.headers.get("X-Correlation-ID"))
         # faults that act before the call
         down = sb.faults.take("down", model, meth)
         if down is not None:

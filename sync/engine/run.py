@@ -1,14 +1,19 @@
 """Running one job: find it, take its subject's lock, claim it, build its context, run its flow, record
-the outcome, release and hand over the next job of the same subject."""
+the outcome, release and hand over the next job of the same subject.
+
+Everything a job logs, and every connector call it makes, carries its correlation id (from the webhook
+that created it), its shop, job id, kind and flow (opsconsole/core/correlation.py); the last line says
+how it ended and how long it took."""
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 
+import structlog
 from django.utils import timezone
 
+from opsconsole.core.correlation import log_context
 from sync.engine.attempts import record_failure, record_success
 from sync.engine.claim import job_claim, job_subject_busy, subject_waiters_wake
 from sync.engine.context import connections_mark, context_for
@@ -16,15 +21,30 @@ from sync.flows import registry
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
 from sync.models import JobAttempt, SyncJob
 
-logger = logging.getLogger("sync.jobs")
+logger = structlog.get_logger("sync.jobs")
 
 
 def job_run(*, key: str) -> str:
     """Run one job (by idempotency key) if it is due and not already running. Returns what happened:
     missing, subject_busy, not_runnable, succeeded or failed."""
-    job = SyncJob.objects.filter(idempotency_key=key).only("pk", "subject", "shop_id").first()
+    job = (
+        SyncJob.objects.filter(idempotency_key=key)
+        .only("pk", "subject", "shop_id", "correlation_id", "flow", "kind")
+        .first()
+    )
     if job is None:
         return "missing"
+    with log_context(
+        correlation_id=str(job.correlation_id),
+        job_id=job.pk,
+        shop=job.shop_id,
+        flow=job.flow,
+        kind=job.kind,
+    ):
+        return _run(job)
+
+
+def _run(job: SyncJob) -> str:
     job_id = job.pk
     lock_key = job_lock_key(job.shop_id, job.subject)
     if not subject_lock_try(lock_key):
@@ -40,17 +60,28 @@ def job_run(*, key: str) -> str:
         )
         context = context_for(job)
         started = time.monotonic()
-        log = logging.LoggerAdapter(logger, {"correlation_id": str(job.correlation_id), "job_id": job.pk})
-        log.info("job %s %s attempt %s started [cid=%s]", job.pk, job.kind, job.attempts, job.correlation_id)
+        logger.info("job.started", attempt=job.attempts)
         try:
             flow = registry.get(job.kind)
             result = flow(job, context)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
-            record_failure(job, attempt, context, exc, started)
+            outcome = record_failure(job, attempt, context, exc, started)
+            logger.info(
+                "job.finished",
+                attempt=job.attempts,
+                outcome=str(outcome.state),
+                error=type(exc).__name__,
+                duration_ms=round((time.monotonic() - started) * 1000, 1),
+            )
             return "failed"
         record_success(job, attempt, context, result, started)
         connections_mark(job, context)
-        log.info("job %s succeeded [cid=%s]", job.pk, job.correlation_id)
+        logger.info(
+            "job.finished",
+            attempt=job.attempts,
+            outcome="succeeded",
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
         return "succeeded"
     finally:
         subject_lock_release(lock_key)

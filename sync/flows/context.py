@@ -8,12 +8,13 @@ connectors, transforms, models and the lock module only, never on the services t
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 if TYPE_CHECKING:
     from opsconsole.core.errors import AuthError
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from sync.models import ShopifyShop, SyncJob
     from sync.transforms.types import ShopMappings
 
-logger = logging.getLogger("sync.flows")
+logger = structlog.get_logger("sync.flows")
 
 
 class JobContext:
@@ -86,15 +87,14 @@ class JobContext:
             if client is not None:
                 entry["round_trips"] = client.calls - before
             self.calls.append(entry)
-            # The correlation id follows the work from the webhook (logged by the inbox) to each write.
+            # The correlation id, job and shop are bound by the engine (sync/engine/run.py) and sent by
+            # the connectors as X-Correlation-ID.
             logger.info(
-                "job %s: %s %s %s in %s ms [cid=%s]",
-                self.job.pk,
-                system,
-                operation,
-                "ok" if entry["ok"] else entry.get("error"),
-                entry["ms"],
-                self.job.correlation_id,
+                "connector.call",
+                system=system,
+                operation=operation,
+                outcome="ok" if entry["ok"] else entry.get("error"),
+                duration_ms=entry["ms"],
             )
 
     def note_auth_failure(self, exc: AuthError) -> None:

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from opsconsole.core.correlation import correlation_id
 from sync.connectors.shopify.webhooks import verify_webhook
 from sync.engine.config import max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
@@ -230,6 +232,9 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
             source_updated_at=updated_at or triggered_at,
             max_attempts=max_attempts(),
         )
+        cid = correlation_id()  # the request's (CorrelationIdMiddleware): the job carries it on
+        if cid:
+            job.correlation_id = uuid.UUID(cid)
         event_pk, job_pk = _insert_event_job_and_queue_entry(event, job, raw_json=body.decode("utf-8"))
     except IntegrityError:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
@@ -297,7 +302,9 @@ def _quarantine(event: InboundEvent, reason: str) -> int:
     the problem "unreadable payload" of its topic)."""
     now = timezone.now()
     message = f"Shopify sent a correctly signed delivery that cannot be read: {reason}"
+    cid = correlation_id()
     job = SyncJob.objects.create(
+        **({"correlation_id": uuid.UUID(cid)} if cid else {}),
         kind=QUARANTINE_KIND,
         flow=QUARANTINE_FLOW,
         shop_id=event.shop_id,

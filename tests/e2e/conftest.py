@@ -31,18 +31,20 @@ def odoo_sandbox_19(tmp_path_factory):  # type: ignore[no-untyped-def]
 class Worker:
     """One qcluster process for the session; tests may kill it (SIGKILL) and start it again."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "e2e-worker", **env: str) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.env = {**WORKER_ENV, **env}
 
     def start(self) -> subprocess.Popen[bytes]:
         import sys
 
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(LOG_DIR / "e2e-worker.log", "ab")  # noqa: SIM115 - handed to the child
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
-            env=process_env(**WORKER_ENV),
+            env=process_env(**self.env),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -291,3 +291,23 @@ def test_an_impossible_timestamp_is_stored_without_it(client):
     assert response.json() == {"status": "stored"}
     event = InboundEvent.objects.get()
     assert (event.payload_updated_at, event.triggered_at) == (None, None)
+
+
+def test_the_response_carries_the_correlation_id_the_job_was_given(client):
+    response = deliver(client, body_of(ORDER), webhook_id="wh-cid-response")
+
+    job = SyncJob.objects.get()
+    assert response["X-Correlation-ID"] == str(job.correlation_id)
+
+
+def test_a_callers_uuid_correlation_id_is_kept_and_anything_else_replaced(client):
+    given = str(uuid.uuid4())
+
+    kept = deliver(client, body_of(ORDER), webhook_id="wh-cid-kept", **{"X-Correlation-ID": given})
+    replaced = deliver(
+        client, body_of({**ORDER, "id": 2}), webhook_id="wh-cid-bad", **{"X-Correlation-ID": "x {evil}"}
+    )
+
+    assert kept["X-Correlation-ID"] == given
+    assert str(SyncJob.objects.get(idempotency_key__endswith="wh-cid-kept").correlation_id) == given
+    assert str(uuid.UUID(replaced["X-Correlation-ID"])) == replaced["X-Correlation-ID"]

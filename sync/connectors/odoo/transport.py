@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.cookiejar
 import json
 import logging
 import re
 import time
 import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ import odoorpc
 import odoorpc.error
 import requests
 
+from opsconsole.core.correlation import correlation_headers
 from opsconsole.core.errors import (
     AuthError,
     BusinessRuleError,
@@ -223,6 +226,20 @@ _POSITIONAL = {
 }
 
 
+class _CorrelationHandler(urllib.request.BaseHandler):
+    """Adds ``X-Correlation-ID`` (the work in progress, opsconsole/core/correlation.py) to each request
+    odoorpc's opener sends."""
+
+    handler_order = 100
+
+    def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
+        for name, value in correlation_headers().items():
+            request.add_unredirected_header(name, value)
+        return request
+
+    https_request = http_request
+
+
 class JsonRpcTransport:
     """``/jsonrpc`` ``object.execute_kw`` through odoorpc; named parameters become execute_kw kwargs."""
 
@@ -253,7 +270,12 @@ class JsonRpcTransport:
 
         def build() -> Any:
             self.calls += 1  # version_info
-            return odoorpc.ODOO(parts.hostname, protocol=protocol, port=port, timeout=self.config.timeout)
+            opener = urllib.request.build_opener(
+                urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _CorrelationHandler()
+            )
+            return odoorpc.ODOO(
+                parts.hostname, protocol=protocol, port=port, timeout=self.config.timeout, opener=opener
+            )
 
         odoo = self._guard(lambda: _with_read_retry(self.config, "search", lambda: self._guard(build)))
         self._version = parse_version(odoo.version)
@@ -363,6 +385,7 @@ class Json2Transport:
             "X-Odoo-Database": self.config.db,
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "opsconsole-odoo-connector",
+            **correlation_headers(),
         }
 
     def _post_json(self, path: str, payload: Any, *, model: str = "", method: str = "") -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 import requests
 import shopify
 
+from opsconsole.core.correlation import correlation_headers
 from opsconsole.core.errors import AuthError, ContractError, RateLimited, TransientError
 from sync.connectors.shopify.config import ShopifyConfig
 from sync.connectors.shopify.throttle import InMemoryThrottleStore, Throttle
@@ -108,6 +109,7 @@ class Transport:
                         **self.headers,
                         "Content-Type": "application/json",
                         "Accept": "application/json",
+                        **correlation_headers(),
                     },
                     timeout=self.config.timeout,
                 )
