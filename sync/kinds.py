@@ -18,6 +18,8 @@ class JobKind:
     flow: str  # the flow group: orders, customers, privacy, ...
     label: str
     topics: tuple[str, ...] = ()  # webhook topics that make a job of this kind
+    # "outbound": the job writes to Shopify (Odoo's truth going out); paused while the app is uninstalled.
+    direction: str = "inbound"
 
 
 KINDS: dict[str, JobKind] = {
@@ -39,11 +41,21 @@ KINDS: dict[str, JobKind] = {
         JobKind("privacy.customer_redact", "privacy", "Customer redaction", ("customers/redact",)),
         JobKind("privacy.data_request", "privacy", "Customer data request", ("customers/data_request",)),
         JobKind("privacy.shop_redact", "privacy", "Shop redaction", ("shop/redact",)),
+        JobKind("shop.uninstalled", "connections", "App uninstalled", ("app/uninstalled",)),
     )
 }
 
-#: Webhook topic → job kind. Topics absent here are stored in the inbox without a job.
+#: Webhook topic → job kind. A delivery of a topic absent here is stored and parked on the problem "no flow
+#: handles topic X" (kind UNHANDLED_TOPIC_KIND); subscriptions follow this table, so only a subscription made
+#: outside opsconsole, or one left from before a kind went away, brings such a delivery.
 TOPIC_KINDS: dict[str, JobKind] = {topic: k for k in KINDS.values() for topic in k.topics}
+
+#: The mandatory privacy topics: configured for the app (its compliance URL), never subscribed via the API.
+COMPLIANCE_TOPICS: tuple[str, ...] = ("customers/data_request", "customers/redact", "shop/redact")
+
+#: A delivery of a topic no kind handles parks as a job of this kind; a replay runs the topic's flow once
+#: one exists (sync/flows/registry.py: ``for_job``).
+UNHANDLED_TOPIC_KIND = "inbox.unhandled_topic"
 
 #: A signed delivery that cannot be read is quarantined as a job of this kind (no flow runs it).
 QUARANTINE_KIND = "inbox.unreadable"
@@ -52,6 +64,18 @@ QUARANTINE_FLOW = "inbox"
 
 def kind_for_topic(topic: str) -> JobKind | None:
     return TOPIC_KINDS.get(topic)
+
+
+def topic_enum(topic: str) -> str:
+    """``orders/create`` → ``ORDERS_CREATE`` (GraphQL's WebhookSubscriptionTopic)."""
+    return topic.replace("/", "_").upper()
+
+
+def subscription_topics() -> tuple[str, ...]:
+    """The topics to subscribe through the Admin API, in GraphQL enum form: every topic a kind handles,
+    except the compliance topics. Nothing else is subscribed (and what else is found at our callback URL
+    is unsubscribed), so that no delivery arrives that nothing handles."""
+    return tuple(sorted(topic_enum(t) for t in TOPIC_KINDS if t not in COMPLIANCE_TOPICS))
 
 
 def flow_groups() -> list[str]:

@@ -54,6 +54,12 @@ class ShopifyShop(models.Model):
         default=list, blank=True, help_text="topics subscribed at our callback URL when last checked"
     )
     webhooks_checked_at = models.DateTimeField(null=True, blank=True)
+    uninstalled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Shopify said the app was uninstalled (app/uninstalled); outbound jobs are paused "
+        "until the shop is connected again",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

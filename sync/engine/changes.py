@@ -145,8 +145,13 @@ def changes_poll(*, shop_id: int, stream_name: str, max_pages: int = MAX_PAGES) 
     cycle = changes_cycle_seconds(stream_name, stream.cycle_seconds)
     try:
         cursor.refresh_from_db()
-        if not shop.active or not shop.odoo.active or shop.odoo.auth_failed_at is not None:
-            # Paused shop or refused credentials: nothing is read, the cursor waits where it is.
+        if (
+            not shop.active
+            or shop.uninstalled_at is not None
+            or not shop.odoo.active
+            or shop.odoo.auth_failed_at is not None
+        ):
+            # Paused or uninstalled shop, or refused credentials: nothing is read, the cursor waits.
             _schedule_next(cursor, started=started, delay=cycle)
             return PollReport(shop_id, stream_name, "disabled", write_date=cursor.write_date)
         mappings = mappings_for_shop(shop=shop)

@@ -79,6 +79,8 @@ def problem_title(code: str, key: str, error_class: str, message: str) -> str:
         "odoo_order_missing": "The linked Odoo order is gone",
         "shopify_order_missing": "The Shopify order no longer exists",
         "unreadable_payload": "Unreadable webhook delivery ({key})",
+        "unhandled_topic": "No flow handles topic {key}",
+        "app_uninstalled": "App uninstalled from {key}: outbound paused",
         "worker_lost": "The job stops its worker ({key})",
     }
     if code in titles:

@@ -62,7 +62,7 @@ def _run(job: SyncJob) -> str:
         started = time.monotonic()
         logger.info("job.started", attempt=job.attempts)
         try:
-            flow = registry.get(job.kind)
+            flow = registry.for_job(job)
             result = flow(job, context)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             outcome = record_failure(job, attempt, context, exc, started)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sync.flows import customers, orders, privacy
+from sync.flows import connections, customers, orders, privacy
+from sync.flows.payloads import job_topic
+from sync.kinds import KINDS, UNHANDLED_TOPIC_KIND, kind_for_topic
 
 if TYPE_CHECKING:
     from sync.flows.context import JobContext
@@ -22,6 +24,7 @@ FLOWS: dict[str, FlowFunction] = {
     "privacy.customer_redact": privacy.customer_redact,
     "privacy.data_request": privacy.data_request,
     "privacy.shop_redact": privacy.shop_redact,
+    "shop.uninstalled": connections.shop_uninstalled,
 }
 
 
@@ -30,3 +33,21 @@ def get(kind: str) -> FlowFunction:
         return FLOWS[kind]
     except KeyError:
         raise LookupError(f"no flow is registered for job kind {kind!r}") from None
+
+
+def for_job(job: SyncJob) -> FlowFunction:
+    """The flow that runs ``job``. A parked delivery of a topic no flow handled runs the topic's flow once
+    one exists (a replay after the kind was added), and parks again on "no flow handles topic X" otherwise.
+    An outbound job of a shop whose app was uninstalled parks on "app uninstalled"."""
+    if job.kind == UNHANDLED_TOPIC_KIND:
+        handled = kind_for_topic(job_topic(job))
+        return FLOWS[handled.kind] if handled is not None else connections.unhandled_topic
+    flow = get(job.kind)
+    kind = KINDS.get(job.kind)
+    if job.shop.uninstalled_at is not None and kind is not None and kind.direction == "outbound":
+        return _paused
+    return flow
+
+
+def _paused(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    raise connections.uninstalled_refusal(job.shop)

@@ -12,8 +12,7 @@ from django.db.models.functions import Extract
 from django.utils import timezone
 
 from opsconsole.core.models import WorkerHeartbeat
-from sync.connectors.shopify.webhooks import TOPICS
-from sync.kinds import flow_groups
+from sync.kinds import flow_groups, subscription_topics
 from sync.models import (
     RUNNABLE_STATES,
     InboundEvent,
@@ -278,6 +277,8 @@ class ShopHealth:
     def status(self) -> str:
         if not self.shop.active:
             return "inactive"
+        if self.shop.uninstalled_at is not None:
+            return "uninstalled"
         if self.topics_missing and self.shop.webhooks_checked_at is not None:
             return "warn"
         if self.shop.deprecation_warning:
@@ -317,7 +318,7 @@ class Health:
 
 
 def required_topics() -> tuple[str, ...]:
-    return TOPICS
+    return subscription_topics()
 
 
 def connection_health(*, now: datetime | None = None) -> Health:

@@ -11,6 +11,7 @@ from opsconsole.core.audit import audit_record
 from opsconsole.core.fields import rotate
 from sync.engine.classify import auth_fingerprint
 from sync.engine.replay import problem_jobs_replay
+from sync.flows.connections import UNINSTALLED_CODE
 from sync.models import OdooConnection, Problem, ShopifyShop
 from sync.services.inbox import shop_cache_clear
 
@@ -84,6 +85,8 @@ def shopify_connect(
         shop.api_version = api_version
         shop.odoo = odoo
         shop.active = True
+        reinstalled = shop.uninstalled_at is not None
+        shop.uninstalled_at = None  # connected again with a new token: the app is installed
         shop.save()
         audit_record(
             action="connection.shopify." + ("create" if created else "update"),
@@ -99,7 +102,15 @@ def shopify_connect(
             },
         )
     shop_cache_clear()
+    if reinstalled:
+        shop_reinstalled(shop=shop)
     return shop, created
+
+
+def shop_reinstalled(*, shop: ShopifyShop) -> int:
+    """The app is installed again: replay the outbound jobs parked while it was not. Returns how many."""
+    problems = list(Problem.objects.filter(shop=shop, fingerprint=f"{UNINSTALLED_CODE}:{shop.domain}"))
+    return len(problem_jobs_replay(problems=problems, note="The shop is connected again."))
 
 
 def credentials_reencrypt() -> int:

@@ -17,6 +17,7 @@ from opsconsole.core.errors import AuthError, IntegrationError
 from opsconsole.core.tasks import worker_heartbeat
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.connection_marks import mark_due
+from sync.kinds import subscription_topics
 from sync.models import OdooConnection, ShopifyShop
 from sync.services.connections import odoo_auth_recovered
 
@@ -49,7 +50,8 @@ def worker_alive_mark() -> None:
 
 def shops_webhooks_ensure(*, older_than_seconds: float = 600) -> int:
     """Every shop with a callback URL: check its webhook subscriptions and register again any that Shopify
-    deleted (it deletes one after 8 failed deliveries). Returns how many were registered again."""
+    deleted (it deletes one after 8 failed deliveries), and unsubscribe topics no flow handles (subscriptions
+    follow sync/kinds.py). Returns how many were registered again."""
     stale = timezone.now() - timedelta(seconds=older_than_seconds)
     registered = 0
     shops = (
@@ -59,7 +61,9 @@ def shops_webhooks_ensure(*, older_than_seconds: float = 600) -> int:
     )
     for shop in shops:
         try:
-            result = shopify_client_for(shop).ensure_webhook_subscriptions(shop.webhook_callback_url)
+            result = shopify_client_for(shop).ensure_webhook_subscriptions(
+                shop.webhook_callback_url, subscription_topics(), prune=True
+            )
         except IntegrationError as exc:
             logger.warning("webhook check of %s failed: %s", shop.domain, exc.error_class)
             continue
@@ -67,6 +71,14 @@ def shops_webhooks_ensure(*, older_than_seconds: float = 600) -> int:
         ShopifyShop.objects.filter(pk=shop.pk).update(
             webhook_topics=topics, webhooks_checked_at=timezone.now(), last_success_at=timezone.now()
         )
+        if result.deleted:
+            audit_record(
+                action="connection.webhooks_unsubscribed",
+                object_type="shopify_shop",
+                object_id=shop.pk,
+                summary=f"no flow handles: {', '.join(s.topic for s in result.deleted)}",
+                after={"topics": topics},
+            )
         if result.created:
             registered += len(result.created)
             audit_record(

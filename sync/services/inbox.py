@@ -23,7 +23,7 @@ from sync.connectors.shopify.webhooks import verify_webhook
 from sync.engine.config import max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue_adapter import insert_sql, queue_entry
-from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, kind_for_topic
+from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
 
 logger = logging.getLogger("sync.inbox")
@@ -218,10 +218,13 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
                 job_id: int | None = _quarantine(event, parse_error)
             return Receipt(200, "quarantined", event.pk, job_id)
         if kind is None:
-            # A topic without a flow (yet): stored for the record and for reconciliation, no job.
+            # A topic no flow handles: stored, and in front of a person at once ("no flow handles topic X"),
+            # never silently ignored. A replay runs the topic's flow once one exists.
             event.payload = payload
-            event.save()
-            return Receipt(200, "stored", event.pk, None)
+            with transaction.atomic():
+                event.save()
+                job_id = _unhandled(event, subject_id=subject_id, label=label)
+            return Receipt(200, "unhandled", event.pk, job_id)
         job = SyncJob(
             kind=kind.kind,
             flow=kind.flow,
@@ -300,24 +303,50 @@ def _subject_kind(topic: str) -> str:
 def _quarantine(event: InboundEvent, reason: str) -> int:
     """A signed delivery we cannot read: keep it, and put it in front of a person at once (a job parked on
     the problem "unreadable payload" of its topic)."""
+    job_id = _park(
+        event,
+        kind=QUARANTINE_KIND,
+        subject=f"event:{event.pk}",
+        label=event.topic or "unknown topic",
+        code="unreadable_payload",
+        message=f"Shopify sent a correctly signed delivery that cannot be read: {reason}",
+    )
+    logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
+    return job_id
+
+
+def _unhandled(event: InboundEvent, *, subject_id: str, label: str) -> int:
+    """A delivery of a topic no flow handles: a job parked on the problem "no flow handles topic X"."""
+    job_id = _park(
+        event,
+        kind=UNHANDLED_TOPIC_KIND,
+        subject=f"{_subject_kind(event.topic)}:{subject_id}" if subject_id else f"event:{event.pk}",
+        label=label or event.topic,
+        code="unhandled_topic",
+        message=f"no flow handles topic {event.topic}: the delivery is stored, nothing was done with it",
+    )
+    logger.warning("no flow handles topic %s (delivery %s)", event.topic, event.webhook_id)
+    return job_id
+
+
+def _park(event: InboundEvent, *, kind: str, subject: str, label: str, code: str, message: str) -> int:
     now = timezone.now()
-    message = f"Shopify sent a correctly signed delivery that cannot be read: {reason}"
     cid = correlation_id()
     job = SyncJob.objects.create(
         **({"correlation_id": uuid.UUID(cid)} if cid else {}),
-        kind=QUARANTINE_KIND,
+        kind=kind,
         flow=QUARANTINE_FLOW,
         shop_id=event.shop_id,
         event=event,
         idempotency_key=f"event:{event.pk}",
-        subject=f"event:{event.pk}",
-        subject_label=event.topic or "unknown topic",
+        subject=subject[:120],
+        subject_label=label[:120],
         state=JobState.NEEDS_ATTENTION,
         error_class="BusinessRuleError",
-        error_code="unreadable_payload",
+        error_code=code,
         error_key=event.topic,
         error_message=message,
-        fingerprint=f"unreadable_payload:{event.topic or 'no-topic'}",
+        fingerprint=f"{code}:{event.topic or 'no-topic'}",
         finished_at=now,
     )
     occurrence = Occurrence(
@@ -330,5 +359,4 @@ def _quarantine(event: InboundEvent, reason: str) -> int:
     )
     problem = problem_record_occurrence(job=job, occurrence=occurrence, now=now)
     SyncJob.objects.filter(pk=job.pk).update(problem=problem)
-    logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
     return job.pk

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.mappings import mapping_entries
+from sync.kinds import subscription_topics
 from sync.models import MappingTable, ShopifyShop
 from sync.services.mappings import MappingRow, mapping_apply
 from sync.transforms.money import tax_key
@@ -229,7 +230,7 @@ def shop_setup(
         version = mapping_apply(shop=shop, rows=rows)
         mapped = sum(1 for r in rows if r.table == MappingTable.SKU)
         unmapped = tuple(unmapped_list)
-    sync = shopify.ensure_webhook_subscriptions(callback_url)
+    sync = shopify.ensure_webhook_subscriptions(callback_url, subscription_topics(), prune=True)
     ShopifyShop.objects.filter(pk=shop.pk).update(
         webhook_callback_url=callback_url,
         webhook_topics=sorted({s.topic for s in (*sync.created, *sync.kept)}),

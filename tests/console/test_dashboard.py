@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
+from sync.kinds import subscription_topics
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyRateLimitState, SyncJob
 from sync.selectors.dashboard import dashboard_metrics, oldest_waiting, throughput_series
 from sync.services.problems import problem_ignore, problem_snooze
@@ -115,7 +116,18 @@ def test_connection_health_shows_version_deprecation_headroom_and_missing_webhoo
     assert "served 2025-10" in content
     assert "API version 2025-10 is unsupported after 2026-10-01" in content
     assert "25% (500/2000 points)" in content
-    assert "10 missing" in content
+    assert f"{len(subscription_topics()) - 1} missing" in content
+
+
+def test_an_uninstalled_app_shows_on_the_dashboard_and_connections_with_why(shop, client_for):
+    shop.uninstalled_at = timezone.now()
+    shop.save()
+    client, _ = client_for("integration_admin")
+
+    for page in ("/", "/connections/"):
+        content = client.get(page).content.decode()
+        assert "app uninstalled" in content
+        assert "nothing is written to Shopify" in content
 
 
 def test_metrics_are_prometheus_text_without_login(shop):

@@ -1,9 +1,8 @@
 """The static kinds table (what the inbox and the screens read) and the flow registry (what the engine
 runs) name the same job kinds."""
 
-from sync.connectors.shopify.webhooks import TOPICS, topic_enum
 from sync.flows import registry
-from sync.kinds import KINDS, TOPIC_KINDS, flow_groups, kind_for_topic
+from sync.kinds import KINDS, TOPIC_KINDS, flow_groups, kind_for_topic, subscription_topics, topic_enum
 
 
 def test_every_kind_in_the_table_has_a_flow_and_every_flow_a_kind():
@@ -14,12 +13,15 @@ def test_every_kind_in_the_table_has_a_flow_and_every_flow_a_kind():
 COMPLIANCE_TOPICS = {"customers/redact", "customers/data_request", "shop/redact"}
 
 
-def test_each_topic_maps_to_one_kind_and_every_mapped_topic_is_subscribed():
+def test_each_topic_maps_to_one_kind_and_subscriptions_are_exactly_the_handled_topics():
     assert kind_for_topic("orders/edited").kind == "order.upsert"  # type: ignore[union-attr]
-    assert kind_for_topic("refunds/create") is None  # stored in the inbox without a job
-    assert {topic_enum(t) for t in TOPIC_KINDS if t not in COMPLIANCE_TOPICS} <= set(TOPICS)
+    assert kind_for_topic("app/uninstalled").kind == "shop.uninstalled"  # type: ignore[union-attr]
+    assert kind_for_topic("collections/update") is None  # parked as "no flow handles topic"
+    assert set(subscription_topics()) == {topic_enum(t) for t in TOPIC_KINDS if t not in COMPLIANCE_TOPICS}
+    assert "APP_UNINSTALLED" in subscription_topics() and "ORDERS_CREATE" in subscription_topics()
+    assert not {topic_enum(t) for t in COMPLIANCE_TOPICS} & set(subscription_topics())
     assert set(TOPIC_KINDS) >= COMPLIANCE_TOPICS
 
 
 def test_the_flow_groups_are_the_dashboards_rows():
-    assert flow_groups() == ["customers", "orders", "privacy"]
+    assert flow_groups() == ["connections", "customers", "orders", "privacy"]

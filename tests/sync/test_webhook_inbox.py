@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django_q.models import OrmQ
 
-from sync.models import InboundEvent, JobState, RejectedDelivery, SyncJob
+from sync.models import InboundEvent, JobState, Problem, RejectedDelivery, SyncJob
 from sync.services.inbox import shop_cache_clear
 from tests.factories import ShopifyShopFactory
 
@@ -226,12 +226,33 @@ def test_a_signed_body_without_a_topic_is_quarantined(client):
     assert SyncJob.objects.get().fingerprint == "unreadable_payload:no-topic"
 
 
-def test_a_topic_without_a_flow_is_stored_without_a_job(client):
-    response = deliver(client, body_of({"id": 7, "title": "Tee"}), topic="products/update")
+def test_a_topic_no_flow_handles_is_stored_and_parked_on_one_problem_per_topic(client, shop):
+    # given two deliveries of a topic no job kind handles (a subscription made outside opsconsole)
+    first = deliver(client, body_of({"id": 7, "title": "Summer"}), topic="collections/update")
+    second = deliver(client, body_of({"id": 8, "title": "Winter"}), topic="collections/update")
 
-    assert response.status_code == 200 and response.json() == {"status": "stored"}
-    assert InboundEvent.objects.get().topic == "products/update"
-    assert SyncJob.objects.count() == 0
+    # then both are stored and answered 200, each with a job parked at once on ONE problem, never silently
+    assert [first.status_code, second.status_code] == [200, 200]
+    assert first.json() == {"status": "unhandled"}
+    assert InboundEvent.objects.filter(topic="collections/update").count() == 2
+    jobs = list(SyncJob.objects.order_by("pk"))
+    assert [(j.kind, j.state, j.error_code, j.fingerprint) for j in jobs] == [
+        (
+            "inbox.unhandled_topic",
+            JobState.NEEDS_ATTENTION,
+            "unhandled_topic",
+            "unhandled_topic:collections/update",
+        )
+    ] * 2
+    assert jobs[0].error_message.startswith("no flow handles topic collections/update")
+    problem = Problem.objects.get()
+    assert (problem.shop_id, problem.title, problem.times_seen) == (
+        shop.pk,
+        "No flow handles topic collections/update",
+        2,
+    )
+    assert {j.problem_id for j in jobs} == {problem.pk}
+    assert OrmQ.objects.count() == 0  # nothing for a worker to do until a person replays
 
 
 def test_a_signed_body_with_an_escaped_nul_is_kept_raw_and_quarantined(client):

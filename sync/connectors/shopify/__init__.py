@@ -4,10 +4,9 @@ typed results and webhook verification. See client.ShopifyClient."""
 from sync.connectors.shopify.client import ShopifyClient, StaleQuantityError
 from sync.connectors.shopify.config import ShopifyConfig
 from sync.connectors.shopify.throttle import InMemoryThrottleStore, Throttle, ThrottleStore
-from sync.connectors.shopify.webhooks import TOPICS, compute_hmac, verify_webhook
+from sync.connectors.shopify.webhooks import compute_hmac, verify_webhook
 
 __all__ = [
-    "TOPICS",
     "InMemoryThrottleStore",
     "ShopifyClient",
     "ShopifyConfig",

@@ -55,7 +55,7 @@ from sync.connectors.shopify.types import (
     TransactionFee,
     WebhookSubscription,
 )
-from sync.connectors.shopify.webhooks import PRIVACY_TOPICS, TOPICS
+from sync.connectors.shopify.webhooks import PRIVACY_TOPICS
 
 MAX_BATCH = 250
 ORDER_PAGE = 50
@@ -1003,21 +1003,29 @@ class ShopifyClient:
         data = self.graphql(docs.SUBSCRIPTION_DELETE, {"id": subscription_id}, estimate=10)
         _check_user_errors(data["webhookSubscriptionDelete"], "webhookSubscriptionDelete", subscription_id)
 
-    def missing_webhook_topics(self, callback_url: str, topics: Sequence[str] = TOPICS) -> list[str]:
+    def missing_webhook_topics(self, callback_url: str, topics: Sequence[str]) -> list[str]:
         """Topics in ``topics`` with no subscription at ``callback_url`` (for health checks)."""
         have = {s.topic for s in self.list_webhook_subscriptions() if s.callback_url == callback_url}
         return [t for t in topics if t not in have]
 
     def ensure_webhook_subscriptions(
-        self, callback_url: str, topics: Sequence[str] = TOPICS
+        self, callback_url: str, topics: Sequence[str], *, prune: bool = False
     ) -> SubscriptionSync:
         """Register every topic in ``topics`` at ``callback_url`` that is not registered (a subscription
-        Shopify deleted after failed deliveries is registered again). Subscriptions elsewhere are left alone.
-        """
+        Shopify deleted after failed deliveries is registered again). With ``prune``, subscriptions at
+        ``callback_url`` to other topics are deleted (nothing would handle their deliveries). Subscriptions
+        elsewhere are left alone."""
         existing = [s for s in self.list_webhook_subscriptions() if s.callback_url == callback_url]
         have = {s.topic for s in existing}
         created = tuple(self.create_webhook_subscription(t, callback_url) for t in topics if t not in have)
-        return SubscriptionSync(created=created, kept=tuple(s for s in existing if s.topic in topics))
+        deleted: tuple[WebhookSubscription, ...] = ()
+        if prune:
+            deleted = tuple(s for s in existing if s.topic not in topics)
+            for sub in deleted:
+                self.delete_webhook_subscription(sub.id)
+        return SubscriptionSync(
+            created=created, kept=tuple(s for s in existing if s.topic in topics), deleted=deleted
+        )
 
     # -- bulk operations ---------------------------------------------------------------------------------
     def run_bulk_query(self, query: str, *, group_objects: bool = False) -> BulkOperation:

@@ -168,6 +168,7 @@ class WebhookSubscription:
 class SubscriptionSync:
     created: tuple[WebhookSubscription, ...]
     kept: tuple[WebhookSubscription, ...]
+    deleted: tuple[WebhookSubscription, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,6 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 
-#: Topics the integration needs, in GraphQL enum form.
-TOPICS: tuple[str, ...] = (
-    "ORDERS_CREATE",
-    "ORDERS_UPDATED",
-    "ORDERS_CANCELLED",
-    "ORDERS_EDITED",
-    "REFUNDS_CREATE",
-    "CUSTOMERS_CREATE",
-    "CUSTOMERS_UPDATE",
-    "PRODUCTS_UPDATE",
-    "INVENTORY_LEVELS_UPDATE",
-    "FULFILLMENTS_CREATE",
-    "APP_UNINSTALLED",
-)
-
 #: The mandatory privacy (compliance) topics. Shopify refuses to subscribe them through the Admin API (they
 #: are not values of ``WebhookSubscriptionTopic``); they are delivered to the compliance URL set in the
 #: app's configuration (``[webhooks] compliance_topics`` in shopify.app.toml, or the Partner Dashboard).

@@ -19,7 +19,8 @@ from sandbox.shopify.schema.real import real_schema
 from sandbox.shopify.webhooks import COMPLIANCE_TOPICS
 from sandbox.shopify.webhooks import TOPICS as SANDBOX_TOPICS
 from sync.connectors.shopify import documents
-from sync.connectors.shopify.webhooks import PRIVACY_TOPICS, TOPICS, topic_enum
+from sync.connectors.shopify.webhooks import PRIVACY_TOPICS, topic_enum
+from sync.kinds import subscription_topics
 
 CONNECTOR = Path(documents.__file__).resolve().parent
 RULES = [*specified_rules, DeprecatedUsageRule]
@@ -88,7 +89,7 @@ def test_the_scan_would_see_a_document_hidden_in_a_module(tmp_path):
 
 def test_every_topic_subscribed_through_the_api_is_a_real_topic_and_no_privacy_topic_is():
     real = set(real_schema().type_map["WebhookSubscriptionTopic"].values)
-    assert set(TOPICS) <= real
+    assert set(subscription_topics()) <= real
     assert {topic_enum(t) for t in SANDBOX_TOPICS} <= real
     assert not set(PRIVACY_TOPICS) & real
     assert {topic_enum(t) for t in COMPLIANCE_TOPICS} == set(PRIVACY_TOPICS)

@@ -294,6 +294,12 @@ def test_webhook_subscriptions_create_list_ensure_delete(shopify, shopify_target
     assert [s.topic for s in ensured.created] == ["REFUNDS_CREATE"]
     assert [s.topic for s in ensured.kept] == ["ORDERS_CREATE"]
     assert mine == ["ORDERS_CREATE", "REFUNDS_CREATE"]
+    # subscriptions follow what is handled: prune deletes the others at this URL, and only there
+    pruned = shopify.ensure_webhook_subscriptions(url, ["ORDERS_CREATE"], prune=True)
+    assert [s.topic for s in pruned.deleted] == ["REFUNDS_CREATE"]
+    assert [s.topic for s in shopify.list_webhook_subscriptions() if s.callback_url == url] == [
+        "ORDERS_CREATE"
+    ]
     for sub in [s for s in shopify.list_webhook_subscriptions() if s.callback_url == url]:
         shopify.delete_webhook_subscription(sub.id)
     assert [s for s in shopify.list_webhook_subscriptions() if s.callback_url == url] == []
