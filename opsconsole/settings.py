@@ -90,7 +90,6 @@ INSTALLED_APPS = [
     "opsconsole.core",
     "django_q",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
     "sync",
@@ -296,12 +295,32 @@ CHANGES_CYCLE_SECONDS = {
 # called with a threading.Event that is set when the worker stops.
 WORKER_THREADS = ["sync.tasks.changes_ticker"]
 
+# The JSON API (sync/api/): personal tokens only (no sessions, so no CSRF), JSON only, the console's
+# permission checks, cursor pages, one error shape, a rate limit per token.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["sync.api.policy.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["sync.api.policy.ConsoleReader"],
+    "DEFAULT_THROTTLE_CLASSES": ["sync.api.policy.PerTokenThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "sync.api.policy.NewestFirstCursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "sync.api.base.error_response",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "opsconsole API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "opsconsole API",
+    "DESCRIPTION": "Jobs, problems, mappings, connections and webhook deliveries of opsconsole. "
+    "Authenticate with a personal token (made on the console's API tokens page): "
+    "`Authorization: Bearer oct_…`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sync.api.base.error_responses_hook",
+    ],
+}
 
 # Logs (opsconsole/core/logs.py): one JSON object per line in production, readable lines in development;
 # every line carries the bound correlation id, shop, job id and flow; customer data is never written.
@@ -310,3 +329,9 @@ from opsconsole.core.logs import logging_config, structlog_configure  # noqa: E4
 LOG_FORMAT = os.environ.get("OPSCONSOLE_LOG_FORMAT", "") or ("console" if DEBUG or DEVELOPMENT else "json")
 LOGGING = logging_config(fmt=LOG_FORMAT, level=os.environ.get("OPSCONSOLE_LOG_LEVEL", "INFO"))
 structlog_configure()
+
+# The JSON API (/api/v1/, sync/api/): requests per token per window (opsconsole/core/tokens.py), and
+# how many items a page holds.
+API_RATE_LIMIT = int(os.environ.get("OPSCONSOLE_API_RATE_LIMIT", 600))
+API_RATE_WINDOW_SECONDS = int(os.environ.get("OPSCONSOLE_API_RATE_WINDOW_SECONDS", 60))
+API_PAGE_SIZE = 50

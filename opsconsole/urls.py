@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from opsconsole.core import health, views
 from sync.views import metrics, webhooks
@@ -54,5 +54,8 @@ urlpatterns = [
         name="shop-check-webhooks",
     ),
     path("audit/", audit.audit, name="audit"),
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
+    path("api/v1/", include("sync.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ NAVIGATION = (
     ("reconciliation", "Reconciliation"),
     ("connections", "Connections"),
     ("audit", "Audit"),
+    ("api-tokens", "API tokens"),
 )
 
 

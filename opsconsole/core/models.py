@@ -50,3 +50,30 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API (/api/v1/). Only a SHA-256 digest of the secret is stored; the
+    secret is shown once, when the token is made. A token acts as its user, with the user's roles, until
+    it expires or is revoked. The request counter is the per-token rate limit (opsconsole/core/tokens.py):
+    kept on the row so that every web process and host shares it."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="the first characters, to recognise a token by")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret, hex")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    window_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="api_token_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

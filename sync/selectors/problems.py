@@ -77,13 +77,20 @@ def _with_counts(query: QuerySet[Problem]) -> QuerySet[Problem]:
     )
 
 
-def problem_list(
-    *, filters: ProblemFilters | None = None, now: datetime | None = None, limit: int = 200
-) -> list[Problem]:
+def problem_queryset(
+    *, filters: ProblemFilters | None = None, now: datetime | None = None
+) -> QuerySet[Problem]:
     """Problems most recently seen first, each with ``blocked`` (parked jobs) and ``dead`` counts."""
     filters = filters or ProblemFilters()
     query = problems_query(filters=filters, now=now).select_related("shop", "owner")
-    return list(_with_counts(query).order_by("-last_seen", "-pk")[:limit])
+    return _with_counts(query).order_by("-last_seen", "-pk")
+
+
+def problem_list(
+    *, filters: ProblemFilters | None = None, now: datetime | None = None, limit: int = 200
+) -> list[Problem]:
+    """The exception queue's page: ``problem_queryset``, at most ``limit``."""
+    return list(problem_queryset(filters=filters, now=now)[:limit])
 
 
 def problem_detail(*, problem_id: int) -> Problem:
