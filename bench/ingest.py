@@ -95,7 +95,9 @@ def signed(body: bytes, secret: str = SECRET) -> str:
 
 
 def order_body(i: int, template: dict) -> bytes:  # type: ignore[type-arg]
-    return json.dumps({**template, "id": 9_000_000_000 + i, "name": f"#B{i}"}, separators=(",", ":")).encode()
+    oid = 9_000_000_000 + i
+    order = {**template, "id": oid, "admin_graphql_api_id": f"gid://shopify/Order/{oid}", "name": f"#B{i}"}
+    return json.dumps(order, separators=(",", ":")).encode()
 
 
 async def load(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from opsconsole.startup import SettingsRefused, refusal
 
@@ -245,6 +246,13 @@ REQUEST_BODY_SECONDS = float(os.environ.get("OPSCONSOLE_REQUEST_BODY_SECONDS", 2
 # Webhook bodies above this are refused with 413 before they are read.
 WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("OPSCONSOLE_WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+# Destructive topics (orders/cancelled, customers/redact, shop/redact) are acted on only when Shopify
+# triggered them less than this long ago (X-Shopify-Triggered-At); wider than Shopify's 4-hour retries.
+WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS = float(os.environ.get("OPSCONSOLE_WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS", 24))
+if WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS <= 4:
+    raise ImproperlyConfigured(
+        "OPSCONSOLE_WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS must be wider than Shopify's 4-hour retry schedule"
+    )
 
 # django-q2 with the ORM broker on the same database: a job row and its queue entry commit together.
 # timeout < retry (a task is only re-presented after it surely ended); finite max_attempts; save_limit=-1

@@ -81,6 +81,10 @@ def problem_title(code: str, key: str, error_class: str, message: str) -> str:
         "unreadable_payload": "Unreadable webhook delivery ({key})",
         "unhandled_topic": "No flow handles topic {key}",
         "app_uninstalled": "App uninstalled from {key}: outbound paused",
+        "topic_mismatch": "Webhook body does not fit its topic ({key}): not acted on",
+        "stale_delivery": "Webhook delivery too old to act on ({key})",
+        "cancel_not_confirmed": "Cancellation Shopify does not confirm: not acted on",
+        "redact_mismatch": "Redaction request our records disagree with: not acted on",
         "worker_lost": "The job stops its worker ({key})",
     }
     if code in titles:

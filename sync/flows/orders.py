@@ -24,6 +24,7 @@ from sync.models import ExternalLink, SyncJob
 from sync.transforms.orders import order_to_odoo, order_update_to_odoo, unwrap_order
 from sync.transforms.partners import order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
+from sync.transforms.topics import topic_shape_problem
 
 
 def _order_link(ctx: JobContext, order_id: str) -> ExternalLink | None:
@@ -293,11 +294,27 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
 
 def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
+    if problem := topic_shape_problem("orders/cancelled", payload, shop_domain=ctx.shop.domain):
+        raise BusinessRuleError(
+            f"not acted on: the body does not fit orders/cancelled: {problem}",
+            code="topic_mismatch",
+            key="orders/cancelled",
+            details={"order_id": str(payload.get("id", ""))[:30]},
+        )
     order_id = str(payload["id"])
     link = _order_link(ctx, order_id)
     if link is not None and link.data.get("cancelled"):
         return {"outcome": "already_cancelled", "odoo_order_id": link.odoo_id}
+    # Shopify signs the body, not the topic: cancel only what Shopify itself says is cancelled now.
+    current = _current_state(ctx, order_id)
+    if not current.get("cancelled_at"):
+        raise BusinessRuleError(
+            f"not acted on: a cancellation arrived for order {payload.get('name') or order_id}, but Shopify "
+            "says the order is not cancelled. Nothing was changed in Odoo.",
+            code="cancel_not_confirmed",
+            details={"order_id": order_id},
+        )
     if link is None:
         # Cancelled before we booked it: book it as Shopify has it now (cancelled), which cancels it in Odoo.
-        return order_create(ctx, payload)
-    return order_cancel_in_odoo(ctx, payload, link)
+        return order_create(ctx, current)
+    return order_cancel_in_odoo(ctx, current, link)

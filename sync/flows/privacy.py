@@ -20,18 +20,43 @@ from django.db.models import Q
 from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
+from opsconsole.core.errors import BusinessRuleError
 from sync.flows.context import JobContext
 from sync.flows.payloads import job_payload
 from sync.models import ExternalLink, InboundEvent, PrivacyRequest, SyncJob
 from sync.transforms.privacy import redact_payload, redacted_partner_values
+from sync.transforms.topics import topic_shape_problem
 
 
 def _customer_events(ctx: JobContext, customer_id: str, order_ids: list[str]) -> Any:
-    subjects = [customer_id, *order_ids]
+    # An order id and a customer id may be the same number: each is matched within its own topics.
     return InboundEvent.objects.filter(shop=ctx.shop).filter(
-        Q(subject_id__in=subjects)
+        Q(subject_id=customer_id, topic__startswith="customers/")
+        | Q(subject_id__in=order_ids, topic__regex=r"^(orders|refunds|fulfillments)/")
         | Q(payload__customer__id=int(customer_id) if customer_id.isdigit() else customer_id)
     )
+
+
+def _refuse_mismatch(topic: str, payload: dict[str, Any], ctx: JobContext) -> None:
+    if problem := topic_shape_problem(topic, payload, shop_domain=ctx.shop.domain):
+        raise BusinessRuleError(
+            f"not acted on: the body does not fit {topic}: {problem}", code="topic_mismatch", key=topic
+        )
+
+
+def _orders_of_someone_else(ctx: JobContext, customer_id: str, order_ids: list[str]) -> list[str]:
+    """Orders the request names that our stored deliveries show belonging to another customer."""
+    others: set[str] = set()
+    rows = InboundEvent.objects.filter(
+        shop=ctx.shop,
+        topic__startswith="orders/",
+        subject_id__in=order_ids,
+        payload__customer__id__isnull=False,
+    ).values_list("subject_id", "payload__customer__id")
+    for order_id, owner in rows:
+        if str(owner) != customer_id:
+            others.add(order_id)
+    return sorted(others)
 
 
 def events_purge(events: Any) -> int:
@@ -55,8 +80,17 @@ def _request(ctx: JobContext, job: SyncJob, kind: str, customer_id: str) -> Priv
 
 def customer_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
+    _refuse_mismatch("customers/redact", payload, ctx)
     customer_id = str((payload.get("customer") or {}).get("id", ""))
     order_ids = [str(o) for o in payload.get("orders_to_redact") or []]
+    # Redact only a customer the request and the shop's records agree on.
+    if others := _orders_of_someone_else(ctx, customer_id, order_ids):
+        raise BusinessRuleError(
+            f"not acted on: the redaction of customer {customer_id} names orders that our records show "
+            f"belonging to another customer ({', '.join(others[:10])}). Nothing was erased.",
+            code="redact_mismatch",
+            details={"customer_id": customer_id, "orders": others[:50]},
+        )
     request = _request(ctx, job, PrivacyRequest.Kind.CUSTOMER_REDACT, customer_id)
     outcome: dict[str, Any] = {"customer_id": customer_id, "orders": order_ids}
 
@@ -97,6 +131,7 @@ def customer_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
 
 def data_request(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
+    _refuse_mismatch("customers/data_request", payload, ctx)
     customer_id = str((payload.get("customer") or {}).get("id", ""))
     order_ids = [str(o) for o in payload.get("orders_requested") or []]
     request = _request(ctx, job, PrivacyRequest.Kind.DATA_REQUEST, customer_id)
@@ -142,6 +177,7 @@ def data_request(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
 
 
 def shop_redact(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    _refuse_mismatch("shop/redact", job_payload(job), ctx)
     request = _request(ctx, job, PrivacyRequest.Kind.SHOP_REDACT, "")
     purged = events_purge(InboundEvent.objects.filter(shop=ctx.shop, purged_at__isnull=True))
     PrivacyRequest.objects.filter(shop=ctx.shop, export__isnull=False).update(export=None)

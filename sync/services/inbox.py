@@ -10,9 +10,10 @@ import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -25,6 +26,7 @@ from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue_adapter import insert_sql, queue_entry
 from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
+from sync.transforms.topics import freshness_problem, topic_shape_problem
 
 logger = logging.getLogger("sync.inbox")
 security_log = logging.getLogger("opsconsole.security")
@@ -198,6 +200,19 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
     if not parse_error and _SUSPECT_ESCAPE.search(body) and _unstorable_text(payload):
         # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate: keep the raw body.
         parse_error = "body contains \\u0000 or an unpaired surrogate escape, which jsonb cannot store"
+    # Shopify signs the body, not the topic: a body must fit its topic (and a destructive one be fresh)
+    # before a job is made, or it is quarantined for a person and never acted on.
+    mismatch: tuple[str, str] | None = None
+    if not parse_error and kind is not None:
+        if problem := topic_shape_problem(topic, payload, shop_domain=domain):
+            mismatch = ("topic_mismatch", f"the body does not fit the topic {topic}: {problem}")
+        elif problem := freshness_problem(
+            topic,
+            triggered_at,
+            now=timezone.now(),
+            window=timedelta(hours=settings.WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS),
+        ):
+            mismatch = ("stale_delivery", f"a {topic} delivery too old to act on: {problem}")
     event = InboundEvent(
         shop_id=shop.shop_id,
         topic=topic[:100],
@@ -216,6 +231,13 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
             with transaction.atomic():
                 event.save()
                 job_id: int | None = _quarantine(event, parse_error)
+            return Receipt(200, "quarantined", event.pk, job_id)
+        if mismatch is not None:
+            event.payload = payload
+            with transaction.atomic():
+                event.save()
+                job_id = _quarantine(event, mismatch[1], code=mismatch[0])
+            security_log.warning("webhook quarantined: %s shop=%r topic=%r", mismatch[0], domain, topic[:100])
             return Receipt(200, "quarantined", event.pk, job_id)
         if kind is None:
             # A topic no flow handles: stored, and in front of a person at once ("no flow handles topic X"),
@@ -300,16 +322,26 @@ def _subject_kind(topic: str) -> str:
     return topic.split("/")[0]
 
 
-def _quarantine(event: InboundEvent, reason: str) -> int:
-    """A signed delivery we cannot read: keep it, and put it in front of a person at once (a job parked on
-    the problem "unreadable payload" of its topic)."""
+_QUARANTINE_MESSAGES = {
+    "unreadable_payload": "Shopify sent a correctly signed delivery that cannot be read: {reason}",
+    "topic_mismatch": "A correctly signed delivery was not acted on, {reason}. Shopify signs only the body, "
+    "so this may be a captured body re-sent under another topic.",
+    "stale_delivery": "A correctly signed delivery was not acted on, {reason}. Check in Shopify whether it "
+    "still applies before doing by hand what it asks.",
+}
+
+
+def _quarantine(event: InboundEvent, reason: str, *, code: str = "unreadable_payload") -> int:
+    """A signed delivery we cannot read, or must not act on: keep it, and put it in front of a person at
+    once (a job parked on the problem ``code`` of its topic: "unreadable payload", "topic mismatch",
+    "stale delivery")."""
     job_id = _park(
         event,
         kind=QUARANTINE_KIND,
         subject=f"event:{event.pk}",
         label=event.topic or "unknown topic",
-        code="unreadable_payload",
-        message=f"Shopify sent a correctly signed delivery that cannot be read: {reason}",
+        code=code,
+        message=_QUARANTINE_MESSAGES[code].format(reason=reason),
     )
     logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
     return job_id

@@ -130,7 +130,9 @@ def test_slow_drip_clients_do_not_take_the_web_tier_down(server):
             assert dripper.connected.wait(30), "a dripper could not connect"
 
         healthz = requests.get(f"{server}/healthz", timeout=120)
-        body = json.dumps({"id": 5150, "name": "#5150", "updated_at": "2026-11-20T10:00:00Z"}).encode()
+        body = json.dumps(
+            {"id": 5150, "name": "#5150", "line_items": [], "updated_at": "2026-11-20T10:00:00Z"}
+        ).encode()
         webhook = requests.post(f"{server}/webhooks/shopify", data=body, headers=_signed(body), timeout=120)
         wait_for(lambda: sum(len(d.answers) for d in drippers) >= CAPACITY, message="drippers answered")
     finally:

@@ -74,7 +74,9 @@ def raw_post(
     return int(answer.split(" ", 2)[1])
 
 
-ORDER = json.dumps({"id": 4242, "name": "#4242", "updated_at": "2026-11-20T10:00:00Z"}).encode()
+ORDER = json.dumps(
+    {"id": 4242, "name": "#4242", "line_items": [], "updated_at": "2026-11-20T10:00:00Z"}
+).encode()
 
 
 def test_a_good_delivery_over_http_is_stored_with_its_job(endpoint):

@@ -286,7 +286,7 @@ def test_a_lone_surrogate_escape_is_kept_raw_and_quarantined_not_a_500(client):
 
 
 def test_an_escaped_backslash_before_u0000_is_ordinary_text(client):
-    body = b'{"id": 7, "note": "C:\\\\u0000dir", "updated_at": "2026-11-20T10:00:00Z"}'
+    body = b'{"id": 7, "line_items": [], "note": "C:\\\\u0000dir", "updated_at": "2026-11-20T10:00:00Z"}'
 
     response = deliver(client, body)
 
@@ -332,3 +332,78 @@ def test_a_callers_uuid_correlation_id_is_kept_and_anything_else_replaced(client
     assert kept["X-Correlation-ID"] == given
     assert str(SyncJob.objects.get(idempotency_key__endswith="wh-cid-kept").correlation_id) == given
     assert str(uuid.UUID(replaced["X-Correlation-ID"])) == replaced["X-Correlation-ID"]
+
+
+# ------------------------------------------------------------------ topic confusion and freshness
+
+REDACT = {
+    "shop_id": 954889,
+    "shop_domain": "demo.myshopify.com",
+    "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+    "orders_to_redact": [299938, 280263],
+}
+
+
+def _recent(hours: float = 0) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+
+
+@pytest.mark.parametrize("topic", ["orders/cancelled", "customers/redact", "shop/redact", "customers/update"])
+def test_an_order_body_under_another_topic_is_quarantined_without_a_job_of_that_topic(client, topic):
+    response = deliver(client, body_of(ORDER), topic=topic, **{"X-Shopify-Triggered-At": _recent()})
+
+    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    job = SyncJob.objects.get()
+    assert (job.kind, job.state, job.error_code, job.fingerprint) == (
+        "inbox.unreadable",
+        JobState.NEEDS_ATTENTION,
+        "topic_mismatch",
+        f"topic_mismatch:{topic}",
+    )
+    assert job.problem.title == f"Webhook body does not fit its topic ({topic}): not acted on"
+    assert InboundEvent.objects.get().payload == ORDER
+
+
+def test_a_redaction_for_another_shop_is_quarantined(client):
+    body = body_of({**REDACT, "shop_domain": "other.myshopify.com"})
+
+    response = deliver(client, body, topic="customers/redact", **{"X-Shopify-Triggered-At": _recent()})
+
+    assert response.json() == {"status": "quarantined"}
+    assert SyncJob.objects.get().error_code == "topic_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("triggered", "status", "kind"),
+    [
+        (lambda: _recent(hours=1), "stored", "privacy.customer_redact"),
+        (lambda: _recent(hours=23), "stored", "privacy.customer_redact"),
+        (lambda: _recent(hours=25), "quarantined", "inbox.unreadable"),
+        (lambda: "", "quarantined", "inbox.unreadable"),
+    ],
+)
+def test_a_destructive_topic_is_acted_on_only_within_its_freshness_window(client, triggered, status, kind):
+    response = deliver(
+        client, body_of(REDACT), topic="customers/redact", **{"X-Shopify-Triggered-At": triggered()}
+    )
+
+    assert response.json() == {"status": status}
+    job = SyncJob.objects.get()
+    assert job.kind == kind
+    if status == "quarantined":
+        assert (job.error_code, job.problem.title) == (
+            "stale_delivery",
+            "Webhook delivery too old to act on (customers/redact)",
+        )
+
+
+def test_the_freshness_window_is_configurable(client, settings):
+    settings.WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS = 72
+
+    response = deliver(
+        client, body_of(REDACT), topic="customers/redact", **{"X-Shopify-Triggered-At": _recent(hours=48)}
+    )
+
+    assert response.json() == {"status": "stored"}
