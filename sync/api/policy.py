@@ -52,12 +52,16 @@ class ApiTokenAuthentication(BaseAuthentication):
 
 
 class ConsoleReader(BasePermission):
-    """Every endpoint needs what every console screen needs; actions check more in their services."""
+    """Every endpoint needs what its console screen needs (``required_permission``, or per action
+    ``action_permissions``, as the screens' ``console_view``); services check again, and check the rules
+    (maker-checker, finance problems) that depend on the record."""
 
     message = "this needs the permission view_console"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        codename = getattr(view, "required_permission", "view_console")
+        codename = getattr(view, "action_permissions", {}).get(
+            getattr(view, "action", None), getattr(view, "required_permission", "view_console")
+        )
         self.message = f"this needs the permission {codename}"
         return allowed(request.user, codename)
 

@@ -62,14 +62,19 @@ KEY_LABELS: dict[str, str] = {
 }
 
 
-def mapping_rows(*, shop: ShopifyShop, table: str, q: str = "", limit: int = 500) -> QuerySet[MappingEntry]:
-    """Current entries of one table (the mapping_current index), searchable by key or value."""
+def mapping_entries_current(*, shop: ShopifyShop, table: str, q: str = "") -> QuerySet[MappingEntry]:
+    """Current entries of one table (the mapping_current index) by key, searchable by key or value."""
     query = MappingEntry.objects.filter(shop=shop, table=table, valid_to__isnull=True)
     if q.strip():
         query = query.annotate(value_text=Cast("value", TextField())).filter(
             Q(key__icontains=q.strip()) | Q(value_text__icontains=q.strip())
         )
-    return query.select_related("change", "change__proposed_by", "change__decided_by").order_by("key")[:limit]
+    return query.select_related("change", "change__proposed_by", "change__decided_by").order_by("key")
+
+
+def mapping_rows(*, shop: ShopifyShop, table: str, q: str = "", limit: int = 500) -> QuerySet[MappingEntry]:
+    """The mappings screen's rows: ``mapping_entries_current``, at most ``limit``."""
+    return mapping_entries_current(shop=shop, table=table, q=q)[:limit]
 
 
 def mapping_table_counts(*, shop: ShopifyShop) -> dict[str, int]:
@@ -113,15 +118,20 @@ def mapping_history(*, shop: ShopifyShop, table: str, key: str) -> list[HistoryE
     return sorted(events, key=lambda e: e.version, reverse=True)
 
 
-def mapping_changes(
-    *, shop: ShopifyShop | None = None, state: str = "", limit: int = 50
-) -> list[MappingChange]:
+def mapping_change_queryset(*, shop: ShopifyShop | None = None, state: str = "") -> QuerySet[MappingChange]:
+    """Proposed changes, newest first."""
     query = MappingChange.objects.select_related("shop", "proposed_by", "decided_by")
     if shop is not None:
         query = query.filter(shop=shop)
     if state:
         query = query.filter(state=state)
-    return list(query.order_by("-proposed_at")[:limit])
+    return query.order_by("-proposed_at", "-pk")
+
+
+def mapping_changes(
+    *, shop: ShopifyShop | None = None, state: str = "", limit: int = 50
+) -> list[MappingChange]:
+    return list(mapping_change_queryset(shop=shop, state=state)[:limit])
 
 
 @dataclass
