@@ -165,10 +165,22 @@ SHOPIFY_ONLY_SKUS: frozenset[str] = frozenset(v.sku for p in SHOPIFY_ONLY_PRODUC
 
 ALL_SKUS: tuple[str, ...] = tuple(v.sku for p in PRODUCTS for v in p.variants)
 
-#: Tax codes: the Shopify tax line title and rate, and the Odoo tax name the sandbox seeds.
+#: Tax codes: the Shopify tax line title and rate, and the Odoo taxes the sandbox seeds for it: one whose
+#: price excludes the tax (``odoo_name``) and one whose price includes it (``odoo_name_included``; Odoo 18+:
+#: ``price_include_override`` "tax_included"), as a retailer selling both ways keeps them.
 TAXES: dict[str, dict[str, object]] = {
-    "standard": {"shopify_title": "VAT 20%", "rate": Decimal("0.20"), "odoo_name": "20% VAT"},
-    "reduced": {"shopify_title": "VAT 5.5%", "rate": Decimal("0.055"), "odoo_name": "5.5% VAT"},
+    "standard": {
+        "shopify_title": "VAT 20%",
+        "rate": Decimal("0.20"),
+        "odoo_name": "20% VAT",
+        "odoo_name_included": "20% VAT (incl.)",
+    },
+    "reduced": {
+        "shopify_title": "VAT 5.5%",
+        "rate": Decimal("0.055"),
+        "odoo_name": "5.5% VAT",
+        "odoo_name_included": "5.5% VAT (incl.)",
+    },
 }
 
 #: Shipping methods: Shopify shipping line code/title → Odoo carrier name and its delivery product.

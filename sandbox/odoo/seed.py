@@ -699,4 +699,26 @@ def demo_seed(env: Env) -> dict[str, Any]:
                     "fixed_price": float(method["price"]),  # type: ignore[arg-type]
                 },
             )
+    for spec in catalogue.TAXES.values():
+        name = str(spec["odoo_name_included"])
+        if env.search("account.tax", [("name", "=", name), ("type_tax_use", "=", "sale")], limit=1):
+            continue
+        # README (reference/odoo): on 18+ price_include is computed from price_include_override; on 17 it is
+        # the stored field itself.
+        included: dict[str, Any] = (
+            {"price_include_override": "tax_included"} if env.version >= 18 else {"price_include": True}
+        )
+        env.create(
+            "account.tax",
+            {
+                "name": name,
+                "amount": round(float(spec["rate"]) * 100, 4),  # type: ignore[arg-type]
+                "type_tax_use": "sale",
+                "invoice_label": name,
+                "tax_group_id": group,
+                "country_id": fr,
+                "company_id": 1,
+                **included,
+            },
+        )
     return {"products": len(sku_ids), "locations": locations, "taxes": taxes}

@@ -91,6 +91,8 @@ def record_failure(
         # The approval's replay has already looked for parked jobs: run again now rather than park.
         outcome = Outcome(JobState.RETRYING, JobAttempt.Outcome.RETRY, now)
     details: dict[str, Any] = dict(getattr(exc, "details", {}) or {})
+    # A flow that wrote before it failed (booked, read back, different) says what it wrote.
+    written = details.pop("result", None)
     if not isinstance(exc, IntegrationError):
         details["traceback"] = traceback.format_exception(exc)[-12:]
     if isinstance(exc, AuthError):
@@ -118,6 +120,7 @@ def record_failure(
             problem_id=problem_id,
             finished_at=now if outcome.state != JobState.RETRYING else None,
             updated_at=now,
+            **({"result": written} if isinstance(written, dict) else {}),
         )
         if job.problem_id is not None and problem_id != job.problem_id:
             problem_job_cleared(

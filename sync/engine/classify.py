@@ -30,7 +30,11 @@ from sync.engine.config import retry_base_seconds, retry_cap_seconds
 from sync.models import JobAttempt, JobState, SyncJob
 
 #: Error codes that make a problem a finance problem (money does not match).
-FINANCE_CODES = frozenset({"total_mismatch", "tax_mismatch", "currency_mismatch"})
+#: ``booked_total_mismatch``: written, read back, and Odoo's totals are not Shopify's (sync/flows/verify.py);
+#: ``tax_treatment_mismatch``: the mapped Odoo tax does not include/exclude the price as Shopify's order does.
+FINANCE_CODES = frozenset(
+    {"total_mismatch", "tax_mismatch", "currency_mismatch", "booked_total_mismatch", "tax_treatment_mismatch"}
+)
 
 
 @dataclass

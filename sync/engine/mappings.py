@@ -74,7 +74,12 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         company_id=shop_values.get("company_id"),
         pricelist_id=shop_values.get("pricelist_id"),
         skus={k: int(v["product_id"]) for k, v in by_table.get(MappingTable.SKU, {}).items()},
-        taxes={k: int(v["tax_id"]) for k, v in by_table.get(MappingTable.TAX, {}).items()},
+        taxes={k: int(v["tax_id"]) for k, v in by_table.get(MappingTable.TAX, {}).items() if v.get("tax_id")},
+        taxes_included={
+            k: int(v["included_tax_id"])
+            for k, v in by_table.get(MappingTable.TAX, {}).items()
+            if v.get("included_tax_id")
+        },
         shipping={
             k: ShippingTarget(product_id=int(v["product_id"]), carrier_id=v.get("carrier_id"))
             for k, v in by_table.get(MappingTable.SHIPPING, {}).items()

@@ -16,15 +16,20 @@ from typing import Any
 from django.utils import timezone
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.connectors.odoo import OrderInput, OrderLineInput, OrderUpdate
+from sync.connectors.odoo import OrderInput, OrderLineInput, OrderTotals, OrderUpdate
 from sync.flows.context import JobContext
 from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
+from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
+from sync.flows.verify import booked_verify
 from sync.models import ExternalLink, SyncJob
+from sync.transforms.money import currency_decimals, quantum
 from sync.transforms.orders import order_to_odoo, order_update_to_odoo, unwrap_order
 from sync.transforms.partners import order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
 from sync.transforms.topics import topic_shape_problem
+from sync.transforms.types import OdooOrderDraft, ShopMappings
+from sync.transforms.verify import LineBooked, LineSent, MoneyTotals
 
 
 def _order_link(ctx: JobContext, order_id: str) -> ExternalLink | None:
@@ -62,8 +67,12 @@ def _save_link(
 
 
 def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    mappings = ctx.mappings
+    facts = tax_facts(ctx, company_id=ctx.mappings.company_id)
+    mappings = with_odoo_rounding(ctx.mappings, facts)
     draft = order_to_odoo(payload, mappings)
+    taxes_check(
+        facts, order=dict(unwrap_order(payload)), included=draft.taxes_included, used=draft.taxes_used
+    )
     partner = partner_resolve(
         ctx, draft.customer, invoice=draft.invoice_contact, delivery=draft.delivery_contact
     )
@@ -78,7 +87,8 @@ def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         for line in draft.lines
     )
     with ctx.call("odoo", "create_sale_order"):
-        ref = ctx.odoo.create_sale_order(
+        # Created (or found by client_order_ref) and read back in the same round trip: Odoo's own totals.
+        booked = ctx.odoo.create_sale_order_with_totals(
             OrderInput(
                 partner_id=partner.partner_id,
                 partner_invoice_id=partner.invoice_id,
@@ -92,35 +102,106 @@ def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
                 carrier_id=draft.carrier_id,
             )
         )
-    confirmed = ref.state == "sale"
-    if draft.confirm and ref.state == "draft":
-        with ctx.call("odoo", "confirm_order"):
-            ctx.odoo.confirm_order(ref.id)
-        confirmed = True
-    cancelled = False
-    if draft.cancelled and ref.state != "cancel":
-        with ctx.call("odoo", "cancel_order"):
-            ctx.odoo.cancel_order(ref.id)
-        cancelled = True
+    q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    booked_totals = MoneyTotals(booked.amount_untaxed, booked.amount_tax, booked.amount_total).quantized(q)
     _save_link(
         ctx,
         draft.shopify_order_id,
-        ref.id,
+        booked.id,
         draft.origin,
         draft.updated_at,
         partner_id=partner.partner_id,
-        cancelled=cancelled or ref.state == "cancel",
+        cancelled=booked.state == "cancel",
+        booked=booked_totals.as_dict(),
     )
-    return {
-        "outcome": "created" if ref.created else "found_existing",
-        "odoo_order_id": ref.id,
+    result: dict[str, Any] = {
+        "outcome": "created" if booked.created else "found_existing",
+        "odoo_order_id": booked.id,
+        "odoo_order_name": booked.name,
         "odoo_partner_id": partner.partner_id,
+        "amount_total": str(booked_totals.total),
+        "currency": booked.currency or draft.currency,
+        "shopify_total": str(draft.expected_totals.shopify_total),
+        "taxes_included": draft.taxes_included,
+        "tax_rounding": mappings.tax_rounding,
+    }
+    # Verified before it is confirmed: an order booked different stays a draft until a person decides.
+    result["booked"] = order_verify(
+        ctx, draft=draft, booked=booked, totals=booked_totals, result=result, mappings=mappings
+    )
+    confirmed = booked.state == "sale"
+    if draft.confirm and booked.state == "draft":
+        with ctx.call("odoo", "confirm_order"):
+            ctx.odoo.confirm_order(booked.id)
+        confirmed = True
+    cancelled = False
+    if draft.cancelled and booked.state != "cancel":
+        with ctx.call("odoo", "cancel_order"):
+            ctx.odoo.cancel_order(booked.id)
+        cancelled = True
+        _save_link(ctx, draft.shopify_order_id, booked.id, draft.origin, draft.updated_at, cancelled=True)
+    return {
+        **result,
         "confirmed": confirmed,
         "cancelled": cancelled,
-        "amount_total": str(draft.expected_totals.amount_total),
-        "currency": draft.currency,
         "written_at": timezone.now().isoformat(),
     }
+
+
+def order_verify(
+    ctx: JobContext,
+    *,
+    draft: OdooOrderDraft,
+    booked: OrderTotals,
+    totals: MoneyTotals,
+    result: dict[str, Any],
+    mappings: ShopMappings,
+) -> dict[str, str]:
+    """Odoo's totals of the order against Shopify's, to the cent (sync/flows/verify.py)."""
+    order_label = f"Sale order {booked.name or booked.id} (Shopify {draft.origin})"
+    if booked.currency and booked.currency.upper() != draft.currency.upper():
+        raise BusinessRuleError(
+            f"{order_label} was booked in {booked.currency}, Shopify charged in {draft.currency}: the "
+            "order's pricelist is in another currency",
+            code="currency_mismatch",
+            key=booked.currency,
+            details={"odoo_id": booked.id, "result": {**result, "outcome": "booked_different"}},
+        )
+    adjusted = any(line.kind == "rounding" for line in draft.lines)
+    tolerance = (
+        mappings.rounding_adjustment.max_amount
+        if adjusted and mappings.rounding_adjustment is not None
+        else Decimal(0)
+    )
+
+    def read_lines() -> list[LineBooked]:
+        info = ctx.odoo.read_order(booked.id)
+        return [
+            LineBooked(line.product_id, line.quantity, line.price_unit, line.discount)
+            for line in (info.lines if info else [])
+            if not line.display_type
+        ]
+
+    return booked_verify(
+        ctx,
+        document=order_label,
+        odoo_model="sale.order",
+        odoo_id=booked.id,
+        expected=MoneyTotals.of(
+            total=draft.expected_totals.shopify_total, tax=draft.expected_totals.shopify_tax
+        ),
+        booked=totals,
+        currency=draft.currency,
+        result=result,
+        taxes_included=draft.taxes_included,
+        rounding=mappings.tax_rounding,
+        rates=sorted({rate for _, _, rate in draft.taxes_used}),
+        lines_sent=[
+            LineSent(line.product_id, Decimal(line.quantity), line.price_unit) for line in draft.lines
+        ],
+        read_lines=read_lines,
+        tax_tolerance=tolerance,
+    )
 
 
 def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from sync.models import (
     SyncJob,
 )
 from sync.selectors.problems import open_problem_stats
+from sync.transforms.verify import BOOKED_MISMATCH
 
 WINDOWS: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 
@@ -69,6 +70,8 @@ class FlowMetrics:
     retrying: int = 0
     needs_attention: int = 0
     dead: int = 0
+    # written to Odoo, read back, and Odoo's totals are not Shopify's: parked, counted apart from success
+    booked_different: int = 0
     p50_ms: float | None = None
     p95_ms: float | None = None
     oldest_waiting_seconds: float | None = None
@@ -159,13 +162,16 @@ def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> Das
             retrying=Count("pk", filter=Q(state=JobState.RETRYING)),
             needs_attention=Count("pk", filter=Q(state=JobState.NEEDS_ATTENTION)),
             dead=Count("pk", filter=Q(state=JobState.DEAD)),
+            booked_different=Count(
+                "pk", filter=Q(state=JobState.NEEDS_ATTENTION, error_code=BOOKED_MISMATCH)
+            ),
         )
         .order_by()
     )
     by_flow: dict[str, FlowMetrics] = {name: FlowMetrics(flow=name) for name in flow_groups()}
     for row in counts:
         metrics = by_flow.setdefault(row["flow"], FlowMetrics(flow=row["flow"]))
-        for name in ("received", "succeeded", "retrying", "needs_attention", "dead"):
+        for name in ("received", "succeeded", "retrying", "needs_attention", "dead", "booked_different"):
             setattr(metrics, name, row[name])
     for flow_name, (p50, p95) in _latency_ms(since).items():
         metrics = by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name))
@@ -177,7 +183,7 @@ def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> Das
     rows = [by_flow[name] for name in sorted(by_flow)]
     totals = FlowMetrics(flow="all")
     for metrics in rows:
-        for name in ("received", "succeeded", "retrying", "needs_attention", "dead"):
+        for name in ("received", "succeeded", "retrying", "needs_attention", "dead", "booked_different"):
             setattr(totals, name, getattr(totals, name) + getattr(metrics, name))
     totals.p50_ms, totals.p95_ms = _overall_latency_ms(since)
     totals.oldest_waiting_seconds = max(waiting.values()) if waiting else None

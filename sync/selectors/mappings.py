@@ -32,7 +32,12 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("product_id", "Odoo product id", "int"),
         ("default_code", "Odoo internal reference", "str"),
     ),
-    MappingTable.TAX: (("tax_id", "Odoo tax id", "int"), ("name", "Odoo tax name", "str")),
+    MappingTable.TAX: (
+        ("tax_id", "Odoo tax id, prices without tax (optional)", "int?"),
+        ("name", "Odoo tax name", "str"),
+        ("included_tax_id", "Odoo tax id, prices include tax (optional)", "int?"),
+        ("included_name", "Odoo tax name, prices include tax", "str"),
+    ),
     MappingTable.SHIPPING: (
         ("product_id", "Delivery product id", "int"),
         ("carrier_id", "Carrier id (optional)", "int?"),

@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, cast
 
 from django.utils import timezone
 
+from sync.connectors.odoo import TaxInfo
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.mappings import mapping_entries
 from sync.kinds import subscription_topics
@@ -80,6 +82,7 @@ def _rows_from_odoo(
     skus: Iterable[str],
     leave_unmapped: Iterable[str],
     taxes_included: bool,
+    shop_currency: str,
 ) -> tuple[list[MappingRow], list[str]]:
     odoo = odoo_client_for(shop.odoo)
     shopify = shopify_client_for(shop)
@@ -88,18 +91,22 @@ def _rows_from_odoo(
     company = odoo.execute(
         "res.company", "search_read", domain=[], fields=["currency_id"], order="id asc", limit=1
     )
+    company_id = company[0]["id"] if company else None
     pricelists = odoo.execute(
         "product.pricelist", "search_read", domain=[], fields=["id"], order="id asc", limit=1
     )
+    # Read from Odoo, not assumed: how the company rounds taxes (the flows read it again before booking).
+    rounding = odoo.company_tax_settings(company_id).rounding_method if company_id else "round_per_line"
     rows.append(
         MappingRow(
             MappingTable.SHOP,
             "shop",
             {
-                "company_id": company[0]["id"] if company else None,
-                "currency": company[0]["currency_id"][1] if company else "EUR",
+                "company_id": company_id,
+                "currency": shop_currency,
                 "pricelist_id": pricelists[0]["id"] if pricelists else None,
-                "tax_rounding": "round_per_line",
+                "tax_rounding": rounding,
+                "taxes_included": taxes_included,
             },
         )
     )
@@ -111,15 +118,19 @@ def _rows_from_odoo(
         if sku not in skip:
             rows.append(MappingRow(MappingTable.SKU, sku, {"product_id": product.id, "default_code": sku}))
 
+    odoo_taxes = odoo.taxes(company_id=company_id)
     for spec in catalogue.taxes:
-        tax = _tax(odoo, spec.odoo_name, float(spec.rate) * 100, included=taxes_included)
-        rows.append(
-            MappingRow(
-                MappingTable.TAX,
-                tax_key(spec.shopify_title, spec.rate),
-                {"tax_id": tax["id"], "name": tax["name"]},
-            )
-        )
+        value: dict[str, Any] = {}
+        for included, id_field, name_field in (
+            (False, "tax_id", "name"),
+            (True, "included_tax_id", "included_name"),
+        ):
+            tax = tax_match(odoo_taxes, rate=Decimal(spec.rate), included=included, prefer=spec.odoo_name)
+            if tax is not None:
+                value[id_field] = tax.id
+                value[name_field] = tax.name
+        if value:
+            rows.append(MappingRow(MappingTable.TAX, tax_key(spec.shopify_title, spec.rate), value))
 
     carriers = {
         c["name"]: c
@@ -173,33 +184,19 @@ def _rows_from_odoo(
     return rows, unmapped
 
 
-def _tax(odoo: Any, name: str, amount: float, *, included: bool) -> dict[str, Any]:
-    """The Odoo sales tax with this name (a price-included twin for shops whose prices include tax)."""
-    wanted = f"{name} (incl.)" if included else name
-    found = odoo.execute(
-        "account.tax",
-        "search_read",
-        domain=[("name", "=", wanted), ("type_tax_use", "=", "sale")],
-        fields=["name", "amount", "price_include"],
-        limit=1,
-    )
-    if found:
-        return found[0]  # type: ignore[no-any-return]
-    created = odoo.execute(
-        "account.tax",
-        "create",
-        vals_list=[
-            {
-                "name": wanted,
-                "amount": round(amount, 4),
-                "type_tax_use": "sale",
-                "amount_type": "percent",
-                "price_include": included,
-                "description": wanted,
-            }
-        ],
-    )
-    return {"id": created[0] if isinstance(created, list) else created, "name": wanted}
+def tax_match(taxes: Iterable[TaxInfo], *, rate: Decimal, included: bool, prefer: str = "") -> TaxInfo | None:
+    """The active percent sale tax of this rate and treatment (``price_include`` as Odoo computes it: on 18+
+    from ``price_include_override``), the one named ``prefer`` first; None when there is none or when
+    several are equally good (a person picks)."""
+    candidates = [
+        t
+        for t in taxes
+        if t.active and t.amount_type == "percent" and t.amount == rate * 100 and t.price_include == included
+    ]
+    if len(candidates) > 1:
+        named = [t for t in candidates if t.name in (prefer, f"{prefer} (incl.)")]
+        candidates = named if len(named) == 1 else candidates
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def shop_setup(
@@ -226,6 +223,7 @@ def shop_setup(
             skus=all_skus,
             leave_unmapped=leave_unmapped,
             taxes_included=info.taxes_included,
+            shop_currency=info.currency,
         )
         version = mapping_apply(shop=shop, rows=rows)
         mapped = sum(1 for r in rows if r.table == MappingTable.SKU)

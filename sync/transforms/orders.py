@@ -17,7 +17,9 @@ representable and Odoo would book a total a few cents off. Why not a negative di
 must carry the tax mix of the lines it discounts (one line per tax combination), it is rounded separately
 from them (so per-line tax rounding drifts from Shopify's), and returns of a single unit lose the discount.
 
-Taxes: each Shopify ``tax_lines`` entry maps to an Odoo tax by ``tax_key(title, rate)``. With the Odoo
+Taxes: each Shopify ``tax_lines`` entry maps to an Odoo tax by ``tax_key(title, rate)`` in the table of
+the order's treatment (``taxes_included``: ``ShopMappings.taxes_for``), so that a tax-included order is
+booked with a tax-included Odoo tax (the flow checks Odoo agrees before writing). With the Odoo
 company on ``round_per_line``, splitting a line in two changes how its tax is rounded, so among the exact
 candidate splits we pick the first (preferred first) whose Odoo tax, computed as Odoo would, equals the
 tax Shopify charged on that line. Then the whole order is computed the Odoo way (``money.odoo_totals``)
@@ -143,8 +145,9 @@ class _Item:
 
 
 def _tax_entries(
-    tax_lines: Sequence[Mapping[str, Any]], mappings: ShopMappings, missing: set[str]
+    tax_lines: Sequence[Mapping[str, Any]], table: Mapping[str, int], missing: set[str]
 ) -> tuple[tuple[Tax, ...], tuple[Decimal, ...], tuple[str, ...]]:
+    """``table``: the tax mapping of the order's treatment (``ShopMappings.taxes_for``)."""
     merged: dict[str, tuple[Decimal, Decimal]] = {}
     for tl in tax_lines:
         if tl.get("channel_liable"):
@@ -152,14 +155,14 @@ def _tax_entries(
         rate = to_decimal(tl.get("rate", 0), what="tax_lines.rate")
         amount = shop_money(tl, "price", default=Decimal(0))
         key = tax_key(str(tl.get("title") or ""), rate)
-        if key not in mappings.taxes:
+        if key not in table:
             if rate == 0 and amount == 0:
                 continue  # a 0 % line changes nothing; book it only when it is mapped
             missing.add(key)
             continue
         merged[key] = (rate, merged.get(key, (rate, Decimal(0)))[1] + amount)
     keys = tuple(merged)
-    taxes = tuple(Tax(mappings.taxes[k], merged[k][0]) for k in keys)
+    taxes = tuple(Tax(table[k], merged[k][0]) for k in keys)
     return taxes, tuple(merged[k][1] for k in keys), keys
 
 
@@ -183,13 +186,16 @@ def _allocated(allocations: Sequence[Mapping[str, Any]]) -> Decimal:
 def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
     missing: dict[str, set[str]] = {code: set() for code in MISSING_ORDER}
     items: list[_Item] = []
+    tax_table = mappings.taxes_for(included=bool(order.get("taxes_included")))
     for li in order.get("line_items") or []:
         quantity = int(li.get("quantity") or 0)
         if quantity <= 0:
             continue
         title = _text(li.get("title")) or _text(li.get("name")) or f"line item {li.get('id')}"
         sku = _text(li.get("sku"))
-        taxes, shopify_taxes, keys = _tax_entries(li.get("tax_lines") or [], mappings, missing["unknown_tax"])
+        taxes, shopify_taxes, keys = _tax_entries(
+            li.get("tax_lines") or [], tax_table, missing["unknown_tax"]
+        )
         if sku is None:
             missing["missing_sku"].add(title)
             continue
@@ -225,7 +231,9 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
             if candidate is not None and candidate in mappings.shipping:
                 target = mappings.shipping[candidate]
                 break
-        taxes, shopify_taxes, keys = _tax_entries(sl.get("tax_lines") or [], mappings, missing["unknown_tax"])
+        taxes, shopify_taxes, keys = _tax_entries(
+            sl.get("tax_lines") or [], tax_table, missing["unknown_tax"]
+        )
         if target is None:
             missing["unknown_shipping_method"].add(ship_code or ship_title or "?")
             continue
@@ -255,6 +263,10 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
     return items
 
 
+def _treatment(order: Mapping[str, Any]) -> str:
+    return "prices include tax" if order.get("taxes_included") else "prices exclude tax"
+
+
 def _raise_missing(order: Mapping[str, Any], missing: Mapping[str, set[str]]) -> None:
     listed = {code: sorted(keys) for code, keys in missing.items() if keys}
     if not listed:
@@ -264,7 +276,8 @@ def _raise_missing(order: Mapping[str, Any], missing: Mapping[str, set[str]]) ->
     what = {
         "unknown_sku": f"SKU {key!r} is not mapped to an Odoo product",
         "missing_sku": f"line item {key!r} has no SKU",
-        "unknown_tax": f"Shopify tax {key!r} is not mapped to an Odoo tax",
+        "unknown_tax": f"Shopify tax {key!r} is not mapped to an Odoo tax for orders whose "
+        f"{_treatment(order)} (taxes_included {bool(order.get('taxes_included'))})",
         "unknown_shipping_method": f"shipping method {key!r} is not mapped to an Odoo delivery product",
     }[code]
     others = sum(len(v) for v in listed.values()) - 1
@@ -437,6 +450,16 @@ def order_to_odoo(payload: Mapping[str, Any], mappings: ShopMappings) -> OdooOrd
         updated_at=parse_shopify_timestamp(order.get("updated_at")),
         payment_gateways=tuple(n for n in order.get("payment_gateway_names") or [] if n),
         tags=tuple(t.strip() for t in str(order.get("tags") or "").split(",") if t.strip()),
+        taxes_used=tuple(
+            sorted(
+                {
+                    (key, tax.tax_id, tax.rate)
+                    for item, _ in chosen
+                    for key, tax in zip(item.tax_keys, item.taxes, strict=True)
+                }
+            )
+        ),
+        processed_at=parse_shopify_timestamp(order.get("processed_at") or order.get("created_at")),
     )
 
 

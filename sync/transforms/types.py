@@ -47,13 +47,20 @@ class ShopMappings:
     company_id: int | None
     pricelist_id: int | None
     skus: Mapping[str, int]  # Shopify SKU -> product.product id
-    taxes: Mapping[str, int]  # tax_key(title, rate) e.g. "VAT 20%|0.2" -> account.tax id
+    taxes: Mapping[str, int]  # tax_key(title, rate) e.g. "VAT 20%|0.2" -> tax-excluded account.tax id
     shipping: Mapping[str, ShippingTarget]  # shipping line code (fallback: title) -> target
     gateways: Mapping[str, int]  # payment gateway name -> account.journal id (payments only)
     confirm_on: frozenset[str]  # financial statuses that confirm the order
     tax_rounding: TaxRounding = "round_per_line"  # the Odoo company's tax_calculation_rounding_method
     currency_decimals: int | None = None  # Odoo's decimal places for ``currency``; None: ISO 4217
     rounding_adjustment: RoundingAdjustment | None = None
+    # tax_key -> account.tax id whose price includes the tax (Odoo 18+: price_include_override
+    # "tax_included"), for orders with ``taxes_included``; ``taxes`` holds the tax-excluded treatment.
+    taxes_included: Mapping[str, int] = field(default_factory=dict)
+
+    def taxes_for(self, *, included: bool) -> Mapping[str, int]:
+        """The tax mapping of one treatment: Shopify's ``taxes_included`` picks it, per order."""
+        return self.taxes_included if included else self.taxes
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,11 @@ class OdooOrderDraft:
     updated_at: datetime | None
     payment_gateways: tuple[str, ...]
     tags: tuple[str, ...] = field(default=())
+    # (tax key, Odoo tax id, Shopify rate) of every mapped tax the order uses, for the flow's check that
+    # each Odoo tax has the order's treatment and rate (sync/flows/taxes.py)
+    taxes_used: tuple[tuple[str, int, Decimal], ...] = field(default=())
+    # Shopify's processed_at (else created_at): when the sale happened, for Odoo's date_order
+    processed_at: datetime | None = None
 
     def odoo_values(self) -> dict[str, Any]:
         """``sale.order`` header values the transform can decide (partners are resolved by the flow)."""

@@ -151,3 +151,22 @@ def test_metrics_are_prometheus_text_without_login(shop):
     assert 'opsconsole_problems{status="resolved"} 0' in lines
     oldest = next(line for line in lines if line.startswith("opsconsole_oldest_waiting_job_seconds"))
     assert oldest.startswith('opsconsole_oldest_waiting_job_seconds{flow="orders"} 1')  # two minutes: 1xx s
+
+
+def test_orders_booked_but_different_are_counted_apart_from_success(shop, client_for):
+    # given two orders booked to the cent, one booked different (read back) and one unmapped SKU
+    make_job(shop, state=JobState.SUCCEEDED)
+    make_job(shop, state=JobState.SUCCEEDED)
+    make_job(shop, code="booked_total_mismatch", finance=True, key="tax_treatment")
+    make_job(shop, sku="NOPE-1")
+
+    # when the dashboard is computed and shown
+    metrics = dashboard_metrics(window="1h")
+    client, _ = client_for("viewer")
+    page = client.get("/").content.decode()
+
+    # then the different booking is neither a success nor hidden among the other problems
+    assert (metrics.totals.succeeded, metrics.totals.booked_different) == (2, 1)
+    assert metrics.totals.needs_attention == 2
+    assert metrics.flows[[f.flow for f in metrics.flows].index("orders")].booked_different == 1
+    assert "1 booked but different</a>" in page

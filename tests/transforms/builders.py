@@ -193,6 +193,10 @@ def mappings_for(*, tax_rounding: str = "round_per_line", **overrides: Any) -> S
         "pricelist_id": 3,
         "skus": {f"SKU-{i}": 100 + i for i in range(1, 6)},
         "taxes": {f"{title}|{rate.normalize():f}": 200 + n for n, (title, rate) in enumerate(RATES.items())},
+        # the tax-included twins (Odoo 18+: price_include_override "tax_included")
+        "taxes_included": {
+            f"{title}|{rate.normalize():f}": 250 + n for n, (title, rate) in enumerate(RATES.items())
+        },
         "shipping": {
             "standard": ShippingTarget(product_id=300, carrier_id=30),
             "express": ShippingTarget(301),
