@@ -50,3 +50,11 @@ def on_starting(server: object) -> None:
         sys.stderr.write(f"opsconsole refuses to start: {message}\n")
         sys.stderr.flush()
         os._exit(1)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """prometheus-client's multiprocess mode: a web worker that exited leaves the live sums."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

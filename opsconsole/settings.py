@@ -301,7 +301,16 @@ CHANGES_CYCLE_SECONDS = {
 }
 # Background threads every worker (qcluster) runs beside django-q2's processes, by dotted path; each is
 # called with a threading.Event that is set when the worker stops.
-WORKER_THREADS = ["sync.tasks.changes_ticker"]
+WORKER_THREADS = ["sync.tasks.changes_ticker", "opsconsole.core.metrics.worker_metrics_server"]
+
+# Metrics (opsconsole/core/metrics.py, docs/observability.md): GET /metrics, and on a worker host the
+# event counts on OPSCONSOLE_WORKER_METRICS_BIND (host:port, off when empty). Both ask for
+# "Authorization: Bearer <OPSCONSOLE_METRICS_TOKEN>"; with no token set they are open in development and
+# the demo only (production answers 401 until a token is set). Several processes per host:
+# PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+METRICS_TOKEN = os.environ.get("OPSCONSOLE_METRICS_TOKEN", "")
+METRICS_OPEN_WITHOUT_TOKEN = DEBUG or DEVELOPMENT or DEMO_MODE
+WORKER_METRICS_BIND = os.environ.get("OPSCONSOLE_WORKER_METRICS_BIND", "")
 
 # The JSON API (sync/api/): personal tokens only (no sessions, so no CSRF), JSON only, the console's
 # permission checks, cursor pages, one error shape, a rate limit per token.

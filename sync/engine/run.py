@@ -14,6 +14,7 @@ import structlog
 from django.utils import timezone
 
 from opsconsole.core.correlation import log_context
+from opsconsole.core.metrics import JOB_SECONDS, JOBS_FINISHED
 from sync.engine.attempts import record_failure, record_success
 from sync.engine.claim import job_claim, job_subject_busy, subject_waiters_wake
 from sync.engine.context import connections_mark, context_for
@@ -66,6 +67,7 @@ def _run(job: SyncJob) -> str:
             result = flow(job, context)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             outcome = record_failure(job, attempt, context, exc, started)
+            _count(job.flow, str(outcome.state), started)
             logger.info(
                 "job.finished",
                 attempt=job.attempts,
@@ -76,6 +78,7 @@ def _run(job: SyncJob) -> str:
             return "failed"
         record_success(job, attempt, context, result, started)
         connections_mark(job, context)
+        _count(job.flow, "succeeded", started)
         logger.info(
             "job.finished",
             attempt=job.attempts,
@@ -86,3 +89,8 @@ def _run(job: SyncJob) -> str:
     finally:
         subject_lock_release(lock_key)
         subject_waiters_wake(job.shop_id, job.subject, finished_job_id=job_id)
+
+
+def _count(flow: str, outcome: str, started: float) -> None:
+    JOBS_FINISHED.labels(flow=flow, outcome=outcome).inc()
+    JOB_SECONDS.labels(flow=flow).observe(time.monotonic() - started)

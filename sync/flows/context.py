@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from opsconsole.core.metrics import CONNECTOR_CALLS, CONNECTOR_SECONDS
+
 if TYPE_CHECKING:
     from opsconsole.core.errors import AuthError
     from sync.connectors.odoo.client import OdooClient
@@ -83,7 +85,10 @@ class JobContext:
             entry["error"] = type(exc).__name__
             raise
         finally:
-            entry["ms"] = round((time.monotonic() - started) * 1000, 1)
+            elapsed = time.monotonic() - started
+            entry["ms"] = round(elapsed * 1000, 1)
+            CONNECTOR_CALLS.labels(system=system, outcome="ok" if entry["ok"] else entry["error"]).inc()
+            CONNECTOR_SECONDS.labels(system=system).observe(elapsed)
             if client is not None:
                 entry["round_trips"] = client.calls - before
             self.calls.append(entry)

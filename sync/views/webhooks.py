@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from opsconsole.core.metrics import WEBHOOKS
 from sync.models import RejectedDelivery
 from sync.services.inbox import HEADER_NAMES, record_rejection, webhook_receive
 
@@ -49,8 +50,10 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
             size=int(request.META.get("CONTENT_LENGTH") or 0) or None,
             remote_addr=remote,
         )
+        WEBHOOKS.labels(outcome=f"rejected:{RejectedDelivery.Reason.TOO_LARGE}").inc()
         return JsonResponse({"error": "payload too large"}, status=413)
     receipt = webhook_receive(headers=headers, body=body, remote_addr=remote)
+    WEBHOOKS.labels(outcome=receipt.outcome).inc()
     if receipt.status != 200:
         return JsonResponse({"error": "unauthorized"}, status=receipt.status)
     return JsonResponse({"status": receipt.outcome})

@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from sync.kinds import subscription_topics
-from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyRateLimitState, SyncJob
+from sync.models import InboundEvent, JobState, ShopifyRateLimitState, SyncJob
 from sync.selectors.dashboard import dashboard_metrics, oldest_waiting, throughput_series
 from sync.services.problems import problem_ignore, problem_snooze
 from tests.console.conftest import make_job
@@ -130,27 +130,36 @@ def test_an_uninstalled_app_shows_on_the_dashboard_and_connections_with_why(shop
         assert "nothing is written to Shopify" in content
 
 
-def test_metrics_are_prometheus_text_without_login(shop):
+def test_metrics_serve_the_state_per_flow_from_indexed_queries_with_a_bearer_token(shop, settings):
+    settings.METRICS_TOKEN = "scrape-token"
     make_job(shop, state=JobState.SUCCEEDED)
     make_job(shop, state=JobState.DEAD)
     make_job(shop, state=JobState.QUEUED, age=timedelta(minutes=2))
-    RejectedDelivery.objects.create(reason=RejectedDelivery.Reason.BAD_SIGNATURE)
+    ShopifyRateLimitState.objects.create(
+        shop_domain=shop.domain, available=500, maximum=2000, restore_rate=0, updated_at=timezone.now()
+    )
 
-    response = Client().get("/metrics")
+    refused = Client().get("/metrics")
+    wrong = Client().get("/metrics", headers={"Authorization": "Bearer nope"})
+    response = Client().get("/metrics", headers={"Authorization": "Bearer scrape-token"})
 
+    assert (refused.status_code, wrong.status_code) == (401, 401)
+    assert refused["WWW-Authenticate"].startswith("Bearer")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     lines = response.content.decode().splitlines()
-    assert 'opsconsole_jobs{flow="orders",state="succeeded"} 1' in lines
-    assert 'opsconsole_jobs{flow="orders",state="dead"} 1' in lines
-    assert 'opsconsole_jobs{flow="orders",state="needs_attention"} 0' in lines
-    assert "opsconsole_inbox_events_total 3" in lines
-    assert 'opsconsole_rejected_deliveries_total{reason="bad_signature"} 1' in lines
-    assert 'opsconsole_rejected_deliveries_total{reason="unknown_shop"} 0' in lines
-    assert 'opsconsole_problems{status="open"} 1' in lines
-    assert 'opsconsole_problems{status="resolved"} 0' in lines
-    oldest = next(line for line in lines if line.startswith("opsconsole_oldest_waiting_job_seconds"))
+    assert 'opsconsole_queue_depth{flow="orders",state="queued"} 1.0' in lines
+    assert 'opsconsole_queue_depth{flow="orders",state="retrying"} 0.0' in lines
+    assert 'opsconsole_jobs_needing_attention{flow="orders",state="dead"} 1.0' in lines
+    assert 'opsconsole_problems_open{error_class="BusinessRuleError"} 1.0' in lines
+    assert 'opsconsole_problems{status="open"} 1.0' in lines
+    assert f'opsconsole_shopify_rate_limit_headroom_ratio{{shop="{shop.domain}"}} 0.25' in lines
+    assert 'opsconsole_queue_depth{flow="customers",state="queued"} 0.0' in lines  # idle flows are 0
+    oldest = next(
+        line for line in lines if line.startswith('opsconsole_oldest_waiting_job_seconds{flow="orders"}')
+    )
     assert oldest.startswith('opsconsole_oldest_waiting_job_seconds{flow="orders"} 1')  # two minutes: 1xx s
+    assert not any(line.startswith("opsconsole_jobs{") for line in lines)  # succeeded jobs are not counted
 
 
 def test_orders_booked_but_different_are_counted_apart_from_success(shop, client_for):
@@ -170,3 +179,23 @@ def test_orders_booked_but_different_are_counted_apart_from_success(shop, client
     assert metrics.totals.needs_attention == 2
     assert metrics.flows[[f.flow for f in metrics.flows].index("orders")].booked_different == 1
     assert "1 booked but different</a>" in page
+
+
+def test_metrics_in_production_without_a_token_are_refused(settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_OPEN_WITHOUT_TOKEN = False
+
+    assert Client().get("/metrics").status_code == 401
+
+
+def test_a_scrape_counts_no_whole_table(shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_job(shop, state=JobState.SUCCEEDED)
+    with CaptureQueriesContext(connection) as queries:
+        Client().get("/metrics")
+
+    jobs = [q["sql"] for q in queries if '"sync_syncjob"' in q["sql"]]
+    assert len(jobs) == 1 and '"sync_syncjob"."state" IN' in jobs[0]
+    assert not any('FROM "sync_inboundevent"' in q["sql"] for q in queries)
