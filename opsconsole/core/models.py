@@ -77,3 +77,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class PermissionGrant(models.Model):
+    """When a user came to hold a guarded permission (through a group, directly, or as a superuser) and when
+    they stopped. Maker-checker asks it: an approver must have held the approve permission, without a
+    break, since before the change was proposed (opsconsole/core/grants.py keeps it)."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="permission_grants")
+    codename = models.CharField(max_length=100)
+    granted_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "codename", "revoked_at"], name="grant_user_code_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "codename"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="grant_one_open_per_user_code",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.codename} {self.granted_at:%Y-%m-%d %H:%M}"

@@ -21,6 +21,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.dispatch import receiver
 
 from opsconsole.core.audit import audit_context, audit_record, audit_record_in_context, current_audit_context
+from opsconsole.core.grants import permission_grants_refresh
 
 logger = logging.getLogger("opsconsole.auth")
 
@@ -281,3 +282,19 @@ def _m2m_changed(
 
 for _through in _M2M:
     m2m_changed.connect(_m2m_changed, sender=_through, dispatch_uid=f"core.m2m_audit.{_through.__name__}")
+
+
+# ------------------------------------------------------------------- who holds what, since when
+
+
+def _refresh_grants(*args: Any, raw: bool = False, action: str = "post_add", **kwargs: Any) -> None:
+    """Keep PermissionGrant (opsconsole/core/grants.py) equal to who holds the guarded permissions now."""
+    if raw or action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    permission_grants_refresh()
+
+
+post_save.connect(_refresh_grants, sender=User, dispatch_uid="core.grants_user_saved")
+post_delete.connect(_refresh_grants, sender=Group, dispatch_uid="core.grants_group_deleted")
+for _through in _M2M:
+    m2m_changed.connect(_refresh_grants, sender=_through, dispatch_uid=f"core.grants.{_through.__name__}")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
+from opsconsole.core.grants import permission_held_since
 from opsconsole.core.permissions import allowed, require
 from sync.engine.clients import shopify_client_for
 from sync.engine.problems import problem_activity
@@ -123,6 +124,13 @@ def _decidable(actor: Any, change: MappingChange, verb: str) -> MappingChange:
         raise ValidationError(f"this change is already {change.state}")
     if change.proposed_by_id == actor.pk:
         raise PermissionDenied(f"a change must be {verb} by someone other than its proposer")
+    # An approver made (or given the permission) after the proposal could be the proposer's own creature:
+    # a superuser cannot make a second admin to approve their change.
+    since = permission_held_since(user=actor, codename="approve_mapping")
+    if since is None or since >= change.proposed_at:
+        raise PermissionDenied(
+            f"a change can be {verb} only by someone who could approve changes before it was proposed"
+        )
     return change
 
 

@@ -77,11 +77,11 @@ def test_approval_by_a_second_admin_makes_a_version_and_replays_the_parked_jobs(
     parked = [make_job(shop, sku="ABC-123") for _ in range(2)]
     other = make_job(shop, sku="ZZZ-9")
     proposer = make_user("integration_admin", username="ada")
+    client, approver = client_for("integration_admin", "bob")  # an approver before the proposal
     change = mapping_propose(
         actor=proposer, shop=shop, rows=[MappingRow("sku", "ABC-123", {"product_id": 42})], summary="map ABC"
     )
     version_before = mapping_version_current(shop=shop)
-    client, approver = client_for("integration_admin", "bob")
 
     page = client.get(f"/mappings/changes/{change.pk}/").content.decode()
     response = client.post(f"/mappings/changes/{change.pk}/approve/", {"note": "checked in Odoo"})
@@ -99,13 +99,13 @@ def test_approval_by_a_second_admin_makes_a_version_and_replays_the_parked_jobs(
 
 
 def test_reject_needs_a_note(shop, client_for, make_user):
+    client, _ = client_for("integration_admin")
     change = mapping_propose(
         actor=make_user("integration_admin"),
         shop=shop,
         rows=[MappingRow("sku", "X", {"product_id": 1})],
         summary="x",
     )
-    client, _ = client_for("integration_admin")
 
     without = client.post(f"/mappings/changes/{change.pk}/reject/", {"note": ""})
     change.refresh_from_db()

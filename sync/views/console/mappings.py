@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from opsconsole.core.grants import permission_held_since
 from opsconsole.core.permissions import allowed
 from sync.models import MappingChange, MappingEntry, MappingTable, ShopifyShop
 from sync.selectors.mappings import (
@@ -225,6 +226,10 @@ def mapping_import(request: HttpRequest) -> HttpResponse:
 def _change_context(request: HttpRequest, change: MappingChange) -> dict[str, Any]:
     proposed = change.state == MappingChange.State.PROPOSED
     unblocks = change_unblocks(change=change) if proposed else []
+    since = permission_held_since(user=request.user, codename="approve_mapping")
+    approver_too_new = allowed(request.user, "approve_mapping") and (
+        since is None or since >= change.proposed_at
+    )
     return {
         "title": f"Mapping change #{change.pk}",
         "change": change,
@@ -232,7 +237,10 @@ def _change_context(request: HttpRequest, change: MappingChange) -> dict[str, An
         "unblocks": unblocks,
         "previews": change_preview(change=change) if proposed else [],
         "is_proposer": change.proposed_by_id == request.user.pk,
-        "can_decide": allowed(request.user, "approve_mapping") and change.proposed_by_id != request.user.pk,
+        "can_decide": allowed(request.user, "approve_mapping")
+        and change.proposed_by_id != request.user.pk
+        and not approver_too_new,
+        "approver_too_new": approver_too_new,
     }
 
 
