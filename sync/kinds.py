@@ -32,6 +32,7 @@ KINDS: dict[str, JobKind] = {
             ("orders/create", "orders/updated", "orders/edited"),
         ),
         JobKind("order.cancel", "orders", "Order cancellation", ("orders/cancelled",)),
+        JobKind("refund.create", "refunds", "Refund (credit note, return)", ("refunds/create",)),
         JobKind(
             "customer.upsert",
             "customers",

@@ -33,7 +33,14 @@ from sync.models import JobAttempt, JobState, SyncJob
 #: ``booked_total_mismatch``: written, read back, and Odoo's totals are not Shopify's (sync/flows/verify.py);
 #: ``tax_treatment_mismatch``: the mapped Odoo tax does not include/exclude the price as Shopify's order does.
 FINANCE_CODES = frozenset(
-    {"total_mismatch", "tax_mismatch", "currency_mismatch", "booked_total_mismatch", "tax_treatment_mismatch"}
+    {
+        "total_mismatch",
+        "tax_mismatch",
+        "currency_mismatch",
+        "booked_total_mismatch",
+        "tax_treatment_mismatch",
+        "refund_mismatch",
+    }
 )
 
 

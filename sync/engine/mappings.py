@@ -92,4 +92,7 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         )
         if adjustment
         else None,
+        refund_adjustment_product_id=int(shop_values["refund_adjustment_product_id"])
+        if shop_values.get("refund_adjustment_product_id")
+        else None,
     )

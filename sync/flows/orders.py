@@ -113,6 +113,7 @@ def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         partner_id=partner.partner_id,
         cancelled=booked.state == "cancel",
         booked=booked_totals.as_dict(),
+        taxes_included=draft.taxes_included,
     )
     result: dict[str, Any] = {
         "outcome": "created" if booked.created else "found_existing",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sync.flows import connections, customers, orders, privacy
+from sync.flows import connections, customers, orders, privacy, refunds
 from sync.flows.payloads import job_topic
 from sync.kinds import KINDS, UNHANDLED_TOPIC_KIND, kind_for_topic
 
@@ -20,6 +20,7 @@ FlowFunction = Callable[["SyncJob", "JobContext"], dict[str, Any]]
 FLOWS: dict[str, FlowFunction] = {
     "order.upsert": orders.order_upsert,
     "order.cancel": orders.order_cancel,
+    "refund.create": refunds.refund_create,
     "customer.upsert": customers.customer_upsert,
     "privacy.customer_redact": privacy.customer_redact,
     "privacy.data_request": privacy.data_request,

@@ -76,6 +76,12 @@ def topic_shape_problem(topic: str, payload: dict[str, Any], *, shop_domain: str
         if not isinstance(edit, dict) or not _is_id(edit.get("order_id")):
             return "order_edit.order_id is missing or not a number"
         return None
+    if topic == "refunds/create":
+        if not _is_id(payload.get("id")) or not _is_id(payload.get("order_id")):
+            return "id or order_id is missing or not a number: not a refund"
+        if not isinstance(payload.get("refund_line_items"), list) or "line_items" in payload:
+            return "refund_line_items is missing (or the body has line_items): not a refund"
+        return _gid_matches(payload, "Refund")
     if topic in _CUSTOMER_TOPICS:
         if not _is_id(payload.get("id")):
             return "id is missing or not a number"

@@ -57,6 +57,7 @@ class ShopMappings:
     # tax_key -> account.tax id whose price includes the tax (Odoo 18+: price_include_override
     # "tax_included"), for orders with ``taxes_included``; ``taxes`` holds the tax-excluded treatment.
     taxes_included: Mapping[str, int] = field(default_factory=dict)
+    refund_adjustment_product_id: int | None = None  # tax-free product for refund discrepancies, duties, fees
 
     def taxes_for(self, *, included: bool) -> Mapping[str, int]:
         """The tax mapping of one treatment: Shopify's ``taxes_included`` picks it, per order."""

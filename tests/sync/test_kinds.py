@@ -20,8 +20,9 @@ def test_each_topic_maps_to_one_kind_and_subscriptions_are_exactly_the_handled_t
     assert set(subscription_topics()) == {topic_enum(t) for t in TOPIC_KINDS if t not in COMPLIANCE_TOPICS}
     assert "APP_UNINSTALLED" in subscription_topics() and "ORDERS_CREATE" in subscription_topics()
     assert not {topic_enum(t) for t in COMPLIANCE_TOPICS} & set(subscription_topics())
+    assert kind_for_topic("refunds/create").kind == "refund.create"  # type: ignore[union-attr]
     assert set(TOPIC_KINDS) >= COMPLIANCE_TOPICS
 
 
 def test_the_flow_groups_are_the_dashboards_rows():
-    assert flow_groups() == ["connections", "customers", "orders", "privacy"]
+    assert flow_groups() == ["connections", "customers", "orders", "privacy", "refunds"]

@@ -8,6 +8,7 @@ SHOP = "demo.myshopify.com"
 ORDER = {"id": 5, "admin_graphql_api_id": "gid://shopify/Order/5", "line_items": [], "cancelled_at": None}
 CUSTOMER = {"id": 7, "admin_graphql_api_id": "gid://shopify/Customer/7", "email": "a@b.c"}
 REDACT = {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 7}, "orders_to_redact": [5]}
+REFUND = {"id": 8, "order_id": 5, "admin_graphql_api_id": "gid://shopify/Refund/8", "refund_line_items": []}
 DATA = {
     **{k: v for k, v in REDACT.items() if k != "orders_to_redact"},
     "orders_requested": [5],
@@ -27,6 +28,7 @@ DATA = {
         ("customers/data_request", DATA),
         ("shop/redact", {"shop_id": 1, "shop_domain": SHOP}),
         ("products/update", {"anything": True}),
+        ("refunds/create", REFUND),
     ],
 )
 def test_documented_shapes_fit(topic, payload):
@@ -47,6 +49,8 @@ def test_documented_shapes_fit(topic, payload):
         ("customers/data_request", REDACT, "orders_requested is missing"),
         ("shop/redact", REDACT, "the body carries more than a shop"),
         ("orders/edited", ORDER, "order_edit.order_id is missing"),
+        ("refunds/create", ORDER, "id or order_id is missing"),
+        ("refunds/create", {**REFUND, "refund_line_items": None}, "refund_line_items is missing"),
     ],
 )
 def test_other_shapes_are_refused_with_the_reason(topic, payload, problem):

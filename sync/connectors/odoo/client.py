@@ -23,6 +23,8 @@ from .types import (
     InvoiceInfo,
     LocationInfo,
     MoveInfo,
+    MoveLineEdit,
+    MoveLineInfo,
     OrderInfo,
     OrderInput,
     OrderLineInfo,
@@ -514,8 +516,13 @@ class OdooClient:
         commands: list[Any] = []
         for line in update.add_lines:
             commands.append((0, 0, self._line_vals(line)))
-        for line_id, qty in update.set_quantities.items():
-            commands.append((1, line_id, {"product_uom_qty": _num(qty)}))
+        for line_id in sorted({*update.set_quantities, *update.set_prices}):
+            line_vals: dict[str, Any] = {}
+            if line_id in update.set_quantities:
+                line_vals["product_uom_qty"] = _num(update.set_quantities[line_id])
+            if line_id in update.set_prices:
+                line_vals["price_unit"] = _num(update.set_prices[line_id])
+            commands.append((1, line_id, line_vals))
         for line_id in update.remove_line_ids:
             commands.append((2, line_id, 0))
         if commands:
@@ -1109,6 +1116,91 @@ class OdooClient:
             if again is not None:
                 move = again
         return move
+
+    def move_lines(self, move_id: int) -> list[MoveLineInfo]:
+        """1 call: the invoice lines of an invoice or credit note (products, sections and notes)."""
+        rows = self.execute(
+            "account.move.line",
+            "search_read",
+            domain=[
+                ("move_id", "=", move_id),
+                ("display_type", "in", ["product", "line_section", "line_note"]),
+            ],
+            fields=[
+                "product_id",
+                "name",
+                "quantity",
+                "price_unit",
+                "tax_ids",
+                "display_type",
+                "price_subtotal",
+                "price_total",
+                "sale_line_ids",
+            ],
+            order="id asc",
+        )
+        return [
+            MoveLineInfo(
+                id=int(r["id"]),
+                product_id=_m2o_id(r.get("product_id")),
+                name=_str(r.get("name")),
+                quantity=_dec(r.get("quantity")),
+                price_unit=_dec(r.get("price_unit")),
+                tax_ids=tuple(r.get("tax_ids") or ()),
+                display_type=_str(r.get("display_type")),
+                price_subtotal=_dec(r.get("price_subtotal")),
+                price_total=_dec(r.get("price_total")),
+                sale_line_ids=tuple(r.get("sale_line_ids") or ()),
+            )
+            for r in rows
+        ]
+
+    def edit_draft_move(self, move_id: int, edit: MoveLineEdit) -> InvoiceInfo:
+        """2 calls: one ``write`` of ``invoice_line_ids`` commands on a draft invoice or credit note (Odoo
+        recomputes its taxes and totals), then the totals read back. A posted move is refused by Odoo
+        (BusinessRuleError(move_edit_refused))."""
+        commands: list[Any] = []
+        for line_id, (quantity, price_unit) in sorted(edit.keep.items()):
+            commands.append((1, line_id, {"quantity": _num(quantity), "price_unit": _num(price_unit)}))
+        commands.extend((2, line_id) for line_id in edit.remove)
+        for line in edit.add:
+            vals: dict[str, Any] = {"quantity": _num(line.quantity), "price_unit": _num(line.price_unit)}
+            if line.product_id:
+                vals["product_id"] = line.product_id
+            if line.name:
+                vals["name"] = line.name
+            vals["tax_ids"] = [(6, 0, list(line.tax_ids or ()))]
+            commands.append((0, 0, vals))
+        if commands:
+            try:
+                self.execute("account.move", "write", [move_id], vals={"invoice_line_ids": commands})
+            except BusinessRuleError as exc:
+                if exc.code in ("odoo_user_error", "odoo_validation"):
+                    raise _refused(exc, "move_edit_refused", move_id, record="account.move") from None
+                raise
+        found = self.read_invoice(move_id)
+        if found is None:
+            raise ContractError(f"account.move {move_id} cannot be read after its edit", system=SYSTEM)
+        return found
+
+    def post_move(self, move_id: int) -> InvoiceInfo:
+        """2 calls: ``action_post`` (answers False, API-NOTES I), then the move read back. A move already
+        posted is read only."""
+        found = self.read_invoice(move_id)
+        if found is None:
+            raise ContractError(f"account.move {move_id} cannot be read", system=SYSTEM)
+        if found.state != "draft":
+            return found
+        try:
+            self.execute("account.move", "action_post", [move_id])
+        except BusinessRuleError as exc:
+            if exc.code in ("odoo_user_error", "odoo_validation"):
+                raise _refused(exc, "move_post_refused", move_id, record="account.move") from None
+            raise
+        again = self.read_invoice(move_id)
+        if again is None:
+            raise ContractError(f"account.move {move_id} cannot be read after posting", system=SYSTEM)
+        return again
 
     def return_picking(self, ret: ReturnInput) -> ReturnResult:
         """7 calls: read the delivery, look up the return by key, ``stock.return.picking`` with the quantities

@@ -109,6 +109,7 @@ class OrderUpdate:
     carrier_id: int | None = None
     add_lines: tuple[OrderLineInput, ...] = ()
     set_quantities: dict[int, Decimal] = field(default_factory=dict)  # line id -> new quantity
+    set_prices: dict[int, Decimal] = field(default_factory=dict)  # line id -> new unit price
     remove_line_ids: tuple[int, ...] = ()
 
 
@@ -271,6 +272,34 @@ class InvoiceInfo:
     amount_tax: Decimal = Decimal("0")
     reversed_entry_id: int | None = None
     matched_payment_ids: tuple[int, ...] = ()  # Odoo 18+: the payments linked to the invoice
+
+
+@dataclass(frozen=True)
+class MoveLineInfo:
+    """A line of an invoice or credit note (``invoice_line_ids``)."""
+
+    id: int
+    product_id: int | None
+    name: str
+    quantity: Decimal
+    price_unit: Decimal
+    tax_ids: tuple[int, ...]
+    display_type: str
+    price_subtotal: Decimal
+    price_total: Decimal
+    sale_line_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class MoveLineEdit:
+    """Changes to a draft invoice or credit note: kept lines with a new quantity and unit price, removed
+    lines, and new lines."""
+
+    keep: dict[int, tuple[Decimal, Decimal]] = field(
+        default_factory=dict
+    )  # line id -> (quantity, price_unit)
+    remove: tuple[int, ...] = ()
+    add: tuple[CreditNoteLine, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pytest
 from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import (
     Address,
+    MoveLineEdit,
     OdooClient,
     OdooConfig,
     OrderInput,
@@ -326,3 +327,48 @@ def test_a_message_is_posted_on_the_order(odoo_config: OdooConfig) -> None:
     rows = client.execute("mail.message", "read", [mid], fields=["model", "res_id", "body", "subject"])
     assert [(r["model"], r["res_id"], r["subject"]) for r in rows] == [("sale.order", oid, "Shopify")]
     assert text in rows[0]["body"]
+
+
+def test_a_draft_credit_note_is_cut_down_posted_and_paid_back(odoo_config: OdooConfig) -> None:
+    # given an invoice of 3 + 1 units and its credit note left a draft by the reversal wizard
+    client = connect(odoo_config)
+    tax = _tax(client, "20", included=False)
+    goods, other = _goods(client, policy="order"), _goods(client, policy="order")
+    oid, _ = _order(client, (_line(goods, "3", "10.00", (tax,)), _line(other, "1", "5.00", (tax,))))
+    invoice = client.invoice_order(oid)
+    reason = _key("shopify refund")
+    draft = client.reverse_invoice(ReversalInput(invoice.id, reason, post=False))
+    lines = client.move_lines(draft.id)
+    keep = next(line for line in lines if line.product_id == goods)
+    # when it keeps 2 of the first line and loses the other, then is posted and paid back
+    edited = client.edit_draft_move(
+        draft.id,
+        MoveLineEdit(
+            keep={keep.id: (Decimal("2"), Decimal("10.00"))},
+            remove=tuple(line.id for line in lines if line.id != keep.id),
+        ),
+    )
+    posted = client.post_move(draft.id)
+    again = client.post_move(draft.id)
+    memo = _key("gid://shopify/OrderTransaction")
+    payment = client.register_payment(PaymentInput(draft.id, memo, amount=Decimal("24")))
+    paid = client.read_invoice(draft.id)
+    # then
+    assert (draft.state, draft.amount_total) == ("draft", Decimal("42"))
+    assert [(line.product_id, line.quantity, line.sale_line_ids != ()) for line in lines] == [
+        (goods, Decimal("3"), True),
+        (other, Decimal("1"), True),
+    ]
+    assert (edited.state, edited.amount_untaxed, edited.amount_tax, edited.amount_total) == (
+        "draft",
+        Decimal("20"),
+        Decimal("4"),
+        Decimal("24"),
+    )
+    assert (posted.state, posted.amount_total, posted.name != "") == ("posted", Decimal("24"), True)
+    assert again.id == posted.id and again.state == "posted"
+    assert (payment.payment_type, payment.amount, payment.memo) == ("outbound", Decimal("24"), memo)
+    assert paid is not None and (paid.payment_state, paid.amount_residual) == ("paid", Decimal("0"))
+    with pytest.raises(BusinessRuleError) as err:
+        client.edit_draft_move(draft.id, MoveLineEdit(remove=(keep.id,)))
+    assert err.value.code == "move_edit_refused"

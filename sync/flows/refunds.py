@@ -1,0 +1,422 @@
+"""Refunds, Shopify → Odoo (``refunds/create``): the money given back and the goods taken back.
+
+With a posted customer invoice for the order, a refund becomes a credit note made by Odoo's reversal wizard
+(``account.move.reversal``) and cut down to exactly the refunded lines, shipping and adjustments
+(transforms/refunds.py). Its total is read back before it is posted: a credit note that would not equal
+Shopify's refund to the cent stays a draft and the job parks as the finance problem ``refund_mismatch``,
+naming both amounts and the difference. Posted, it is paid by the refund's transactions, each registered as
+an outgoing payment (``account.payment.register`` on the credit note) in the journal mapped for its gateway,
+with the transaction's gid as the payment's memo, and read back paid.
+
+Without an invoice yet (an order invoiced on delivery, refunded before it shipped), the order itself is
+adjusted instead: the refunded quantities come off its lines (and so off the open delivery) and the shipping
+line's price goes down by the shipping refunded; Odoo's new order total is read back and must be the old one
+less the refund. What the order cannot absorb (quantities already delivered, a refund discrepancy) is booked
+as a credit note after invoicing what the order holds.
+
+Goods: ``restock_type`` ``return`` makes a return of those quantities from the order's delivery through
+``stock.return.picking`` and validates it (Shopify has put them back in stock); ``cancel`` (and a return of
+goods that never shipped) reduces the order lines, which reduces the open delivery, never below what was
+delivered.
+
+Idempotent per refund id: the credit note is found again by its reversal reason (``shopify refund <id>``),
+payments by memo, returns by their key, and the order adjustments are recorded per refund on the order's link.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from opsconsole.core.errors import BusinessRuleError, TransientError
+from sync.connectors.odoo import (
+    CreditNoteLine,
+    InvoiceInfo,
+    MoveLineEdit,
+    OrderInfo,
+    OrderUpdate,
+    PaymentInput,
+    ReturnInput,
+    ReversalInput,
+)
+from sync.flows.context import JobContext
+from sync.flows.payloads import job_payload
+from sync.models import ExternalLink, SyncJob
+from sync.transforms.refunds import (
+    NoteLine,
+    RefundDraft,
+    plan_credit_note,
+    refund_from_shopify,
+)
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _tax_rates(ctx: JobContext) -> dict[int, Decimal]:
+    """Odoo tax id -> rate (a fraction), from the tax mapping's keys (``"VAT 20%|0.2"``)."""
+    rates: dict[int, Decimal] = {}
+    for key, tax_id in [*ctx.mappings.taxes.items(), *ctx.mappings.taxes_included.items()]:
+        try:
+            rates[tax_id] = Decimal(key.rpartition("|")[2])
+        except ArithmeticError:
+            continue
+    return rates
+
+
+def _adjustment_product(ctx: JobContext) -> int | None:
+    mappings = ctx.mappings
+    if mappings.refund_adjustment_product_id is not None:
+        return mappings.refund_adjustment_product_id
+    return mappings.rounding_adjustment.product_id if mappings.rounding_adjustment else None
+
+
+def _taxes_included(ctx: JobContext, link: ExternalLink, order_id: str) -> bool:
+    known = link.data.get("taxes_included")
+    if isinstance(known, bool):
+        return known
+    with ctx.call("shopify", "fetch_order"):
+        current = ctx.shopify.fetch_order_rest(order_id)
+    included = bool((current or {}).get("taxes_included"))
+    link.data = {**link.data, "taxes_included": included}
+    link.save(update_fields=["data", "synced_at"])
+    return included
+
+
+def _mismatch(draft: RefundDraft, odoo_total: Decimal, *, where: str, problems: tuple[str, ...] = ()) -> None:
+    shopify_total = draft.total if draft.transactions else draft.computed_total
+    if odoo_total.quantize(CENT) == shopify_total.quantize(CENT):
+        return
+    difference = odoo_total - shopify_total
+    because = f" ({'; '.join(problems)})" if problems else ""
+    raise BusinessRuleError(
+        f"Shopify refund {draft.refund_id} of order {draft.order_id} gave back {_money(shopify_total)}, "
+        f"the Odoo {where} comes to {_money(odoo_total)}: a difference of {_money(difference)}{because}",
+        code="refund_mismatch",
+        details={
+            "order_id": draft.order_id,
+            "refund_id": draft.refund_id,
+            "shopify_total": _money(shopify_total),
+            "odoo_total": _money(odoo_total),
+            "difference": _money(difference),
+            "where": where,
+            "unmatched": list(problems),
+        },
+    )
+
+
+def _journal(ctx: JobContext, gateway: str, draft: RefundDraft) -> int:
+    journal = ctx.mappings.gateways.get(gateway)
+    if journal is None:
+        raise BusinessRuleError(
+            f"no Odoo journal mapped for payment gateway {gateway!r} (refund {draft.refund_id})",
+            code="unknown_gateway",
+            key=gateway,
+            details={"order_id": draft.order_id, "refund_id": draft.refund_id},
+        )
+    return journal
+
+
+# --- the credit note --------------------------------------------------------------------------------
+
+
+def _invoice_for(ctx: JobContext, order: OrderInfo) -> InvoiceInfo | None:
+    with ctx.call("odoo", "invoices_for_order"):
+        moves = ctx.odoo.invoices_for_order(order.name)
+    posted = [m for m in moves if m.move_type == "out_invoice" and m.state == "posted"]
+    return posted[-1] if posted else None
+
+
+def _credit_note(
+    ctx: JobContext, draft: RefundDraft, invoice: InvoiceInfo
+) -> tuple[InvoiceInfo, list[dict[str, Any]]]:
+    with ctx.call("odoo", "reverse_invoice"):
+        credit = ctx.odoo.reverse_invoice(ReversalInput(invoice.id, draft.reason, post=False))
+    if credit.state == "draft":
+        with ctx.call("odoo", "move_lines"):
+            lines = ctx.odoo.move_lines(credit.id)
+        plan = plan_credit_note(
+            draft,
+            [
+                NoteLine(
+                    id=line.id,
+                    product_id=line.product_id,
+                    quantity=line.quantity,
+                    price_unit=line.price_unit,
+                    tax_ids=line.tax_ids,
+                    display_type=line.display_type,
+                )
+                for line in lines
+            ],
+            shipping_products=frozenset(t.product_id for t in ctx.mappings.shipping.values()),
+            adjustment_product_id=_adjustment_product(ctx),
+            tax_rates=_tax_rates(ctx),
+            rounding=ctx.mappings.rounding_adjustment,
+        )
+        with ctx.call("odoo", "edit_draft_move"):
+            credit = ctx.odoo.edit_draft_move(
+                credit.id,
+                MoveLineEdit(
+                    keep=plan.keep,
+                    remove=plan.remove,
+                    add=tuple(
+                        CreditNoteLine(
+                            quantity=a.quantity,
+                            price_unit=a.price_unit,
+                            product_id=a.product_id,
+                            name=a.name,
+                            tax_ids=a.tax_ids,
+                        )
+                        for a in plan.add
+                    ),
+                ),
+            )
+        # Read back before posting: a credit note that differs from Shopify's refund is never posted.
+        _mismatch(
+            draft, credit.amount_total, where=f"credit note (draft {credit.id})", problems=plan.problems
+        )
+        with ctx.call("odoo", "post_move"):
+            credit = ctx.odoo.post_move(credit.id)
+    _mismatch(draft, credit.amount_total, where=f"credit note {credit.name}")
+    payments = []
+    for tx in draft.transactions:
+        if not tx.succeeded or not tx.amount:
+            continue
+        journal = _journal(ctx, tx.gateway, draft)
+        with ctx.call("odoo", "register_payment"):
+            payment = ctx.odoo.register_payment(
+                PaymentInput(credit.id, tx.gid, amount=tx.amount, journal_id=journal)
+            )
+        payments.append(
+            {
+                "transaction": tx.gid,
+                "gateway": tx.gateway,
+                "amount": _money(tx.amount),
+                "odoo_payment_id": payment.id,
+                "odoo_amount": _money(payment.amount),
+                "payment_type": payment.payment_type,
+            }
+        )
+        if payment.amount.quantize(CENT) != tx.amount.quantize(CENT):
+            raise BusinessRuleError(
+                f"refund transaction {tx.gid} of {_money(tx.amount)} was booked in Odoo as "
+                f"{_money(payment.amount)} (payment {payment.name})",
+                code="refund_mismatch",
+                details={"order_id": draft.order_id, "refund_id": draft.refund_id, "transaction": tx.gid},
+            )
+    with ctx.call("odoo", "read_invoice"):
+        after = ctx.odoo.read_invoice(credit.id)
+    return (after or credit), payments
+
+
+# --- the order, when nothing is invoiced yet ------------------------------------------------------
+
+
+def _reduce_lines(order: OrderInfo, product_id: int, quantity: Decimal) -> tuple[dict[int, Decimal], Decimal]:
+    """New quantities for the order's lines of a product, ``quantity`` fewer, taken from the last lines and
+    never below what was delivered (Odoo refuses that). Returns the changes and what could not be taken."""
+    lines = [line for line in order.lines if line.product_id == product_id and not line.display_type]
+    changes: dict[int, Decimal] = {}
+    left = quantity
+    for line in reversed(lines):
+        room = max(line.quantity - line.qty_delivered, Decimal(0))
+        take = min(room, left)
+        if take > 0:
+            changes[line.id] = line.quantity - take
+            left -= take
+    return changes, left
+
+
+def _adjust_order(
+    ctx: JobContext, draft: RefundDraft, order: OrderInfo, quantities: dict[int, int], *, shipping: bool
+) -> dict[str, Any]:
+    set_quantities: dict[int, Decimal] = {}
+    unabsorbed: dict[int, Decimal] = {}
+    for product_id, qty in quantities.items():
+        changes, left = _reduce_lines(order, product_id, Decimal(qty))
+        set_quantities.update(changes)
+        if left:
+            unabsorbed[product_id] = left
+    price_changes: dict[int, Decimal] = {}
+    if shipping and draft.shipping:
+        products = frozenset(t.product_id for t in ctx.mappings.shipping.values())
+        ship = next((line for line in order.lines if line.product_id in products), None)
+        if ship is not None:
+            price_changes[ship.id] = ship.price_unit - draft.shipping
+    if set_quantities or price_changes:
+        with ctx.call("odoo", "update_order"):
+            ctx.odoo.update_order(
+                order.id, OrderUpdate(set_quantities=set_quantities, set_prices=price_changes)
+            )
+    return {
+        "lines": {str(k): str(v) for k, v in set_quantities.items()},
+        "shipping": {str(k): str(v) for k, v in price_changes.items()},
+        "unabsorbed": {str(k): str(v) for k, v in unabsorbed.items()},
+    }
+
+
+# --- goods -----------------------------------------------------------------------------------------
+
+
+def _restock(
+    ctx: JobContext, draft: RefundDraft, order_id: int
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """Returns from the delivered pickings for ``return`` lines; what never shipped is handed back to be
+    taken off the order (as a ``cancel``)."""
+    wanted = draft.quantities("return")
+    if not wanted:
+        return [], {}
+    with ctx.call("odoo", "order_pickings"):
+        pickings = ctx.odoo.order_pickings(order_id)
+    done = [p for p in pickings if p.state == "done" and not p.origin.startswith("Return of")]
+    returns: list[dict[str, Any]] = []
+    left = {pid: Decimal(q) for pid, q in wanted.items()}
+    for picking in done:
+        take: dict[int, Decimal] = {}
+        for move in picking.moves:
+            if move.product_id in left and left[move.product_id] > 0 and move.state == "done":
+                qty = min(left[move.product_id], move.quantity)
+                if qty > 0:
+                    take[move.product_id] = take.get(move.product_id, Decimal(0)) + qty
+                    left[move.product_id] -= qty
+        if not take:
+            continue
+        with ctx.call("odoo", "return_picking"):
+            ret = ctx.odoo.return_picking(ReturnInput(picking.id, take, f"shopify-refund:{draft.refund_id}"))
+        if ret.state != "done":
+            with ctx.call("odoo", "validate_picking"):
+                ctx.odoo.validate_picking(ret.picking_id)
+        returns.append(
+            {
+                "picking": picking.name,
+                "return_id": ret.picking_id,
+                "return": ret.name,
+                "quantities": {str(k): str(v) for k, v in take.items()},
+            }
+        )
+    unshipped = {pid: int(q) for pid, q in left.items() if q > 0}
+    return returns, unshipped
+
+
+# --- the flow --------------------------------------------------------------------------------------
+
+
+def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    payload = job_payload(job)
+    order_id = str(payload.get("order_id"))
+    refund_id = str(payload.get("id"))
+    link = ExternalLink.objects.filter(
+        shop=ctx.shop, kind=ExternalLink.Kind.ORDER, shopify_id=order_id
+    ).first()
+    if link is None:
+        # The order's own job has not booked it yet (or parked): try again later, as its replay may.
+        raise TransientError(f"Shopify order {order_id} of refund {refund_id} is not booked in Odoo yet")
+    done = dict(link.data.get("refunds") or {})
+    draft = refund_from_shopify(payload, ctx.mappings, taxes_included=_taxes_included(ctx, link, order_id))
+    with ctx.call("odoo", "read_order"):
+        order = ctx.odoo.read_order(link.odoo_id)
+    if order is None:
+        raise BusinessRuleError(
+            f"Odoo sale order {link.odoo_id} linked to Shopify order {order_id} is gone",
+            code="odoo_order_missing",
+            details={"order_id": order_id, "odoo_order_id": link.odoo_id},
+        )
+    record: dict[str, Any] = dict(done.get(refund_id) or {})
+    result: dict[str, Any] = {
+        "refund_id": refund_id,
+        "odoo_order_id": order.id,
+        "shopify_total": _money(draft.total),
+        "currency": draft.currency,
+    }
+
+    returns, unshipped = _restock(ctx, draft, order.id)
+    result["returns"] = returns
+    cancels = draft.quantities("cancel")
+    for pid, qty in unshipped.items():
+        cancels[pid] = cancels.get(pid, 0) + qty
+
+    invoice = _invoice_for(ctx, order)
+    if invoice is None and draft.moves_money and not record.get("credit_note_id"):
+        result.update(_refund_before_invoice(ctx, draft, order, link, record))
+    else:
+        if cancels and not record.get("order_reduced"):
+            changes = _adjust_order(ctx, draft, order, cancels, shipping=False)
+            record.update(order_reduced=True, reduced=changes)
+            _record(link, refund_id, record)
+        if invoice is not None and draft.moves_money:
+            credit, payments = _credit_note(ctx, draft, invoice)
+            record.update(credit_note_id=credit.id)
+            _record(link, refund_id, record)
+            result.update(
+                outcome="credit_note",
+                odoo_invoice_id=invoice.id,
+                odoo_credit_note_id=credit.id,
+                odoo_credit_note=credit.name,
+                odoo_total=_money(credit.amount_total),
+                payment_state=credit.payment_state,
+                amount_residual=_money(credit.amount_residual),
+                payments=payments,
+            )
+        else:
+            result["outcome"] = "restock_only"
+    if draft.duties or draft.additional_fees:
+        text = (
+            f"Shopify refund {refund_id}: duties {_money(draft.duties)} and additional fees "
+            f"{_money(draft.additional_fees)} {draft.currency} given back"
+        )
+        if not record.get("noted"):
+            with ctx.call("odoo", "post_order_message"):
+                ctx.odoo.post_order_message(order.id, text, subject="Shopify refund")
+            record["noted"] = True
+            _record(link, refund_id, record)
+    result["written_at"] = timezone.now().isoformat()
+    return result
+
+
+def _record(link: ExternalLink, refund_id: str, record: dict[str, Any]) -> None:
+    refunds = dict(link.data.get("refunds") or {})
+    refunds[refund_id] = record
+    link.data = {**link.data, "refunds": refunds}
+    link.save(update_fields=["data", "synced_at"])
+
+
+def _refund_before_invoice(
+    ctx: JobContext, draft: RefundDraft, order: OrderInfo, link: ExternalLink, record: dict[str, Any]
+) -> dict[str, Any]:
+    """No invoice yet: take the refund off the order, verified by Odoo's new total."""
+    if record.get("order_adjusted"):
+        return {"outcome": "order_adjusted", **record.get("adjustment", {})}
+    quantities = draft.quantities()
+    changes = _adjust_order(ctx, draft, order, quantities, shipping=True)
+    record.update(order_adjusted=True, order_reduced=True, adjustment={"changes": changes})
+    _record(link, draft.refund_id, record)
+    with ctx.call("odoo", "read_order"):
+        after = ctx.odoo.read_order(order.id, with_lines=False)
+    assert after is not None
+    taken = order.amount_total - after.amount_total
+    record["adjustment"].update(
+        odoo_before=_money(order.amount_total), odoo_after=_money(after.amount_total), taken=_money(taken)
+    )
+    record["pending_transactions"] = [
+        {"gid": t.gid, "gateway": t.gateway, "amount": _money(t.amount)}
+        for t in draft.transactions
+        if t.succeeded
+    ]
+    _record(link, draft.refund_id, record)
+    problems = tuple(
+        f"product {pid}: {qty} already delivered, not taken off the order"
+        for pid, qty in changes["unabsorbed"].items()
+    ) + ((f"refund discrepancy {draft.discrepancy} not on the order",) if draft.discrepancy else ())
+    _mismatch(draft, taken, where=f"order {order.name} (reduced before invoicing)", problems=problems)
+    return {
+        "outcome": "order_adjusted",
+        "odoo_before": _money(order.amount_total),
+        "odoo_after": _money(after.amount_total),
+        "odoo_total": _money(taken),
+        "changes": changes,
+    }
