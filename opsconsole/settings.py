@@ -308,6 +308,18 @@ WORKER_THREADS = ["sync.tasks.changes_ticker", "opsconsole.core.metrics.worker_m
 # "Authorization: Bearer <OPSCONSOLE_METRICS_TOKEN>"; with no token set they are open in development and
 # the demo only (production answers 401 until a token is set). Several processes per host:
 # PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+# Alerts (sync/services/alerts.py) go by e-mail through Django's mail backend (SMTP by default) and to
+# each shop's webhook URL; links in them point at the console's public address.
+CONSOLE_BASE_URL = os.environ.get("OPSCONSOLE_BASE_URL", "")
+EMAIL_BACKEND = os.environ.get("OPSCONSOLE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("OPSCONSOLE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("OPSCONSOLE_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("OPSCONSOLE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPSCONSOLE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("OPSCONSOLE_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("OPSCONSOLE_EMAIL_FROM", "opsconsole@localhost")
+
 METRICS_TOKEN = os.environ.get("OPSCONSOLE_METRICS_TOKEN", "")
 METRICS_OPEN_WITHOUT_TOKEN = DEBUG or DEVELOPMENT or DEMO_MODE
 WORKER_METRICS_BIND = os.environ.get("OPSCONSOLE_WORKER_METRICS_BIND", "")

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from opsconsole.core import health, views
 from sync.views import metrics, webhooks
-from sync.views.console import audit, connections, dashboard, exceptions, jobs, mappings
+from sync.views.console import alerts, audit, connections, dashboard, exceptions, jobs, mappings
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -53,6 +53,8 @@ urlpatterns = [
         connections.shop_check_webhooks,
         name="shop-check-webhooks",
     ),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/shops/<int:shop_id>/settings/", alerts.alert_settings_save, name="alert-settings"),
     path("audit/", audit.audit, name="audit"),
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),

@@ -505,3 +505,70 @@ class OdooChangeCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id}:{self.stream} @ {self.write_date or 'start'}"
+
+
+class AlertSettings(models.Model):
+    """Who hears about a shop's alerts and when they fire (sync/services/alerts.py). One row per shop;
+    a shop without a row uses the defaults. Changed by an integration admin, audited."""
+
+    DEFAULTS = {
+        "parked_threshold": 10,
+        "stall_minutes": 30,
+        "oldest_waiting_minutes": 15,
+        "heartbeat_minutes": 5,
+        "api_version_days": 90,
+    }
+
+    shop = models.OneToOneField(ShopifyShop, on_delete=models.CASCADE, related_name="alert_settings")
+    emails = models.TextField(blank=True, help_text="comma-separated recipients")
+    webhook_url = models.URLField(blank=True, help_text="Slack-compatible incoming webhook")
+    parked_threshold = models.PositiveIntegerField(default=10, help_text="parked or dead jobs per flow")
+    stall_minutes = models.PositiveIntegerField(default=30, help_text="events arriving, no success")
+    oldest_waiting_minutes = models.PositiveIntegerField(default=15)
+    heartbeat_minutes = models.PositiveIntegerField(default=5)
+    api_version_days = models.PositiveIntegerField(default=90)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"alert settings of {self.shop_id}"
+
+    def recipients(self) -> list[str]:
+        return [e.strip() for e in self.emails.replace(";", ",").split(",") if e.strip()]
+
+
+class Alert(models.Model):
+    """One firing of one rule for one shop and key (a flow, a topic, ...): fired, notified, resolved when
+    the condition clears. At most one firing alert per (shop, rule, key): that is the deduplication."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    shop = models.ForeignKey(ShopifyShop, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=40)
+    key = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
+    title = models.CharField(max_length=255)
+    detail = models.TextField(blank=True)
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    fired_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    notifications = models.JSONField(
+        default=list, blank=True, help_text="each send: channel, event, ok, error"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "rule", "key"],
+                condition=Q(status="firing"),
+                nulls_distinct=False,
+                name="alert_one_firing_per_rule_key",
+            )
+        ]
+        indexes = [models.Index(fields=["-fired_at"], name="alert_fired_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}:{self.key} [{self.status}]"

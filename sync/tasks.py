@@ -10,6 +10,7 @@ from django.db import close_old_connections
 from sync.engine import changes
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
+from sync.services import alerts
 from sync.services.health import connections_probe, shops_webhooks_ensure, worker_alive_mark
 
 logger = logging.getLogger(__name__)
@@ -54,3 +55,10 @@ def changes_poll(shop_id: int, stream: str) -> dict[str, object]:
 def changes_ticker(stop: threading.Event) -> None:
     """Run in a thread of every worker (settings.WORKER_THREADS): queue due reads of Odoo changes."""
     changes.changes_ticker(stop)
+
+
+def alerts_evaluate() -> dict[str, int]:
+    """Scheduled every minute: evaluate the alert rules (sync/services/alerts.py)."""
+    close_old_connections()
+    report = alerts.alerts_evaluate()
+    return {"fired": report.fired, "resolved": report.resolved, "firing": report.still_firing}

@@ -12,6 +12,7 @@ NAVIGATION = (
     ("mappings", "Mappings"),
     ("reconciliation", "Reconciliation"),
     ("connections", "Connections"),
+    ("alerts", "Alerts"),
     ("audit", "Audit"),
     ("api-tokens", "API tokens"),
 )
