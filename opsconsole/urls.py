@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from opsconsole.core import health, views
-from sync.views import metrics, webhooks
+from sync.views import metrics, odoo_wake, webhooks
 from sync.views.console import alerts, audit, connections, dashboard, exceptions, jobs, mappings
 
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("webhooks/shopify", webhooks.shopify_webhook, name="shopify-webhook"),
+    path("webhooks/odoo/<int:shop_id>/wake/<str:token>", odoo_wake.odoo_wake, name="odoo-wake"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),

@@ -43,6 +43,15 @@ KINDS: dict[str, JobKind] = {
         JobKind("privacy.data_request", "privacy", "Customer data request", ("customers/data_request",)),
         JobKind("privacy.shop_redact", "privacy", "Shop redaction", ("shop/redact",)),
         JobKind("shop.uninstalled", "connections", "App uninstalled", ("app/uninstalled",)),
+        JobKind("stock.push", "stock", "Stock push to Shopify", direction="outbound"),
+        JobKind("stock.check_sku", "stock", "Stock check of one SKU", direction="outbound"),
+        JobKind(
+            "stock.level_update",
+            "stock",
+            "Shopify stock level changed",
+            ("inventory_levels/update",),
+            direction="outbound",
+        ),
     )
 }
 

@@ -572,3 +572,46 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule}:{self.key} [{self.status}]"
+
+
+class StockLevel(models.Model):
+    """One SKU at one Shopify location, as the stock flow last saw and pushed it (sync/flows/stock.py): Odoo's
+    figures, what is held back, the value set in Shopify, what Shopify last said, and drift. Also the cache
+    of the inventory item id, so that a push needs no read while Shopify holds what we last set."""
+
+    class State(models.TextChoices):
+        OK = "ok", "In sync"
+        NOT_STOCKED = "not_stocked", "Not stocked at the location"
+        UNTRACKED = "untracked", "Not tracked in Shopify"
+        MISSING = "missing", "SKU not in Shopify"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="stock_levels")
+    sku = models.CharField(max_length=120)
+    location = models.CharField(max_length=80, help_text="Shopify location gid")
+    product_id = models.PositiveIntegerField(null=True, blank=True, help_text="Odoo product.product id")
+    inventory_item_id = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OK)
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    safety = models.IntegerField(default=0)
+    allocation = models.IntegerField(default=0)
+    buffer = models.IntegerField(default=0, help_text="peak buffer held back")
+    target = models.IntegerField(default=0, help_text="Odoo's available to sell")
+    pending_sales = models.IntegerField(default=0, help_text="units sold in Shopify not yet booked in Odoo")
+    pushed = models.IntegerField(null=True, blank=True, help_text="the value we last set")
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    shopify_available = models.IntegerField(null=True, blank=True, help_text="Shopify's value, last seen")
+    shopify_seen_at = models.DateTimeField(null=True, blank=True)
+    shopify_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Shopify's updated_at of the newest inventory_levels/update applied"
+    )
+    drift = models.IntegerField(default=0, help_text="Shopify's value minus the target, when last seen")
+    drift_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "sku", "location"], name="stock_level_unique")]
+        indexes = [models.Index(fields=["shop", "inventory_item_id"], name="stock_level_item_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sku}@{self.location}: {self.pushed}"

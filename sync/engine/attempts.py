@@ -15,6 +15,7 @@ from opsconsole.core.errors import AuthError, BusinessRuleError, IntegrationErro
 from sync.engine.classify import FINANCE_CODES, Outcome, classify, fingerprint_for
 from sync.engine.mappings import TABLE_FOR_CODE, mapping_version_current
 from sync.engine.problems import Occurrence, problem_job_cleared, problem_record_occurrence
+from sync.engine.queue import jobs_from_requests
 from sync.flows.context import JobContext
 from sync.models import PROBLEM_STATES, JobAttempt, JobState, SyncJob
 
@@ -39,6 +40,8 @@ def record_success(
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
+        if context.follow_ups:
+            jobs_from_requests(shop=job.shop, requests=context.follow_ups)
         _finish_attempt(attempt, context, started, JobAttempt.Outcome.SUCCEEDED, None)
         SyncJob.objects.filter(pk=job.pk).update(
             state=JobState.SUCCEEDED,

@@ -51,9 +51,9 @@ from sync.engine.classify import backoff_seconds
 from sync.engine.clients import odoo_client_for
 from sync.engine.config import changes_cycle_seconds, changes_tick_seconds
 from sync.engine.mappings import mappings_for_shop
-from sync.engine.queue import JobSpec, job_create
+from sync.engine.queue import jobs_from_requests
 from sync.flows import streams
-from sync.kinds import KINDS, JobRequest
+from sync.kinds import JobRequest
 from sync.locks import subject_lock_key, subject_lock_release, subject_lock_try
 from sync.models import OdooChangeCursor, ShopifyShop
 
@@ -106,21 +106,7 @@ def _company_context(company_id: int | None) -> dict[str, Any] | None:
 
 
 def _make_jobs(shop: ShopifyShop, requests: Sequence[JobRequest]) -> int:
-    made = 0
-    for request in requests:
-        _, created = job_create(
-            spec=JobSpec(
-                kind=request.kind,
-                flow=KINDS[request.kind].flow,
-                shop=shop,
-                idempotency_key=request.idempotency_key[:255],
-                subject=request.subject[:120],
-                subject_label=request.subject_label[:120],
-                input=request.input,
-            )
-        )
-        made += int(created)
-    return made
+    return jobs_from_requests(shop=shop, requests=requests)
 
 
 def _schedule_next(cursor: OdooChangeCursor, *, started: datetime, delay: float) -> None:

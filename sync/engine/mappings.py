@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Max
 
 from sync.models import MappingEntry, MappingTable, MappingVersion, ShopifyShop
-from sync.transforms.types import RoundingAdjustment, ShippingTarget, ShopMappings
+from sync.transforms.types import RoundingAdjustment, ShippingTarget, ShopMappings, StockRules
 
 #: The error code a missing entry of each table parks jobs with (see sync/transforms).
 MISSING_CODES: dict[str, str] = {
@@ -95,4 +95,48 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         refund_adjustment_product_id=int(shop_values["refund_adjustment_product_id"])
         if shop_values.get("refund_adjustment_product_id")
         else None,
+        locations={k: _location_ids(v) for k, v in by_table.get(MappingTable.LOCATION, {}).items()},
+        stock=_stock_rules(by_table, shop_values),
+    )
+
+
+def _location_ids(value: dict[str, Any]) -> tuple[int, ...]:
+    """A Shopify location's Odoo locations: ``location_ids`` (several) or ``location_id`` (one)."""
+    many = value.get("location_ids")
+    if many:
+        return tuple(int(x) for x in many)
+    return (int(value["location_id"]),) if value.get("location_id") else ()
+
+
+def _units(value: Any) -> int | None:
+    try:
+        return max(0, int(value)) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _stock_rules(by_table: dict[str, dict[str, dict[str, Any]]], shop: dict[str, Any]) -> StockRules:
+    """Safety stock and channel allocation per SKU (SKU entries), per location (LOCATION entries, with a
+    ``safety_stock_by_sku`` for one SKU there) and per shop (SHOP keys); peak mode from the SHOP row."""
+    safety: dict[tuple[str, str], int] = {}
+    allocation: dict[tuple[str, str], int] = {}
+    for target, field_name in ((safety, "safety_stock"), (allocation, "allocation")):
+        if (units := _units(shop.get(field_name))) is not None:
+            target[("", "")] = units
+        for sku, value in by_table.get(MappingTable.SKU, {}).items():
+            if (units := _units(value.get(field_name))) is not None:
+                target[(sku, "")] = units
+        for location, value in by_table.get(MappingTable.LOCATION, {}).items():
+            if (units := _units(value.get(field_name))) is not None:
+                target[("", location)] = units
+            for sku, per in (value.get(f"{field_name}_by_sku") or {}).items():
+                if (units := _units(per)) is not None:
+                    target[(str(sku), location)] = units
+    return StockRules(
+        safety=safety,
+        allocation=allocation,
+        allocation_percent=min(100, _units(shop.get("allocation_percent")) or 0),
+        peak=bool(shop.get("peak_mode")),
+        peak_buffer=_units(shop.get("peak_buffer")) or 0,
+        not_stocked="report" if shop.get("stock_not_stocked") == "report" else "activate",
     )

@@ -7,6 +7,7 @@ the job's idempotency key (unique, known before the row exists) and nothing else
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from django_q.tasks import async_task
 
 from sync.engine.config import max_attempts
 from sync.engine.queue_adapter import TASK, task_name
+from sync.kinds import KINDS, JobRequest
 from sync.models import ShopifyShop, SyncJob
 
 
@@ -66,3 +68,22 @@ def job_enqueue(*, job: SyncJob) -> None:
 def job_key_enqueue(key: str) -> None:
     """Put a job on the queue by its key alone (hand-overs by the sweeper and by a finishing job)."""
     async_task(TASK, key, task_name=task_name(key))
+
+
+def jobs_from_requests(*, shop: ShopifyShop, requests: Sequence[JobRequest]) -> int:
+    """Make the jobs a stream or a flow asked for, once per idempotency key; returns how many are new."""
+    made = 0
+    for request in requests:
+        _, created = job_create(
+            spec=JobSpec(
+                kind=request.kind,
+                flow=KINDS[request.kind].flow,
+                shop=shop,
+                idempotency_key=request.idempotency_key[:255],
+                subject=request.subject[:120],
+                subject_label=request.subject_label[:120],
+                input=request.input,
+            )
+        )
+        made += int(created)
+    return made

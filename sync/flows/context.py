@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from opsconsole.core.errors import AuthError
     from sync.connectors.odoo.client import OdooClient
     from sync.connectors.shopify.client import ShopifyClient
+    from sync.kinds import JobRequest
     from sync.models import ShopifyShop, SyncJob
     from sync.transforms.types import ShopMappings
 
@@ -42,6 +43,9 @@ class JobContext:
         self.shop: ShopifyShop = job.shop
         self.calls: list[dict[str, Any]] = []
         self.mapping_version: int | None = None
+        # Jobs this job asks for (made by the engine with its success, once per idempotency key): flows
+        # cannot import the engine, so they ask (e.g. the stock flow asks a problem job per unknown SKU).
+        self.follow_ups: list[JobRequest] = []
         self._odoo_factory = odoo_factory
         self._shopify_factory = shopify_factory
         self._mappings_loader = mappings_loader

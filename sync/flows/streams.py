@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sync.connectors.odoo import ChangedRecord
+from sync.flows import stock
 from sync.kinds import JobRequest
 from sync.transforms.types import ShopMappings
 
@@ -47,7 +48,33 @@ class ChangeStream:
 
 
 #: Every stream, by name. The outbound flows add theirs here.
-STREAMS: dict[str, ChangeStream] = {}
+STREAMS: dict[str, ChangeStream] = {
+    s.name: s
+    for s in (
+        # Stock out (sync/flows/stock.py): quants carry on hand and reservations; moves that reserve, finish
+        # or cancel. Both ask for a push of the products they touch.
+        ChangeStream(
+            name="stock.quant",
+            model="stock.quant",
+            fields=("product_id", "location_id", "quantity", "reserved_quantity"),
+            handle=stock.quant_requests,
+            domain=stock.quants_domain,
+            enabled=stock.stock_enabled,
+            start="now",
+            cycle_seconds=10.0,
+        ),
+        ChangeStream(
+            name="stock.move",
+            model="stock.move",
+            fields=("product_id", "state"),
+            handle=stock.move_requests,
+            domain=stock.moves_domain,
+            enabled=stock.stock_enabled,
+            start="now",
+            cycle_seconds=10.0,
+        ),
+    )
+}
 
 
 def get(name: str) -> ChangeStream:

@@ -58,10 +58,31 @@ class ShopMappings:
     # "tax_included"), for orders with ``taxes_included``; ``taxes`` holds the tax-excluded treatment.
     taxes_included: Mapping[str, int] = field(default_factory=dict)
     refund_adjustment_product_id: int | None = None  # tax-free product for refund discrepancies, duties, fees
+    # Stock out (sync/flows/stock.py): Shopify location id → the Odoo stock locations it sells from, and
+    # the values of the SKU, LOCATION and SHOP entries the stock rules read (safety stock, allocation, peak).
+    locations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    stock: StockRules | None = None
 
     def taxes_for(self, *, included: bool) -> Mapping[str, int]:
         """The tax mapping of one treatment: Shopify's ``taxes_included`` picks it, per order."""
         return self.taxes_included if included else self.taxes
+
+
+@dataclass(frozen=True)
+class StockRules:
+    """What is held back from Shopify, per SKU, per location or per shop (sync/transforms/stock.py).
+
+    ``safety`` and ``allocation`` keys: ``(sku, location)``, ``(sku, "")``, ``("", location)``, ``("", "")``
+    (the most specific wins); a value is a number of units. ``allocation_percent`` holds back a share of
+    what is free for other channels (per shop). ``peak`` is peak mode; ``peak_buffer`` the units per SKU and
+    location it holds back on top."""
+
+    safety: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    allocation: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    allocation_percent: int = 0
+    peak: bool = False
+    peak_buffer: int = 0
+    not_stocked: Literal["activate", "report"] = "activate"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from .types import (
     PickingInfo,
     PickingValidation,
     ProductInfo,
+    QuantInfo,
     ReturnInput,
     ReturnResult,
     ReversalInput,
@@ -699,6 +700,40 @@ class OdooClient:
                 complete_name=_str(r.get("complete_name")),
                 name=_str(r.get("name")),
                 parent_id=_m2o_id(r.get("location_id")),
+            )
+            for r in rows
+        ]
+
+    def stock_location_parents(self, location_ids: Sequence[int]) -> dict[int, int | None]:
+        """1 call: every location at or under ``location_ids`` with its parent's id (to find which mapped
+        location a quant's location belongs to: its nearest mapped ancestor)."""
+        if not location_ids:
+            return {}
+        rows = self.execute(
+            "stock.location",
+            "search_read",
+            domain=[("id", "child_of", list(location_ids))],
+            fields=["location_id"],
+        )
+        return {int(r["id"]): _m2o_id(r.get("location_id")) for r in rows}
+
+    def stock_quants(self, product_ids: Sequence[int], location_ids: Sequence[int]) -> list[QuantInfo]:
+        """1 call: the quants of ``product_ids`` at ``location_ids`` and their children."""
+        if not product_ids or not location_ids:
+            return []
+        rows = self.execute(
+            "stock.quant",
+            "search_read",
+            domain=[("product_id", "in", list(product_ids)), ("location_id", "child_of", list(location_ids))],
+            fields=["product_id", "location_id", "quantity", "reserved_quantity"],
+        )
+        return [
+            QuantInfo(
+                id=int(r["id"]),
+                product_id=_m2o_id(r.get("product_id")) or 0,
+                location_id=_m2o_id(r.get("location_id")) or 0,
+                quantity=_dec(r.get("quantity")),
+                reserved=_dec(r.get("reserved_quantity")),
             )
             for r in rows
         ]

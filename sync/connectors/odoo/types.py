@@ -198,6 +198,17 @@ class StockLevel:
 
 
 @dataclass(frozen=True)
+class QuantInfo:
+    """One quant: a product's quantity and reservation at one location (Odoo's unit of measure)."""
+
+    id: int
+    product_id: int
+    location_id: int
+    quantity: Decimal
+    reserved: Decimal
+
+
+@dataclass(frozen=True)
 class ChangedRecord:
     """One record read by a change poll: its id, ``write_date`` as Odoo returns it (UTC, to the second) and
     the fields asked for, as Odoo returned them (many2one as ``[id, name]``, False for empty)."""

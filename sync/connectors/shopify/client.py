@@ -32,6 +32,7 @@ from sync.connectors.shopify.types import (
     Fulfillment,
     InventoryAdjustment,
     InventoryChange,
+    InventoryItemLevels,
     InventoryItemRef,
     InventoryLevelRef,
     InventorySet,
@@ -759,6 +760,48 @@ class ShopifyClient:
                     ref.product_id,
                     ref.sku,
                     self.inventory_quantities(ref.inventory_item_id, with_locations),
+                )
+        return out
+
+    def inventory_levels_by_sku(
+        self, skus: Sequence[str], location_ids: Sequence[str]
+    ) -> dict[str, InventoryItemLevels]:
+        """Per SKU: its inventory item, whether it is tracked, and ``available`` at each of ``location_ids``
+        that stocks it (at most 8); 1 query per 25 SKUs. SKUs Shopify does not have are absent."""
+        locations = [gid("Location", loc) for loc in location_ids]
+        if not 1 <= len(locations) <= docs.INVENTORY_LOCATIONS_MAX:
+            raise ValueError(f"1 to {docs.INVENTORY_LOCATIONS_MAX} locations at a time, not {len(locations)}")
+        out: dict[str, InventoryItemLevels] = {}
+        wanted = list(dict.fromkeys(s for s in skus if s))
+        for start in range(0, len(wanted), 25):
+            chunk = wanted[start : start + 25]
+            search = " OR ".join(f"sku:{json.dumps(s)}" for s in chunk)
+            first = len(chunk) + 5  # a SKU held by two variants shows up (the first wins)
+            variables: dict[str, Any] = {"query": search, "first": first}
+            variables.update({f"l{i}": loc for i, loc in enumerate(locations)})
+            data = self.graphql(
+                docs.INVENTORY_BY_SKU[len(locations)],
+                variables,
+                estimate=2 + first * (3 + 2 * len(locations)),
+            )
+            for n in data["productVariants"]["nodes"]:
+                if n["sku"] not in chunk or n["sku"] in out:
+                    continue
+                item = n["inventoryItem"]
+                available = {}
+                for i, loc in enumerate(locations):
+                    level = item.get(f"l{i}")
+                    if level is not None:
+                        available[loc] = next(
+                            (q["quantity"] for q in level["quantities"] if q["name"] == "available"), 0
+                        )
+                out[n["sku"]] = InventoryItemLevels(
+                    sku=n["sku"],
+                    inventory_item_id=item["id"],
+                    variant_id=n["id"],
+                    product_id=n["product"]["id"],
+                    tracked=bool(item["tracked"]),
+                    available=available,
                 )
         return out
 

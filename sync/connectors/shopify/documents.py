@@ -217,6 +217,25 @@ VARIANTS_BY_SKU = document(
     "query VariantsBySku($query: String!, $first: Int!) { productVariants(first: $first, query: $query) {"
     " nodes { id sku product { id } inventoryItem { id } } } }"
 )
+#: Stock levels by SKU at up to 8 locations, one alias per location (``inventoryLevel(locationId:)`` costs
+#: one point where ``inventoryLevels(first: n)`` costs n and may not return the locations asked for).
+INVENTORY_LOCATIONS_MAX = 8
+
+
+def _inventory_by_sku(locations: int) -> str:
+    params = "".join(f", $l{i}: ID!" for i in range(locations))
+    levels = "".join(
+        f' l{i}: inventoryLevel(locationId: $l{i}) {{ quantities(names: ["available"]) {{ name quantity }} }}'
+        for i in range(locations)
+    )
+    return document(
+        f"query InventoryBySku{locations}($query: String!, $first: Int!{params}) {{"
+        " productVariants(first: $first, query: $query) { nodes { id sku product { id }"
+        f" inventoryItem {{ id tracked{levels} }} }} }} }}"
+    )
+
+
+INVENTORY_BY_SKU = {n: _inventory_by_sku(n) for n in range(1, INVENTORY_LOCATIONS_MAX + 1)}
 INVENTORY_LEVEL = document(
     "query InventoryLevel($item: ID!, $location: ID!, $names: [String!]!) { inventoryItem(id: $item) {"
     " inventoryLevel(locationId: $location) { quantities(names: $names) { name quantity } } } }"

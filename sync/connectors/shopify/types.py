@@ -86,6 +86,19 @@ class InventoryItemRef:
 
 
 @dataclass(frozen=True)
+class InventoryItemLevels:
+    """One SKU's inventory item and its ``available`` quantity at each location where it is stocked
+    (a location absent from ``available`` does not stock the item)."""
+
+    sku: str
+    inventory_item_id: str
+    variant_id: str
+    product_id: str
+    tracked: bool
+    available: dict[str, int] = field(default_factory=dict)  # location gid → available
+
+
+@dataclass(frozen=True)
 class InventorySet:
     """One quantity to set. ``change_from`` is the quantity we believe Shopify holds now (compare-and-set);
     ``None`` opts out (refused from 2026-04)."""

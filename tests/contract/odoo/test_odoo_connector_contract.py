@@ -251,6 +251,22 @@ def test_stock_changes_follow_a_cursor_without_losing_or_repeating(odoo_config: 
     ]
 
 
+def test_quants_of_products_are_read_under_locations_with_their_reservations(odoo_config: OdooConfig) -> None:
+    # given: 7 on hand, 2 reserved by a confirmed order
+    client = connect(odoo_config)
+    pid, _ = _make_product(client, stock=7)
+    oid, _ = _order(client, _partner(client), pid, qty="2")
+    client.confirm_order(oid)
+    stock = next(loc for loc in client.stock_locations() if loc.complete_name == "WH/Stock")
+    # when
+    quants = client.stock_quants([pid], [stock.id])
+    parents = client.stock_location_parents([stock.id])
+    # then
+    assert [(q.product_id, q.quantity, q.reserved) for q in quants] == [(pid, Decimal("7"), Decimal("2"))]
+    assert parents[stock.id] == stock.parent_id
+    assert all(loc in parents for loc in {q.location_id for q in quants})
+
+
 def test_credit_note_is_created_posted_and_idempotent(odoo_config: OdooConfig) -> None:
     # given
     client = connect(odoo_config)

@@ -182,6 +182,25 @@ def test_orders_are_listed_by_update_window(shopify):
     assert far_future == []
 
 
+def test_inventory_levels_by_sku_name_the_item_and_available_per_location(shopify):
+    # given
+    variant = _variant(shopify)
+    locations = [loc.id for loc in shopify.locations()][:8]
+    # when
+    found = shopify.inventory_levels_by_sku([variant["sku"], "NO-SUCH-SKU-CONTRACT"], locations)
+    # then
+    ref = found[variant["sku"]]
+    assert list(found) == [variant["sku"]]
+    assert (ref.inventory_item_id, ref.variant_id, ref.tracked) == (
+        variant["inventoryItem"]["id"],
+        variant["id"],
+        True,
+    )
+    assert set(ref.available) <= set(locations)
+    for loc, qty in ref.available.items():
+        assert shopify.inventory_quantities(ref.inventory_item_id, [loc])[loc]["available"] == qty
+
+
 def test_inventory_set_is_compare_and_set_and_idempotent(shopify):
     variant = _variant(shopify)
     location = shopify.locations()[0]

@@ -1,0 +1,316 @@
+"""Stock out (sync/flows/stock.py) through both stand-ins over HTTP; jobs run inline in the test (the
+end-to-end tests in tests/e2e/test_stock_out.py run them on a real worker).
+
+Odoo's seeded stock is all in WH/Stock, mapped to Shopify's "Main Warehouse"; "City Store" maps to
+WH/Stock/City Store (a child of WH/Stock), so a quant counts for its nearest mapped location only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from django.db import close_old_connections
+
+from sandbox.odoo.testing import odoo_sandbox
+from sandbox.shopify.testing import running_sandbox
+from sync.engine import changes
+from sync.engine.clients import clients_reset, shopify_client_for
+from sync.engine.mappings import mapping_entries, mappings_for_shop
+from sync.engine.run import job_run
+from sync.models import JobState, MappingTable, Problem, StockLevel, SyncJob
+from sync.services.mappings import MappingRow, mapping_apply
+from tests.support.pipeline import Pipeline, build_pipeline
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MAIN = "Main Warehouse"
+CITY = "City Store"
+
+
+@pytest.fixture(scope="module")
+def shopify_sb(tmp_path_factory):  # type: ignore[no-untyped-def]
+    with running_sandbox(data_dir=tmp_path_factory.mktemp("shopify-stock"), clock_speed=1.0) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def odoo_sb(tmp_path_factory):  # type: ignore[no-untyped-def]
+    with odoo_sandbox(tmp_path_factory.mktemp("odoo-stock"), version=19, seed=True) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def p(transactional_db, live_server, shopify_sb, odoo_sb) -> Iterator[Pipeline]:  # type: ignore[no-untyped-def]
+    changes._ensured_at.clear()
+    pipeline = build_pipeline(
+        shopify=shopify_sb,
+        odoo=odoo_sb,
+        live_url=live_server.url,
+        restart_worker=lambda: None,
+        kill_worker=lambda: None,
+    )
+    for stream in ("stock.quant", "stock.move"):
+        assert poll(pipeline, stream).outcome == "started"
+        poll(pipeline, stream)  # the seed's own quants, within the overlap window: a first push of everything
+    run_stock_jobs(pipeline)
+    yield pipeline
+    odoo_sb.control.clear_faults()
+    shopify_sb.control.clear_faults()
+    clients_reset()
+
+
+def poll(p: Pipeline, stream: str = "stock.quant") -> changes.PollReport:
+    close_old_connections()
+    return changes.changes_poll(shop_id=p.shop.pk, stream_name=stream)
+
+
+def run_stock_jobs(p: Pipeline, *, kinds: tuple[str, ...] = ("stock.",), rounds: int = 50) -> list[SyncJob]:
+    """Run every runnable stock job (and the follow-ups they ask for) in this process, now."""
+    ran: list[SyncJob] = []
+    for _ in range(rounds):
+        close_old_connections()
+        runnable = [
+            j
+            for j in SyncJob.objects.filter(
+                shop=p.shop, state__in=[JobState.QUEUED, JobState.RETRYING]
+            ).order_by("pk")
+            if j.kind.startswith(kinds)
+        ]
+        if not runnable:
+            break
+        for job in runnable:
+            SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=None)
+            job_run(key=job.idempotency_key)
+            ran.append(job)
+    return [SyncJob.objects.get(pk=j.pk) for j in ran]
+
+
+def location_ids(p: Pipeline) -> dict[str, str]:
+    return {loc.name: loc.id for loc in shopify_client_for(p.shop).locations()}
+
+
+def shopify_available(p: Pipeline, sku: str) -> dict[str, int]:
+    names = {gid: name for name, gid in location_ids(p).items()}
+    found = shopify_client_for(p.shop).inventory_levels_by_sku([sku], list(names))[sku]
+    return {names[gid]: qty for gid, qty in found.available.items()}
+
+
+def set_odoo(p: Pipeline, sku: str, quantity: float, location: str = "WH/Stock") -> None:
+    p.odoo.control.set_stock(sku, quantity, location)
+
+
+def odoo_available(p: Pipeline, sku: str) -> int:
+    quants = p.rpc.env["stock.quant"].search_read(
+        [("product_id.default_code", "=", sku), ("location_id", "child_of", location_id(p, "WH/Stock"))],
+        ["quantity", "reserved_quantity", "location_id"],
+    )
+    return int(
+        sum(q["quantity"] - q["reserved_quantity"] for q in quants if "City Store" not in q["location_id"][1])
+    )
+
+
+def location_id(p: Pipeline, complete_name: str) -> int:
+    return next(
+        r["id"]
+        for r in p.rpc.env["stock.location"].search_read([], ["complete_name"])
+        if r["complete_name"] == complete_name
+    )
+
+
+def apply_mapping(p: Pipeline, table: str, key: str, **values: Any) -> None:
+    current = next(e.value for e in mapping_entries(shop=p.shop) if e.table == table and e.key == key)
+    mapping_apply(shop=p.shop, rows=[MappingRow(table, key, {**current, **values})])
+
+
+def push_results(jobs: list[SyncJob]) -> list[dict[str, Any]]:
+    return [
+        j.result
+        for j in jobs
+        if j.kind == "stock.push" and j.result and j.result.get("outcome") != "coalesced"
+    ]
+
+
+def test_an_odoo_stock_change_is_pushed_as_available_to_sell_per_location(p):
+    # given
+    set_odoo(p, "NOTEBOOK-BLACK", 37)
+    set_odoo(p, "NOTEBOOK-BLACK", 5, "WH/Stock/City Store")
+    # when
+    report = poll(p)
+    jobs = run_stock_jobs(p)
+    # then: WH/Stock's quant counts for Main Warehouse only, City Store's for City Store
+    assert report.jobs == 1
+    assert shopify_available(p, "NOTEBOOK-BLACK") == {MAIN: 37, CITY: 5}
+    assert [j.state for j in jobs if j.kind == "stock.push"] == [JobState.SUCCEEDED]
+    level = StockLevel.objects.get(shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN])
+    assert (level.on_hand, level.reserved, level.target, level.pushed, level.shopify_available) == (
+        37,
+        0,
+        37,
+        37,
+        37,
+    )
+
+
+def test_safety_stock_and_allocation_are_held_back(p):
+    # given: 3 units of safety stock for the SKU, 2 allocated to another channel at Main Warehouse
+    apply_mapping(p, MappingTable.SKU, "NOTEBOOK-BLACK", safety_stock=3)
+    apply_mapping(p, MappingTable.LOCATION, location_ids(p)[MAIN], allocation=2)
+    set_odoo(p, "NOTEBOOK-BLACK", 20)
+    # when
+    poll(p)
+    run_stock_jobs(p)
+    # then
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 15
+
+
+def test_a_sale_in_shopify_during_a_push_is_not_overwritten(p):
+    # given: Shopify and Odoo agree at 30
+    set_odoo(p, "NOTEBOOK-BLACK", 30)
+    poll(p)
+    run_stock_jobs(p)
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
+    # when: a sale of 2 in Shopify (its order not yet in Odoo) while Odoo receives 10 more
+    order = p.generate_orders(1, skus=["NOTEBOOK-BLACK"], quantity=2, seed=5)[0]
+    wait_for(lambda: p.order_jobs(order["id"], "order.upsert") or None, timeout=30, message="the order's job")
+    set_odoo(p, "NOTEBOOK-BLACK", 40)
+    poll(p)
+    jobs = run_stock_jobs(p, kinds=("stock.push",))
+    # then: the compare-and-set was refused once, both sides were read again, and the sale stays
+    [result] = push_results(jobs)
+    assert result["stale_rounds"] == 1
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 38
+    # and when the order reaches Odoo (it reserves 2), Shopify equals Odoo's available to sell
+    run_stock_jobs(p, kinds=("order.",))
+    poll(p)
+    poll(p, "stock.move")
+    run_stock_jobs(p)
+    assert odoo_available(p, "NOTEBOOK-BLACK") == 38
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 38
+
+
+def test_a_burst_of_300_changes_over_50_skus_is_at_most_two_mutations(p):
+    # given
+    skus = sorted(mappings_for_shop(shop=p.shop).skus)[:50]
+    assert len(skus) == 50
+    for n in range(300):
+        set_odoo(p, skus[n % 50], 100 + n)
+    # when
+    poll(p)
+    poll(p, "stock.move")
+    jobs = run_stock_jobs(p, kinds=("stock.push",))
+    # then
+    assert sum(r["mutations"] for r in push_results(jobs)) <= 2
+    for n, sku in enumerate(skus[:5]):
+        assert shopify_available(p, sku)[MAIN] == 100 + 250 + n
+
+
+def test_an_unmapped_sku_sold_in_shopify_is_one_problem(p):
+    # given: BEANIE-RUST is in both systems but not mapped
+    set_odoo(p, "BEANIE-RUST", 12)
+    poll(p)
+    run_stock_jobs(p)
+    set_odoo(p, "BEANIE-RUST", 13)
+    poll(p)
+    run_stock_jobs(p)
+    # then
+    problems = Problem.objects.filter(shop=p.shop, fingerprint="unknown_sku:BEANIE-RUST")
+    assert problems.count() == 1
+    assert (
+        SyncJob.objects.filter(shop=p.shop, kind="stock.check_sku", state=JobState.NEEDS_ATTENTION).count()
+        == 1
+    )
+
+
+def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
+    # given
+    set_odoo(p, "NOTEBOOK-BLACK", 30)
+    poll(p)
+    run_stock_jobs(p)
+    wait_for(
+        lambda: SyncJob.objects.filter(shop=p.shop, kind="stock.level_update").exists() or None,
+        timeout=30,
+        message="our push's echo",
+    )
+    run_stock_jobs(p)
+    # when: someone sets 99 in Shopify's admin
+    from sync.connectors.shopify.types import InventorySet
+
+    item = StockLevel.objects.get(
+        shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN]
+    ).inventory_item_id
+    shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, location_ids(p)[MAIN], 99, 30)])
+    wait_for(
+        lambda: (
+            SyncJob.objects.filter(
+                shop=p.shop, kind="stock.level_update", event__payload__available=99
+            ).exists()
+            or None
+        ),
+        timeout=30,
+        message="the inventory_levels/update delivery",
+    )
+    jobs = run_stock_jobs(p)
+    # then
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
+    assert any(j.result and j.result.get("outcome") == "reasserted" for j in jobs)
+
+
+def test_odoo_down_delays_a_push_and_loses_nothing(p):
+    # given
+    set_odoo(p, "NOTEBOOK-BLACK", 21)
+    poll(p)
+    p.odoo.control.add_fault("down")
+    # when
+    jobs = run_stock_jobs(p, rounds=1)
+    # then
+    assert {j.state for j in jobs} == {JobState.RETRYING}
+    p.odoo.control.clear_faults()
+    run_stock_jobs(p)
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 21
+
+
+def test_the_signed_wake_only_brings_the_next_read_forward(p):
+    # given
+    from django.utils import timezone
+
+    from sync.models import OdooChangeCursor
+    from sync.services.stock import odoo_wake_path
+
+    OdooChangeCursor.objects.filter(shop=p.shop).update(due_at=timezone.now() + timezone.timedelta(hours=1))
+    path = odoo_wake_path(shop=p.shop)
+    # when
+    forged = requests.post(
+        f"{p.callback_url.rsplit('/webhooks', 1)[0]}{path[:-3]}xyz", json={"quantity": 999}, timeout=30
+    )
+    woken = requests.post(
+        f"{p.callback_url.rsplit('/webhooks', 1)[0]}{path}", json={"quantity": 999}, timeout=30
+    )
+    # then
+    assert forged.status_code == 401
+    assert (woken.status_code, woken.json()) == (200, {"woken": 2})
+    due = OdooChangeCursor.objects.filter(shop=p.shop, stream__in=["stock.quant", "stock.move"])
+    assert all(c.due_at <= timezone.now() for c in due)
+    assert not SyncJob.objects.filter(shop=p.shop, state=JobState.QUEUED, kind="stock.push").exists()
+
+
+def test_a_resync_of_one_sku_reads_shopify_and_asserts_odoos_truth(p):
+    # given: Shopify's value changed behind our back (no webhook reaches us for it)
+    from sync.connectors.shopify.types import InventorySet
+    from sync.services.stock import stock_resync
+
+    main = location_ids(p)[MAIN]
+    level = StockLevel.objects.get(shop=p.shop, sku="NOTEBOOK-BLACK", location=main)
+    shopify_client_for(p.shop).set_inventory_quantities(
+        [InventorySet(level.inventory_item_id, main, 77, level.shopify_available)]
+    )
+    # when
+    job = stock_resync(shop=p.shop, skus=["NOTEBOOK-BLACK"])
+    run_stock_jobs(p, kinds=("stock.push",))
+    # then
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == level.target
