@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from opsconsole.core import health, views
 from sync.views import metrics, odoo_wake, webhooks
-from sync.views.console import alerts, audit, connections, dashboard, exceptions, jobs, mappings
+from sync.views.console import alerts, api_docs, audit, connections, dashboard, exceptions, jobs, mappings
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -59,6 +59,7 @@ urlpatterns = [
     path("audit/", audit.audit, name="audit"),
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
+    path("api/v1/docs/", api_docs.api_docs, name="api-docs"),
     path("api/v1/", include("sync.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

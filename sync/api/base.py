@@ -28,7 +28,7 @@ from rest_framework.decorators import (
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import APIView, exception_handler
 from rest_framework.viewsets import GenericViewSet
 
 from opsconsole.core.audit import audit_record
@@ -140,30 +140,30 @@ def error_responses_hook(
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
-class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
-    """Base of every endpoint. Outside the console's login requirement (the token is the login), and every
-    call that changes something writes an ``api.<verb>`` audit entry with the token and the answer (the
-    service called writes its own entry for what it did)."""
+class ApiMixin:
+    """Outside the console's login requirement (the token is the login), and every call that changes
+    something writes an ``api.<verb>`` audit entry with the token and the answer (the service called writes
+    its own entry for what it did)."""
 
     #: The console permission this endpoint needs beyond authentication (ConsoleReader).
     required_permission = "view_console"
-    cursor_ordering: Sequence[str] = ("-created_at", "-id")
+    audit_object_type = ""
 
     @classmethod
-    def as_view(cls, actions: Any = None, **initkwargs: Any) -> Any:
-        view = super().as_view(actions, **initkwargs)
+    def as_view(cls, *args: Any, **initkwargs: Any) -> Any:
+        view = super().as_view(*args, **initkwargs)  # type: ignore[misc]
         view.login_required = False  # Django's LoginRequiredMiddleware: the API authenticates by token
         return view
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if request.method in UNSAFE:
             token = request.auth if isinstance(request.auth, ApiToken) else None
             user = request.user if getattr(request.user, "is_authenticated", False) else None
             audit_record(
                 action=f"api.{getattr(self, 'action', None) or request.method.lower()}",
                 actor=user,
-                object_type=getattr(self, "audit_object_type", self.basename or ""),
+                object_type=self.audit_object_type,
                 object_id=kwargs.get("pk", ""),
                 summary=f"{request.method} {request.path} → {response.status_code}"
                 + (f" (token {token.prefix}…)" if token else " (no valid token)"),
@@ -171,6 +171,16 @@ class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
                 request=request._request,
             )
         return response
+
+
+class ApiViewSet(ApiMixin, GenericViewSet):  # type: ignore[type-arg]
+    """Base of the endpoints over records (lists with cursor pages, one record, actions on it)."""
+
+    cursor_ordering: Sequence[str] = ("-created_at", "-id")
+
+
+class ApiView(ApiMixin, APIView):
+    """Base of the endpoints that answer one object (no pages)."""
 
 
 def int_param(value: str | None) -> int | None:

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sync.api.base import ApiViewSet
+from sync.api.base import ApiView
 from sync.selectors.dashboard import OdooHealth, ShopHealth, connection_health
 
 
@@ -88,15 +88,14 @@ def _odoo(item: OdooHealth) -> dict[str, Any]:
     }
 
 
-class ConnectionViewSet(ApiViewSet):
+class ConnectionsView(ApiView):
     required_permission = "manage_connections"
     audit_object_type = "connection"
-    pagination_class = None
 
     @extend_schema(
         summary="Shops and Odoo servers with their health, the worker's heartbeat", responses=HealthOut
     )
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         health = connection_health()
         return Response(
             HealthOut(

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sync.api.base import ApiViewSet, int_param, pk_of
+from sync.api.base import ApiView, ApiViewSet, int_param, pk_of
 from sync.api.serializers import NoteInput, RequiredNoteInput, parsed
 from sync.models import MappingChange, MappingEntry, MappingTable, ShopifyShop
 from sync.selectors.mappings import (
@@ -61,16 +61,15 @@ class TablesOut(serializers.Serializer):
     tables = TableOut(many=True)
 
 
-class MappingTableViewSet(ApiViewSet):
+class MappingTablesView(ApiView):
     audit_object_type = "mapping_table"
-    pagination_class = None
 
     @extend_schema(
         summary="The mapping tables of a shop: fields, current version, entry counts",
         parameters=[OpenApiParameter("shop", int, required=True, description="shop id")],
         responses=TablesOut,
     )
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         shop = shop_from(request.query_params, required=True)
         assert shop is not None
         counts = mapping_table_counts(shop=shop)
