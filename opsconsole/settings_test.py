@@ -6,6 +6,8 @@ import os
 os.environ.setdefault("OPSCONSOLE_HTTPS", "0")
 # Development: generated keys under .data/ and the embedded database are fine here (never in production).
 os.environ.setdefault("OPSCONSOLE_DEVELOPMENT", "1")
+# Mail stays in memory in every process of a test run (workers too): nothing reaches an SMTP server.
+os.environ.setdefault("OPSCONSOLE_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 from opsconsole.settings import *  # noqa: F403
 

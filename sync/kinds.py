@@ -33,6 +33,8 @@ KINDS: dict[str, JobKind] = {
         ),
         JobKind("order.cancel", "orders", "Order cancellation", ("orders/cancelled",)),
         JobKind("refund.create", "refunds", "Refund (credit note, return)", ("refunds/create",)),
+        # Made by reconciliation for an order Shopify has and Odoo does not (a missed webhook).
+        JobKind("order.backfill", "orders", "Order backfill (missed webhook)"),
         JobKind(
             "customer.upsert",
             "customers",
@@ -66,6 +68,15 @@ COMPLIANCE_TOPICS: tuple[str, ...] = ("customers/data_request", "customers/redac
 #: A delivery of a topic no kind handles parks as a job of this kind; a replay runs the topic's flow once
 #: one exists (sync/flows/registry.py: ``for_job``).
 UNHANDLED_TOPIC_KIND = "inbox.unhandled_topic"
+
+
+def backfill_key(shop_id: int, order_id: int | str) -> str:
+    """The idempotency key of an order's backfill job: like the webhook's ``webhook:<shop>:<delivery id>``,
+    the source, the shop and what makes it unique (one backfill per order, however often a run finds it
+    missing). The Odoo order itself is created once whichever of the backfill and a late webhook runs
+    first: both run ``order.upsert``'s path under the order's subject lock, and the second finds it."""
+    return f"backfill:{shop_id}:order:{order_id}"
+
 
 #: A signed delivery that cannot be read is quarantined as a job of this kind (no flow runs it).
 QUARANTINE_KIND = "inbox.unreadable"

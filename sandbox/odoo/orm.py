@@ -1150,7 +1150,8 @@ def _compare(a: Any, op: str, b: Any) -> bool:
         if b is False or b is None:
             return a not in (False, None, "", [])
         return bool(a != b)
-    if a in (False, None) or b in (False, None):
+    # By identity: 0 == False in Python, and ("id", ">", 0) must hold for every record, as in Odoo's SQL.
+    if a is None or a is False or b is None or b is False:
         return False
     if isinstance(a, str) and isinstance(b, str):
         b = b.replace("T", " ")

@@ -95,6 +95,8 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         refund_adjustment_product_id=int(shop_values["refund_adjustment_product_id"])
         if shop_values.get("refund_adjustment_product_id")
         else None,
+        finance_recipients=tuple(str(x) for x in shop_values.get("finance_recipients") or ()),
+        ops_recipients=tuple(str(x) for x in shop_values.get("ops_recipients") or ()),
         locations={k: _location_ids(v) for k, v in by_table.get(MappingTable.LOCATION, {}).items()},
         stock=_stock_rules(by_table, shop_values),
     )

@@ -400,3 +400,23 @@ def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         # Cancelled before we booked it: book it as Shopify has it now (cancelled), which cancels it in Odoo.
         return order_create(ctx, current)
     return order_cancel_in_odoo(ctx, current, link)
+
+
+def order_backfill(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
+    """An order reconciliation found in Shopify and not in Odoo (its webhook was missed): booked from
+    Shopify's current state, read now. If the late webhook got there first, the order is found (its link,
+    or Odoo's ``client_order_ref`` look-up) and only newer state is applied: never a second order."""
+    order_id = str((job.input or {}).get("order_id") or job.subject.split(":", 1)[-1])
+    payload = _current_state(ctx, order_id)
+    updated_at = parse_shopify_timestamp(payload.get("updated_at"))
+    link = _order_link(ctx, order_id)
+    if link is not None:
+        if _is_stale(link, updated_at):
+            return {"outcome": "already_booked", "odoo_order_id": link.odoo_id}
+        return {**order_update(ctx, payload, link), "backfill": "updated"}
+    result = order_create(ctx, payload)
+    if order_update_to_odoo(payload, ctx.mappings).changed_lines:
+        created_link = _order_link(ctx, order_id)
+        assert created_link is not None
+        result["changed"] = order_update(ctx, payload, created_link)["changed"]
+    return {**result, "backfill": True}

@@ -21,6 +21,7 @@ FLOWS: dict[str, FlowFunction] = {
     "order.upsert": orders.order_upsert,
     "order.cancel": orders.order_cancel,
     "refund.create": refunds.refund_create,
+    "order.backfill": orders.order_backfill,
     "customer.upsert": customers.customer_upsert,
     "privacy.customer_redact": privacy.customer_redact,
     "privacy.data_request": privacy.data_request,

@@ -63,6 +63,10 @@ class ShopMappings:
     locations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     stock: StockRules | None = None
 
+    # Who gets the daily reconciliation report (SHOP row keys ``finance_recipients``, ``ops_recipients``).
+    finance_recipients: tuple[str, ...] = ()
+    ops_recipients: tuple[str, ...] = ()
+
     def taxes_for(self, *, included: bool) -> Mapping[str, int]:
         """The tax mapping of one treatment: Shopify's ``taxes_included`` picks it, per order."""
         return self.taxes_included if included else self.taxes

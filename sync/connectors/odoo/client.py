@@ -42,6 +42,7 @@ from .types import (
     ReturnInput,
     ReturnResult,
     ReversalInput,
+    SaleOrderSummary,
     StockCursor,
     StockLevel,
     StockPage,
@@ -378,6 +379,45 @@ class OdooClient:
             state=_str(rows[0].get("state")),
             created=False,
         )
+
+    def sale_orders_by_refs(self, refs: Sequence[str]) -> list[SaleOrderSummary]:
+        """1 call per 500 references: the sale orders whose ``client_order_ref`` is one of ``refs``."""
+        out: list[SaleOrderSummary] = []
+        wanted = [str(r) for r in refs]
+        for start in range(0, len(wanted), 500):
+            rows = self.execute(
+                "sale.order",
+                "search_read",
+                domain=[("client_order_ref", "in", wanted[start : start + 500])],
+                fields=_SUMMARY_FIELDS,
+                order="id asc",
+            )
+            out.extend(_sale_order_summary(r) for r in rows)
+        return out
+
+    def sale_orders_created(
+        self,
+        *,
+        since: str,
+        until: str,
+        company_id: int | None = None,
+        after_id: int = 0,
+        limit: int = 500,
+    ) -> list[SaleOrderSummary]:
+        """1 call: sale orders carrying a ``client_order_ref`` created in [since, until) (Odoo's UTC text),
+        by id above ``after_id`` (a page; call again with the last id until fewer than ``limit`` come)."""
+        domain: list[Any] = [
+            ("client_order_ref", "!=", False),
+            ("create_date", ">=", since),
+            ("create_date", "<", until),
+            ("id", ">", after_id),
+        ]
+        if company_id:
+            domain.append(("company_id", "=", company_id))
+        rows = self.execute(
+            "sale.order", "search_read", domain=domain, fields=_SUMMARY_FIELDS, order="id asc", limit=limit
+        )
+        return [_sale_order_summary(r) for r in rows]
 
     def _line_vals(self, line: Any) -> dict[str, Any]:
         vals: dict[str, Any] = {}
@@ -1513,6 +1553,19 @@ class OdooClient:
 
 
 _TOTALS = ("amount_untaxed", "amount_tax", "amount_total")
+_SUMMARY_FIELDS = ["name", "client_order_ref", "state", "amount_total", "currency_id", "create_date"]
+
+
+def _sale_order_summary(row: dict[str, Any]) -> SaleOrderSummary:
+    return SaleOrderSummary(
+        id=int(row["id"]),
+        name=_str(row.get("name")),
+        client_order_ref=_str(row.get("client_order_ref")),
+        state=_str(row.get("state")),
+        amount_total=_dec(row.get("amount_total")),
+        currency=_m2o_name(row.get("currency_id")),
+        create_date=_str(row.get("create_date"))[:19],
+    )
 
 
 def _order_totals(row: dict[str, Any], *, created: bool, currency: str) -> OrderTotals:

@@ -100,6 +100,19 @@ class OrderRef:
 
 
 @dataclass(frozen=True)
+class SaleOrderSummary:
+    """A sale order as reconciliation reads it: its reference (the Shopify order id), state and total."""
+
+    id: int
+    name: str
+    client_order_ref: str
+    state: str  # draft | sent | sale | cancel
+    amount_total: Decimal
+    currency: str
+    create_date: str  # Odoo's UTC text, "YYYY-MM-DD HH:MM:SS"
+
+
+@dataclass(frozen=True)
 class OrderUpdate:
     partner_invoice_id: int | None = None
     partner_shipping_id: int | None = None

@@ -205,6 +205,10 @@ def _search_window(
     return terms
 
 
+def _created_search(since: datetime, until: datetime) -> str:
+    return f"created_at:>='{since.isoformat()}' created_at:<'{until.isoformat()}'"
+
+
 class ShopifyClient:
     """One shop. Thread-safe enough to share within a worker; the throttle store is what workers share."""
 
@@ -299,6 +303,37 @@ class ShopifyClient:
             if not conn["pageInfo"]["hasNextPage"]:
                 return
             after = conn["pageInfo"]["endCursor"]
+
+    def iter_orders_created(
+        self, *, since: datetime, until: datetime, page_size: int = MAX_BATCH
+    ) -> Iterator[OrderRef]:
+        """Orders created in [since, until), oldest first by creation, one page of ``page_size`` at a time
+        (cursor pagination on ``CREATED_AT``, which later updates of an order do not move)."""
+        search = _created_search(since, until)
+        after = None
+        while True:
+            data = self.graphql(
+                docs.ORDERS_CREATED,
+                {"first": page_size, "after": after, "query": search},
+                estimate=2 + page_size * 6,
+            )
+            conn = data["orders"]
+            for n in conn["nodes"]:
+                yield _order_ref(n)
+            if not conn["pageInfo"]["hasNextPage"]:
+                return
+            after = conn["pageInfo"]["endCursor"]
+
+    def start_orders_export(self, *, since: datetime, until: datetime) -> BulkOperation:
+        """A bulk operation exporting the orders created in [since, until) (for windows too large to page
+        through); read it with ``exported_orders`` once it is COMPLETED."""
+        return self.run_bulk_query(docs.orders_export_query(_created_search(since, until)))
+
+    def exported_orders(self, operation: BulkOperation) -> Iterator[OrderRef]:
+        """The orders of a finished ``start_orders_export``, streamed line by line from its JSONL file."""
+        for row in self.bulk_results(operation):
+            if "__parentId" not in row:
+                yield _order_ref(row)
 
     def list_orders(self, **window: Any) -> list[OrderRef]:
         return list(self.iter_orders(**window))

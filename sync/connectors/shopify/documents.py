@@ -12,6 +12,8 @@ so the text of a document never changes from call to call.
 
 from __future__ import annotations
 
+import json
+
 DOCUMENTS: dict[str, str] = {}
 
 
@@ -126,6 +128,25 @@ ORDERS = document(
     " orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {"
     f" pageInfo {{ hasNextPage endCursor }} nodes {{ {ORDER_REF} }} }} }}"
 )
+#: Orders created in a window, oldest first by creation (a stable order while orders change: reconciliation).
+ORDERS_CREATED = document(
+    "query OrdersCreated($first: Int!, $after: String, $query: String) {"
+    " orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT) {"
+    f" pageInfo {{ hasNextPage endCursor }} nodes {{ {ORDER_REF} }} }} }}"
+)
+#: The same as a bulk export. A bulk query takes no variables: ``orders_export_query`` puts the search in
+#: place of the ``"SEARCH"`` literal (JSON-escaped) and drops the operation name.
+ORDERS_EXPORT = document(
+    'query OrdersExport { orders(query: "SEARCH", sortKey: CREATED_AT) {'
+    f" edges {{ node {{ {ORDER_REF} }} }} }} }}"
+)
+
+
+def orders_export_query(search: str) -> str:
+    body = ORDERS_EXPORT.split(" ", 2)[2]  # drop "query OrdersExport"
+    return body.replace('"SEARCH"', json.dumps(search), 1)
+
+
 ORDERS_COUNT = document(
     "query OrdersCount($query: String, $limit: Int) { ordersCount(query: $query, limit: $limit) {"
     " count precision } }"

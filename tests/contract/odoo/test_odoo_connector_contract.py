@@ -386,3 +386,30 @@ def test_changes_are_read_oldest_first_from_a_write_date_and_paged_by_id(odoo_co
     # from the second page's start: every later record of that second and after, by id
     assert [r.id for r in after] == [i for i in ids if i > first_two[-1].id]
     assert later == []
+
+
+def test_sale_orders_are_read_by_reference_and_by_creation_window_for_reconciliation(
+    odoo_config: OdooConfig,
+) -> None:
+    client = connect(odoo_config)
+    product_id, _ = _make_product(client)
+    partner_id = _partner(client)
+    first_id, first_ref = _order(client, partner_id, product_id)
+    second_id, second_ref = _order(client, partner_id, product_id, qty="1")
+    client.cancel_order(second_id)
+
+    found = client.sale_orders_by_refs([first_ref, second_ref, _key("none")])
+    assert sorted((o.id, o.client_order_ref, o.state) for o in found) == [
+        (first_id, first_ref, "draft"),
+        (second_id, second_ref, "cancel"),
+    ]
+    first = next(o for o in found if o.id == first_id)
+    assert first.amount_total >= Decimal("50.00") and first.currency and len(first.create_date) == 19
+
+    # by creation window, paged by id from 0 (every order of the window, then nothing after the last id)
+    since = first.create_date
+    until = "2999-01-01 00:00:00"
+    page = client.sale_orders_created(since=since, until=until, limit=500)
+    assert {first_id, second_id} <= {o.id for o in page}
+    assert client.sale_orders_created(since=since, until=until, after_id=max(o.id for o in page)) == []
+    assert client.sale_orders_created(since=until, until="2999-12-31 00:00:00") == []

@@ -301,3 +301,34 @@ def test_disputes_are_listed_with_their_reason_and_the_balance_moves_they_caused
     control.resolve_dispute(made["id"], "won")
     won = {d.legacy_id: d for d in shopify.disputes(first=50)[0]}[made["id"]]
     assert won.status == "WON" and won.finalized_on is not None
+
+
+def test_orders_created_in_a_window_are_read_by_pages_and_by_a_bulk_export_alike(shopify):
+    from datetime import timedelta
+
+    _tag, _v, created = _tagged_orders(shopify, 3)
+    refs = shopify.order_refs([o["legacyResourceId"] for o in created])
+    times = sorted(r.created_at for r in refs.values() if r is not None)
+    since, until = times[0], times[-1] + timedelta(seconds=1)
+    wait_for(
+        lambda: len(list(shopify.iter_orders_created(since=since, until=until))) >= 3,
+        timeout=60,
+        message="search index",
+    )
+
+    paged = list(shopify.iter_orders_created(since=since, until=until, page_size=2))
+    started = shopify.start_orders_export(since=since, until=until)
+    done = wait_for(
+        lambda: (op := shopify.bulk_operation(started.id)) and op.finished and op,
+        timeout=300,
+        interval=1,
+        message="the export to finish",
+    )
+    exported = list(shopify.exported_orders(done))
+
+    ours = {o["id"] for o in created}
+    assert ours <= {r.id for r in paged}
+    assert sorted(r.id for r in exported) == sorted(r.id for r in paged)
+    assert [r.created_at for r in paged] == sorted(r.created_at for r in paged)  # oldest first
+    assert all(since <= r.created_at < until for r in paged)
+    assert sorted(exported, key=lambda r: r.id) == sorted(paged, key=lambda r: r.id)  # the same values

@@ -167,6 +167,8 @@ def test_domains(sandbox_for) -> None:
     assert P.search([*base, ("name", "not ilike", "bob")], order="id") == [parent, other]
     assert P.search([*base, ("parent_id.name", "=", "Acme Corp")]) == [child]
     assert P.search([*base, ("id", ">", child), ("id", "<=", other)], order="id") == [grandchild, other]
+    # 0 is a number here, not False: paging "by id above the last one" starts at 0 (Odoo compares in SQL)
+    assert P.search([*base, ("id", ">", 0)], order="id") == mine
     assert P.search(base, order="id desc", limit=2, offset=1) == [grandchild, child]
     assert P.search_count([*base, ("type", "not in", ["delivery"])]) == 3
     assert o.execute_kw("res.partner", "read", [[child]], {"fields": ["parent_id"]})[0]["parent_id"] == [
