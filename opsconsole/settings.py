@@ -100,7 +100,8 @@ INSTALLED_APPS = [
 
 # Order: static files leave before anything else runs; the client address is settled before anything
 # reads REMOTE_ADDR; the correlation id is bound before anything logs; security headers wrap every
-# response the app renders; sessions skip renewal on polls; the absolute session lifetime is checked as
+# response the app renders; NUL bytes and over-long query values are refused (400) once the body deadline
+# applies; sessions skip renewal on polls; the absolute session lifetime is checked as
 # soon as the user is known; the audit context and the login requirement follow; django-axes goes last, as
 # its documentation asks.
 MIDDLEWARE = [
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "opsconsole.core.middleware.CorrelationIdMiddleware",
     "opsconsole.core.middleware.SecurityHeadersMiddleware",
     "opsconsole.core.middleware.BodyDeadlineMiddleware",
+    "opsconsole.core.middleware.InputGuardMiddleware",
     "opsconsole.core.middleware.ConsoleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -247,6 +249,15 @@ REQUEST_BODY_SECONDS = float(os.environ.get("OPSCONSOLE_REQUEST_BODY_SECONDS", 2
 # Webhook bodies above this are refused with 413 before they are read.
 WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("OPSCONSOLE_WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+# Uploaded files (a mapping CSV) are capped too: Django's limit above leaves file parts out.
+FILE_UPLOAD_MAX_BYTES = int(os.environ.get("OPSCONSOLE_UPLOAD_MAX_BYTES", 2 * 1024 * 1024))
+FILE_UPLOAD_HANDLERS = [
+    "opsconsole.core.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+#: A mapping CSV import is read row by row and stops past this many rows.
+MAPPING_IMPORT_MAX_ROWS = int(os.environ.get("OPSCONSOLE_MAPPING_IMPORT_MAX_ROWS", 20_000))
 # Destructive topics (orders/cancelled, customers/redact, shop/redact) are acted on only when Shopify
 # triggered them less than this long ago (X-Shopify-Triggered-At); wider than Shopify's 4-hour retries.
 WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS = float(os.environ.get("OPSCONSOLE_WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS", 24))

@@ -83,6 +83,11 @@ class RejectedDelivery(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     body_sha256 = models.CharField(max_length=64, blank=True)
     body_bytes = models.BigIntegerField(null=True)
+    # Rejections repeat (a flood, a misconfigured app): one row per reason, address (and, for a bad
+    # signature, shop) and hour, counted, instead of a row per request. The first one's details are kept.
+    bucket = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.reason} {self.shop_domain}"

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.cache import add_never_cache_headers
 
 from opsconsole.core.audit import audit_context, audit_record
@@ -45,6 +45,44 @@ class ClientAddressMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META["REMOTE_ADDR"] = client_ip(request)
         return self.get_response(request)
+
+
+#: Longest value (and name) a query parameter may have: every search and filter field is far shorter.
+QUERY_VALUE_MAX_CHARS = 1000
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InputGuardMiddleware:
+    """A NUL byte anywhere in the path, a query parameter or a form field, or a query parameter longer than
+    ``QUERY_VALUE_MAX_CHARS``, is answered 400 before any view, filter or database sees it (PostgreSQL
+    refuses NUL in text: it was a 500 in every search). JSON bodies (webhooks, the API) are not forms and
+    are left to their own parsers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = self._problem(request)
+        if problem:
+            logger.info("refused input: %s on %s", problem, request.path[:200])
+            return HttpResponseBadRequest(f"{problem}\n", content_type="text/plain")
+        return self.get_response(request)
+
+    @staticmethod
+    def _problem(request: HttpRequest) -> str:
+        if "\x00" in request.path:
+            return "the address contains a NUL byte"
+        for name, values in request.GET.lists():
+            for value in (name, *values):
+                if "\x00" in value:
+                    return "a query parameter contains a NUL byte"
+                if len(value) > QUERY_VALUE_MAX_CHARS:
+                    return f"a query parameter is longer than {QUERY_VALUE_MAX_CHARS} characters"
+        if request.method == "POST" and request.content_type in _FORM_TYPES:
+            for name, values in request.POST.lists():
+                if any("\x00" in value for value in (name, *values)):
+                    return "a form field contains a NUL byte"
+        return ""
 
 
 class CorrelationIdMiddleware:

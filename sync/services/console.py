@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -200,49 +202,69 @@ def mapping_rollback(
 SKU_CSV_COLUMNS = ("sku", "product_id", "default_code")
 
 
-def mapping_rows_from_csv(*, text: str) -> list[MappingRow]:
-    """Parse ``sku,product_id[,default_code]`` rows (a header line is optional). An empty product_id deletes
-    the mapping. Raises ValidationError naming every bad line, and nothing is proposed."""
+def mapping_rows_from_csv(
+    *, text: str | None = None, lines: Iterable[str] | None = None, max_rows: int | None = None
+) -> list[MappingRow]:
+    """Parse ``sku,product_id[,default_code]`` rows (a header line is optional) from ``text`` or, streamed,
+    from ``lines`` (an uploaded file). An empty product_id deletes the mapping. More than ``max_rows`` rows
+    (settings.MAPPING_IMPORT_MAX_ROWS) stops the reading at once. Raises ValidationError naming the bad
+    lines (the first 50), and nothing is proposed."""
+    limit = max_rows if max_rows is not None else settings.MAPPING_IMPORT_MAX_ROWS
     rows: list[MappingRow] = []
     errors: list[str] = []
     seen: set[str] = set()
-    reader = csv.reader(io.StringIO(text.strip()))
-    for number, record in enumerate(reader, start=1):
-        cells = [c.strip() for c in record]
-        if not any(cells):
-            continue
-        if number == 1 and cells[0].lower() == "sku":
-            continue
-        sku = cells[0]
-        product = cells[1] if len(cells) > 1 else ""
-        code = cells[2] if len(cells) > 2 else ""
-        if not sku:
-            errors.append(f"line {number}: the SKU is empty")
-            continue
-        if sku in seen:
-            errors.append(f"line {number}: SKU {sku} appears twice")
-            continue
-        seen.add(sku)
-        if product and not product.isdigit():
-            errors.append(f"line {number}: product_id {product!r} is not a number")
-            continue
-        value: dict[str, Any] | None = None
-        if product:
-            value = {"product_id": int(product)}
-            if code:
-                value["default_code"] = code
-        rows.append(MappingRow(table="sku", key=sku, value=value))
+    source: Iterable[str] = lines if lines is not None else io.StringIO((text or "").strip())
+    try:
+        for number, record in enumerate(csv.reader(source), start=1):
+            cells = [c.strip() for c in record]
+            if not any(cells):
+                continue
+            if number == 1 and cells[0].lower().lstrip("\ufeff") == "sku":
+                continue
+            if len(rows) + len(errors) >= limit:
+                raise ValidationError(
+                    f"the file has more than {limit} rows; split it into files of at most {limit} rows"
+                )
+            sku = cells[0]
+            product = cells[1] if len(cells) > 1 else ""
+            code = cells[2] if len(cells) > 2 else ""
+            if not sku:
+                errors.append(f"line {number}: the SKU is empty")
+                continue
+            if sku in seen:
+                errors.append(f"line {number}: SKU {sku} appears twice")
+                continue
+            seen.add(sku)
+            if product and not product.isdigit():
+                errors.append(f"line {number}: product_id {product[:40]!r} is not a number")
+                continue
+            value: dict[str, Any] | None = None
+            if product:
+                value = {"product_id": int(product)}
+                if code:
+                    value["default_code"] = code
+            rows.append(MappingRow(table="sku", key=sku, value=value))
+    except csv.Error as exc:
+        raise ValidationError(f"the file is not a CSV this import can read: {exc}") from None
     if errors:
-        raise ValidationError(errors)
+        more = f" (and {len(errors) - 50} more)" if len(errors) > 50 else ""
+        raise ValidationError([*errors[:50], *([more.strip()] if more else [])])
     if not rows:
         raise ValidationError("the file has no SKU rows")
     return rows
 
 
-def mapping_import_csv(*, actor: Any, shop: ShopifyShop, text: str, request: Any = None) -> MappingChange:
-    """Many SKU rows proposed as one change."""
+def mapping_import_csv(
+    *,
+    actor: Any,
+    shop: ShopifyShop,
+    text: str | None = None,
+    lines: Iterable[str] | None = None,
+    request: Any = None,
+) -> MappingChange:
+    """Many SKU rows proposed as one change (``text`` from the form, or ``lines`` streamed from a file)."""
     require(actor, "propose_mapping")
-    rows = mapping_rows_from_csv(text=text)
+    rows = mapping_rows_from_csv(text=text, lines=lines)
     return mapping_propose(
         actor=actor,
         shop=shop,

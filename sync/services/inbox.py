@@ -6,8 +6,10 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,23 +50,44 @@ class ShopSecrets:
     secrets: tuple[str, ...]
 
 
-_shop_cache: dict[str, tuple[float, ShopSecrets | None]] = {}
+#: Longest header value kept, logged or cached (a shop domain is at most 255 characters).
+HEADER_MAX_CHARS = 255
+#: Domains (known or not) whose look-up is cached; the least recently used goes first.
+SHOP_CACHE_MAX = 256
+_shop_cache: OrderedDict[str, tuple[float, ShopSecrets | None]] = OrderedDict()
+_shop_cache_lock = threading.Lock()
 _SHOP_CACHE_SECONDS = 10.0
 
 
+def headers_capped(headers: dict[str, str]) -> dict[str, str]:
+    """Every header value cut to HEADER_MAX_CHARS before anything logs, stores or caches it."""
+    return {name: value[:HEADER_MAX_CHARS] for name, value in headers.items()}
+
+
 def shop_secrets(domain: str) -> ShopSecrets | None:
-    """The active shop's client secrets (current and, during a rotation, previous), cached briefly."""
+    """The active shop's client secrets (current and, during a rotation, previous), cached briefly in a
+    cache of at most SHOP_CACHE_MAX domains."""
     now = time.monotonic()
-    cached = _shop_cache.get(domain)
-    if cached and now - cached[0] < _SHOP_CACHE_SECONDS:
-        return cached[1]
+    with _shop_cache_lock:
+        cached = _shop_cache.get(domain)
+        if cached and now - cached[0] < _SHOP_CACHE_SECONDS:
+            _shop_cache.move_to_end(domain)
+            return cached[1]
     shop = ShopifyShop.objects.filter(domain=domain, active=True).first()
     value = None
     if shop is not None:
         secrets = tuple(s for s in (shop.client_secret, shop.previous_client_secret) if s)
         value = ShopSecrets(shop_id=shop.pk, secrets=secrets)
-    _shop_cache[domain] = (now, value)
+    with _shop_cache_lock:
+        _shop_cache[domain] = (now, value)
+        _shop_cache.move_to_end(domain)
+        while len(_shop_cache) > SHOP_CACHE_MAX:
+            _shop_cache.popitem(last=False)
     return value
+
+
+def shop_cache_size() -> int:
+    return len(_shop_cache)
 
 
 def shop_cache_clear() -> None:
@@ -73,23 +96,49 @@ def shop_cache_clear() -> None:
 
 def record_rejection(
     *, reason: str, headers: dict[str, str], body: bytes | None, size: int | None, remote_addr: str | None
-) -> None:
-    RejectedDelivery.objects.create(
-        reason=reason,
-        shop_domain=headers.get("shop", "")[:255],
-        topic=headers.get("topic", "")[:100],
-        webhook_id=headers.get("webhook_id", "")[:100],
-        remote_addr=remote_addr,
-        body_sha256=hashlib.sha256(body).hexdigest() if body is not None else "",
-        body_bytes=size,
+) -> int:
+    """Record a refused delivery: one row per reason, address (and shop, for a bad signature) and hour,
+    counted. Logged when its row is new and at each power of ten, so that a flood neither grows the table
+    per request nor the log. Returns how many this row has counted."""
+    headers = headers_capped(headers)
+    now = timezone.now()
+    shop = headers.get("shop", "").strip().lower() if reason == RejectedDelivery.Reason.BAD_SIGNATURE else ""
+    key = f"{reason}|{remote_addr or ''}|{shop}|{now:%Y-%m-%dT%H}"
+    values: dict[str, Any] = {
+        "at": now,
+        "last_at": now,
+        "count": 1,
+        "bucket": hashlib.sha256(key.encode()).hexdigest(),
+        "reason": reason,
+        "shop_domain": headers.get("shop", ""),
+        "topic": headers.get("topic", "")[:100],
+        "webhook_id": headers.get("webhook_id", "")[:100],
+        "remote_addr": remote_addr,
+        "body_sha256": hashlib.sha256(body).hexdigest() if body is not None else "",
+        "body_bytes": size,
+    }
+    table = RejectedDelivery._meta.db_table
+    columns = ", ".join(values)
+    # Fixed column names from our own model; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(values))}) "  # noqa: S608
+        f"ON CONFLICT (bucket) DO UPDATE SET count = {table}.count + 1, last_at = EXCLUDED.last_at "
+        "RETURNING count"
     )
-    security_log.warning(
-        "webhook rejected: %s shop=%r topic=%r from %s",
-        reason,
-        headers.get("shop", ""),
-        headers.get("topic", ""),
-        remote_addr,
-    )
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, list(values.values()))
+        (count,) = cursor.fetchone()
+    if count == 1 or str(count).strip("0") == "1":
+        security_log.warning(
+            "webhook rejected: %s shop=%r topic=%r from %s (%d this hour)",
+            reason,
+            headers.get("shop", "")[:100],
+            headers.get("topic", "")[:100],
+            remote_addr,
+            count,
+        )
+    return int(count)
 
 
 @dataclass(frozen=True)
@@ -150,18 +199,26 @@ _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB][0-9a-fA-F]{2})")
 
 def _unstorable_text(value: Any) -> bool:
     """True if a string anywhere in the payload holds U+0000 or a lone surrogate: valid JSON for Python, but
-    text PostgreSQL's jsonb refuses."""
+    text PostgreSQL's jsonb refuses (or the payload is too deep to look through)."""
+    try:
+        return _unstorable(value)
+    except RecursionError:
+        return True
+
+
+def _unstorable(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
     if isinstance(value, dict):
-        return any(_unstorable_text(k) or _unstorable_text(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_unstorable_text(v) for v in value)
+        return any(_unstorable(v) for v in value)
     return False
 
 
 def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | None) -> Receipt:
     """Verify and store one delivery. ``headers`` maps our short names (HEADER_NAMES) to values."""
+    headers = headers_capped(headers)
     domain = headers.get("shop", "").strip().lower()
     shop = shop_secrets(domain) if domain else None
     if shop is None:

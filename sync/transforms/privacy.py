@@ -81,10 +81,29 @@ def _is_name_value_pair(obj: Mapping[str, Any]) -> bool:
 
 Replacer = Callable[[str, Any], Any]
 
+#: Deeper than this, a payload is not walked: what lies below is replaced by TOO_DEEP (no Shopify payload
+#: comes near it; a signed body nested 800 deep made the job page fail with a RecursionError).
+MAX_DEPTH = 64
+TOO_DEEP = "[nested too deep]"
 
-def _walk(value: Any, replace: Replacer, *, in_customer: bool = False) -> Any:
+
+def limit_depth(value: Any, max_depth: int = MAX_DEPTH, _depth: int = 0) -> Any:
+    """A copy of ``value`` whose objects and lists below ``max_depth`` levels are replaced by TOO_DEEP, so
+    that rendering it (json.dumps with an indent recurses in Python) cannot overflow the stack."""
+    if isinstance(value, Mapping | list) and _depth >= max_depth:
+        return TOO_DEEP
+    if isinstance(value, Mapping):
+        return {k: limit_depth(v, max_depth, _depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v, replace, in_customer=in_customer) for v in value]
+        return [limit_depth(v, max_depth, _depth + 1) for v in value]
+    return value
+
+
+def _walk(value: Any, replace: Replacer, *, in_customer: bool = False, depth: int = 0) -> Any:
+    if isinstance(value, Mapping | list) and depth >= MAX_DEPTH:
+        return TOO_DEEP  # masked or redacted wholesale: nothing below is shown or kept
+    if isinstance(value, list):
+        return [_walk(v, replace, in_customer=in_customer, depth=depth + 1) for v in value]
     if not isinstance(value, Mapping):
         return value
     if _is_name_value_pair(value):
@@ -106,7 +125,7 @@ def _walk(value: Any, replace: Replacer, *, in_customer: bool = False) -> Any:
         if personal and not isinstance(item, Mapping | list):
             out[key] = replace(key, item)
         else:
-            out[key] = _walk(item, replace, in_customer=key == "customer" or in_customer)
+            out[key] = _walk(item, replace, in_customer=key == "customer" or in_customer, depth=depth + 1)
     return out
 
 

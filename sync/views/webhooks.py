@@ -10,12 +10,12 @@ from django.views.decorators.http import require_POST
 
 from opsconsole.core.metrics import WEBHOOKS
 from sync.models import RejectedDelivery
-from sync.services.inbox import HEADER_NAMES, record_rejection, webhook_receive
+from sync.services.inbox import HEADER_NAMES, headers_capped, record_rejection, webhook_receive
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:
     # request.headers is case-insensitive (HTTP/2 lower-cases header names).
-    return {short: request.headers.get(name, "") for short, name in HEADER_NAMES.items()}
+    return headers_capped({short: request.headers.get(name, "") for short, name in HEADER_NAMES.items()})
 
 
 def _read_limited(request: HttpRequest, limit: int) -> bytes | None:

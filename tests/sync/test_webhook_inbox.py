@@ -166,7 +166,8 @@ def test_an_unknown_or_missing_shop_is_401(client):
     missing = deliver(client, body_of(ORDER), shop="<omit>")
 
     assert (unknown.status_code, missing.status_code) == (401, 401)
-    assert list(RejectedDelivery.objects.values_list("reason", flat=True)) == ["unknown_shop", "unknown_shop"]
+    # the same refusal from the same address within the hour is one row, counted
+    assert list(RejectedDelivery.objects.values_list("reason", "count")) == [("unknown_shop", 2)]
     assert InboundEvent.objects.count() == 0
 
 
@@ -407,3 +408,33 @@ def test_the_freshness_window_is_configurable(client, settings):
     )
 
     assert response.json() == {"status": "stored"}
+
+
+# ------------------------------------------------------------------ bounded: headers, rejections, cache
+
+
+def test_a_flood_of_rejections_with_huge_headers_is_one_counted_row_and_a_few_short_log_lines(client, caplog):
+    huge = "x" * 7000 + ".myshopify.com"
+
+    for _ in range(120):
+        response = deliver(client, body_of(ORDER), shop=huge, REMOTE_ADDR="198.51.100.7")
+        assert response.status_code == 401
+    for _ in range(3):
+        deliver(client, body_of(ORDER), signature="bad", REMOTE_ADDR="198.51.100.7")
+
+    rows = list(RejectedDelivery.objects.order_by("id").values_list("reason", "count", "shop_domain"))
+    assert [(reason, count) for reason, count, _ in rows] == [("unknown_shop", 120), ("bad_signature", 3)]
+    assert all(len(domain) <= 255 for _, _, domain in rows)
+    security = [r.getMessage() for r in caplog.records if r.name == "opsconsole.security"]
+    # logged when the row is new and at 10 and 100: three lines for 120 refusals, each short
+    assert len([m for m in security if "unknown_shop" in m]) == 3
+    assert max(len(m) for m in security) < 400
+
+
+def test_the_shop_cache_is_bounded(client):
+    from sync.services import inbox
+
+    for i in range(inbox.SHOP_CACHE_MAX + 50):
+        inbox.shop_secrets(f"shop-{i}.myshopify.com")
+
+    assert inbox.shop_cache_size() == inbox.SHOP_CACHE_MAX

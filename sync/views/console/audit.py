@@ -10,9 +10,14 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET
 
 from sync.selectors.audit import AuditFilters, audit_actions, audit_actors, audit_list, audit_object_types
+from sync.transforms.privacy import limit_depth
 from sync.views.console.common import console_view, page_or_partial
 
 PAGE_SIZE = 50
+
+
+def _pretty(value: object) -> str:
+    return json.dumps(limit_depth(value), indent=2, default=str) if value is not None else ""
 
 
 @console_view("view_audit_log")
@@ -31,8 +36,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "entry": entry,
-            "before": json.dumps(entry.before, indent=2, default=str) if entry.before is not None else "",
-            "after": json.dumps(entry.after, indent=2, default=str) if entry.after is not None else "",
+            "before": _pretty(entry.before),
+            "after": _pretty(entry.after),
         }
         for entry in page.object_list
     ]

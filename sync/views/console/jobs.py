@@ -24,7 +24,7 @@ from sync.selectors.jobs import (
     shops_for_filters,
 )
 from sync.services import console as console_services
-from sync.transforms.privacy import mask_payload
+from sync.transforms.privacy import limit_depth, mask_payload
 from sync.views.console.common import (
     PROBLEMS_CHANGED,
     can_act,
@@ -78,7 +78,7 @@ def _payload_of(job: SyncJob) -> Any:
 
 
 def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=False, default=str)
+    return json.dumps(limit_depth(value), indent=2, sort_keys=False, default=str)
 
 
 def _job(job_id: int) -> SyncJob:

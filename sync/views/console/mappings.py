@@ -4,6 +4,7 @@ proposer); history per entry with rollback as a new proposal."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -198,14 +199,16 @@ def mapping_import(request: HttpRequest) -> HttpResponse:
     text = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
-        text = (
-            upload.read().decode("utf-8-sig", errors="replace")
+        # An uploaded file is read line by line (the upload itself is capped by FILE_UPLOAD_MAX_BYTES).
+        lines = (
+            io.TextIOWrapper(upload.file, encoding="utf-8-sig", errors="replace")  # type: ignore[type-var]
             if upload
-            else str(request.POST.get("csv", ""))
+            else None
         )
+        text = "" if upload else str(request.POST.get("csv", ""))
         try:
             change = console_services.mapping_import_csv(
-                actor=request.user, shop=shop, text=text, request=request
+                actor=request.user, shop=shop, text=text, lines=lines, request=request
             )
         except ValidationError as exc:
             errors = list(exc.messages)
