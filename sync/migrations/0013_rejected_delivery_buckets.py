@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0011_shop_uninstalled"),
+        ("sync", "0012_alerts"),
     ]
 
     operations = [
