@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0012_alerts"),
+        ("sync", "0013_stock_levels"),
     ]
 
     operations = [
