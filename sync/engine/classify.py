@@ -40,6 +40,7 @@ FINANCE_CODES = frozenset(
         "booked_total_mismatch",
         "tax_treatment_mismatch",
         "refund_mismatch",
+        "order_edit_after_fulfilment",
     }
 )
 

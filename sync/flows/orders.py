@@ -9,7 +9,8 @@ before its create builds the order from Shopify's current state, read through th
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,12 +24,18 @@ from sync.flows.payloads import job_payload, job_topic
 from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink, SyncJob
-from sync.transforms.money import currency_decimals, quantum
-from sync.transforms.orders import order_to_odoo, order_update_to_odoo, unwrap_order
+from sync.transforms.money import currency_decimals, quantum, tax_key, to_decimal
+from sync.transforms.orders import (
+    order_lines_for,
+    order_to_odoo,
+    order_update_to_odoo,
+    sale_order_totals,
+    unwrap_order,
+)
 from sync.transforms.partners import order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
 from sync.transforms.topics import topic_shape_problem
-from sync.transforms.types import OdooOrderDraft, ShopMappings
+from sync.transforms.types import OdooOrderDraft, OdooOrderUpdate, ShopMappings
 from sync.transforms.verify import LineBooked, LineSent, MoneyTotals
 
 
@@ -38,8 +45,50 @@ def _order_link(ctx: JobContext, order_id: str) -> ExternalLink | None:
     ).first()
 
 
-def _is_stale(link: ExternalLink | None, updated_at: datetime | None) -> bool:
-    return bool(link and link.source_updated_at and updated_at and updated_at <= link.source_updated_at)
+def odoo_datetime(value: datetime | None) -> str | None:
+    """An Odoo Datetime value: UTC, "YYYY-MM-DD HH:MM:SS" (Odoo stores UTC and shows it in each user's
+    timezone, so the company's local date of a sale is what its people and its reports see)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _post_note(ctx: JobContext, odoo_id: int, name: str, order_id: str, note: str, *, changed: bool) -> None:
+    """Shopify's note and note attributes go to the order's chatter (``message_post``), never over
+    ``sale.order.note``, which in Odoo is the Terms & Conditions."""
+    if not note and not changed:
+        return
+    title = f"Shopify order {name} (id {order_id})"
+    body = f"{title}: the note changed in Shopify:\n{note or '(removed)'}" if changed else f"{title}:\n{note}"
+    with ctx.call("odoo", "post_order_message"):
+        ctx.odoo.post_order_message(odoo_id, body, subject=f"Shopify note {name}")
+
+
+def _position_key(position: dict[str, Any] | None) -> tuple[str, int]:
+    position = position or {}
+    return (str(position.get("triggered_at") or ""), int(position.get("edit_id") or 0))
+
+
+def _is_stale(link: ExternalLink | None, updated_at: datetime | None, position: dict[str, Any]) -> bool:
+    """Older than what was applied: by ``updated_at``, and where two changes share its second, by
+    X-Shopify-Triggered-At and then the order-edit id (``position``). Equal in all three: the same change."""
+    if not (link and link.source_updated_at and updated_at):
+        return False
+    if updated_at != link.source_updated_at:
+        return updated_at < link.source_updated_at
+    stored = link.data.get("position")
+    if stored is None:
+        return True  # the same second and nothing recorded to order them by: taken as the same change
+    return _position_key(position) <= _position_key(stored)
+
+
+def _position(job: SyncJob, payload: dict[str, Any]) -> dict[str, Any]:
+    triggered = job.event.triggered_at if job.event is not None else None
+    edit = payload.get("order_edit")
+    return {
+        "triggered_at": triggered.astimezone(UTC).isoformat() if triggered else None,
+        "edit_id": int(edit["id"]) if isinstance(edit, dict) and edit.get("id") else None,
+    }
 
 
 def _save_link(
@@ -66,7 +115,9 @@ def _save_link(
     return link
 
 
-def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+def order_create(
+    ctx: JobContext, payload: dict[str, Any], *, position: dict[str, Any] | None = None
+) -> dict[str, Any]:
     facts = tax_facts(ctx, company_id=ctx.mappings.company_id)
     mappings = with_odoo_rounding(ctx.mappings, facts)
     draft = order_to_odoo(payload, mappings)
@@ -96,15 +147,15 @@ def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
                 client_order_ref=draft.client_order_ref,
                 lines=lines,
                 origin=draft.origin,
-                note=draft.note,
                 pricelist_id=draft.pricelist_id,
+                date_order=odoo_datetime(draft.processed_at),
                 company_id=draft.company_id,
                 carrier_id=draft.carrier_id,
             )
         )
     q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
     booked_totals = MoneyTotals(booked.amount_untaxed, booked.amount_tax, booked.amount_total).quantized(q)
-    _save_link(
+    link = _save_link(
         ctx,
         draft.shopify_order_id,
         booked.id,
@@ -114,7 +165,17 @@ def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         cancelled=booked.state == "cancel",
         booked=booked_totals.as_dict(),
         taxes_included=draft.taxes_included,
+        # each line item's quantity on the Odoo order (as ordered), so that edits find what changed
+        lines={
+            str(li.get("id")): int(li.get("quantity") or 0)
+            for li in unwrap_order(payload).get("line_items") or []
+            if int(li.get("quantity") or 0) > 0
+        },
+        **({"position": position} if position is not None else {}),
     )
+    if "note" not in link.data:
+        _post_note(ctx, booked.id, draft.origin, draft.shopify_order_id, draft.note, changed=False)
+        _save_link(ctx, draft.shopify_order_id, booked.id, draft.origin, draft.updated_at, note=draft.note)
     result: dict[str, Any] = {
         "outcome": "created" if booked.created else "found_existing",
         "odoo_order_id": booked.id,
@@ -135,6 +196,11 @@ def order_create(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         with ctx.call("odoo", "confirm_order"):
             ctx.odoo.confirm_order(booked.id)
         confirmed = True
+        if draft.processed_at is not None:
+            # Confirming sets date_order to now (Odoo's _prepare_confirmation_values): the sale happened
+            # when Shopify processed it, so an order parked over month-end still lands in its period.
+            with ctx.call("odoo", "update_order"):
+                ctx.odoo.update_order(booked.id, OrderUpdate(date_order=odoo_datetime(draft.processed_at)))
     cancelled = False
     if draft.cancelled and booked.state != "cancel":
         with ctx.call("odoo", "cancel_order"):
@@ -205,7 +271,9 @@ def order_verify(
     )
 
 
-def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -> dict[str, Any]:
+def order_update(
+    ctx: JobContext, payload: dict[str, Any], link: ExternalLink, *, position: dict[str, Any] | None = None
+) -> dict[str, Any]:
     update = order_update_to_odoo(payload, ctx.mappings)
     with ctx.call("odoo", "read_order"):
         info = ctx.odoo.read_order(link.odoo_id)
@@ -216,11 +284,15 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
             details={"order_id": str(payload.get("id")), "odoo_order_id": link.odoo_id},
         )
     if update.cancelled:
-        return order_cancel_in_odoo(ctx, payload, link)
+        return order_cancel_in_odoo(ctx, payload, link, position=position)
 
     partner_id = int(link.data.get("partner_id") or info.partner_id or 0)
     changes: dict[str, Any] = {}
-    if update.note and update.note != (info.note or ""):
+    previous_note = link.data.get("note")
+    if previous_note is None:
+        previous_note = info.note or ""  # a link from before notes went to the chatter
+    if update.note != previous_note and (update.note or previous_note):
+        _post_note(ctx, link.odoo_id, link.label, str(payload["id"]), update.note, changed=True)
         changes["note"] = update.note
     if update.delivery_contact is not None or update.invoice_contact is not None:
         customer_link = ExternalLink.objects.filter(
@@ -248,37 +320,35 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
             customer_link.data = {**customer_link.data, "contacts": contacts}
             customer_link.save(update_fields=["data", "synced_at"])
 
-    set_quantities: dict[int, Decimal] = {}
-    remove: list[int] = []
-    if update.changed_lines:
-        mappings = ctx.mappings
-        odoo_lines = [line for line in info.lines if not line.display_type]
-        for quantity in update.changed_lines:
-            product_id = mappings.skus.get(quantity.sku or "")
-            candidates = [line for line in odoo_lines if line.product_id == product_id]
-            if not candidates:
-                raise BusinessRuleError(
-                    f"line {quantity.sku} changed in Shopify but is not on the Odoo order",
-                    code="order_line_not_found",
-                    key=quantity.sku or quantity.shopify_line_id,
-                )
-            if quantity.removed and info.state == "draft":
-                remove.extend(line.id for line in candidates)
-            elif quantity.removed:
-                # Odoo refuses to delete lines of a confirmed order; a quantity of 0 is how it is removed.
-                set_quantities.update({line.id: Decimal(0) for line in candidates})
-            else:
-                set_quantities.update(_spread_quantity(candidates, Decimal(quantity.target)))
-    if changes or set_quantities or remove:
+    plan = _line_plan(ctx, payload, link, info, update)
+    if plan.changes and (plan.delivered or info.invoice_ids or info.locked):
+        _refuse_after_fulfilment(payload, info, plan, ctx.mappings)
+    add_lines = (
+        tuple(
+            OrderLineInput(
+                product_id=line.product_id,
+                quantity=Decimal(line.quantity),
+                price_unit=line.price_unit,
+                name=line.name,
+                tax_ids=line.tax_ids,
+            )
+            for line in order_lines_for(payload, plan.mappings, plan.add)
+        )
+        if plan.add
+        else ()
+    )
+    lines_changed = bool(plan.set_quantities or plan.remove or add_lines)
+    written = {k: v for k, v in changes.items() if k != "note"}  # the note went to the chatter
+    if written or lines_changed:
         with ctx.call("odoo", "update_order"):
             ctx.odoo.update_order(
                 link.odoo_id,
                 OrderUpdate(
                     partner_invoice_id=changes.get("partner_invoice_id"),
                     partner_shipping_id=changes.get("partner_shipping_id"),
-                    note=changes.get("note"),
-                    set_quantities=set_quantities,
-                    remove_line_ids=tuple(remove),
+                    add_lines=add_lines,
+                    set_quantities=plan.set_quantities,
+                    remove_line_ids=tuple(plan.remove),
                 ),
             )
     confirmed = info.state == "sale"
@@ -286,14 +356,148 @@ def order_update(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -
         with ctx.call("odoo", "confirm_order"):
             ctx.odoo.confirm_order(link.odoo_id)
         confirmed = True
-    _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, update.updated_at)
-    return {
-        "outcome": "updated" if (changes or set_quantities or remove) else "unchanged",
+    extra: dict[str, Any] = {"lines": plan.booked, "note": update.note}
+    if position is not None:
+        extra["position"] = position
+    _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, update.updated_at, **extra)
+    result: dict[str, Any] = {
+        "outcome": "updated" if (changes or lines_changed) else "unchanged",
         "odoo_order_id": link.odoo_id,
-        "changed": sorted(changes) + (["lines"] if set_quantities or remove else []),
+        "changed": sorted(changes) + (["lines"] if lines_changed else []),
+        "line_changes": plan.changes,
         "confirmed": confirmed,
         "written_at": timezone.now().isoformat(),
     }
+    if lines_changed:
+        # Lines changed: read Odoo's totals back and compare with Shopify's order as edited.
+        with ctx.call("odoo", "read_order"):
+            after = ctx.odoo.read_order(link.odoo_id, with_lines=False)
+        assert after is not None
+        q = quantum(currency_decimals(plan.mappings.currency, plan.mappings.currency_decimals))
+        total, tax = sale_order_totals(payload)
+        result["booked"] = booked_verify(
+            ctx,
+            document=f"Sale order {after.name or after.id} (Shopify {link.label}) after an edit",
+            odoo_model="sale.order",
+            odoo_id=link.odoo_id,
+            expected=MoneyTotals.of(total=total, tax=tax),
+            booked=MoneyTotals(after.amount_untaxed, after.amount_tax, after.amount_total).quantized(q),
+            currency=plan.mappings.currency,
+            result=result,
+            taxes_included=bool(unwrap_order(payload).get("taxes_included")),
+            rounding=plan.mappings.tax_rounding,
+        )
+    return result
+
+
+@dataclass
+class _LinePlan:
+    mappings: ShopMappings
+    booked: dict[str, int]  # Shopify line item id -> quantity on the Odoo order after this change
+    add: dict[str, int] = field(default_factory=dict)  # new line items -> quantity
+    set_quantities: dict[int, Decimal] = field(default_factory=dict)
+    remove: list[int] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    delivered: bool = False
+
+
+def _line_plan(
+    ctx: JobContext, payload: dict[str, Any], link: ExternalLink, info: Any, update: OdooOrderUpdate
+) -> _LinePlan:
+    """What the order's lines need: Shopify line items Odoo has not got are added (priced and taxed as at
+    creation), changed quantities set, removed lines deleted (draft) or set to 0 (confirmed: Odoo keeps
+    the lines of a confirmed order). The link remembers each line item's quantity on the Odoo order;
+    a link made before it did falls back to the product and the ordered quantity."""
+    facts = tax_facts(ctx, company_id=ctx.mappings.company_id)
+    plan = _LinePlan(mappings=with_odoo_rounding(ctx.mappings, facts), booked={})
+    known: dict[str, int] | None = link.data.get("lines")
+    odoo_lines = [line for line in info.lines if not line.display_type]
+    for quantity in update.quantities:
+        ref = quantity.shopify_line_id
+        product_id = plan.mappings.skus.get(quantity.sku or "")
+        candidates = [line for line in odoo_lines if product_id is not None and line.product_id == product_id]
+        before = known.get(ref) if known is not None else None
+        if before is None and (known is not None or not candidates):
+            # Not on the Odoo order: added by an order edit.
+            plan.booked[ref] = quantity.target
+            if quantity.target > 0:
+                plan.add[ref] = quantity.target
+                plan.changes.append({"line": ref, "sku": quantity.sku, "from": 0, "to": quantity.target})
+            continue
+        if before is None:
+            before = quantity.ordered
+        plan.booked[ref] = quantity.target
+        if quantity.target == before:
+            continue
+        if not candidates:
+            raise BusinessRuleError(
+                f"line {quantity.sku} changed in Shopify but is not on the Odoo order",
+                code="order_line_not_found",
+                key=quantity.sku or ref,
+            )
+        plan.changes.append({"line": ref, "sku": quantity.sku, "from": before, "to": quantity.target})
+        plan.delivered = plan.delivered or any(line.qty_delivered > 0 for line in candidates)
+        if quantity.target == 0 and info.state == "draft":
+            plan.remove.extend(line.id for line in candidates)
+        elif quantity.target == 0:
+            # Odoo refuses to delete lines of a confirmed order; a quantity of 0 is how it is removed.
+            plan.set_quantities.update({line.id: Decimal(0) for line in candidates})
+        else:
+            plan.set_quantities.update(_spread_quantity(candidates, Decimal(quantity.target)))
+    if plan.add:
+        plan.delivered = plan.delivered or any(line.qty_delivered > 0 for line in odoo_lines)
+        new = order_lines_for(payload, plan.mappings, plan.add)
+        taxes_check(
+            facts,
+            order=dict(unwrap_order(payload)),
+            included=bool(unwrap_order(payload).get("taxes_included")),
+            used=_taxes_used(new, plan.mappings, payload),
+        )
+    return plan
+
+
+def _taxes_used(
+    lines: Any, mappings: ShopMappings, payload: dict[str, Any]
+) -> list[tuple[str, int, Decimal]]:
+    included = bool(unwrap_order(payload).get("taxes_included"))
+    table = mappings.taxes_for(included=included)
+    ids = {tax_id for line in lines for tax_id in line.tax_ids}
+    used = []
+    for li in unwrap_order(payload).get("line_items") or []:
+        for tl in li.get("tax_lines") or []:
+            key = tax_key(str(tl.get("title") or ""), tl.get("rate", 0))
+            if table.get(key) in ids:
+                used.append((key, table[key], to_decimal(tl.get("rate", 0), what="tax_lines.rate")))
+    return sorted(set(used))
+
+
+def _refuse_after_fulfilment(
+    payload: dict[str, Any], info: Any, plan: _LinePlan, mappings: ShopMappings
+) -> None:
+    """Odoo delivered or invoiced the order already: its lines are not changed behind finance's back."""
+    total, tax = sale_order_totals(payload)
+    why = "delivered" if plan.delivered else "invoiced" if info.invoice_ids else "locked"
+    changed = ", ".join(f"{c['sku'] or c['line']} {c['from']} -> {c['to']}" for c in plan.changes)
+    q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    booked = info.amount_total.quantize(q)
+    raise BusinessRuleError(
+        f"Shopify order {payload.get('name') or payload.get('id')} was edited ({changed}), but Odoo has "
+        f"already {why} sale order {info.name}: Odoo holds {booked} {mappings.currency}, Shopify now "
+        f"{total} {mappings.currency} (tax {tax}), difference {booked - total} {mappings.currency}. Nothing "
+        "was changed in Odoo: add or return the difference there (a further order, a return, a credit "
+        "note), then resolve this job.",
+        code="order_edit_after_fulfilment",
+        key=why,
+        details={
+            "order_id": str(payload.get("id")),
+            "odoo_order_id": info.id,
+            "line_changes": plan.changes,
+            "odoo_total": str(booked),
+            "shopify_total": str(total),
+            "shopify_tax": str(tax),
+            "total_difference": str(booked - total),
+        },
+    )
 
 
 def _spread_quantity(lines: list[Any], target: Decimal) -> dict[int, Decimal]:
@@ -315,7 +519,9 @@ def _spread_quantity(lines: list[Any], target: Decimal) -> dict[int, Decimal]:
     return {line.id: new for line, old, new in zip(lines, current, wanted, strict=True) if new != old}
 
 
-def order_cancel_in_odoo(ctx: JobContext, payload: dict[str, Any], link: ExternalLink) -> dict[str, Any]:
+def order_cancel_in_odoo(
+    ctx: JobContext, payload: dict[str, Any], link: ExternalLink, *, position: dict[str, Any] | None = None
+) -> dict[str, Any]:
     with ctx.call("odoo", "order_pickings"):
         pickings = ctx.odoo.order_pickings(link.odoo_id)
     shipped = [p.name for p in pickings if p.state == "done"]
@@ -329,7 +535,8 @@ def order_cancel_in_odoo(ctx: JobContext, payload: dict[str, Any], link: Externa
     with ctx.call("odoo", "cancel_order"):
         ctx.odoo.cancel_order(link.odoo_id)
     updated_at = parse_shopify_timestamp(payload.get("updated_at"))
-    _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, updated_at, cancelled=True)
+    extra = {"position": position} if position is not None else {}
+    _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, updated_at, cancelled=True, **extra)
     return {"outcome": "cancelled", "odoo_order_id": link.odoo_id, "written_at": timezone.now().isoformat()}
 
 
@@ -348,30 +555,33 @@ def _current_state(ctx: JobContext, order_id: str) -> dict[str, Any]:
 
 def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = job_payload(job)
+    position = _position(job, payload)
     if job_topic(job) == "orders/edited" and "order_edit" in payload:
         payload = _current_state(ctx, str(payload["order_edit"]["order_id"]))
     order_id = str(payload["id"])
     updated_at = parse_shopify_timestamp(payload.get("updated_at"))
     link = _order_link(ctx, order_id)
-    if _is_stale(link, updated_at):
+    if _is_stale(link, updated_at, position):
         assert link is not None
         return {
             "outcome": "stale",
             "odoo_order_id": link.odoo_id,
-            "detail": f"payload updated_at {updated_at} is not newer than {link.source_updated_at}",
+            "detail": f"payload updated_at {updated_at} (triggered {position['triggered_at']}, edit "
+            f"{position['edit_id']}) is not newer than {link.source_updated_at} "
+            f"({link.data.get('position')})",
         }
     if link is None:
         if job_topic(job) != "orders/create":
             payload = _current_state(ctx, order_id)
-        result = order_create(ctx, payload)
+        result = order_create(ctx, payload, position=position)
         if order_update_to_odoo(payload, ctx.mappings).changed_lines:
             # Booked from a state that already carries order edits (an update that arrived before its
             # create): the lines were created as ordered, so apply the edits as the update path would.
             created_link = _order_link(ctx, order_id)
             assert created_link is not None
-            result["changed"] = order_update(ctx, payload, created_link)["changed"]
+            result["changed"] = order_update(ctx, payload, created_link, position=position)["changed"]
         return result
-    return order_update(ctx, payload, link)
+    return order_update(ctx, payload, link, position=position)
 
 
 def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
@@ -398,8 +608,8 @@ def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         )
     if link is None:
         # Cancelled before we booked it: book it as Shopify has it now (cancelled), which cancels it in Odoo.
-        return order_create(ctx, current)
-    return order_cancel_in_odoo(ctx, current, link)
+        return order_create(ctx, current, position=_position(job, payload))
+    return order_cancel_in_odoo(ctx, current, link, position=_position(job, payload))
 
 
 def order_backfill(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
@@ -411,7 +621,7 @@ def order_backfill(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     updated_at = parse_shopify_timestamp(payload.get("updated_at"))
     link = _order_link(ctx, order_id)
     if link is not None:
-        if _is_stale(link, updated_at):
+        if _is_stale(link, updated_at, {}):
             return {"outcome": "already_booked", "odoo_order_id": link.odoo_id}
         return {**order_update(ctx, payload, link), "backfill": "updated"}
     result = order_create(ctx, payload)

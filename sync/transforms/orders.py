@@ -598,3 +598,60 @@ def order_update_to_odoo(payload: Mapping[str, Any], mappings: ShopMappings) -> 
         cancelled_at=parse_shopify_timestamp(order.get("cancelled_at")),
         quantities=tuple(quantities),
     )
+
+
+def order_lines_for(
+    payload: Mapping[str, Any], mappings: ShopMappings, quantities: Mapping[str, int]
+) -> tuple[OdooLineDraft, ...]:
+    """The Odoo lines for some of an order's line items (by Shopify line item id) at the given quantities,
+    priced and taxed as ``order_to_odoo`` books them (a line added by an order edit)."""
+    order = unwrap_order(payload)
+    wanted = [
+        {**li, "quantity": quantities[str(li.get("id"))]}
+        for li in order.get("line_items") or []
+        if str(li.get("id")) in quantities and quantities[str(li.get("id"))] > 0
+    ]
+    items = _collect({**order, "line_items": wanted, "shipping_lines": []}, mappings)
+    q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    included = bool(order.get("taxes_included"))
+    lines: list[OdooLineDraft] = []
+    for item in items:
+        for quantity, units in _choose_split(item, included=included, rounding=mappings.tax_rounding, q=q):
+            lines.append(
+                OdooLineDraft(
+                    kind=item.kind,
+                    product_id=item.product_id,
+                    name=item.name,
+                    quantity=quantity,
+                    price_unit=units * q,
+                    tax_ids=tuple(t.tax_id for t in item.taxes),
+                    shopify_line_id=item.ref,
+                    sku=item.sku,
+                )
+            )
+    return tuple(lines)
+
+
+def sale_order_totals(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    """What the Odoo sale order should total after edits: Shopify's ``current_total_price`` and
+    ``current_total_tax`` (edits, refunds and returns) with the refunds added back, because refunds are booked
+    as credit notes, not on the sale order. (total, tax) in shop money."""
+    order = unwrap_order(payload)
+    included = bool(order.get("taxes_included"))
+    has_current = order.get("current_total_price") is not None or order.get("current_total_price_set")
+    total = shop_money(order, "current_total_price" if has_current else "total_price")
+    tax = shop_money(order, "current_total_tax" if has_current else "total_tax", default=Decimal(0))
+    if not has_current:
+        return total, tax
+    for refund in order.get("refunds") or []:
+        for rli in refund.get("refund_line_items") or []:
+            line_tax = shop_money(rli, "total_tax", default=Decimal(0))
+            total += shop_money(rli, "subtotal", default=Decimal(0)) + (Decimal(0) if included else line_tax)
+            tax += line_tax
+        for adjustment in refund.get("order_adjustments") or []:
+            if adjustment.get("kind") == "shipping_refund":
+                amount = -shop_money(adjustment, "amount", default=Decimal(0))
+                adj_tax = -shop_money(adjustment, "tax_amount", default=Decimal(0))
+                total += amount + (Decimal(0) if included else adj_tax)
+                tax += adj_tax
+    return total, tax

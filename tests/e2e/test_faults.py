@@ -94,7 +94,7 @@ def test_an_unknown_sku_parks_its_order_while_others_flow_and_the_new_mapping_re
     )
     assert products[0]["id"] in [line["product_id"][0] for line in line_products if line["product_id"]]
     assert ExternalLink.objects.get(kind="order", shopify_id=str(blocked["id"])).odoo_id == orders[0]["id"]
-    assert pipeline.odoo.control.counters()["calls"]["sale.order"]["create"] == 3
+    assert pipeline.odoo_order_creates() == 3
 
 
 def test_odoo_answering_502_for_ten_sandbox_minutes_retries_with_backoff_and_the_backlog_drains(pipeline):
@@ -136,7 +136,7 @@ def test_odoo_answering_502_for_ten_sandbox_minutes_retries_with_backoff_and_the
         sale_orders = pipeline.sale_orders(order["id"])
         assert len(sale_orders) == 1
         assert sale_orders[0]["state"] == "sale"
-    assert pipeline.odoo.control.counters()["calls"]["sale.order"]["create"] == len(orders)
+    assert pipeline.odoo_order_creates() == len(orders)
     assert pipeline.jobs(state__in=[JobState.DEAD, JobState.NEEDS_ATTENTION]) == []
     for order in orders:
         job = _one_order_job(pipeline, order["id"])
@@ -214,7 +214,7 @@ def test_odoo_refusing_our_credentials_parks_jobs_as_auth_problems_until_the_cre
             JobAttempt.Outcome.SUCCEEDED,
         ]
     assert pipeline.jobs(state__in=[JobState.DEAD, JobState.NEEDS_ATTENTION]) == []
-    assert pipeline.odoo.control.counters()["calls"]["sale.order"]["create"] == 3
+    assert pipeline.odoo_order_creates() == 3
     # and the engine resolved the shop's auth problem once its last blocked job succeeded
     problem = Problem.objects.get(shop=pipeline.shop, fingerprint="auth:odoo")
     parked = list(problem.jobs.all())  # the order jobs and their customers' jobs, each parked once

@@ -70,7 +70,7 @@ def test_an_update_before_its_create_builds_the_order_from_shopify_and_the_late_
     assert create_job.state == JobState.SUCCEEDED
     assert create_job.result["outcome"] == "stale"
     assert len(pipeline.sale_orders(order["id"])) == 1
-    assert pipeline.odoo.control.counters()["calls"]["sale.order"]["create"] == 1
+    assert pipeline.odoo_order_creates() == 1
     assert _link(order["id"]).source_updated_at == parse_shopify_timestamp(touched["updated_at"])
 
 
@@ -97,8 +97,11 @@ def test_an_older_update_after_a_newer_one_does_not_overwrite_it(pipeline):
     # then Odoo keeps the newer note, and the older update is recorded as stale
     orders = pipeline.sale_orders(order["id"])
     assert len(orders) == 1
-    assert "Deliver after 6 pm please" in (orders[0]["note"] or "")
-    assert "neighbour" not in (orders[0]["note"] or "")
+    # (Shopify's note goes to the order's chatter; sale.order.note is Odoo's Terms & Conditions)
+    chatter = pipeline.chatter(orders[0]["id"])
+    assert "Deliver after 6 pm please" in chatter[-1]
+    assert not any("neighbour" in body for body in chatter)
+    assert not orders[0]["note"] or "Deliver" not in orders[0]["note"]
     jobs = pipeline.order_jobs(order["id"])
     assert [(j.state, j.result["outcome"]) for j in jobs] == [
         (JobState.SUCCEEDED, "created"),
@@ -136,7 +139,7 @@ def test_a_cancellation_that_arrives_before_the_order_books_it_cancelled_once(pi
     orders = pipeline.sale_orders(order["id"])
     assert [o["state"] for o in orders] == ["cancel"]
     assert _job_of_delivery(pipeline, dropped[0]).result["outcome"] == "stale"
-    assert pipeline.odoo.control.counters()["calls"]["sale.order"]["create"] == 1
+    assert pipeline.odoo_order_creates() == 1
 
 
 def test_a_cancellation_after_confirmation_cancels_the_sale_order(pipeline):

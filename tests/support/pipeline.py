@@ -74,6 +74,13 @@ class Pipeline:
             ["name", "state", "amount_total", "partner_id", "origin", "order_line", "note"],
         )
 
+    def chatter(self, odoo_order_id: int) -> list[str]:
+        """The bodies of the messages on a sale order's chatter, oldest first."""
+        rows = self.rpc.env["mail.message"].search_read(
+            [("model", "=", "sale.order"), ("res_id", "=", odoo_order_id)], ["body"], order="id asc"
+        )
+        return [str(r["body"]) for r in rows]
+
     # -- our side ------------------------------------------------------------------------------------
     def jobs(self, **filters: Any) -> list[SyncJob]:
         close_old_connections()
@@ -95,6 +102,11 @@ class Pipeline:
             return None if busy or not jobs else jobs
 
         return wait_for(settled, timeout=timeout, interval=0.3, message="jobs to settle")  # type: ignore[return-value]
+
+    def odoo_order_creates(self) -> int:
+        """sale.order creations in the Odoo stand-in (the flow creates and reads back in one web_save)."""
+        calls = self.odoo.control.counters()["calls"].get("sale.order", {})
+        return int(calls.get("create", 0)) + int(calls.get("web_save", 0))
 
     def generate_orders(self, count: int = 1, **options: Any) -> list[dict[str, Any]]:
         return self.shopify.control.generate_orders(count=count, **options)

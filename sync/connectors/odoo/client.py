@@ -550,6 +550,7 @@ class OdooClient:
             "client_order_ref",
             "origin",
             "carrier_id",
+            "date_order",
         ):
             value = getattr(update, fname)
             if value is not None:
@@ -597,6 +598,7 @@ class OdooClient:
                 "amount_total",
                 "currency_id",
                 "picking_ids",
+                "invoice_ids",
                 "note",
                 "date_order",
             ],
@@ -659,6 +661,7 @@ class OdooClient:
             note=_str(r.get("note")),
             date_order=_str(r.get("date_order")),
             lines=lines,
+            invoice_ids=list(r.get("invoice_ids") or []),
         )
 
     # -- pickings --------------------------------------------------------------------------------

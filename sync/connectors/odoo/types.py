@@ -120,6 +120,7 @@ class OrderUpdate:
     client_order_ref: str | None = None
     origin: str | None = None
     carrier_id: int | None = None
+    date_order: str | None = None  # "YYYY-MM-DD HH:MM:SS" UTC
     add_lines: tuple[OrderLineInput, ...] = ()
     set_quantities: dict[int, Decimal] = field(default_factory=dict)  # line id -> new quantity
     set_prices: dict[int, Decimal] = field(default_factory=dict)  # line id -> new unit price
@@ -161,6 +162,7 @@ class OrderInfo:
     note: str
     date_order: str
     lines: list[OrderLineInfo]
+    invoice_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ by ``shop_setup`` from the demo catalogue, so the mapping is what a retailer's f
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ from sync.engine.clients import clients_reset
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.run import job_run
 from sync.flows.taxes import facts_cache_clear
-from sync.models import ShopifyShop, SyncJob
+from sync.models import InboundEvent, ShopifyShop, SyncJob
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.setup import SetupCatalogue, shop_setup
 from tests.support.odoo import odoo_config
@@ -68,21 +70,55 @@ class Booking:
         options.setdefault("gift_card", False)
         return self.shopify.control.generate_orders(count=1, **options)[0]
 
-    def run(self, payload: dict[str, Any], topic: str = "orders/create", *, n: int = 0) -> SyncJob:
-        """The order.upsert job for ``payload``, run once by the engine."""
+    def run(
+        self,
+        payload: dict[str, Any],
+        topic: str = "orders/create",
+        *,
+        n: int = 0,
+        triggered_at: datetime | None = None,
+    ) -> SyncJob:
+        """The order.upsert job for ``payload``, run once by the engine; with ``triggered_at``, as a stored
+        webhook delivery with that X-Shopify-Triggered-At."""
+        subject_id = payload["order_edit"]["order_id"] if "order_edit" in payload else payload["id"]
+        event = None
+        if triggered_at is not None:
+            event = InboundEvent.objects.create(
+                shop=self.shop,
+                topic=topic,
+                webhook_id=f"test-{subject_id}-{topic}-{n}",
+                triggered_at=triggered_at,
+                raw_body=json.dumps(payload).encode(),
+                payload=payload,
+                subject_id=str(subject_id),
+            )
         job, _ = job_create(
             spec=JobSpec(
                 kind="order.upsert",
                 flow="orders",
                 shop=self.shop,
-                idempotency_key=f"test:order:{payload['id']}:{topic}:{n}",
-                subject=f"order:{payload['id']}",
-                input={"payload": payload, "topic": topic},
+                idempotency_key=f"test:order:{subject_id}:{topic}:{n}",
+                subject=f"order:{subject_id}",
+                event_id=event.pk if event else None,
+                input=None if event else {"payload": payload, "topic": topic},
             )
         )
         job_run(key=job.idempotency_key)
         job.refresh_from_db()
         return job
+
+    def edit_body(self, order_id: int | str) -> dict[str, Any]:
+        """The newest orders/edited body the Shopify stand-in sent for the order."""
+        bodies = [json.loads(d["body"]) for d in self.shopify.control.deliveries(topic="orders/edited")]
+        return [b for b in bodies if str(b["order_edit"]["order_id"]) == str(order_id)][-1]
+
+    def lines(self, odoo_order_id: int) -> list[dict[str, Any]]:
+        return self.odoo.execute(  # type: ignore[no-any-return]
+            "sale.order.line",
+            "search_read",
+            domain=[("order_id", "=", odoo_order_id)],
+            fields=["product_id", "product_uom_qty", "price_unit"],
+        )
 
     def sale_orders(self, order_id: int | str) -> list[dict[str, Any]]:
         return self.odoo.execute(  # type: ignore[no-any-return]
