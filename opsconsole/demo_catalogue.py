@@ -28,6 +28,10 @@ def demo_setup_catalogue() -> dict[str, Any]:
             for t in catalogue.TAXES.values()
         ],
         "shipping_methods": {code: str(m["odoo_carrier"]) for code, m in catalogue.SHIPPING_METHODS.items()},
+        "carriers": {
+            str(m["odoo_carrier"]): {"company": str(m["shopify_tracking_company"])}
+            for m in catalogue.SHIPPING_METHODS.values()
+        },
         "gateways": dict(catalogue.GATEWAYS),
         "locations": {loc["name"]: loc["odoo_location"] for loc in catalogue.LOCATIONS},
     }

@@ -190,18 +190,21 @@ SHIPPING_METHODS: dict[str, dict[str, object]] = {
         "price": Decimal("4.90"),
         "odoo_carrier": "Standard Delivery",
         "odoo_product_sku": "SHIP-STANDARD",
+        "shopify_tracking_company": "Colissimo",
     },
     "EXPRESS": {
         "title": "Express Shipping",
         "price": Decimal("12.00"),
         "odoo_carrier": "Express Delivery",
         "odoo_product_sku": "SHIP-EXPRESS",
+        "shopify_tracking_company": "DHL Express",
     },
     "PICKUP": {
         "title": "Store Pickup",
         "price": Decimal("0.00"),
         "odoo_carrier": "Store Pickup",
         "odoo_product_sku": "SHIP-PICKUP",
+        "shopify_tracking_company": "",
     },
 }
 

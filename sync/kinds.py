@@ -54,6 +54,11 @@ KINDS: dict[str, JobKind] = {
             ("inventory_levels/update",),
             direction="outbound",
         ),
+        # Made by the stream of Odoo deliveries (sync/flows/fulfilments.py), not by a webhook.
+        JobKind("fulfillment.push", "fulfilments", "Delivery → Shopify fulfilment", direction="outbound"),
+        JobKind(
+            "fulfillment.return", "fulfilments", "Delivery returned → cancel fulfilment", direction="outbound"
+        ),
     )
 }
 

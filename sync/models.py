@@ -368,6 +368,7 @@ class MappingTable(models.TextChoices):
     TAX = "tax", "Tax → Odoo tax"
     GATEWAY = "gateway", "Payment gateway → journal"
     LOCATION = "location", "Shopify location → stock location"
+    CARRIER = "carrier", "Odoo carrier → Shopify tracking company"
     SHOP = "shop", "Shop → company, pricelist, currency"
     FINANCIAL_STATUS = "financial_status", "Financial status → confirmation policy"
 
@@ -620,3 +621,65 @@ class StockLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku}@{self.location}: {self.pushed}"
+
+
+class Fulfilment(models.Model):
+    """One Shopify fulfilment and the Odoo delivery (``stock.picking``) it stands for: pushed from a
+    validated Odoo delivery (origin ``odoo``, sync/flows/fulfilments.py), or made outside Odoo — a 3PL app or
+    a person in the Shopify admin — and recorded from ``fulfillments/create|update`` (origin ``shopify``).
+
+    The unique constraints carry the idempotency of the push: one fulfilment per delivery and Shopify
+    location, one row per Shopify fulfilment."""
+
+    class Origin(models.TextChoices):
+        ODOO = "odoo", "Odoo delivery"
+        SHOPIFY = "shopify", "Made in Shopify or by a 3PL"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being created in Shopify"
+        CREATED = "created", "Created in Shopify"
+        CANCELLED = "cancelled", "Cancelled"
+        RECORDED = "recorded", "Recorded, not matched"
+        MATCHED = "matched", "Matched to the Odoo delivery"
+        VALIDATED = "validated", "Odoo delivery validated from it"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="fulfilments")
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    shopify_order_id = models.CharField(max_length=64)
+    shopify_fulfillment_id = models.CharField(max_length=100, blank=True, help_text="gid")
+    shopify_location_id = models.CharField(max_length=100, blank=True, help_text="gid")
+    odoo_order_id = models.PositiveIntegerField(null=True, blank=True)
+    odoo_picking_id = models.PositiveIntegerField(null=True, blank=True)
+    odoo_picking_name = models.CharField(max_length=64, blank=True)
+    tracking_company = models.CharField(max_length=255, blank=True)
+    tracking_number = models.CharField(max_length=255, blank=True)
+    tracking_url = models.CharField(max_length=1000, blank=True)
+    lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity, line_item_id}]")
+    picking_done_at = models.DateTimeField(null=True, blank=True, help_text="Odoo's date_done")
+    fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="Shopify accepted the fulfilment")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "shopify_fulfillment_id"],
+                condition=~models.Q(shopify_fulfillment_id=""),
+                name="fulfilment_unique_shopify",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "odoo_picking_id", "shopify_location_id"],
+                condition=models.Q(origin="odoo"),
+                name="fulfilment_unique_picking_location",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "odoo_picking_id"], name="fulfilment_picking_idx"),
+            models.Index(fields=["shop", "shopify_order_id"], name="fulfilment_order_idx"),
+            models.Index(fields=["fulfilled_at"], name="fulfilment_fulfilled_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.odoo_picking_name or self.odoo_picking_id} → {self.shopify_fulfillment_id or '?'}"

@@ -1500,6 +1500,14 @@ def create_fulfillment(
                 )
             taken.append((foli, int(w["quantity"])))
     assert order is not None
+    locations = {
+        shop["fulfillment_orders"][str(g["fulfillment_order_id"])]["assigned_location_id"] for g in groups
+    }
+    if len(locations) > 1:
+        # Shopify: the fulfilment orders of one fulfillmentCreate are assigned to the same location.
+        raise OperationError(
+            "All fulfillment orders must be assigned to a single location", ["fulfillment"], "INVALID"
+        )
     fid = store.new_id()
     items = []
     loc = shop["fulfillment_orders"][str(groups[0]["fulfillment_order_id"])]["assigned_location_id"]

@@ -297,6 +297,15 @@ def cursors_ensure(*, now: datetime | None = None) -> int:
     return made
 
 
+def shop_cursors_ensure(*, shop_id: int) -> int:
+    """A cursor row for each stream of one shop, at once (a shop just connected need not wait for the
+    minute of ``cursors_ensure``)."""
+    return sum(
+        int(OdooChangeCursor.objects.get_or_create(shop_id=shop_id, stream=name)[1])
+        for name in streams.STREAMS
+    )
+
+
 def changes_tick(*, now: datetime | None = None, limit: int = 200) -> int:
     """Queue a read for every due stream that has none queued. Safe anywhere, any number of times: a stream is
     queued by one conditional UPDATE, so two tickers never queue it twice."""

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Max
 
 from sync.models import MappingEntry, MappingTable, MappingVersion, ShopifyShop
-from sync.transforms.types import RoundingAdjustment, ShippingTarget, ShopMappings, StockRules
+from sync.transforms.types import CarrierTarget, RoundingAdjustment, ShippingTarget, ShopMappings, StockRules
 
 #: The error code a missing entry of each table parks jobs with (see sync/transforms).
 MISSING_CODES: dict[str, str] = {
@@ -18,6 +18,7 @@ MISSING_CODES: dict[str, str] = {
     MappingTable.SHIPPING: "unknown_shipping_method",
     MappingTable.GATEWAY: "unknown_gateway",
     MappingTable.LOCATION: "unknown_location",
+    MappingTable.CARRIER: "unknown_carrier",
     MappingTable.SHOP: "shop_not_mapped",
     MappingTable.FINANCIAL_STATUS: "unknown_financial_status",
 }
@@ -99,6 +100,11 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         ops_recipients=tuple(str(x) for x in shop_values.get("ops_recipients") or ()),
         locations={k: _location_ids(v) for k, v in by_table.get(MappingTable.LOCATION, {}).items()},
         stock=_stock_rules(by_table, shop_values),
+        carriers={
+            k: CarrierTarget(company=str(v.get("company") or ""), url=str(v.get("url") or ""))
+            for k, v in by_table.get(MappingTable.CARRIER, {}).items()
+        },
+        options=dict(shop_values),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sync.flows import connections, customers, orders, privacy, refunds, stock
+from sync.flows import connections, customers, fulfilments, orders, privacy, refunds, stock
 from sync.flows.payloads import job_topic
 from sync.kinds import KINDS, UNHANDLED_TOPIC_KIND, kind_for_topic
 
@@ -30,6 +30,8 @@ FLOWS: dict[str, FlowFunction] = {
     "stock.push": stock.stock_push,
     "stock.check_sku": stock.stock_check_sku,
     "stock.level_update": stock.stock_level_update,
+    "fulfillment.push": fulfilments.fulfilment_push,
+    "fulfillment.return": fulfilments.fulfilment_return,
 }
 
 

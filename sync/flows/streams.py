@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sync.connectors.odoo import ChangedRecord
-from sync.flows import stock
+from sync.flows import fulfilments, stock
 from sync.kinds import JobRequest
 from sync.transforms.types import ShopMappings
 
@@ -72,6 +72,15 @@ STREAMS: dict[str, ChangeStream] = {
             enabled=stock.stock_enabled,
             start="now",
             cycle_seconds=10.0,
+        ),
+        # Done deliveries and returns of sale orders → fulfilments in Shopify (sync/flows/fulfilments.py).
+        ChangeStream(
+            name=fulfilments.STREAM,
+            model="stock.picking",
+            fields=fulfilments.PICKING_FIELDS,
+            handle=fulfilments.pickings_handle,
+            domain=fulfilments.pickings_domain,
+            cycle_seconds=5.0,
         ),
     )
 }

@@ -48,11 +48,16 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("location_id", "Odoo stock location id", "int"),
         ("name", "Location name", "str"),
     ),
+    MappingTable.CARRIER: (
+        ("company", "Shopify tracking company (e.g. DHL Express)", "str"),
+        ("url", "Tracking URL with {number}, when Odoo gives none (optional)", "str"),
+    ),
     MappingTable.SHOP: (
         ("company_id", "Company id", "int"),
         ("pricelist_id", "Pricelist id", "int"),
         ("currency", "Currency", "str"),
         ("tax_rounding", "Tax rounding (round_per_line / round_globally)", "str"),
+        ("fulfilment_notify_customer", "Shopify e-mails the customer on each fulfilment", "bool"),
     ),
     MappingTable.FINANCIAL_STATUS: (("confirm", "Confirm the Odoo order", "bool"),),
 }
@@ -62,6 +67,7 @@ KEY_LABELS: dict[str, str] = {
     MappingTable.SHIPPING: "Shipping method code",
     MappingTable.GATEWAY: "Payment gateway",
     MappingTable.LOCATION: "Shopify location id",
+    MappingTable.CARRIER: "Odoo carrier name",
     MappingTable.SHOP: "Key (always 'shop')",
     MappingTable.FINANCIAL_STATUS: "Financial status",
 }

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from opsconsole.core.audit import audit_record
 from opsconsole.core.fields import rotate
+from sync.engine.changes import shop_cursors_ensure
 from sync.engine.classify import auth_fingerprint
 from sync.engine.replay import problem_jobs_replay
 from sync.flows.connections import UNINSTALLED_CODE
@@ -102,6 +103,7 @@ def shopify_connect(
             },
         )
     shop_cache_clear()
+    shop_cursors_ensure(shop_id=shop.pk)
     if reinstalled:
         shop_reinstalled(shop=shop)
     return shop, created

@@ -49,6 +49,8 @@ class SetupCatalogue:
     shipping_methods: dict[str, str] = field(default_factory=dict)  # Shopify code → Odoo carrier name
     gateways: dict[str, str] = field(default_factory=dict)  # Shopify gateway → Odoo journal code
     locations: dict[str, str] = field(default_factory=dict)  # Shopify location name → Odoo location
+    # Odoo carrier name → {"company": Shopify tracking company, "url": optional template with {number}}
+    carriers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SetupCatalogue:
@@ -63,6 +65,10 @@ class SetupCatalogue:
             shipping_methods={str(k): str(v) for k, v in data.get("shipping_methods", {}).items()},
             gateways={str(k): str(v) for k, v in data.get("gateways", {}).items()},
             locations={str(k): str(v) for k, v in data.get("locations", {}).items()},
+            carriers={
+                str(k): {"company": str(v.get("company", "")), "url": str(v.get("url", ""))}
+                for k, v in data.get("carriers", {}).items()
+            },
         )
 
 
@@ -148,6 +154,16 @@ def _rows_from_odoo(
                         "carrier_id": carrier["id"],
                         "name": carrier["name"],
                     },
+                )
+            )
+
+    for carrier_name, tracking in catalogue.carriers.items():
+        if carrier_name in carriers:
+            rows.append(
+                MappingRow(
+                    MappingTable.CARRIER,
+                    carrier_name,
+                    {"company": tracking.get("company", ""), "url": tracking.get("url", "")},
                 )
             )
 

@@ -38,6 +38,15 @@ class RoundingAdjustment:
 
 
 @dataclass(frozen=True)
+class CarrierTarget:
+    """An Odoo carrier as Shopify names it: ``company`` one of Shopify's tracking companies (so that
+    Shopify builds the tracking link), ``url`` a template with ``{number}`` when Odoo gives no URL."""
+
+    company: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class ShopMappings:
     """The active mapping values for one shop, at one mapping version."""
 
@@ -54,6 +63,8 @@ class ShopMappings:
     tax_rounding: TaxRounding = "round_per_line"  # the Odoo company's tax_calculation_rounding_method
     currency_decimals: int | None = None  # Odoo's decimal places for ``currency``; None: ISO 4217
     rounding_adjustment: RoundingAdjustment | None = None
+    carriers: Mapping[str, CarrierTarget] = field(default_factory=dict)  # Odoo carrier name -> Shopify's
+    options: Mapping[str, Any] = field(default_factory=dict)  # per-shop settings: the SHOP row's keys
     # tax_key -> account.tax id whose price includes the tax (Odoo 18+: price_include_override
     # "tax_included"), for orders with ``taxes_included``; ``taxes`` holds the tax-excluded treatment.
     taxes_included: Mapping[str, int] = field(default_factory=dict)

@@ -25,4 +25,12 @@ def test_each_topic_maps_to_one_kind_and_subscriptions_are_exactly_the_handled_t
 
 
 def test_the_flow_groups_are_the_dashboards_rows():
-    assert flow_groups() == ["connections", "customers", "orders", "privacy", "refunds", "stock"]
+    assert flow_groups() == [
+        "connections",
+        "customers",
+        "fulfilments",
+        "orders",
+        "privacy",
+        "refunds",
+        "stock",
+    ]

@@ -11,6 +11,16 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    # The tests after this one in the same database need every migration applied again.
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 BEFORE = [("sync", "0007_problems_as_records")]
 AFTER = [("sync", "0009_job_snooze_and_fingerprint_index_go")]
 

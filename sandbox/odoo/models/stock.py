@@ -736,6 +736,16 @@ def warehouse_of(env: Env, location_id: Any) -> Any:
     return False
 
 
+def _carrier_tracking_url(env: Env, rec: dict[str, Any]) -> Any:
+    """Odoo's ``delivery.carrier.fixed_get_tracking_link`` / ``base_on_rule_get_tracking_link``: the
+    carrier's tracking URL with ``<shipmenttrackingnumber>`` replaced by the picking's tracking reference."""
+    carrier, ref = rec.get("carrier_id"), rec.get("carrier_tracking_ref")
+    if not carrier or not ref or not env.exists("delivery.carrier", carrier):
+        return False
+    url = env.raw("delivery.carrier", carrier, "tracking_url")
+    return url.replace("<shipmenttrackingnumber>", ref) if url else False
+
+
 def setup(reg: Registry, version: int) -> None:
     # -- locations, warehouses, operation types -------------------------------------------------
     loc = reg["stock.location"]
@@ -807,6 +817,7 @@ def setup(reg: Registry, version: int) -> None:
         "picking_type_code",
         lambda env, r: env.raw("stock.picking.type", r.get("picking_type_id"), "code"),
     )
+    compute(reg, "stock.picking", "carrier_tracking_url", _carrier_tracking_url)
     compute(
         reg,
         "stock.picking",

@@ -726,6 +726,35 @@ class OdooClient:
             for p in picks
         ]
 
+    def picking_moves(self, picking_ids: Sequence[int]) -> dict[int, list[MoveInfo]]:
+        """1 call: the moves of these pickings (done or not), by picking id, oldest first."""
+        if not picking_ids:
+            return {}
+        qty_f = self._move_qty_field()
+        moves = self.execute(
+            "stock.move",
+            "search_read",
+            domain=[("picking_id", "in", list(picking_ids))],
+            fields=["picking_id", "product_id", "product_uom_qty", qty_f, "state", "sale_line_id"],
+            order="id asc",
+        )
+        by_pick: dict[int, list[MoveInfo]] = {int(p): [] for p in picking_ids}
+        for m in moves:
+            pname = _m2o_name(m.get("product_id"))
+            by_pick.setdefault(_m2o_id(m.get("picking_id")) or 0, []).append(
+                MoveInfo(
+                    id=int(m["id"]),
+                    product_id=_m2o_id(m.get("product_id")),
+                    sku=_sku_from_display(pname),
+                    product_name=pname,
+                    demand=_dec(m.get("product_uom_qty")),
+                    quantity=_dec(m.get(qty_f)),
+                    state=_str(m.get("state")),
+                    sale_line_id=_m2o_id(m.get("sale_line_id")),
+                )
+            )
+        return by_pick
+
     # -- stock -----------------------------------------------------------------------------------
 
     def stock_locations(self) -> list[LocationInfo]:

@@ -635,6 +635,28 @@ class ShopifyClient:
                 system="shopify",
                 details={"order_id": str(order_id)},
             )
+        return self.create_fulfillment_for(
+            groups,
+            tracking_company=tracking_company,
+            tracking_number=tracking_number,
+            tracking_url=tracking_url,
+            notify_customer=notify_customer,
+            subject=str(order_id),
+        )
+
+    def create_fulfillment_for(
+        self,
+        line_items_by_fulfillment_order: Sequence[dict[str, Any]],
+        *,
+        tracking_company: str | None = None,
+        tracking_number: str | None = None,
+        tracking_url: str | None = None,
+        notify_customer: bool = False,
+        subject: str = "",
+    ) -> Fulfillment:
+        """``fulfillmentCreate`` for fulfilment order lines chosen by the caller (all at one location:
+        ``[{"fulfillmentOrderId", "fulfillmentOrderLineItems": [{"id", "quantity"}]}]``). fulfillmentCreate
+        takes no ``@idempotent`` key in 2026-07: the caller makes it once (sync/flows/fulfilments.py)."""
         tracking = {
             k: v
             for k, v in (("company", tracking_company), ("number", tracking_number), ("url", tracking_url))
@@ -644,14 +666,14 @@ class ShopifyClient:
             docs.FULFILLMENT_CREATE,
             {
                 "fulfillment": {
-                    "lineItemsByFulfillmentOrder": groups,
+                    "lineItemsByFulfillmentOrder": list(line_items_by_fulfillment_order),
                     "notifyCustomer": notify_customer,
                     **({"trackingInfo": tracking} if tracking else {}),
                 }
             },
             estimate=10,
         )
-        payload = _check_user_errors(data["fulfillmentCreate"], "fulfillmentCreate", subject=str(order_id))
+        payload = _check_user_errors(data["fulfillmentCreate"], "fulfillmentCreate", subject=subject)
         return _fulfillment(payload["fulfillment"])
 
     def order_fulfillments(self, order_id: int | str) -> list[Fulfillment]:

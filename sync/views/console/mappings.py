@@ -47,6 +47,7 @@ TAB_LABELS = {
     "tax": "Taxes",
     "gateway": "Gateways",
     "location": "Locations",
+    "carrier": "Carriers",
     "shop": "Shop",
     "financial_status": "Financial status",
 }

@@ -26,6 +26,7 @@ from sync.connectors.odoo import (
     PartnerInput,
     connect,
 )
+from sync.flows.fulfilments import PICKING_FIELDS, picking_input, pickings_domain
 
 
 def _key(prefix: str) -> str:
@@ -413,3 +414,59 @@ def test_sale_orders_are_read_by_reference_and_by_creation_window_for_reconcilia
     assert {first_id, second_id} <= {o.id for o in page}
     assert client.sale_orders_created(since=since, until=until, after_id=max(o.id for o in page)) == []
     assert client.sale_orders_created(since=until, until="2999-12-31 00:00:00") == []
+
+
+def test_done_deliveries_of_sale_orders_are_read_as_the_pickings_stream_reads_them(
+    odoo_config: OdooConfig,
+) -> None:
+    # given a confirmed order whose delivery is validated in part (a backorder for the rest), with a carrier
+    # whose tracking URL Odoo builds from the tracking reference
+    client = connect(odoo_config)
+    partner_id = _partner(client)
+    pid, sku = _make_product(client, stock=10)
+    oid, _ = _order(client, partner_id, pid, qty="3")
+    client.confirm_order(oid)
+    carrier_name = _key("ct_carrier")
+    carrier = client.execute(
+        "delivery.carrier",
+        "create",
+        vals_list=[
+            {
+                "name": carrier_name,
+                "product_id": pid,
+                "delivery_type": "fixed",
+                "tracking_url": "https://track.example/<shipmenttrackingnumber>",
+            }
+        ],
+    )
+    carrier_id = carrier[0] if isinstance(carrier, list) else carrier
+    [picking] = client.order_pickings(oid)
+    client.execute("stock.picking", "write", [picking.id], vals={"carrier_id": carrier_id})
+    since = client.newest_write_date("stock.picking")
+    client.validate_picking(
+        picking.id, quantities={picking.moves[0].id: Decimal("2")}, backorder=True, tracking_ref="TRK-1"
+    )
+    # when the stream's read runs with its fields and domain, and the moves are read
+    records = client.read_changes(
+        "stock.picking",
+        fields=list(PICKING_FIELDS),
+        domain=pickings_domain(None),
+        since=since,  # type: ignore[arg-type]
+    )
+    before = client.calls
+    moves = client.picking_moves([picking.id])
+    # then the done delivery is there with what a fulfilment needs, the open backorder is not
+    mine = [r for r in records if r.id == picking.id]
+    assert len(mine) == 1
+    assert [r for r in records if (r.values.get("sale_id") or [None])[0] == oid] == mine
+    got = picking_input(mine[0])
+    assert (got["sale_id"], got["type"], got["carrier"], got["tracking_ref"]) == (
+        oid,
+        "outgoing",
+        carrier_name,
+        "TRK-1",
+    )
+    assert got["tracking_url"] == "https://track.example/TRK-1"
+    assert got["return_of"] is None and got["location_id"] and got["date_done"]
+    assert client.calls - before == 1
+    assert [(m.sku, m.quantity, m.state) for m in moves[picking.id]] == [(sku, Decimal("2"), "done")]

@@ -1,0 +1,181 @@
+"""Odoo deliveries become Shopify fulfilments, through both stand-ins and a real worker: the stream of done
+pickings, the fulfilment with the moves' quantities and tracking, partial deliveries and their backorder,
+a tracking number changed later, a returned delivery, and nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import close_old_connections
+
+from sync.connectors.odoo import ReturnInput
+from sync.engine.changes import changes_wake
+from sync.engine.clients import odoo_client_for
+from sync.engine.replay import jobs_requeue
+from sync.models import Fulfilment, JobState, OdooChangeCursor, SyncJob
+from tests.e2e.conftest import Worker
+from tests.support.pipeline import Pipeline
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.e2e
+
+SKU = "MERINOTE-M-NAVY"
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
+    # Odoo's deliveries are read every half second here (5 s by default), so that tests wait little.
+    w = Worker(
+        "e2e-fulfilments-worker",
+        OPSCONSOLE_CHANGES_CYCLE_SECONDS="pickings=0.5",
+        OPSCONSOLE_CHANGES_TICK_SECONDS="0.2",
+    )
+    w.start()
+    yield w
+    w.stop()
+
+
+def order_in_odoo(pipeline: Pipeline, quantity: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Shopify order shipped by Express (Odoo carrier "Express Delivery" → "DHL Express"), booked in Odoo,
+    with the stream of deliveries started (it starts from now: a delivery validated before is not read)."""
+    order = pipeline.generate_orders(1, skus=[SKU], quantity=quantity, shipping="EXPRESS", seed=seed)[0]
+    wait_for(
+        lambda: any(j.state == JobState.SUCCEEDED for j in pipeline.order_jobs(order["id"], "order.upsert")),
+        timeout=60,
+        message="the order in Odoo",
+    )
+
+    def started() -> bool:
+        close_old_connections()
+        return (
+            OdooChangeCursor.objects.filter(shop=pipeline.shop, stream="pickings")
+            .exclude(write_date="")
+            .exists()
+        )
+
+    wait_for(started, timeout=30, message="the stream of deliveries to start")
+    [sale] = pipeline.sale_orders(order["id"])
+    return order, sale
+
+
+def jobs_done(pipeline: Pipeline, kind: str, count: int) -> list[SyncJob]:
+    def done() -> list[SyncJob] | None:
+        pipeline.sweep()
+        jobs = pipeline.jobs(kind=kind)
+        finished = all(j.state not in (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING) for j in jobs)
+        return jobs if len(jobs) >= count and finished else None
+
+    return wait_for(done, timeout=60, interval=0.2, message=f"{count} {kind} job(s)")  # type: ignore[no-any-return]
+
+
+def shopify_fulfilments(pipeline: Pipeline, order_id: int) -> list[dict[str, Any]]:
+    return list(pipeline.shopify.control.order(order_id)["fulfillments"])
+
+
+def test_a_validated_delivery_is_one_fulfilment_with_its_tracking_and_never_a_second(pipeline):
+    # given an order of 2 in Odoo
+    order, _ = order_in_odoo(pipeline, quantity=2, seed=31)
+    pipeline.odoo.control.reset_counters()
+
+    # when Odoo's delivery is validated with a tracking number
+    pipeline.odoo.control.validate_picking(client_order_ref=str(order["id"]), tracking_ref="JD0002")
+    [job] = jobs_done(pipeline, "fulfillment.push", 1)
+
+    # then Shopify has one fulfilment of both units, with DHL Express and the number
+    assert (job.state, job.result["outcome"]) == (JobState.SUCCEEDED, "fulfilled")
+    [fulfilment] = shopify_fulfilments(pipeline, order["id"])
+    assert (fulfilment["tracking_company"], fulfilment["tracking_number"]) == ("DHL Express", "JD0002")
+    assert [(li["sku"], li["quantity"]) for li in fulfilment["line_items"]] == [(SKU, 2)]
+    assert pipeline.shopify.control.order(order["id"])["fulfillment_status"] == "fulfilled"
+    # one Odoo call for the fulfilment itself (the moves), besides the stream's reads
+    assert [c["op"] for c in job.attempt_set.get().external_calls if c["system"] == "odoo"] == [
+        "picking_moves"
+    ]
+
+    # when the stream reads again and the job is replayed, then nothing is made twice
+    changes_wake(shop_id=pipeline.shop.pk, stream="pickings")
+    jobs_requeue(job_ids=[job.pk], states=(JobState.SUCCEEDED,))
+    [again] = jobs_done(pipeline, "fulfillment.push", 1)
+    assert again.result["outcome"] == "unchanged"
+    assert len(shopify_fulfilments(pipeline, order["id"])) == 1
+    assert Fulfilment.objects.get().status == Fulfilment.Status.CREATED
+
+
+def test_two_partial_deliveries_with_a_backorder_are_two_fulfilments(pipeline):
+    # given an order of 3
+    order, _ = order_in_odoo(pipeline, quantity=3, seed=32)
+
+    # when 1 is shipped, the rest left on a backorder, and the backorder shipped later
+    first = pipeline.odoo.control.validate_picking(
+        client_order_ref=str(order["id"]), quantities={SKU: 1}, tracking_ref="JD-A"
+    )
+    jobs_done(pipeline, "fulfillment.push", 1)
+    assert pipeline.shopify.control.order(order["id"])["fulfillment_status"] == "partial"
+    [backorder] = first["backorder_ids"]
+    pipeline.odoo.control.validate_picking(picking_id=backorder, tracking_ref="JD-B")
+    jobs = jobs_done(pipeline, "fulfillment.push", 2)
+
+    # then Shopify has two fulfilments, 1 and 2 units, each with its own tracking number
+    assert [j.result["outcome"] for j in jobs] == ["fulfilled", "fulfilled"]
+    fulfilments = shopify_fulfilments(pipeline, order["id"])
+    assert [(f["tracking_number"], [li["quantity"] for li in f["line_items"]]) for f in fulfilments] == [
+        ("JD-A", [1]),
+        ("JD-B", [2]),
+    ]
+    assert pipeline.shopify.control.order(order["id"])["fulfillment_status"] == "fulfilled"
+
+
+def test_a_tracking_number_changed_later_updates_the_fulfilment(pipeline):
+    # given a delivery shipped without a tracking number
+    order, _ = order_in_odoo(pipeline, quantity=1, seed=33)
+    shipped = pipeline.odoo.control.validate_picking(client_order_ref=str(order["id"]))
+    jobs_done(pipeline, "fulfillment.push", 1)
+    assert shopify_fulfilments(pipeline, order["id"])[0]["tracking_number"] is None
+
+    # when the carrier's number is entered in Odoo afterwards
+    pipeline.rpc.env["stock.picking"].write([shipped["picking_id"]], {"carrier_tracking_ref": "JD-LATE"})
+    jobs = jobs_done(pipeline, "fulfillment.push", 2)
+
+    # then the same fulfilment carries it (fulfillmentTrackingInfoUpdate), no second one is made
+    assert jobs[-1].result["outcome"] == "tracking_updated"
+    [fulfilment] = shopify_fulfilments(pipeline, order["id"])
+    assert (fulfilment["tracking_company"], fulfilment["tracking_number"]) == ("DHL Express", "JD-LATE")
+
+
+def _return(pipeline: Pipeline, picking_id: int, quantity: str) -> None:
+    client = odoo_client_for(pipeline.shop.odoo)
+    [move] = client.picking_moves([picking_id])[picking_id]
+    assert move.product_id is not None
+    result = client.return_picking(
+        ReturnInput(
+            picking_id=picking_id, quantities={move.product_id: Decimal(quantity)}, key=f"ret-{quantity}"
+        )
+    )
+    client.validate_picking(result.picking_id)
+
+
+def test_a_delivery_returned_in_full_cancels_its_fulfilment_and_in_part_is_a_problem(pipeline):
+    # given two shipped orders
+    whole, _ = order_in_odoo(pipeline, quantity=1, seed=34)
+    part, _ = order_in_odoo(pipeline, quantity=2, seed=35)
+    shipped_whole = pipeline.odoo.control.validate_picking(client_order_ref=str(whole["id"]))
+    shipped_part = pipeline.odoo.control.validate_picking(client_order_ref=str(part["id"]))
+    jobs_done(pipeline, "fulfillment.push", 2)
+
+    # when the first comes back whole and the second in part
+    _return(pipeline, shipped_whole["picking_id"], "1")
+    _return(pipeline, shipped_part["picking_id"], "1")
+    jobs = jobs_done(pipeline, "fulfillment.return", 2)
+
+    # then the first fulfilment is cancelled in Shopify; the second parks, saying what differs
+    by_order = {j.input["picking"]["sale_name"]: j for j in jobs}
+    assert sorted(j.state for j in jobs) == [JobState.NEEDS_ATTENTION, JobState.SUCCEEDED]
+    [cancelled] = shopify_fulfilments(pipeline, whole["id"])
+    assert cancelled["status"] == "cancelled"
+    assert shopify_fulfilments(pipeline, part["id"])[0]["status"] == "success"
+    parked = next(j for j in by_order.values() if j.state == JobState.NEEDS_ATTENTION)
+    assert parked.fingerprint == "partial_return:fulfillment.return"
+    assert f"{SKU}: shipped 2, returned 1" in parked.error_message
