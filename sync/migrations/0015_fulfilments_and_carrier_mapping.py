@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0013_stock_levels"),
+        ("sync", "0014_rejected_delivery_buckets"),
     ]
 
     operations = [
