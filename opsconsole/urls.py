@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from opsconsole.core import health, views
+from reconciliation import views as reconciliation_views
 from sync.views import metrics, odoo_wake, webhooks
 from sync.views.console import alerts, api_docs, audit, connections, dashboard, exceptions, jobs, mappings
 
@@ -47,7 +48,34 @@ urlpatterns = [
         {"decision": "reject"},
         name="mapping-reject",
     ),
-    path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("reconciliation/", reconciliation_views.reconciliation, name="reconciliation"),
+    path("reconciliation/runs/", reconciliation_views.run_start, name="reconciliation-run-start"),
+    path("reconciliation/runs/<int:run_id>/", reconciliation_views.run_page, name="reconciliation-run"),
+    path(
+        "reconciliation/runs/<int:run_id>/again/",
+        reconciliation_views.run_again,
+        name="reconciliation-run-again",
+    ),
+    path(
+        "reconciliation/reports/<int:report_id>/",
+        reconciliation_views.report_page,
+        name="reconciliation-report",
+    ),
+    path(
+        "reconciliation/discrepancies/",
+        reconciliation_views.discrepancies,
+        name="reconciliation-discrepancies",
+    ),
+    path(
+        "reconciliation/discrepancies/<int:discrepancy_id>/",
+        reconciliation_views.discrepancy_page,
+        name="reconciliation-discrepancy",
+    ),
+    path(
+        "reconciliation/discrepancies/<int:discrepancy_id>/act/",
+        reconciliation_views.discrepancy_act,
+        name="reconciliation-discrepancy-act",
+    ),
     path("connections/", connections.connections, name="connections"),
     path(
         "connections/shops/<int:shop_id>/check-webhooks/",

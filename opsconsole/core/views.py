@@ -1,4 +1,4 @@
-"""Console pages of the core: a placeholder for later work, and a person's API tokens. The sync screens live
+"""Console pages of the core: a person's API tokens. The sync screens live
 in ``sync/views/console/``."""
 
 from __future__ import annotations
@@ -17,23 +17,6 @@ from opsconsole.core.models import ApiToken
 from opsconsole.core.permissions import allowed
 from opsconsole.core.roles import perm
 from opsconsole.core.tokens import EXPIRY_DAYS_CHOICES, api_token_create, api_token_revoke, api_tokens_of
-
-
-def _placeholder(section: str, title: str, summary: str, permission: str = "view_console"):  # type: ignore[no-untyped-def]
-    @permission_required(perm(permission), raise_exception=True)
-    def view(request: HttpRequest) -> HttpResponse:
-        return render(request, "core/placeholder.html", {"title": title, "summary": summary})
-
-    view.__name__ = section
-    return view
-
-
-reconciliation = _placeholder(
-    "reconciliation",
-    "Reconciliation",
-    "Shopify orders and payouts matched against Odoo, and the differences.",
-)
-
 
 # --------------------------------------------------------------------------------------- API tokens
 

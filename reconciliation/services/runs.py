@@ -44,7 +44,7 @@ def run_create(
     rerun_of: ReconciliationRun | None = None,
     enqueue: bool = True,
 ) -> ReconciliationRun:
-    """A run, queued for a worker once this transaction commits. A person needs ``act_on_finance``."""
+    """A run, queued for a worker in the same transaction. A person needs ``act_on_finance``."""
     if user is not None:
         require(user, "act_on_finance")
     if window_end <= window_start:
@@ -78,8 +78,8 @@ def run_create(
                 f"{window_end.isoformat()}" + (f" (re-run of {rerun_of.pk})" if rerun_of else ""),
             )
         if enqueue:
-            run_pk = run.pk
-            transaction.on_commit(lambda: async_task(RUN_TASK, run_pk, q_options={"group": "reconciliation"}))
+            # The ORM broker lives in this database: the queue entry commits with the run, or neither does.
+            async_task(RUN_TASK, run.pk, q_options={"group": "reconciliation"})
     return run
 
 

@@ -42,6 +42,7 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         rows=[MappingRow("sku", "ABC-123", {"product_id": 42})],
         summary="Map ABC-123",
     )
+    run, discrepancy = _reconciled(shop)
     _assert_headers(page.goto("/login/"))
     login("admin2")
     screens = [
@@ -57,6 +58,9 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         f"/mappings/import/?shop={shop.pk}",
         f"/mappings/history/?shop={shop.pk}&table=sku&key=WOOLSOCK-M-GREY",
         "/reconciliation/",
+        f"/reconciliation/runs/{run.pk}/",
+        "/reconciliation/discrepancies/",
+        f"/reconciliation/discrepancies/{discrepancy.pk}/",
         "/connections/",
         "/audit/",
     ]
@@ -67,6 +71,39 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         _assert_headers(response)
         expect(page.get_by_test_id("problems-badge")).not_to_be_empty()  # htmx ran and swapped
         assert csp_violations.collect(page) == [], path
+
+
+def _reconciled(shop):  # type: ignore[no-untyped-def]
+    """A finished order run (for the chart) and the discrepancy it found."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from reconciliation.models import Discrepancy, ReconciliationRun
+
+    start = datetime(2026, 11, 28, tzinfo=UTC)
+    run = ReconciliationRun.objects.create(
+        shop=shop,
+        kind="orders",
+        trigger="schedule",
+        window_start=start,
+        window_end=start.replace(day=29),
+        status="succeeded",
+        counts={"shopify_orders": 5, "matched": 4, "unmatched": 1, "missing_in_odoo": 1},
+    )
+    now = timezone.now()
+    discrepancy = Discrepancy.objects.create(
+        shop=shop,
+        kind="orders",
+        code="order_missing_in_odoo",
+        subject="order:1001",
+        label="#1001",
+        first_run=run,
+        last_run=run,
+        first_seen=now,
+        last_seen=now,
+    )
+    return run, discrepancy
 
 
 def test_meters_get_their_width_without_inline_styles(page, login, make_user, shop):
