@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 from opsconsole.core.audit import audit_context, audit_record
@@ -65,6 +65,15 @@ class InputGuardMiddleware:
         problem = self._problem(request)
         if problem:
             logger.info("refused input: %s on %s", problem, request.path[:200])
+            if request.path.startswith("/api/"):
+                # The JSON API's one error body (sync/api/base.py).
+                body = {
+                    "status": 400,
+                    "code": "invalid",
+                    "message": problem,
+                    "fields": {"non_field": [problem]},
+                }
+                return JsonResponse({"error": body}, status=400)
             return HttpResponseBadRequest(f"{problem}\n", content_type="text/plain")
         return self.get_response(request)
 
