@@ -59,6 +59,12 @@ KINDS: dict[str, JobKind] = {
         JobKind(
             "fulfillment.return", "fulfilments", "Delivery returned → cancel fulfilment", direction="outbound"
         ),
+        JobKind(
+            "fulfillment.inbound",
+            "fulfilments",
+            "Fulfilment made in Shopify / by a 3PL",
+            ("fulfillments/create", "fulfillments/update"),
+        ),
     )
 }
 

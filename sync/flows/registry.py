@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sync.flows import connections, customers, fulfilments, orders, privacy, refunds, stock
+from sync.flows import connections, customers, fulfilments, fulfilments_in, orders, privacy, refunds, stock
 from sync.flows.payloads import job_topic
 from sync.kinds import KINDS, UNHANDLED_TOPIC_KIND, kind_for_topic
 
@@ -32,6 +32,7 @@ FLOWS: dict[str, FlowFunction] = {
     "stock.level_update": stock.stock_level_update,
     "fulfillment.push": fulfilments.fulfilment_push,
     "fulfillment.return": fulfilments.fulfilment_return,
+    "fulfillment.inbound": fulfilments_in.fulfilment_inbound,
 }
 
 

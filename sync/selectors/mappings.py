@@ -58,6 +58,11 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("currency", "Currency", "str"),
         ("tax_rounding", "Tax rounding (round_per_line / round_globally)", "str"),
         ("fulfilment_notify_customer", "Shopify e-mails the customer on each fulfilment", "bool"),
+        (
+            "shipping_owner",
+            "Who ships: odoo (default) or shopify (a 3PL; Odoo's delivery is validated)",
+            "str",
+        ),
     ),
     MappingTable.FINANCIAL_STATUS: (("confirm", "Confirm the Odoo order", "bool"),),
 }

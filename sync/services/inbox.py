@@ -171,6 +171,8 @@ def _subject(topic: str, payload: Any) -> tuple[str, str, datetime | None]:
         subject_id, label = str(payload["order_edit"].get("order_id", "")), "order edit"
     elif topic.startswith("orders/"):
         subject_id, label = str(payload.get("id", "")), str(payload.get("name", ""))
+    elif topic.startswith("fulfillments/"):
+        subject_id, label = str(payload.get("order_id", "")), f"fulfilment {payload.get('id', '')}"
     elif topic.startswith("refunds/"):
         subject_id, label = str(payload.get("order_id", "")), f"refund {payload.get('id', '')}"
     elif topic.startswith("customers/") and isinstance(payload.get("customer"), dict):

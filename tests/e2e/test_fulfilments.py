@@ -179,3 +179,71 @@ def test_a_delivery_returned_in_full_cancels_its_fulfilment_and_in_part_is_a_pro
     parked = next(j for j in by_order.values() if j.state == JobState.NEEDS_ATTENTION)
     assert parked.fingerprint == "partial_return:fulfillment.return"
     assert f"{SKU}: shipped 2, returned 1" in parked.error_message
+
+
+def _shop_option(pipeline: Pipeline, **options: Any) -> None:
+    from sync.engine.mappings import mapping_entries
+    from sync.models import MappingTable
+    from sync.services.mappings import MappingRow, mapping_apply
+
+    current = next(e.value for e in mapping_entries(shop=pipeline.shop) if e.table == MappingTable.SHOP)
+    mapping_apply(shop=pipeline.shop, rows=[MappingRow(MappingTable.SHOP, "shop", {**current, **options})])
+
+
+def test_a_3pl_fulfilment_validates_the_odoo_delivery_with_its_quantities_and_tracking(pipeline):
+    # given a shop whose 3PL ships (Shopify owns shipping) and an order of 3 in Odoo
+    _shop_option(pipeline, shipping_owner="shopify")
+    order, sale = order_in_odoo(pipeline, quantity=3, seed=36)
+    [line] = pipeline.shopify.control.order(order["id"])["line_items"]
+
+    # when the 3PL fulfils 2 in Shopify with its tracking number
+    pipeline.shopify.control.fulfill(
+        order["id"],
+        line_items=[{"line_item_id": line["id"], "quantity": 2}],
+        tracking={"company": "UPS", "number": "1Z999"},
+    )
+    [job] = jobs_done(pipeline, "fulfillment.inbound", 1)
+
+    # then Odoo's delivery is validated with 2 and the number, the third unit waits on a backorder
+    assert (job.state, job.result["outcome"]) == (JobState.SUCCEEDED, "validated")
+    pickings = pipeline.rpc.env["stock.picking"].search_read(
+        [("sale_id", "=", sale["id"])], ["state", "carrier_tracking_ref", "backorder_id"], order="id"
+    )
+    assert [(p["state"], p["carrier_tracking_ref"]) for p in pickings] == [
+        ("done", "1Z999"),
+        ("assigned", False),
+    ]
+    # and the done delivery is not pushed back to Shopify as a second fulfilment
+    pushed = jobs_done(pipeline, "fulfillment.push", 1)
+    assert [j.result["outcome"] for j in pushed] == ["made_in_shopify"]
+    assert len(shopify_fulfilments(pipeline, order["id"])) == 1
+    # and our own fulfilments' webhooks are recognised as ours
+    assert all(j.result["outcome"] != "ours" for j in pipeline.jobs(kind="fulfillment.inbound"))
+
+
+def test_a_fulfilment_made_in_shopify_when_odoo_ships_is_a_problem_naming_the_difference(pipeline):
+    # given a shop where Odoo ships (the default) and an order of 2 not yet delivered in Odoo
+    order, _ = order_in_odoo(pipeline, quantity=2, seed=37)
+
+    # when someone fulfils it in the Shopify admin
+    pipeline.shopify.control.fulfill(order["id"])
+    [job] = jobs_done(pipeline, "fulfillment.inbound", 1)
+
+    # then it parks, saying what Shopify fulfilled and what Odoo delivered
+    assert (job.state, job.fingerprint) == (
+        JobState.NEEDS_ATTENTION,
+        "fulfilled_outside_odoo:fulfillment.inbound",
+    )
+    assert f"{SKU}: Shopify 2, Odoo 0" in job.error_message
+    assert Fulfilment.objects.get(shopify_order_id=str(order["id"])).status == Fulfilment.Status.RECORDED
+
+
+def test_our_own_fulfilments_come_back_as_webhooks_and_change_nothing(pipeline):
+    order, _ = order_in_odoo(pipeline, quantity=1, seed=38)
+    pipeline.odoo.control.validate_picking(client_order_ref=str(order["id"]), tracking_ref="JD-OWN")
+    jobs_done(pipeline, "fulfillment.push", 1)
+
+    [echo] = jobs_done(pipeline, "fulfillment.inbound", 1)
+
+    assert (echo.state, echo.result["outcome"]) == (JobState.SUCCEEDED, "ours")
+    assert Fulfilment.objects.filter(origin=Fulfilment.Origin.SHOPIFY).count() == 0

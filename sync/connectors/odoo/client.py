@@ -755,6 +755,10 @@ class OdooClient:
             )
         return by_pick
 
+    def set_picking_tracking(self, picking_id: int, tracking_ref: str) -> None:
+        """1 call: the carrier's tracking reference of a transfer (done or not)."""
+        self.execute("stock.picking", "write", [picking_id], vals={"carrier_tracking_ref": tracking_ref})
+
     # -- stock -----------------------------------------------------------------------------------
 
     def stock_locations(self) -> list[LocationInfo]:

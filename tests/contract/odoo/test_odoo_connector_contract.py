@@ -470,3 +470,9 @@ def test_done_deliveries_of_sale_orders_are_read_as_the_pickings_stream_reads_th
     assert got["return_of"] is None and got["location_id"] and got["date_done"]
     assert client.calls - before == 1
     assert [(m.sku, m.quantity, m.state) for m in moves[picking.id]] == [(sku, Decimal("2"), "done")]
+    # and a tracking number set later (a 3PL's, on a done delivery) is read by the stream
+    client.set_picking_tracking(picking.id, "TRK-2")
+    again = client.read_changes(
+        "stock.picking", fields=list(PICKING_FIELDS), domain=[("id", "=", picking.id)]
+    )
+    assert picking_input(again[0])["tracking_ref"] == "TRK-2"
