@@ -62,6 +62,6 @@ def test_a_webhooks_correlation_id_is_in_its_jobs_log_lines_and_odoo_calls_witho
     assert finished["timestamp"].endswith("Z")
     # and every Odoo call the job made arrived with the same id in X-Correlation-ID
     calls = pipeline.odoo.control.counters()["by_correlation_id"].get(cid, [])
-    assert "sale.order.create" in calls and "sale.order.action_confirm" in calls
+    assert "sale.order.web_save" in calls and "sale.order.action_confirm" in calls
     # and the customer's e-mail is in no log line, whichever process wrote it
     assert email not in worker.log_path.read_text(errors="replace")
