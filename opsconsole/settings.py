@@ -270,8 +270,8 @@ if WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS <= 4:
 # timeout < retry (a task is only re-presented after it surely ended); finite max_attempts; save_limit=-1
 # keeps no successes in django-q's tables (our SyncJob/attempt tables are the audit trail) and removes the
 # per-task pruning that caps the ORM broker near 100 tasks/s on two cores (shared/research/RELIABILITY.md).
-Q_CLUSTER = {
-    "name": "opsconsole",
+Q_CLUSTER: dict[str, Any] = {
+    "name": os.environ.get("OPSCONSOLE_Q_NAME", "opsconsole"),
     "orm": "default",
     "workers": int(os.environ.get("OPSCONSOLE_Q_WORKERS", 2)),
     "timeout": int(os.environ.get("OPSCONSOLE_Q_TIMEOUT", 120)),
@@ -287,6 +287,16 @@ Q_CLUSTER = {
     "queue_limit": 8,
     "label": "Task queue",
 }
+
+# OPSCONSOLE_Q_BROKER=redis://host:6379/0 (or rediss://) selects django-q2's Redis broker for several
+# worker hosts. Redis is outside our database, so a job's queue entry is pushed once its transaction has
+# committed (sync/engine/queue.py), and the sweeper enqueues again a queued job whose push was lost.
+Q_BROKER = os.environ.get("OPSCONSOLE_Q_BROKER", "orm").strip() or "orm"
+if Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = Q_BROKER
+elif Q_BROKER != "orm":
+    raise ValueError(f"OPSCONSOLE_Q_BROKER must be 'orm' or a redis:// URL, not {Q_BROKER!r}")
 
 # The job engine (sync/engine/): capped exponential backoff with jitter; a job that has not
 # succeeded after SYNC_MAX_ATTEMPTS transient failures is dead. With the defaults (30 s doubling, each

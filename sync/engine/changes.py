@@ -43,7 +43,6 @@ from typing import Any
 from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from opsconsole.core.errors import AuthError, IntegrationError
 from sync.connectors.odoo import ChangedRecord
@@ -51,7 +50,7 @@ from sync.engine.classify import backoff_seconds
 from sync.engine.clients import odoo_client_for
 from sync.engine.config import changes_cycle_seconds, changes_tick_seconds
 from sync.engine.mappings import mappings_for_shop
-from sync.engine.queue import jobs_from_requests
+from sync.engine.queue import jobs_from_requests, task_enqueue
 from sync.flows import streams
 from sync.kinds import JobRequest
 from sync.locks import subject_lock_key, subject_lock_release, subject_lock_try
@@ -325,7 +324,7 @@ def changes_tick(*, now: datetime | None = None, limit: int = 200) -> int:
     for pk, shop_id, name in candidates:
         with transaction.atomic():
             if OdooChangeCursor.objects.filter(free & due, pk=pk).update(queued_at=now):
-                async_task(POLL_TASK, shop_id, name, task_name=f"changes {name} shop {shop_id}"[:100])
+                task_enqueue(POLL_TASK, shop_id, name, task_name=f"changes {name} shop {shop_id}"[:100])
                 queued += 1
     return queued
 

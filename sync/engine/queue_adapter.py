@@ -7,11 +7,12 @@
 2. That queue entry carries a task package built by hand (``queue_package``): what ``async_task`` would
    put on the queue, signed the same way, but without writing it, so that it can go into that statement.
 
-Both assume things about Django and django-q2 that a dependency upgrade could change: the ORM broker is
-the broker (its table is what we insert into), the package has ``async_task``'s keys and signing, and the
-INSERT is the one Django's compiler writes. ``verify`` checks all three without touching the database;
-``SyncConfig.ready`` (sync/apps.py) runs it in every process — web, worker, management commands — and
-refuses to start with a message saying which assumption broke.
+Both assume things about Django and django-q2 that a dependency upgrade could change: the broker is the
+ORM broker (its table is what we insert into) or the Redis broker (then the webhook pushes after its
+commit), the package has ``async_task``'s keys and signing, and the INSERT is the one Django's compiler
+writes. ``verify`` checks all three without touching the database; ``SyncConfig.ready`` (sync/apps.py) runs
+it in every process — web, worker, management commands — and refuses to start with a message saying which
+assumption broke.
 """
 
 from __future__ import annotations
@@ -217,21 +218,36 @@ def _samples() -> list[Any]:
     return [event, job, OrmQ(key="verify", payload="verify", lock=timezone.now())]
 
 
+def orm_broker() -> bool:
+    """The queue lives in our database (django-q2's ORM broker, the default) rather than in Redis."""
+    return bool(Conf.ORM)
+
+
+def queue_length() -> int:
+    """Entries waiting on the queue (the sweeper compares it with the queued jobs)."""
+    if orm_broker():
+        return int(OrmQ.objects.count())
+    return int(get_broker().queue_size() or 0)
+
+
 def _broker_problems() -> list[str]:
-    """The ORM broker must be the one ``get_broker`` picks (decided from the settings, as get_broker does,
-    without building a broker: the ORM broker opens a database connection when it is built)."""
+    """The broker must be the ORM broker (whose table the webhook inserts into) or the Redis broker (the
+    webhook then pushes after its commit), decided from the settings as get_broker does, without building
+    a broker (the ORM broker opens a database connection when it is built)."""
     others = {
         "Q_CLUSTER['broker_class']": Conf.BROKER_CLASS not in (None, "", "django_q.brokers.orm.ORM"),
         "Q_CLUSTER['iron_mq']": bool(Conf.IRON_MQ),
         "Q_CLUSTER['sqs']": isinstance(Conf.SQS, dict),
+        "Q_CLUSTER['mongo']": bool(getattr(Conf, "MONGO", None)) and not Conf.ORM,
     }
     chosen = [name for name, set_ in others.items() if set_]
-    if chosen or not Conf.ORM:
-        why = f"{', '.join(chosen)} takes precedence" if chosen else "Q_CLUSTER['orm'] is not set"
+    if chosen:
         return [
-            f"django-q2 does not use the ORM broker ({why}), but the webhook inserts its queue entries "
-            "into the ORM broker's table"
+            f"django-q2 would use another broker than the ORM or Redis broker ({', '.join(chosen)}), which "
+            "sync/engine/queue.py and the webhook's insert do not know"
         ]
+    if not Conf.ORM and not Conf.REDIS:
+        return ["Q_CLUSTER sets neither 'orm' nor 'redis' (OPSCONSOLE_Q_BROKER)"]
     return []
 
 

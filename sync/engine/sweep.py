@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.models import OrmQ
 
 from sync.engine.config import stranded_after_seconds
 from sync.engine.problems import Occurrence, problem_record_occurrence, problems_wake
 from sync.engine.queue import job_key_enqueue
+from sync.engine.queue_adapter import queue_length
 from sync.models import JobAttempt, JobState, SyncJob
 
 WORKER_LOST_MESSAGE = "the job stopped its worker on every attempt (timeout, memory or crash)"
@@ -93,7 +93,7 @@ def jobs_sweep(
             # Only when the queue holds fewer entries than there are queued jobs: during a backlog every
             # queued job is simply waiting its turn and must not be enqueued a second time.
             queued = SyncJob.objects.filter(state=JobState.QUEUED).count()
-            missing = queued - OrmQ.objects.count()
+            missing = queued - queue_length()
             if missing > 0:
                 stranded_after = timedelta(seconds=stranded_after_seconds())
                 stranded = list(

@@ -25,7 +25,8 @@ from opsconsole.core.correlation import correlation_id
 from sync.connectors.shopify.webhooks import verify_webhook
 from sync.engine.config import max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
-from sync.engine.queue_adapter import insert_sql, queue_entry
+from sync.engine.queue import task_enqueue
+from sync.engine.queue_adapter import TASK, insert_sql, orm_broker, queue_entry, task_name
 from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
 from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
 from sync.transforms.topics import freshness_problem, topic_shape_problem
@@ -347,21 +348,25 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
 
 
 def _insert_event_job_and_queue_entry(event: InboundEvent, job: SyncJob, *, raw_json: str) -> tuple[int, int]:
-    """Insert the event, its job and the job's queue entry in ONE statement: atomic like a transaction, one
-    round trip to PostgreSQL instead of five (BEGIN, three INSERTs, COMMIT). The parsed payload is the raw
-    text cast to jsonb rather than re-serialised in Python. The INSERTs and the queue entry come from
-    sync/engine/queue_adapter.py, which checks at start-up that they are still what Django and django-q2
-    would write."""
+    """Insert the event, its job and (ORM broker) the job's queue entry in ONE statement: atomic like a
+    transaction, one round trip to PostgreSQL instead of five (BEGIN, three INSERTs, COMMIT). The parsed
+    payload is the raw text cast to jsonb rather than re-serialised in Python. The INSERTs and the queue
+    entry come from sync/engine/queue_adapter.py, which checks at start-up that they are still what Django
+    and django-q2 would write. With the Redis broker the statement inserts the event and the job, and the
+    job is pushed to Redis once that has committed (sync/engine/queue.py)."""
     event.payload = RawSQL("%s::jsonb", [raw_json])
     job.event_id = RawSQL("SELECT id FROM ev", [])  # type: ignore[assignment]
-    entry = queue_entry(job.idempotency_key, group=job.flow)
     event_sql, event_params = insert_sql(event)
     job_sql, job_params = insert_sql(job)
-    entry_sql, entry_params = insert_sql(entry)
+    in_database = orm_broker()
+    if in_database:
+        entry_sql, entry_params = insert_sql(queue_entry(job.idempotency_key, group=job.flow))
+    else:
+        entry_sql, entry_params = "SELECT 0 AS id", []
     # Only Django-compiled INSERTs are spliced in; every value is a parameter.
     sql = (
         f"WITH ev AS ({event_sql} RETURNING id), jb AS ({job_sql} RETURNING id), "  # noqa: S608
-        f"qe AS ({entry_sql} RETURNING id) "
+        f"qe AS ({entry_sql}{' RETURNING id' if in_database else ''}) "
         "SELECT (SELECT id FROM ev), (SELECT id FROM jb), (SELECT id FROM qe)"
     )
     # In autocommit (a web request) the statement is its own transaction. Inside a caller's transaction
@@ -370,6 +375,9 @@ def _insert_event_job_and_queue_entry(event: InboundEvent, job: SyncJob, *, raw_
     with guard, connection.cursor() as cursor:
         cursor.execute(sql, [*event_params, *job_params, *entry_params])
         event_pk, job_pk, _ = cursor.fetchone()
+    if not in_database:
+        # After the commit (at once in autocommit); a push lost here is enqueued again by the sweeper.
+        task_enqueue(TASK, job.idempotency_key, task_name=task_name(job.idempotency_key), group=job.flow)
     return int(event_pk), int(job_pk)
 
 

@@ -80,9 +80,20 @@ def test_a_changed_insert_statement_is_found(monkeypatch):
 
 
 def test_another_broker_is_found(monkeypatch):
-    monkeypatch.setattr(Conf, "BROKER_CLASS", "django_q.brokers.redis_broker.Redis")
+    monkeypatch.setattr(Conf, "BROKER_CLASS", "django_q.brokers.aws_sqs.Sqs")
 
     assert verify() == [
-        "django-q2 does not use the ORM broker (Q_CLUSTER['broker_class'] takes precedence), but the webhook "
-        "inserts its queue entries into the ORM broker's table"
+        "django-q2 would use another broker than the ORM or Redis broker (Q_CLUSTER['broker_class']), which "
+        "sync/engine/queue.py and the webhook's insert do not know"
     ]
+
+
+def test_the_redis_broker_is_accepted_and_no_broker_is_refused(monkeypatch):
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:6379/5")
+    accepted = verify()
+    monkeypatch.setattr(Conf, "REDIS", {})
+    refused = verify()
+
+    assert accepted == []
+    assert refused == ["Q_CLUSTER sets neither 'orm' nor 'redis' (OPSCONSOLE_Q_BROKER)"]
