@@ -209,8 +209,9 @@ def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
     from sandbox.odoo.testing import odoo_sandbox
     from sandbox.shopify.testing import running_sandbox
     from sync.engine.sweep import jobs_sweep
-    from sync.models import JobAttempt, JobState, SyncJob
+    from sync.models import JobAttempt, JobState, MappingChange, SyncJob
     from sync.services.connections import odoo_connect, shopify_connect
+    from sync.services.mappings import MappingRow, mapping_apply
     from sync.services.setup import SetupCatalogue, shop_setup
 
     work = Path(tempfile.mkdtemp(prefix="opsconsole-bench-"))
@@ -232,10 +233,17 @@ def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
             odoo=connection,
             admin_url=sb.admin_url,
         )
-        shop_setup(
+        setup = shop_setup(
             shop=shop,
             callback_url=f"http://127.0.0.1:{PORT}/webhooks/shopify",
             catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
+        )
+        # set-up proposes; the bench takes the proposal as an approver would
+        change = MappingChange.objects.get(pk=setup.change_id)
+        mapping_apply(
+            shop=shop,
+            rows=[MappingRow(r["table"], r["key"], r["value"]) for r in change.rows],
+            change=change,
         )
         env = {
             **os.environ,

@@ -286,7 +286,12 @@ def main() -> int:
             str(catalogue),
             "--leave-unmapped",
             *UNMAPPED,
+            "--report",
+            str(sandbox_data / "onboarding-report.json"),
         )
+        # Set-up only proposes: the demo's second integration admin approves the proposal (maker-checker),
+        # as a person would in Mappings → Changes.
+        setup += _manage("approve_mapping_change", "--domain", SHOP, "--as", "admin2", "--if-any")
         # Privacy (compliance) webhooks go to the URL of the app's configuration, as shopify.app.toml sets
         # it; Shopify refuses them as API subscriptions.
         _control(

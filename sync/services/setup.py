@@ -1,12 +1,12 @@
-"""Set a shop up against its Odoo: initial mappings read from Odoo, webhook subscriptions registered.
+"""Set a shop up against its Odoo: read both sides, propose the mappings that match as ONE mapping change
+for maker-checker approval (with a report: matched, ambiguous, missing on either side), register the
+webhooks. Set-up never creates or changes a record in Odoo.
 
 Used by ``manage.py setup_shop`` (a retailer's first run, and ``make run`` against the sandboxes) and by the
-end-to-end tests. Everything here is idempotent: running it again changes only what changed.
-
-What to look for in Odoo (SKUs, tax names, carriers, journals, locations) comes as a ``SetupCatalogue``
-given by the caller (``setup_shop --catalogue FILE``); the demo builds it from the sandboxes' catalogue
-(opsconsole/demo_catalogue.py). Product code never reads the stand-ins' data. Without a catalogue only the
-shop and the order-confirmation policy are seeded; the rest is mapped in the console.
+end-to-end tests. Matching is in sync/transforms/onboarding.py. Optional hints (``setup_shop --catalogue
+FILE``: shipping code -> carrier name, gateway -> journal code, Shopify location -> Odoo location) help where
+names differ; the demo writes its own (opsconsole/demo_catalogue.py). Product code never reads the
+stand-ins' data.
 """
 
 from __future__ import annotations
@@ -14,18 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, cast
 
 from django.utils import timezone
 
-from sync.connectors.odoo import TaxInfo
+from opsconsole.core.audit import audit_record
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.mappings import mapping_entries
 from sync.kinds import subscription_topics
-from sync.models import MappingTable, ShopifyShop
-from sync.services.mappings import MappingRow, mapping_apply
-from sync.transforms.money import tax_key
+from sync.models import MappingChange, MappingTable, ShopifyShop
+from sync.transforms.onboarding import Hints, OdooSide, OdooTax, Proposal, ShopifySide, propose
 
 logger = logging.getLogger(__name__)
 
@@ -74,145 +72,123 @@ class SetupCatalogue:
 
 @dataclass(frozen=True)
 class SetupReport:
-    mapping_version: int | None
+    change_id: int | None  # the proposed mapping change, waiting for approval
     mapped_skus: int
     unmapped_skus: tuple[str, ...]
     webhooks_created: int
     webhooks_kept: int
+    report: dict[str, Any] = field(default_factory=dict)
 
 
-def _rows_from_odoo(
-    shop: ShopifyShop,
-    *,
-    catalogue: SetupCatalogue,
-    skus: Iterable[str],
-    leave_unmapped: Iterable[str],
-    taxes_included: bool,
-    shop_currency: str,
-) -> tuple[list[MappingRow], list[str]]:
+def _m2o(value: Any) -> tuple[int | None, str]:
+    if isinstance(value, (list, tuple)) and value:
+        return int(value[0]), str(value[1]) if len(value) > 1 else ""
+    return None, ""
+
+
+def onboarding_read(
+    shop: ShopifyShop, *, catalogue: SetupCatalogue, leave_unmapped: Iterable[str] = ()
+) -> Proposal:
+    """Read both sides (Shopify: variants with SKU and barcode, locations, currency and tax treatment, the
+    shipping methods, gateways and taxes of recent orders; Odoo: companies, pricelists, products by
+    reference and barcode, sale taxes, carriers, journals, internal locations) and match them. Reads only."""
     odoo = odoo_client_for(shop.odoo)
     shopify = shopify_client_for(shop)
-    rows: list[MappingRow] = []
-
-    company = odoo.execute(
-        "res.company", "search_read", domain=[], fields=["currency_id"], order="id asc", limit=1
+    info = shopify.shop_info()
+    variants = list(shopify.iter_variants())
+    channels = shopify.recent_sales_channels()
+    shop_side = ShopifySide(
+        domain=shop.domain,
+        currency=info.currency,
+        taxes_included=info.taxes_included,
+        variants=[(v.sku, v.barcode, v.name) for v in variants],
+        locations=[(loc.id, loc.name) for loc in shopify.locations()],
+        shipping=channels.shipping,
+        gateways=channels.gateways,
+        taxes=channels.taxes,
+        orders_read=channels.orders,
     )
-    company_id = company[0]["id"] if company else None
-    pricelists = odoo.execute(
-        "product.pricelist", "search_read", domain=[], fields=["id"], order="id asc", limit=1
-    )
-    # Read from Odoo, not assumed: how the company rounds taxes (the flows read it again before booking).
-    rounding = odoo.company_tax_settings(company_id).rounding_method if company_id else "round_per_line"
-    rows.append(
-        MappingRow(
-            MappingTable.SHOP,
-            "shop",
-            {
-                "company_id": company_id,
-                "currency": shop_currency,
-                "pricelist_id": pricelists[0]["id"] if pricelists else None,
-                "tax_rounding": rounding,
-                "taxes_included": taxes_included,
-            },
+    companies = [
+        {
+            "id": int(c["id"]),
+            "name": c["name"],
+            "currency": _m2o(c.get("currency_id"))[1],
+            "rounding": odoo.company_tax_settings(int(c["id"])).rounding_method,
+        }
+        for c in odoo.execute(
+            "res.company", "search_read", domain=[], fields=["name", "currency_id"], order="id asc"
         )
+    ]
+    pricelists = [
+        {
+            "id": int(pl["id"]),
+            "name": pl["name"],
+            "currency": _m2o(pl.get("currency_id"))[1],
+            "company_id": _m2o(pl.get("company_id"))[0],
+        }
+        for pl in odoo.execute(
+            "product.pricelist",
+            "search_read",
+            domain=[],
+            fields=["name", "currency_id", "company_id"],
+            order="id asc",
+        )
+    ]
+    matching = odoo.products_matching(codes=[v.sku for v in variants], barcodes=[v.barcode for v in variants])
+    seen_ids = {p["id"] for p in matching}
+    products = matching + [p for p in odoo.sellable_product_codes() if p["id"] not in seen_ids]
+    odoo_side = OdooSide(
+        version=odoo.version[0],
+        companies=companies,
+        pricelists=pricelists,
+        products=products,
+        taxes=[
+            OdooTax(t.id, t.name, t.amount, t.amount_type, t.price_include, t.active) for t in odoo.taxes()
+        ],
+        carriers=[
+            {"id": int(c["id"]), "name": c["name"], "product_id": _m2o(c.get("product_id"))[0] or 0}
+            for c in odoo.execute("delivery.carrier", "search_read", domain=[], fields=["name", "product_id"])
+        ],
+        journals=[
+            {
+                "id": int(j["id"]),
+                "code": j.get("code"),
+                "name": j["name"],
+                "type": j.get("type"),
+                "company_id": _m2o(j.get("company_id"))[0],
+            }
+            for j in odoo.execute(
+                "account.journal", "search_read", domain=[], fields=["code", "name", "type", "company_id"]
+            )
+        ],
+        locations=[
+            {"id": loc.id, "name": loc.name, "complete_name": loc.complete_name}
+            for loc in odoo.stock_locations()
+        ],
+    )
+    return propose(
+        shop_side,
+        odoo_side,
+        hints=Hints(
+            shipping=catalogue.shipping_methods,
+            gateways=catalogue.gateways,
+            locations=catalogue.locations,
+            taxes=tuple((t.shopify_title, t.rate) for t in catalogue.taxes),
+            carriers=catalogue.carriers,
+        ),
+        leave_unmapped=list(leave_unmapped),
+        confirm_on=CONFIRM_ON,
+        do_not_confirm=DO_NOT_CONFIRM,
     )
 
-    skip = set(leave_unmapped)
-    found = odoo.find_products_by_sku(list(skus))
-    unmapped = sorted({sku for sku in skus if sku not in found} | (skip & set(found)))
-    for sku, product in sorted(found.items()):
-        if sku not in skip:
-            rows.append(MappingRow(MappingTable.SKU, sku, {"product_id": product.id, "default_code": sku}))
 
-    odoo_taxes = odoo.taxes(company_id=company_id)
-    for spec in catalogue.taxes:
-        value: dict[str, Any] = {}
-        for included, id_field, name_field in (
-            (False, "tax_id", "name"),
-            (True, "included_tax_id", "included_name"),
-        ):
-            tax = tax_match(odoo_taxes, rate=Decimal(spec.rate), included=included, prefer=spec.odoo_name)
-            if tax is not None:
-                value[id_field] = tax.id
-                value[name_field] = tax.name
-        if value:
-            rows.append(MappingRow(MappingTable.TAX, tax_key(spec.shopify_title, spec.rate), value))
-
-    carriers = {
-        c["name"]: c
-        for c in odoo.execute("delivery.carrier", "search_read", domain=[], fields=["name", "product_id"])
-    }
-    for code, carrier_name in catalogue.shipping_methods.items():
-        carrier = carriers.get(carrier_name)
-        if carrier:
-            rows.append(
-                MappingRow(
-                    MappingTable.SHIPPING,
-                    code,
-                    {
-                        "product_id": carrier["product_id"][0],
-                        "carrier_id": carrier["id"],
-                        "name": carrier["name"],
-                    },
-                )
-            )
-
-    for carrier_name, tracking in catalogue.carriers.items():
-        if carrier_name in carriers:
-            rows.append(
-                MappingRow(
-                    MappingTable.CARRIER,
-                    carrier_name,
-                    {"company": tracking.get("company", ""), "url": tracking.get("url", "")},
-                )
-            )
-
-    journals = {
-        j["code"]: j
-        for j in odoo.execute("account.journal", "search_read", domain=[], fields=["code", "name"])
-    }
-    for gateway, code in catalogue.gateways.items():
-        if code in journals:
-            rows.append(
-                MappingRow(
-                    MappingTable.GATEWAY,
-                    gateway,
-                    {"journal_id": journals[code]["id"], "name": journals[code]["name"]},
-                )
-            )
-
-    odoo_locations = {loc.complete_name: loc for loc in odoo.stock_locations()}
-    for location in shopify.locations():
-        target = odoo_locations.get(catalogue.locations.get(location.name, ""))
-        if target is not None:
-            rows.append(
-                MappingRow(
-                    MappingTable.LOCATION,
-                    location.id,
-                    {"location_id": target.id, "name": target.complete_name, "shopify_name": location.name},
-                )
-            )
-
-    for status in CONFIRM_ON:
-        rows.append(MappingRow(MappingTable.FINANCIAL_STATUS, status, {"confirm": True}))
-    for status in DO_NOT_CONFIRM:
-        rows.append(MappingRow(MappingTable.FINANCIAL_STATUS, status, {"confirm": False}))
-    return rows, unmapped
-
-
-def tax_match(taxes: Iterable[TaxInfo], *, rate: Decimal, included: bool, prefer: str = "") -> TaxInfo | None:
-    """The active percent sale tax of this rate and treatment (``price_include`` as Odoo computes it: on 18+
-    from ``price_include_override``), the one named ``prefer`` first; None when there is none or when
-    several are equally good (a person picks)."""
-    candidates = [
-        t
-        for t in taxes
-        if t.active and t.amount_type == "percent" and t.amount == rate * 100 and t.price_include == included
-    ]
-    if len(candidates) > 1:
-        named = [t for t in candidates if t.name in (prefer, f"{prefer} (incl.)")]
-        candidates = named if len(named) == 1 else candidates
-    return candidates[0] if len(candidates) == 1 else None
+def onboarding_summary(report: dict[str, Any]) -> str:
+    parts = []
+    for section in ("matched", "ambiguous", "missing_in_odoo", "missing_in_shopify"):
+        counts = report["summary"][section]
+        text = ", ".join(f"{n} {table}" for table, n in counts.items()) or "none"
+        parts.append(f"{section.replace('_', ' ')}: {text}")
+    return "Onboarding proposal. " + "; ".join(parts)
 
 
 def shop_setup(
@@ -220,30 +196,39 @@ def shop_setup(
     shop: ShopifyShop,
     callback_url: str,
     catalogue: SetupCatalogue | None = None,
-    skus: Iterable[str] | None = None,
     leave_unmapped: Iterable[str] = (),
     seed_mappings: bool = True,
+    actor: Any = None,
 ) -> SetupReport:
-    """Seed the initial mappings (only when the shop has none) and register the webhooks. ``skus`` (default:
-    the catalogue's) are looked up in Odoo by internal reference."""
+    """Propose the shop's first mappings (only when it has none and no proposal waits) as ONE mapping change
+    for maker-checker approval, with a report of what matched and what did not, and register the webhooks.
+    Nothing is created or changed in Odoo; nothing is mapped until a person approves the change."""
     catalogue = catalogue or SetupCatalogue()
     shopify = shopify_client_for(shop)
-    version = None
+    change: MappingChange | None = None
+    report: dict[str, Any] = {}
     mapped, unmapped = 0, cast(tuple[str, ...], ())
-    if seed_mappings and not mapping_entries(shop=shop):
-        info = shopify.shop_info()
-        all_skus = list(skus) if skus is not None else list(catalogue.skus)
-        rows, unmapped_list = _rows_from_odoo(
-            shop,
-            catalogue=catalogue,
-            skus=all_skus,
-            leave_unmapped=leave_unmapped,
-            taxes_included=info.taxes_included,
-            shop_currency=info.currency,
+    waiting = MappingChange.objects.filter(shop=shop, state=MappingChange.State.PROPOSED).exists()
+    if seed_mappings and not mapping_entries(shop=shop) and not waiting:
+        proposal = onboarding_read(shop, catalogue=catalogue, leave_unmapped=leave_unmapped)
+        report = proposal.report()
+        summary = onboarding_summary(report)
+        change = MappingChange.objects.create(
+            shop=shop,
+            summary=summary[:300],
+            proposed_by=actor,
+            rows=[{"table": table, "key": key, "value": value} for table, key, value in proposal.rows],
         )
-        version = mapping_apply(shop=shop, rows=rows)
-        mapped = sum(1 for r in rows if r.table == MappingTable.SKU)
-        unmapped = tuple(unmapped_list)
+        audit_record(
+            action="mapping.propose",
+            actor=actor,
+            object_type="mapping_change",
+            object_id=change.pk,
+            summary=summary[:500],
+            after={"rows": change.rows, "report": report},
+        )
+        mapped = sum(1 for table, _, _ in proposal.rows if table == MappingTable.SKU)
+        unmapped = tuple(sorted(str(e["shopify"]) for e in proposal.missing_in_odoo.get("sku", [])))
     sync = shopify.ensure_webhook_subscriptions(callback_url, subscription_topics(), prune=True)
     ShopifyShop.objects.filter(pk=shop.pk).update(
         webhook_callback_url=callback_url,
@@ -251,9 +236,10 @@ def shop_setup(
         webhooks_checked_at=timezone.now(),
     )
     return SetupReport(
-        mapping_version=version,
+        change_id=change.pk if change is not None else None,
         mapped_skus=mapped,
         unmapped_skus=unmapped,
         webhooks_created=len(sync.created),
         webhooks_kept=len(sync.kept),
+        report=report,
     )

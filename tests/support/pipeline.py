@@ -31,6 +31,7 @@ from sync.models import JobState, ShopifyShop, SyncJob
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.inbox import shop_cache_clear
 from sync.services.setup import SetupCatalogue, SetupReport, shop_setup
+from tests.support.onboarding import proposal_accept
 from tests.support.processes import wait_for
 
 #: Present in Odoo but left unmapped by the seed, so that their orders park as "unknown SKU".
@@ -215,6 +216,7 @@ def build_pipeline(
         catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
         leave_unmapped=leave_unmapped,
     )
+    proposal_accept(report.change_id)
     # Shopify sends the mandatory privacy topics to the compliance URL of the app's configuration
     # (``compliance_topics`` in shopify.app.toml); they cannot be subscribed through the Admin API.
     shopify.control.app_config(compliance_url=callback)

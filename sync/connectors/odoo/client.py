@@ -761,6 +761,60 @@ class OdooClient:
 
     # -- stock -----------------------------------------------------------------------------------
 
+    def products_matching(
+        self, *, codes: Iterable[str], barcodes: Iterable[str], batch: int = 200
+    ) -> list[dict[str, Any]]:
+        """Every product (not only the first) whose internal reference or barcode is one of these: one call
+        per ``batch`` of each. Rows: id, default_code, barcode, name."""
+        found: dict[int, dict[str, Any]] = {}
+        for field_name, values in (
+            ("default_code", sorted(set(codes) - {""})),
+            ("barcode", sorted(set(barcodes) - {""})),
+        ):
+            for start in range(0, len(values), batch):
+                rows = self.execute(
+                    "product.product",
+                    "search_read",
+                    domain=[(field_name, "in", values[start : start + batch])],
+                    fields=["default_code", "barcode", "display_name"],
+                    order="id asc",
+                )
+                for r in rows:
+                    found[int(r["id"])] = {
+                        "id": int(r["id"]),
+                        "default_code": _str(r.get("default_code")),
+                        "barcode": _str(r.get("barcode")),
+                        "name": _str(r.get("display_name")),
+                    }
+        return [found[k] for k in sorted(found)]
+
+    def sellable_product_codes(self, *, page: int = 1000) -> list[dict[str, Any]]:
+        """The internal references of every product that can be sold, a page per call."""
+        out: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            rows = self.execute(
+                "product.product",
+                "search_read",
+                domain=[("sale_ok", "=", True), ("default_code", "!=", False)],
+                fields=["default_code", "display_name"],
+                order="id asc",
+                limit=page,
+                offset=offset,
+            )
+            out += [
+                {
+                    "id": int(r["id"]),
+                    "default_code": _str(r.get("default_code")),
+                    "barcode": "",
+                    "name": _str(r.get("display_name")),
+                }
+                for r in rows
+            ]
+            if len(rows) < page:
+                return out
+            offset += page
+
     def stock_locations(self) -> list[LocationInfo]:
         """1 call: internal locations with their full names (``WH/Stock``)."""
         rows = self.execute(

@@ -49,11 +49,13 @@ from sync.connectors.shopify.types import (
     Return,
     ReturnLine,
     RiskAssessment,
+    SalesChannels,
     ShopInfo,
     SubscriptionSync,
     SuggestedRefund,
     SuggestedRefundLine,
     TransactionFee,
+    VariantInfo,
     WebhookSubscription,
 )
 from sync.connectors.shopify.webhooks import PRIVACY_TOPICS
@@ -257,6 +259,49 @@ class ShopifyClient:
         ]
 
     # -- orders ------------------------------------------------------------------------------------------
+    def iter_variants(self, *, page_size: int = 100) -> Iterator[VariantInfo]:
+        """Every product variant with its SKU and barcode, a page at a time (cursor pagination)."""
+        after = None
+        while True:
+            data = self.graphql(
+                docs.VARIANTS_PAGE, {"first": page_size, "after": after}, estimate=2 + page_size
+            )
+            conn = data["productVariants"]
+            for n in conn["nodes"]:
+                yield VariantInfo(
+                    id=n["id"],
+                    sku=n.get("sku") or "",
+                    barcode=n.get("barcode") or "",
+                    name=n.get("displayName") or "",
+                )
+            if not conn["pageInfo"]["hasNextPage"]:
+                return
+            after = conn["pageInfo"]["endCursor"]
+
+    def recent_sales_channels(self, *, orders: int = 100) -> SalesChannels:
+        """1 call: the shipping methods, payment gateways and taxes of the newest ``orders`` orders."""
+        data = self.graphql(docs.RECENT_ORDER_CHANNELS, {"first": orders}, estimate=2 + orders * 8)
+        shipping: dict[tuple[str, str], None] = {}
+        gateways: dict[str, None] = {}
+        taxes: dict[tuple[str, str], None] = {}
+        treatments: dict[bool, None] = {}
+        nodes = data["orders"]["nodes"]
+        for n in nodes:
+            treatments[bool(n.get("taxesIncluded"))] = None
+            for g in n.get("paymentGatewayNames") or []:
+                gateways[str(g)] = None
+            for t in n.get("taxLines") or []:
+                taxes[(str(t.get("title") or ""), str(t.get("rate")))] = None
+            for sl in (n.get("shippingLines") or {}).get("nodes") or []:
+                shipping[(str(sl.get("code") or ""), str(sl.get("title") or ""))] = None
+        return SalesChannels(
+            orders=len(nodes),
+            shipping=tuple(shipping),
+            gateways=tuple(gateways),
+            taxes=tuple(taxes),
+            taxes_included=tuple(treatments),
+        )
+
     def fetch_order_rest(self, order_id: int | str) -> dict[str, Any] | None:
         """The order as the ``orders/create`` webhook body would carry it now (for the fields a sync uses),
         or ``None`` when Shopify has no such order."""

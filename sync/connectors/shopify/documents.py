@@ -233,6 +233,18 @@ ORDER_RETURNS = document(
     f" nodes {{ {RETURN} }} }} }} }}"
 )
 
+# -- onboarding: what the shop sells and how it has been selling ---------------------------------------------
+VARIANTS_PAGE = document(
+    "query VariantsPage($first: Int!, $after: String) { productVariants(first: $first, after: $after) {"
+    " pageInfo { hasNextPage endCursor } nodes { id sku barcode displayName } } }"
+)
+#: The newest orders' shipping methods, payment gateways and tax lines (for the onboarding's proposal).
+RECENT_ORDER_CHANNELS = document(
+    "query RecentOrderChannels($first: Int!) { orders(first: $first, sortKey: CREATED_AT, reverse: true) {"
+    " nodes { id paymentGatewayNames taxesIncluded taxLines { title rate }"
+    " shippingLines(first: 5) { nodes { code title } } } } }"
+)
+
 # -- inventory -------------------------------------------------------------------------------------------
 VARIANTS_BY_SKU = document(
     "query VariantsBySku($query: String!, $first: Int!) { productVariants(first: $first, query: $query) {"

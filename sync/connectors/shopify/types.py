@@ -77,6 +77,25 @@ class Location:
 
 
 @dataclass(frozen=True)
+class VariantInfo:
+    id: str
+    sku: str
+    barcode: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SalesChannels:
+    """What recent orders used: shipping lines (code, title), payment gateways, tax lines (title, rate)."""
+
+    orders: int
+    shipping: tuple[tuple[str, str], ...]
+    gateways: tuple[str, ...]
+    taxes: tuple[tuple[str, str], ...]  # (title, rate as Shopify gives it, e.g. "0.2")
+    taxes_included: tuple[bool, ...]  # the treatments seen
+
+
+@dataclass(frozen=True)
 class InventoryItemRef:
     inventory_item_id: str
     variant_id: str

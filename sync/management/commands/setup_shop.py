@@ -9,8 +9,9 @@ from sync.services.setup import SetupCatalogue, shop_setup
 
 class Command(BaseCommand):
     help = (
-        "Seed a shop's initial mappings from its Odoo (only when it has none) and register its webhooks "
-        "at the callback URL (again, if Shopify deleted them)."
+        "Read the shop and its Odoo, propose the mappings that match as ONE mapping change for approval "
+        "(only when the shop has none), print what matched and what did not, and register the webhooks at "
+        "the callback URL (again, if Shopify deleted them). Nothing is written to Odoo."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -21,9 +22,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--catalogue",
             type=Path,
-            help="JSON: SKUs, taxes, carriers, gateways and locations to look for in Odoo "
-            "(see sync/services/setup.py; the demo writes one with python -m opsconsole.demo_catalogue)",
+            help="JSON hints where names differ: shipping code -> carrier, gateway -> journal code, Shopify "
+            "location -> Odoo location (see sync/services/setup.py; python -m opsconsole.demo_catalogue)",
         )
+        parser.add_argument("--report", type=Path, help="write the onboarding report (JSON) here")
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
         shop = ShopifyShop.objects.filter(domain=o["domain"]).first()
@@ -42,11 +44,19 @@ class Command(BaseCommand):
             leave_unmapped=o["leave_unmapped"],
             seed_mappings=not o["no_mappings"],
         )
-        if report.mapping_version is not None:
+        if report.change_id is not None:
             self.stdout.write(
-                f"Mappings: version {report.mapping_version}, {report.mapped_skus} SKUs mapped, "
-                f"unmapped: {', '.join(report.unmapped_skus) or 'none'}."
+                f"Proposed mapping change {report.change_id}: {report.mapped_skus} SKUs matched, not in "
+                f"Odoo: {', '.join(report.unmapped_skus) or 'none'}. Approve it in the console (Mappings → "
+                "Changes) or with approve_mapping_change; nothing was written to Odoo."
             )
+            for section, counts in report.report["summary"].items():
+                text = ", ".join(f"{table} {n}" for table, n in counts.items()) or "none"
+                self.stdout.write(f"  {section.replace('_', ' ')}: {text}")
+            for entry in report.report.get("create_in_odoo", []):
+                self.stdout.write(f"  to create in Odoo yourself: {entry}")
+            if o["report"] is not None:
+                o["report"].write_text(json.dumps(report.report, indent=2, default=str))
         self.stdout.write(
             f"Webhooks: {report.webhooks_created} registered, {report.webhooks_kept} already there."
         )

@@ -27,6 +27,7 @@ from sync.models import InboundEvent, ShopifyShop, SyncJob
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.setup import SetupCatalogue, shop_setup
 from tests.support.odoo import odoo_config
+from tests.support.onboarding import proposal_accept
 
 #: Nothing listens here: the Shopify stand-in's deliveries to it fail at once (these tests need none).
 NO_WEBHOOKS = "http://127.0.0.1:9/webhooks/shopify"
@@ -144,7 +145,7 @@ class Booking:
 def booking_for(
     db: None, shopify_standin: RunningSandbox, odoo_standins: Callable[[int], RunningOdooSandbox]
 ) -> Callable[..., Booking]:
-    def make(version: int, *, taxes_included: bool = False) -> Booking:
+    def make(version: int, *, taxes_included: bool = False, setup: bool = True) -> Booking:
         standin = odoo_standins(version)
         standin.control.clear_faults()
         standin.control.reset(seed=True)
@@ -168,9 +169,13 @@ def booking_for(
             odoo=connection,
             admin_url=shopify_standin.admin_url,
         )
-        shop_setup(
-            shop=shop, callback_url=NO_WEBHOOKS, catalogue=SetupCatalogue.from_dict(demo_setup_catalogue())
-        )
+        if setup:
+            report = shop_setup(
+                shop=shop,
+                callback_url=NO_WEBHOOKS,
+                catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
+            )
+            proposal_accept(report.change_id)
         return Booking(version, shop, shopify_standin, standin, connect(odoo_config(standin)))
 
     return make
