@@ -683,3 +683,20 @@ class Fulfilment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.odoo_picking_name or self.odoo_picking_id} → {self.shopify_fulfillment_id or '?'}"
+
+
+class ShopAccess(models.Model):
+    """Limits a user to some shops. A user with no rows here sees every shop (the default); a user with
+    rows sees only those shops' jobs, problems, deliveries, mappings, connections and alerts, in the
+    console and the API alike (sync/selectors/access.py). Superusers always see every shop."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="shop_access")
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="user_access")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="shop_access_unique")]
+        verbose_name_plural = "shop access"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.shop_id}"

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sync.api.base import ApiView
+from sync.selectors.access import shop_scope
 from sync.selectors.dashboard import OdooHealth, ShopHealth, connection_health
 
 
@@ -96,7 +97,7 @@ class ConnectionsView(ApiView):
         summary="Shops and Odoo servers with their health, the worker's heartbeat", responses=HealthOut
     )
     def get(self, request: Request) -> Response:
-        health = connection_health()
+        health = connection_health(shops=shop_scope(request.user))
         return Response(
             HealthOut(
                 {

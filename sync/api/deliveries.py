@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers
 
 from sync.api.base import ApiViewSet, int_param, pk_of
 from sync.models import InboundEvent, RejectedDelivery
+from sync.selectors.access import shop_scope
 from sync.selectors.deliveries import delivery_list, rejected_delivery_list
 
 
@@ -67,6 +68,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             shop=int_param(params.get("shop")),
             topic=params.get("topic", "")[:100],
             unreadable=params.get("unreadable") in ("1", "true", "True"),
+            shops=shop_scope(self.request.user),
         )
 
     def get_object(self) -> InboundEvent:
@@ -86,4 +88,7 @@ class RejectedDeliveryViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def get_queryset(self) -> Any:
         reason = self.request.query_params.get("reason", "")
-        return rejected_delivery_list(reason=reason if reason in RejectedDelivery.Reason.values else "")
+        return rejected_delivery_list(
+            reason=reason if reason in RejectedDelivery.Reason.values else "",
+            shops=shop_scope(self.request.user),
+        )

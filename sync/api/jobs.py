@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from sync.api.base import ApiViewSet, int_param, pk_of
 from sync.api.serializers import CountOutput
 from sync.models import JobAttempt, JobState, SyncJob
+from sync.selectors.access import shop_scope
 from sync.selectors.jobs import AGES, JobFilters, job_detail, job_links, job_list
 from sync.services import console as console_services
 from sync.transforms.privacy import mask_payload
@@ -121,7 +122,8 @@ JOB_FILTERS = [
 ]
 
 
-def job_filters(params: Any) -> JobFilters:
+def job_filters(params: Any, user: Any = None) -> JobFilters:
+    """The console's filters from query parameters, limited to the shops ``user`` is given."""
     age = params.get("age", "")
     return JobFilters(
         flow=params.get("flow", "")[:30],
@@ -130,6 +132,7 @@ def job_filters(params: Any) -> JobFilters:
         kind=params.get("kind", "")[:50],
         age=age if age in AGES else "",
         q=params.get("q", "").strip()[:120],
+        shops=shop_scope(user),
     )
 
 
@@ -144,13 +147,15 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> Any:
-        return job_list(filters=job_filters(self.request.query_params))
+        return job_list(filters=job_filters(self.request.query_params, self.request.user))
 
     def get_serializer_class(self) -> Any:
         return JobDetailOut if self.action == "retrieve" else JobOut
 
     def get_object(self) -> SyncJob:
-        job = job_detail(job_id=pk_of(self.kwargs["pk"]))  # DoesNotExist → 404
+        job = job_detail(
+            job_id=pk_of(self.kwargs["pk"]), shops=shop_scope(self.request.user)
+        )  # DoesNotExist → 404
         self.check_object_permissions(self.request, job)
         return job
 

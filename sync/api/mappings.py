@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from sync.api.base import ApiView, ApiViewSet, int_param, pk_of
 from sync.api.serializers import NoteInput, RequiredNoteInput, parsed
 from sync.models import MappingChange, MappingEntry, MappingTable, ShopifyShop
+from sync.selectors.access import shop_scope, shops_visible
 from sync.selectors.mappings import (
     KEY_LABELS,
     TABLE_FIELDS,
@@ -30,9 +31,10 @@ from sync.services import console as console_services
 from sync.services.mappings import MappingRow
 
 
-def shop_from(params: Any, *, required: bool) -> ShopifyShop | None:
+def shop_from(params: Any, *, required: bool, user: Any = None) -> ShopifyShop | None:
+    """The shop named by ``shop``, among those ``user`` is given (another shop is as good as unknown)."""
     shop_id = int_param(str(params.get("shop", "")))
-    shop = ShopifyShop.objects.filter(pk=shop_id).first() if shop_id else None
+    shop = shops_visible(user).filter(pk=shop_id).first() if shop_id else None
     if shop is None and required:
         raise ValidationError({"shop": ["give the id of a connected shop"]})
     return shop
@@ -70,7 +72,7 @@ class MappingTablesView(ApiView):
         responses=TablesOut,
     )
     def get(self, request: Request) -> Response:
-        shop = shop_from(request.query_params, required=True)
+        shop = shop_from(request.query_params, required=True, user=self.request.user)
         assert shop is not None
         counts = mapping_table_counts(shop=shop)
         tables = [
@@ -114,7 +116,7 @@ class MappingEntryViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
-        shop = shop_from(params, required=True)
+        shop = shop_from(params, required=True, user=self.request.user)
         assert shop is not None
         table = params.get("table", "")
         if table not in MappingTable.values:
@@ -255,21 +257,22 @@ class MappingChangeViewSet(
         params = self.request.query_params
         state = params.get("state", "")
         return mapping_change_queryset(
-            shop=shop_from(params, required=False),
+            shop=shop_from(params, required=False, user=self.request.user),
             state=state if state in MappingChange.State.values else "",
+            shops=shop_scope(self.request.user),
         )
 
     def get_serializer_class(self) -> Any:
         return ChangeDetailOut if self.action == "retrieve" else ChangeOut
 
     def get_object(self) -> MappingChange:
-        change = mapping_change_queryset().get(pk=pk_of(self.kwargs["pk"]))
+        change = mapping_change_queryset(shops=shop_scope(self.request.user)).get(pk=pk_of(self.kwargs["pk"]))
         self.check_object_permissions(self.request, change)
         return change
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = parsed(ProposeIn, request.data)
-        shop = shop_from({"shop": data["shop"]}, required=True)
+        shop = shop_from({"shop": data["shop"]}, required=True, user=request.user)
         assert shop is not None
         rows = [MappingRow(table=r["table"], key=r["key"].strip(), value=r["value"]) for r in data["rows"]]
         summary = data["summary"].strip() or f"{len(rows)} mapping row{'s' if len(rows) != 1 else ''}"

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from sync.api.base import ApiViewSet, int_param, pk_of
 from sync.api.serializers import CountOutput, NoteInput, RequiredNoteInput, parsed
 from sync.models import Problem, ProblemActivity
+from sync.selectors.access import shop_scope
 from sync.selectors.jobs import AGES
 from sync.selectors.problems import (
     PROBLEM_STATUSES,
@@ -145,7 +146,8 @@ PROBLEM_FILTERS = [
 ]
 
 
-def problem_filters(params: Any) -> ProblemFilters:
+def problem_filters(params: Any, user: Any = None) -> ProblemFilters:
+    """The console's filters from query parameters, limited to the shops ``user`` is given."""
     status = params.get("status", "open")
     age = params.get("age", "")
     return ProblemFilters(
@@ -156,6 +158,7 @@ def problem_filters(params: Any) -> ProblemFilters:
         age=age if age in AGES else "",
         q=params.get("q", "").strip()[:120],
         finance=params.get("finance") in ("1", "true", "True"),
+        shops=shop_scope(user),
     )
 
 
@@ -170,13 +173,13 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> Any:
-        return problem_queryset(filters=problem_filters(self.request.query_params))
+        return problem_queryset(filters=problem_filters(self.request.query_params, self.request.user))
 
     def get_serializer_class(self) -> Any:
         return ProblemDetailOut if self.action == "retrieve" else ProblemOut
 
     def get_object(self) -> Problem:
-        problem = problem_detail(problem_id=pk_of(self.kwargs["pk"]))
+        problem = problem_detail(problem_id=pk_of(self.kwargs["pk"]), shops=shop_scope(self.request.user))
         self.check_object_permissions(self.request, problem)
         return problem
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Min, Q
-from django.db.models.functions import Extract
+from django.db.models import Aggregate, Count, F, FloatField, Min, Q, Sum
+from django.db.models.functions import Coalesce, Extract
 from django.utils import timezone
 
 from opsconsole.core.models import WorkerHeartbeat
@@ -23,6 +23,7 @@ from sync.models import (
     ShopifyShop,
     SyncJob,
 )
+from sync.selectors.access import ShopScope, in_scope
 from sync.selectors.problems import open_problem_stats
 from sync.transforms.verify import BOOKED_MISMATCH
 
@@ -108,11 +109,12 @@ class DashboardMetrics:
     open_groups: int = 0
 
 
-def _latency_ms(since: datetime) -> dict[str, tuple[float | None, float | None]]:
+def _latency_ms(since: datetime, shops: ShopScope = None) -> dict[str, tuple[float | None, float | None]]:
     """p50 and p95 from the webhook's arrival to the job's finish, for jobs that succeeded since ``since``."""
     seconds = Extract(F("finished_at") - F("event__received_at"), "epoch")
     rows = (
-        SyncJob.objects.filter(state=JobState.SUCCEEDED, finished_at__gte=since, event__isnull=False)
+        in_scope(SyncJob.objects.all(), shops)
+        .filter(state=JobState.SUCCEEDED, finished_at__gte=since, event__isnull=False)
         .values("flow")
         .annotate(p50=PercentileCont(seconds, 0.5), p95=PercentileCont(seconds, 0.95))
         .order_by()
@@ -126,22 +128,25 @@ def _latency_ms(since: datetime) -> dict[str, tuple[float | None, float | None]]
     }
 
 
-def _overall_latency_ms(since: datetime) -> tuple[float | None, float | None]:
+def _overall_latency_ms(since: datetime, shops: ShopScope = None) -> tuple[float | None, float | None]:
     seconds = Extract(F("finished_at") - F("event__received_at"), "epoch")
-    row = SyncJob.objects.filter(
-        state=JobState.SUCCEEDED, finished_at__gte=since, event__isnull=False
-    ).aggregate(p50=PercentileCont(seconds, 0.5), p95=PercentileCont(seconds, 0.95))
+    row = (
+        in_scope(SyncJob.objects.all(), shops)
+        .filter(state=JobState.SUCCEEDED, finished_at__gte=since, event__isnull=False)
+        .aggregate(p50=PercentileCont(seconds, 0.5), p95=PercentileCont(seconds, 0.95))
+    )
     return (
         None if row["p50"] is None else row["p50"] * 1000,
         None if row["p95"] is None else row["p95"] * 1000,
     )
 
 
-def oldest_waiting(*, now: datetime | None = None) -> dict[str, float]:
+def oldest_waiting(*, now: datetime | None = None, shops: ShopScope = None) -> dict[str, float]:
     """Per flow, the age in seconds of the oldest job waiting for a worker (queued or retrying)."""
     now = now or timezone.now()
     rows = (
-        SyncJob.objects.filter(state__in=RUNNABLE_STATES)
+        in_scope(SyncJob.objects.all(), shops)
+        .filter(state__in=RUNNABLE_STATES)
         .values("flow")
         .annotate(oldest=Min("created_at"))
         .order_by()
@@ -149,12 +154,15 @@ def oldest_waiting(*, now: datetime | None = None) -> dict[str, float]:
     return {r["flow"]: (now - r["oldest"]).total_seconds() for r in rows}
 
 
-def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> DashboardMetrics:
+def dashboard_metrics(
+    *, window: str = "1h", now: datetime | None = None, shops: ShopScope = None
+) -> DashboardMetrics:
     """Counts per flow for jobs created in the window, latency for jobs finished in it."""
     now = now or timezone.now()
     since = now - WINDOWS.get(window, WINDOWS["1h"])
     counts = (
-        SyncJob.objects.filter(created_at__gte=since)
+        in_scope(SyncJob.objects.all(), shops)
+        .filter(created_at__gte=since)
         .values("flow")
         .annotate(
             received=Count("pk"),
@@ -173,10 +181,10 @@ def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> Das
         metrics = by_flow.setdefault(row["flow"], FlowMetrics(flow=row["flow"]))
         for name in ("received", "succeeded", "retrying", "needs_attention", "dead", "booked_different"):
             setattr(metrics, name, row[name])
-    for flow_name, (p50, p95) in _latency_ms(since).items():
+    for flow_name, (p50, p95) in _latency_ms(since, shops).items():
         metrics = by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name))
         metrics.p50_ms, metrics.p95_ms = p50, p95
-    waiting = oldest_waiting(now=now)
+    waiting = oldest_waiting(now=now, shops=shops)
     for flow_name, age in waiting.items():
         by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name)).oldest_waiting_seconds = age
 
@@ -185,10 +193,10 @@ def dashboard_metrics(*, window: str = "1h", now: datetime | None = None) -> Das
     for metrics in rows:
         for name in ("received", "succeeded", "retrying", "needs_attention", "dead", "booked_different"):
             setattr(totals, name, getattr(totals, name) + getattr(metrics, name))
-    totals.p50_ms, totals.p95_ms = _overall_latency_ms(since)
+    totals.p50_ms, totals.p95_ms = _overall_latency_ms(since, shops)
     totals.oldest_waiting_seconds = max(waiting.values()) if waiting else None
 
-    open_stats = open_problem_stats(now=now)
+    open_stats = open_problem_stats(now=now, shops=shops)
     return DashboardMetrics(
         window=window if window in WINDOWS else "1h",
         since=since,
@@ -231,7 +239,7 @@ SERIES_STEPS: dict[str, tuple[timedelta, int]] = {
 }
 
 
-def throughput_series(*, window: str = "1h", now: datetime | None = None) -> Series:
+def throughput_series(*, window: str = "1h", now: datetime | None = None, shops: ShopScope = None) -> Series:
     """Jobs received per time bucket, split by how they ended up (one GROUP BY over the flow-time index)."""
     now = now or timezone.now()
     step, count = SERIES_STEPS.get(window, SERIES_STEPS["1h"])
@@ -248,10 +256,10 @@ def throughput_series(*, window: str = "1h", now: datetime | None = None) -> Ser
                    count(*) FILTER (WHERE state IN ('retrying', 'needs_attention', 'dead')),
                    count(*) FILTER (WHERE state NOT IN ('succeeded', 'retrying', 'needs_attention', 'dead'))
               FROM sync_syncjob
-             WHERE created_at >= %s
+             WHERE created_at >= %s AND (%s OR shop_id = ANY(%s))
              GROUP BY 1
             """,
-            [start_epoch, step_seconds, start],
+            [start_epoch, step_seconds, start, shops is None, sorted(shops or ())],
         )
         for index, succeeded, failed, other in cursor.fetchall():
             if 0 <= index < count:
@@ -327,15 +335,16 @@ def required_topics() -> tuple[str, ...]:
     return subscription_topics()
 
 
-def connection_health(*, now: datetime | None = None) -> Health:
+def connection_health(*, now: datetime | None = None, shops: ShopScope = None) -> Health:
     now = now or timezone.now()
     limits = {state.shop_domain: state for state in ShopifyRateLimitState.objects.all()}
     topics = required_topics()
-    shops = []
-    for shop in ShopifyShop.objects.select_related("odoo").order_by("domain"):
+    rows = []
+    visible = list(in_scope(ShopifyShop.objects.select_related("odoo").order_by("domain"), shops, "pk"))
+    for shop in visible:
         state = limits.get(shop.domain)
         present = [t for t in topics if t in set(shop.webhook_topics or [])]
-        shops.append(
+        rows.append(
             ShopHealth(
                 shop=shop,
                 rate_available=state.available if state else None,
@@ -347,9 +356,20 @@ def connection_health(*, now: datetime | None = None) -> Health:
         )
     beat = WorkerHeartbeat.objects.order_by("-seen_at").first()
     return Health(
-        shops=shops,
-        odoo=[OdooHealth(connection=c) for c in OdooConnection.objects.order_by("name")],
+        shops=rows,
+        odoo=[
+            OdooHealth(connection=c)
+            for c in in_scope(OdooConnection.objects.order_by("name"), shops, "shops__pk").distinct()
+        ],
         worker_seen_at=beat.seen_at if beat else None,
-        inbox_last_hour=InboundEvent.objects.filter(received_at__gte=now - timedelta(hours=1)).count(),
-        rejected_last_day=RejectedDelivery.objects.filter(at__gte=now - timedelta(hours=24)).count(),
+        inbox_last_hour=in_scope(InboundEvent.objects.all(), shops)
+        .filter(received_at__gte=now - timedelta(hours=1))
+        .count(),
+        rejected_last_day=in_scope(
+            RejectedDelivery.objects.all(),
+            None if shops is None else [s.domain for s in visible],
+            "shop_domain",
+        )
+        .filter(at__gte=now - timedelta(hours=24))
+        .aggregate(n=Coalesce(Sum("count"), 0))["n"],
     )

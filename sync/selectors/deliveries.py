@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from sync.models import PROBLEM_STATES, InboundEvent, RejectedDelivery
+from sync.models import PROBLEM_STATES, InboundEvent, RejectedDelivery, ShopifyShop
+from sync.selectors.access import ShopScope, in_scope
 
 
 def delivery_list(
-    *, shop: int | None = None, topic: str = "", unreadable: bool = False
+    *, shop: int | None = None, topic: str = "", unreadable: bool = False, shops: ShopScope = None
 ) -> QuerySet[InboundEvent]:
     """Stored deliveries without their bodies (``raw_body`` and ``payload`` are deferred), each with the
     number of its jobs and of those parked."""
-    query = InboundEvent.objects.select_related("shop").defer("raw_body", "payload", "headers")
+    query = in_scope(
+        InboundEvent.objects.select_related("shop").defer("raw_body", "payload", "headers"), shops
+    )
     if shop:
         query = query.filter(shop_id=shop)
     if topic:
@@ -25,8 +28,14 @@ def delivery_list(
     ).order_by("-received_at", "-pk")
 
 
-def rejected_delivery_list(*, reason: str = "") -> QuerySet[RejectedDelivery]:
-    query = RejectedDelivery.objects.all()
+def rejected_delivery_list(*, reason: str = "", shops: ShopScope = None) -> QuerySet[RejectedDelivery]:
+    """Refused deliveries; a user limited to some shops sees those naming one of their shops' domains."""
+    domains = (
+        None
+        if shops is None
+        else list(ShopifyShop.objects.filter(pk__in=shops).values_list("domain", flat=True))
+    )
+    query = in_scope(RejectedDelivery.objects.all(), domains, "shop_domain")
     if reason:
         query = query.filter(reason=reason)
     return query.order_by("-at", "-pk")

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from sync.models import JobState, ShopifyShop, SyncJob
+from sync.selectors.access import ShopScope, in_scope
 
 AGES: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -56,13 +57,14 @@ class JobFilters:
     kind: str = ""
     age: str = ""
     q: str = ""
+    shops: ShopScope = None  # the user's shops (sync/selectors/access.py); None: every shop
 
 
 def job_list(*, filters: JobFilters | None = None, now: datetime | None = None) -> QuerySet[SyncJob]:
     """Newest first, using the (state, created_at) and (flow, created_at) indexes."""
     filters = filters or JobFilters()
     now = now or timezone.now()
-    query = SyncJob.objects.select_related("shop")
+    query = in_scope(SyncJob.objects.select_related("shop"), filters.shops)
     if filters.flow:
         query = query.filter(flow=filters.flow)
     if filters.state in JobState.values:
@@ -78,18 +80,18 @@ def job_list(*, filters: JobFilters | None = None, now: datetime | None = None) 
     return query.order_by("-created_at")
 
 
-def job_detail(*, job_id: int) -> SyncJob:
-    return SyncJob.objects.select_related("shop", "shop__odoo", "event", "closed_by", "problem").get(
-        pk=job_id
-    )
+def job_detail(*, job_id: int, shops: ShopScope = None) -> SyncJob:
+    """One job (SyncJob.DoesNotExist also when it belongs to a shop outside ``shops``)."""
+    query = SyncJob.objects.select_related("shop", "shop__odoo", "event", "closed_by", "problem")
+    return in_scope(query, shops).get(pk=job_id)
 
 
 def job_kinds() -> list[str]:
     return sorted(SyncJob.objects.values_list("kind", flat=True).distinct().order_by())
 
 
-def shops_for_filters() -> list[ShopifyShop]:
-    return list(ShopifyShop.objects.order_by("domain").only("pk", "domain"))
+def shops_for_filters(*, shops: ShopScope = None) -> list[ShopifyShop]:
+    return list(in_scope(ShopifyShop.objects.order_by("domain").only("pk", "domain"), shops, "pk"))
 
 
 @dataclass

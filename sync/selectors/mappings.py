@@ -24,6 +24,7 @@ from sync.models import (
     ShopifyShop,
     SyncJob,
 )
+from sync.selectors.access import ShopScope, in_scope
 from sync.transforms.orders import order_to_odoo, unwrap_order
 
 #: The fields a person fills in for each table (name, label, type); the value is stored as a JSON object.
@@ -134,9 +135,11 @@ def mapping_history(*, shop: ShopifyShop, table: str, key: str) -> list[HistoryE
     return sorted(events, key=lambda e: e.version, reverse=True)
 
 
-def mapping_change_queryset(*, shop: ShopifyShop | None = None, state: str = "") -> QuerySet[MappingChange]:
-    """Proposed changes, newest first."""
-    query = MappingChange.objects.select_related("shop", "proposed_by", "decided_by")
+def mapping_change_queryset(
+    *, shop: ShopifyShop | None = None, state: str = "", shops: ShopScope = None
+) -> QuerySet[MappingChange]:
+    """Proposed changes, newest first (of ``shops`` only, when given)."""
+    query = in_scope(MappingChange.objects.select_related("shop", "proposed_by", "decided_by"), shops)
     if shop is not None:
         query = query.filter(shop=shop)
     if state:
@@ -145,9 +148,9 @@ def mapping_change_queryset(*, shop: ShopifyShop | None = None, state: str = "")
 
 
 def mapping_changes(
-    *, shop: ShopifyShop | None = None, state: str = "", limit: int = 50
+    *, shop: ShopifyShop | None = None, state: str = "", limit: int = 50, shops: ShopScope = None
 ) -> list[MappingChange]:
-    return list(mapping_change_queryset(shop=shop, state=state)[:limit])
+    return list(mapping_change_queryset(shop=shop, state=state, shops=shops)[:limit])
 
 
 @dataclass

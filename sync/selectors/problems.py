@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from sync.engine.problems import OPEN_STATUSES
 from sync.models import PROBLEM_STATES, JobState, Problem, ProblemActivity, SyncJob
+from sync.selectors.access import ShopScope, in_scope
 from sync.selectors.jobs import AGES, job_search_q
 
 Status = Problem.Status
@@ -31,6 +32,7 @@ class ProblemFilters:
     age: str = ""  # seen in the last ...
     q: str = ""
     finance: bool = False
+    shops: ShopScope = None  # the user's shops (sync/selectors/access.py); None: every shop
 
 
 def _status_q(status: str, now: datetime) -> Q:
@@ -47,7 +49,7 @@ def _status_q(status: str, now: datetime) -> Q:
 
 def problems_query(*, filters: ProblemFilters, now: datetime | None = None) -> QuerySet[Problem]:
     now = now or timezone.now()
-    query = Problem.objects.filter(_status_q(filters.status, now))
+    query = in_scope(Problem.objects.filter(_status_q(filters.status, now)), filters.shops)
     if filters.flow:
         query = query.filter(flow=filters.flow)
     if filters.error_class:
@@ -93,13 +95,14 @@ def problem_list(
     return list(problem_queryset(filters=filters, now=now)[:limit])
 
 
-def problem_detail(*, problem_id: int) -> Problem:
-    return _with_counts(Problem.objects.select_related("shop", "owner")).get(pk=problem_id)
+def problem_detail(*, problem_id: int, shops: ShopScope = None) -> Problem:
+    """One problem (Problem.DoesNotExist also when its shop is outside ``shops``)."""
+    return _with_counts(in_scope(Problem.objects.select_related("shop", "owner"), shops)).get(pk=problem_id)
 
 
-def problem_by_fingerprint(*, fingerprint: str) -> Problem | None:
-    """The most recently seen problem with this fingerprint, in any shop (old links by fingerprint)."""
-    return Problem.objects.filter(fingerprint=fingerprint).order_by("-last_seen").first()
+def problem_by_fingerprint(*, fingerprint: str, shops: ShopScope = None) -> Problem | None:
+    """The most recently seen problem with this fingerprint, in any of ``shops`` (old links)."""
+    return in_scope(Problem.objects.filter(fingerprint=fingerprint), shops).order_by("-last_seen").first()
 
 
 def problem_parked_jobs(*, problem: Problem, limit: int = 500) -> list[SyncJob]:
@@ -124,9 +127,9 @@ def problem_error_classes() -> list[str]:
     return sorted(c for c in Problem.objects.values_list("error_class", flat=True).distinct() if c)
 
 
-def open_problem_count(*, now: datetime | None = None) -> int:
+def open_problem_count(*, now: datetime | None = None, shops: ShopScope = None) -> int:
     """Open problems: the sidebar badge."""
-    return problems_query(filters=ProblemFilters(), now=now).count()
+    return problems_query(filters=ProblemFilters(shops=shops), now=now).count()
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,9 @@ class OpenProblemStats:
     jobs: int  # parked jobs of those problems
 
 
-def open_problem_stats(*, now: datetime | None = None) -> OpenProblemStats:
+def open_problem_stats(*, now: datetime | None = None, shops: ShopScope = None) -> OpenProblemStats:
     """The dashboard's "needs attention": open problems and the jobs parked on them."""
-    row = problems_query(filters=ProblemFilters(), now=now).aggregate(
+    row = problems_query(filters=ProblemFilters(shops=shops), now=now).aggregate(
         problems=Count("pk", distinct=True), jobs=Count("jobs", filter=Q(jobs__state__in=PROBLEM_STATES))
     )
     return OpenProblemStats(problems=row["problems"], jobs=row["jobs"])

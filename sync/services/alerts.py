@@ -36,6 +36,7 @@ from opsconsole.core.models import WorkerHeartbeat
 from opsconsole.core.permissions import require
 from sync.kinds import subscription_topics
 from sync.models import Alert, AlertSettings, JobState, ShopifyShop, SyncJob
+from sync.selectors.access import require_shop
 
 logger = logging.getLogger("sync.alerts")
 
@@ -372,6 +373,7 @@ def alert_settings_update(
 ) -> AlertSettings:
     """Change a shop's recipients and thresholds (integration admins; audited with before and after)."""
     require(actor, "manage_connections")
+    require_shop(actor, shop.pk)
     current = alert_settings_for(shop)
     before = {name: getattr(current, name) for name in SETTING_FIELDS}
     for name in SETTING_FIELDS:

@@ -28,10 +28,13 @@ from sync.models import (
     ShopifyShop,
     SyncJob,
 )
+from sync.selectors.access import require_shop, shop_visible
 from sync.services.mappings import MappingRow, mapping_apply
 
 
 def _can_act_on(user: Any, job: SyncJob) -> bool:
+    if not shop_visible(user, job.shop_id):
+        return False
     return allowed(user, "act_on_jobs") or (job.finance and allowed(user, "act_on_finance"))
 
 
@@ -80,6 +83,7 @@ def jobs_replay(*, actor: Any, job_ids: list[int], request: Any = None) -> int:
 
 def payload_reveal(*, actor: Any, job: SyncJob, request: Any = None) -> dict[str, Any] | None:
     require(actor, "reveal_customer_data")
+    require_shop(actor, job.shop_id)
     audit_record(
         action="payload.reveal",
         actor=actor,
@@ -98,6 +102,7 @@ def mapping_propose(
     *, actor: Any, shop: ShopifyShop, rows: list[MappingRow], summary: str, request: Any = None
 ) -> MappingChange:
     require(actor, "propose_mapping")
+    require_shop(actor, shop.pk)
     if not rows:
         raise ValidationError("a change needs at least one row")
     change = MappingChange.objects.create(
@@ -122,6 +127,7 @@ def _decidable(actor: Any, change: MappingChange, verb: str) -> MappingChange:
     """The proposal, locked, once checked that ``actor`` may decide it (maker-checker). In a transaction."""
     require(actor, "approve_mapping")
     change = MappingChange.objects.select_for_update().get(pk=change.pk)
+    require_shop(actor, change.shop_id)
     if change.state != MappingChange.State.PROPOSED:
         raise ValidationError(f"this change is already {change.state}")
     if change.proposed_by_id == actor.pk:
@@ -183,6 +189,7 @@ def mapping_rollback(
 ) -> MappingChange:
     """Propose the value an entry had at ``version`` (or its deletion, if it did not exist then)."""
     require(actor, "propose_mapping")
+    require_shop(actor, shop.pk)
     entry = (
         MappingEntry.objects.filter(shop=shop, table=table, key=key, valid_from__lte=version)
         .exclude(valid_to__lte=version)
@@ -281,6 +288,7 @@ def shop_webhooks_check(*, actor: Any, shop: ShopifyShop, request: Any = None) -
     """Ask Shopify which webhook topics are subscribed at our callback URL and store it for the health
     panels. Returns the topics present."""
     require(actor, "manage_connections")
+    require_shop(actor, shop.pk)
     before = list(shop.webhook_topics or [])
     subscriptions = shopify_client_for(shop).list_webhook_subscriptions()
     callback = shop.webhook_callback_url

@@ -21,11 +21,14 @@ from opsconsole.core.permissions import allowed
 from sync.engine.problems import problem_activity, problem_status_change
 from sync.engine.replay import problem_jobs_replay
 from sync.models import PROBLEM_STATES, JobState, Problem, ProblemActivity, SyncJob
+from sync.selectors.access import shop_visible
 
 Status = Problem.Status
 
 
 def problem_can_act(user: Any, problem: Problem) -> bool:
+    if not shop_visible(user, problem.shop_id):
+        return False
     return allowed(user, "act_on_jobs") or (problem.finance and allowed(user, "act_on_finance"))
 
 

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from opsconsole.core.permissions import allowed
-from sync.models import AlertSettings, ShopifyShop
+from sync.models import AlertSettings
+from sync.selectors.access import shop_scope, shops_visible
 from sync.selectors.alerts import alert_settings_by_shop, alerts_firing_and_history
 from sync.services.alerts import alert_settings_update
 from sync.views.console.common import console_view
@@ -17,7 +18,7 @@ from sync.views.console.common import console_view
 @console_view()
 @require_GET
 def alerts(request: HttpRequest) -> HttpResponse:
-    firing, history = alerts_firing_and_history()
+    firing, history = alerts_firing_and_history(shops=shop_scope(request.user))
     return render(
         request,
         "sync/alerts.html",
@@ -26,7 +27,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             "firing": firing,
             "history": history,
             "can_edit": allowed(request.user, "manage_connections"),
-            "shop_settings": alert_settings_by_shop(),
+            "shop_settings": alert_settings_by_shop(shops=shop_scope(request.user)),
             "error": request.GET.get("error", ""),
         },
     )
@@ -35,7 +36,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @console_view("manage_connections")
 @require_POST
 def alert_settings_save(request: HttpRequest, shop_id: int) -> HttpResponse:
-    shop = get_object_or_404(ShopifyShop, pk=shop_id)
+    shop = get_object_or_404(shops_visible(request.user), pk=shop_id)
     values: dict[str, object] = {
         "emails": request.POST.get("emails", "").strip(),
         "webhook_url": request.POST.get("webhook_url", "").strip(),
@@ -55,7 +56,7 @@ def alert_settings_save(request: HttpRequest, shop_id: int) -> HttpResponse:
                 "firing": [],
                 "history": [],
                 "can_edit": True,
-                "shop_settings": alert_settings_by_shop(),
+                "shop_settings": alert_settings_by_shop(shops=shop_scope(request.user)),
                 "error": f"{shop.domain}: {'; '.join(messages)}",
             },
             status=400,

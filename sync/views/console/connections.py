@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from opsconsole.core.errors import IntegrationError
-from sync.models import ShopifyShop
+from sync.selectors.access import shop_scope, shops_visible
 from sync.selectors.dashboard import connection_health, required_topics
 from sync.services import console as console_services
 from sync.views.console.common import console_view, flash
@@ -19,14 +19,18 @@ def connections(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sync/connections.html",
-        {"title": "Connections", "health": connection_health(), "topics": required_topics()},
+        {
+            "title": "Connections",
+            "health": connection_health(shops=shop_scope(request.user)),
+            "topics": required_topics(),
+        },
     )
 
 
 @console_view("manage_connections")
 @require_POST
 def shop_check_webhooks(request: HttpRequest, shop_id: int) -> HttpResponse:
-    shop = get_object_or_404(ShopifyShop, pk=shop_id)
+    shop = get_object_or_404(shops_visible(request.user), pk=shop_id)
     try:
         present = console_services.shop_webhooks_check(actor=request.user, shop=shop, request=request)
     except IntegrationError as exc:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from sync.selectors.access import shop_scope
 from sync.selectors.dashboard import (
     WINDOWS,
     Series,
@@ -75,13 +76,14 @@ def chart_geometry(series: Series) -> dict[str, Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     window = request.GET.get("window", "1h")
     window = window if window in WINDOWS else "1h"
-    metrics = dashboard_metrics(window=window)
+    shops = shop_scope(request.user)
+    metrics = dashboard_metrics(window=window, shops=shops)
     context = {
         "title": "Dashboard",
         "window": window,
         "windows": list(WINDOWS),
         "metrics": metrics,
-        "chart": chart_geometry(throughput_series(window=window)),
-        "health": connection_health(),
+        "chart": chart_geometry(throughput_series(window=window, shops=shops)),
+        "health": connection_health(shops=shops),
     }
     return page_or_partial(request, "core/dashboard.html", context, "live")

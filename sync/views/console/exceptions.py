@@ -17,6 +17,7 @@ from opsconsole.core.permissions import allowed
 from sync.engine.mappings import TABLE_FOR_CODE
 from sync.kinds import flow_groups
 from sync.models import Problem
+from sync.selectors.access import shop_scope
 from sync.selectors.jobs import AGES, jobs_progress, shops_for_filters
 from sync.selectors.problems import (
     PROBLEM_STATUSES,
@@ -65,6 +66,7 @@ def _filters(request: HttpRequest) -> ProblemFilters:
         age=request.GET.get("age", "") if request.GET.get("age", "") in AGES else "",
         q=request.GET.get("q", "").strip()[:120],
         finance=request.GET.get("finance") == "1",
+        shops=shop_scope(request.user),
     )
 
 
@@ -79,7 +81,7 @@ def exceptions(request: HttpRequest) -> HttpResponse:
         "problems": problems,
         "total_jobs": sum(p.blocked for p in problems),  # type: ignore[attr-defined]
         "flows": flow_groups(),
-        "shops": shops_for_filters(),
+        "shops": shops_for_filters(shops=shop_scope(request.user)),
         "error_classes": problem_error_classes(),
         "statuses": [(s, STATUS_LABELS[s]) for s in PROBLEM_STATUSES],
         "ages": list(AGES),
@@ -120,9 +122,10 @@ def suggested_fix(*, code: str, key: str, shop_id: int | None) -> dict[str, Any]
     return None
 
 
-def _problem(problem_id: int) -> Problem:
+def _problem(request: HttpRequest, problem_id: int) -> Problem:
+    """The problem, or 404 (also for a problem of a shop the user is not given)."""
     try:
-        return problem_detail(problem_id=problem_id)
+        return problem_detail(problem_id=problem_id, shops=shop_scope(request.user))
     except Problem.DoesNotExist:
         raise Http404("no such problem") from None
 
@@ -149,7 +152,7 @@ def _problem_context(request: HttpRequest, problem: Problem) -> dict[str, Any]:
 @console_view()
 @require_GET
 def problem_page(request: HttpRequest, problem_id: int) -> HttpResponse:
-    problem = _problem(problem_id)
+    problem = _problem(request, problem_id)
     return page_or_partial(request, "sync/problem.html", _problem_context(request, problem), "problem_live")
 
 
@@ -157,7 +160,7 @@ def problem_page(request: HttpRequest, problem_id: int) -> HttpResponse:
 @require_GET
 def problem_by_fp(request: HttpRequest) -> HttpResponse:
     """Links from before problems were records (``/exceptions/group/?fp=...``) lead to the problem."""
-    problem = problem_by_fingerprint(fingerprint=request.GET.get("fp", ""))
+    problem = problem_by_fingerprint(fingerprint=request.GET.get("fp", ""), shops=shop_scope(request.user))
     if problem is None:
         raise Http404("no such problem")
     return HttpResponseRedirect(reverse("problem", args=[problem.pk]))
@@ -219,7 +222,7 @@ def _act(request: HttpRequest, problem: Problem, action: str) -> HttpResponse:
 @require_POST
 def problem_act(request: HttpRequest, problem_id: int) -> HttpResponse:
     """One action on a problem (one service call); row and bulk replays act on its parked jobs."""
-    problem = _problem(problem_id)
+    problem = _problem(request, problem_id)
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         return flash(request, "Choose an action.", "error")
@@ -248,4 +251,6 @@ def replay_progress(request: HttpRequest) -> HttpResponse:
 @console_view()
 @require_GET
 def problems_badge(request: HttpRequest) -> HttpResponse:
-    return render(request, "sync/partials/_badge.html", {"count": open_problem_count()})
+    return render(
+        request, "sync/partials/_badge.html", {"count": open_problem_count(shops=shop_scope(request.user))}
+    )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from opsconsole.core.permissions import allowed
 from sync.kinds import flow_groups
 from sync.models import JobState, SyncJob
+from sync.selectors.access import shop_scope
 from sync.selectors.jobs import (
     AGES,
     JobFilters,
@@ -46,6 +47,7 @@ def _filters(request: HttpRequest) -> JobFilters:
         kind=request.GET.get("kind", ""),
         age=request.GET.get("age", "") if request.GET.get("age", "") in AGES else "",
         q=request.GET.get("q", "").strip()[:120],
+        shops=shop_scope(request.user),
     )
 
 
@@ -64,7 +66,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "flows": flow_groups(),
         "states": JobState.choices,
-        "shops": shops_for_filters(),
+        "shops": shops_for_filters(shops=shop_scope(request.user)),
         "kinds": job_kinds(),
         "ages": list(AGES),
     }
@@ -81,9 +83,10 @@ def _pretty(value: Any) -> str:
     return json.dumps(limit_depth(value), indent=2, sort_keys=False, default=str)
 
 
-def _job(job_id: int) -> SyncJob:
+def _job(request: HttpRequest, job_id: int) -> SyncJob:
+    """The job, or 404 (also for a job of a shop the user is not given)."""
     try:
-        return job_detail(job_id=job_id)
+        return job_detail(job_id=job_id, shops=shop_scope(request.user))
     except SyncJob.DoesNotExist:
         raise Http404("no such job") from None
 
@@ -91,7 +94,7 @@ def _job(job_id: int) -> SyncJob:
 @console_view()
 @require_GET
 def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(job_id)
+    job = _job(request, job_id)
     payload = _payload_of(job)
     context = {
         "title": f"Job {job.pk}",
@@ -116,7 +119,7 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
 @console_view()
 @require_POST
 def job_reveal(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(job_id)
+    job = _job(request, job_id)
     if not allowed(request.user, "reveal_customer_data"):
         raise PermissionDenied("revealing customer data needs the reveal permission")
     payload = console_services.payload_reveal(actor=request.user, job=job, request=request)
@@ -131,7 +134,7 @@ def job_reveal(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def job_replay(request: HttpRequest, job_id: int) -> HttpResponse:
     """Replay one job; answers with the re-rendered row (in a group) or a notice (on the job's page)."""
-    job = _job(job_id)
+    job = _job(request, job_id)
     if not can_act(request.user, finance=job.finance):
         raise PermissionDenied("your role cannot replay this job")
     try:

@@ -17,12 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from opsconsole.core.grants import permission_held_since
 from opsconsole.core.permissions import allowed
 from sync.models import MappingChange, MappingEntry, MappingTable, ShopifyShop
+from sync.selectors.access import shop_scope, shops_visible
 from sync.selectors.mappings import (
     KEY_LABELS,
     TABLE_FIELDS,
     change_diff,
     change_preview,
     change_unblocks,
+    mapping_change_queryset,
     mapping_changes,
     mapping_history,
     mapping_rows,
@@ -54,9 +56,10 @@ TAB_LABELS = {
 
 
 def _shop(request: HttpRequest, source: Any = None) -> ShopifyShop | None:
+    """The shop asked for (or the first), among those the user is given."""
     source = source if source is not None else request.GET
     shop_id = int_or_none(source.get("shop"))
-    query = ShopifyShop.objects.order_by("domain")
+    query = shops_visible(request.user)
     if shop_id:
         return query.filter(pk=shop_id).first()
     return query.first()
@@ -83,7 +86,7 @@ def mappings(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "title": "Mappings",
         "shop": shop,
-        "shops": ShopifyShop.objects.order_by("domain"),
+        "shops": shops_visible(request.user),
         "table": table,
         "tables": MappingTable.choices,
         "q": q,
@@ -175,7 +178,7 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Propose a mapping change",
         "shop": shop,
-        "shops": ShopifyShop.objects.order_by("domain"),
+        "shops": shops_visible(request.user),
         "table": table,
         "tables": MappingTable.choices,
         "key": key,
@@ -220,7 +223,7 @@ def mapping_import(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Import SKU mappings",
         "shop": shop,
-        "shops": ShopifyShop.objects.order_by("domain"),
+        "shops": shops_visible(request.user),
         "errors": errors,
         "text": text,
     }
@@ -251,9 +254,7 @@ def _change_context(request: HttpRequest, change: MappingChange) -> dict[str, An
 @console_view()
 @require_GET
 def mapping_change(request: HttpRequest, change_id: int) -> HttpResponse:
-    change = get_object_or_404(
-        MappingChange.objects.select_related("shop", "proposed_by", "decided_by"), pk=change_id
-    )
+    change = get_object_or_404(mapping_change_queryset(shops=shop_scope(request.user)), pk=change_id)
     return page_or_partial(
         request, "sync/mapping_change.html", _change_context(request, change), "change_body"
     )
@@ -262,7 +263,7 @@ def mapping_change(request: HttpRequest, change_id: int) -> HttpResponse:
 @console_view("approve_mapping")
 @require_POST
 def mapping_decide(request: HttpRequest, change_id: int, decision: str) -> HttpResponse:
-    change = get_object_or_404(MappingChange.objects.select_related("shop"), pk=change_id)
+    change = get_object_or_404(mapping_change_queryset(shops=shop_scope(request.user)), pk=change_id)
     if change.proposed_by_id == request.user.pk:
         raise PermissionDenied("a change must be decided by someone other than its proposer")
     note = str(request.POST.get("note", "")).strip()
