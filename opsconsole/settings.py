@@ -321,6 +321,8 @@ CHANGES_CYCLE_SECONDS = {
         item.partition("=") for item in env_list("OPSCONSOLE_CHANGES_CYCLE_SECONDS", "") if "=" in item
     )
 }
+# Stock out (sync/flows/stock.py): off, Odoo's stock streams are not read (nothing is pushed by them).
+STOCK_OUT = env_bool("OPSCONSOLE_STOCK_OUT", True)
 # Background threads every worker (qcluster) runs beside django-q2's processes, by dotted path; each is
 # called with a threading.Event that is set when the worker stops.
 WORKER_THREADS = ["sync.tasks.changes_ticker", "opsconsole.core.metrics.worker_metrics_server"]

@@ -47,6 +47,14 @@ KINDS: dict[str, JobKind] = {
         JobKind("shop.uninstalled", "connections", "App uninstalled", ("app/uninstalled",)),
         JobKind("stock.push", "stock", "Stock push to Shopify", direction="outbound"),
         JobKind("stock.check_sku", "stock", "Stock check of one SKU", direction="outbound"),
+        JobKind("catalogue.push", "catalogue", "Product push to Shopify", direction="outbound"),
+        JobKind(
+            "catalogue.shopify_update",
+            "catalogue",
+            "Shopify product changed",
+            ("products/update",),
+            direction="outbound",
+        ),
         JobKind(
             "stock.level_update",
             "stock",

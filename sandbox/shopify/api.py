@@ -1882,6 +1882,15 @@ def m_product_set(
                 v["presentment_prices"][0]["price"]["amount"] = v["price"]
             if vin.get("barcode") is not None:
                 v["barcode"] = vin["barcode"]
+            if "compareAtPrice" in vin:
+                v["compare_at_price"] = (
+                    str(q2(Decimal(str(vin["compareAtPrice"])))) if vin["compareAtPrice"] else None
+                )
+                v["presentment_prices"][0]["compare_at_price"] = (
+                    {"amount": v["compare_at_price"], "currency_code": shop["currency"]}
+                    if v["compare_at_price"]
+                    else None
+                )
             if vin.get("optionValues"):
                 names = [o.get("name") for o in vin["optionValues"]]
                 v["option1"] = names[0]
@@ -2232,6 +2241,12 @@ def run(
         else query_cost(document, operation, variables, result.data or {})
     )
     buckets.give_back(shop, max(0, requested - actual))
+    # What the app spent (the control API's shop summary shows it; benchmarks read it).
+    usage = shop.setdefault("api_usage", {"points": 0, "calls": 0, "operations": {}})
+    usage["points"] += actual
+    usage["calls"] += 1
+    op_name = operation.name.value if operation.name else "(anonymous)"
+    usage["operations"][op_name] = usage["operations"].get(op_name, 0) + 1
     body["extensions"] = {
         "cost": {
             "requestedQueryCost": requested,

@@ -125,6 +125,7 @@ def _shop_summary(sb: Sandbox, shop: dict[str, Any]) -> dict[str, Any]:
         "taxes_included": shop["taxes_included"],
         "installed": shop["installed"],
         "throttle_status": sb.buckets.status(shop),
+        "api_usage": shop.get("api_usage", {"points": 0, "calls": 0, "operations": {}}),
         "counts": {
             k: len(shop[k])
             for k in (
@@ -404,6 +405,8 @@ def _shop_control(
                 shop[key] = body[key]
         if "bucket_available" in body:
             sb.buckets.set_available(shop, float(body["bucket_available"]))
+        if body.get("reset_usage"):
+            shop["api_usage"] = {"points": 0, "calls": 0, "operations": {}}
         store.mark_dirty()
         return 200, _shop_summary(sb, shop)
     if head == "rotate-secret" and method == "POST":

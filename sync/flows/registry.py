@@ -7,7 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sync.flows import connections, customers, fulfilments, fulfilments_in, orders, privacy, refunds, stock
+from sync.flows import (
+    catalogue,
+    connections,
+    customers,
+    fulfilments,
+    fulfilments_in,
+    orders,
+    privacy,
+    refunds,
+    stock,
+)
 from sync.flows.payloads import job_topic
 from sync.kinds import KINDS, UNHANDLED_TOPIC_KIND, kind_for_topic
 
@@ -27,6 +37,8 @@ FLOWS: dict[str, FlowFunction] = {
     "privacy.data_request": privacy.data_request,
     "privacy.shop_redact": privacy.shop_redact,
     "shop.uninstalled": connections.shop_uninstalled,
+    "catalogue.push": catalogue.catalogue_push,
+    "catalogue.shopify_update": catalogue.shopify_product_update,
     "stock.push": stock.stock_push,
     "stock.check_sku": stock.stock_check_sku,
     "stock.level_update": stock.stock_level_update,

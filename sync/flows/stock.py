@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -137,7 +138,8 @@ def moves_domain(mappings: ShopMappings) -> list[Any]:
 
 
 def stock_enabled(mappings: ShopMappings) -> bool:
-    return bool(mappings.locations) and bool(mappings.skus)
+    """Read the stock streams when stock out is on (OPSCONSOLE_STOCK_OUT) and the shop maps a location."""
+    return bool(getattr(settings, "STOCK_OUT", True)) and bool(mappings.locations) and bool(mappings.skus)
 
 
 def quant_requests(records: Sequence[ChangedRecord], mappings: ShopMappings) -> list[JobRequest]:
@@ -553,6 +555,7 @@ def _set_all(
             continue
         result["mutations"] += 1
         result["set"] += len(batch)
+        result["set_skus"] = sorted({*result.get("set_skus", []), *(lv.sku for lv, _ in batch)})
         now = timezone.now()
         for lv, value in batch:
             lv.pushed = lv.shopify_available = value

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sync.connectors.odoo import ChangedRecord
-from sync.flows import fulfilments, stock
+from sync.flows import catalogue, fulfilments, stock
 from sync.kinds import JobRequest
 from sync.transforms.types import ShopMappings
 
@@ -81,6 +81,29 @@ STREAMS: dict[str, ChangeStream] = {
             handle=fulfilments.pickings_handle,
             domain=fulfilments.pickings_domain,
             cycle_seconds=5.0,
+        ),
+        # Catalogue out (sync/flows/catalogue.py): templates (title, description, archive) and variants (SKU,
+        # barcode, price, archive) the shop's publication rule selects; from the beginning, so that what is
+        # published when the rule is set is created in Shopify.
+        ChangeStream(
+            name="catalogue.template",
+            model="product.template",
+            fields=("name", "description_sale", "list_price", "active"),
+            handle=catalogue.template_requests,
+            domain=catalogue.publish_domain,
+            enabled=catalogue.catalogue_enabled,
+            start="beginning",
+            cycle_seconds=30.0,
+        ),
+        ChangeStream(
+            name="catalogue.variant",
+            model="product.product",
+            fields=("product_tmpl_id", "default_code", "barcode", "lst_price", "active"),
+            handle=catalogue.variant_requests,
+            domain=catalogue.publish_domain,
+            enabled=catalogue.catalogue_enabled,
+            start="beginning",
+            cycle_seconds=30.0,
         ),
     )
 }

@@ -46,6 +46,9 @@ WORKER_ENV = {
     "OPSCONSOLE_SYNC_STRANDED_AFTER_SECONDS": "5",
     "OPSCONSOLE_Q_TIMEOUT": "60",
     "OPSCONSOLE_Q_RETRY": "90",
+    # Stock out reads Odoo's stock streams and pushes to Shopify; tests of it start their own worker with
+    # it on (tests/e2e/test_stock_out.py), the others are not disturbed by pushes and their echoes.
+    "OPSCONSOLE_STOCK_OUT": "0",
 }
 
 
@@ -84,8 +87,13 @@ class Pipeline:
 
     # -- our side ------------------------------------------------------------------------------------
     def jobs(self, **filters: Any) -> list[SyncJob]:
+        """The shop's jobs, without stock jobs (Shopify's inventory_levels/update deliveries that every
+        order causes) unless ``flow="stock"`` or a kind is asked for."""
         close_old_connections()
-        return list(SyncJob.objects.filter(shop=self.shop, **filters).order_by("pk"))
+        query = SyncJob.objects.filter(shop=self.shop, **filters)
+        if "flow" not in filters and "kind" not in filters and "kind__in" not in filters:
+            query = query.exclude(flow="stock")
+        return list(query.order_by("pk"))
 
     def sweep(self) -> None:
         close_old_connections()

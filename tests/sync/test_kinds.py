@@ -26,6 +26,7 @@ def test_each_topic_maps_to_one_kind_and_subscriptions_are_exactly_the_handled_t
 
 def test_the_flow_groups_are_the_dashboards_rows():
     assert flow_groups() == [
+        "catalogue",
         "connections",
         "customers",
         "fulfilments",

@@ -4,6 +4,8 @@ from .client import DEFAULT_MODULE, OdooClient, connect
 from .transport import Json2Transport, JsonRpcTransport, OdooConfig, Transport, map_odoo_error
 from .types import (
     Address,
+    CatalogueProduct,
+    CatalogueVariant,
     ChangedRecord,
     CompanyTaxSettings,
     CreditNoteInput,
@@ -42,6 +44,8 @@ from .types import (
 __all__ = [
     "DEFAULT_MODULE",
     "Address",
+    "CatalogueProduct",
+    "CatalogueVariant",
     "ChangedRecord",
     "CompanyTaxSettings",
     "CreditNoteInput",

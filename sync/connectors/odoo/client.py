@@ -17,6 +17,8 @@ from opsconsole.core.errors import BusinessRuleError, ContractError
 from .transport import SYSTEM, OdooConfig, Transport, make_transport
 from .types import (
     Address,
+    CatalogueProduct,
+    CatalogueVariant,
     ChangedRecord,
     CompanyTaxSettings,
     CreditNoteInput,
@@ -833,6 +835,83 @@ class OdooClient:
             )
             for r in rows
         ]
+
+    def read_catalogue_product(self, template_id: int) -> CatalogueProduct | None:
+        """3 calls: a template (archived too), its variants and their attribute values."""
+        both = ("active", "in", [True, False])
+        rows = self.execute(
+            "product.template",
+            "search_read",
+            domain=[("id", "=", template_id), both],
+            fields=["name", "description_sale", "active"],
+        )
+        if not rows:
+            return None
+        t = rows[0]
+        variants = self.execute(
+            "product.product",
+            "search_read",
+            domain=[("product_tmpl_id", "=", template_id), both],
+            fields=["default_code", "barcode", "lst_price", "active", "product_template_attribute_value_ids"],
+            order="id asc",
+        )
+        ptav_ids = sorted({i for v in variants for i in v.get("product_template_attribute_value_ids") or []})
+        values: dict[int, tuple[str, str]] = {}
+        if ptav_ids:
+            for r in self.execute(
+                "product.template.attribute.value",
+                "read",
+                ptav_ids,
+                fields=["attribute_id", "name"],
+            ):
+                values[int(r["id"])] = (_m2o_name(r.get("attribute_id")), _str(r.get("name")))
+        return CatalogueProduct(
+            id=int(t["id"]),
+            name=_str(t.get("name")),
+            description=_str(t.get("description_sale")),
+            active=bool(t.get("active", True)),
+            variants=tuple(
+                CatalogueVariant(
+                    id=int(v["id"]),
+                    sku=_str(v.get("default_code")),
+                    barcode=_str(v.get("barcode")),
+                    price=_dec(v.get("lst_price")),
+                    active=bool(v.get("active", True)),
+                    options=tuple(
+                        values[i]
+                        for i in sorted(v.get("product_template_attribute_value_ids") or [])
+                        if i in values
+                    ),
+                )
+                for v in variants
+            ),
+        )
+
+    def pricelist_fixed_prices(
+        self, pricelist_id: int, template_id: int, variant_ids: Sequence[int]
+    ) -> dict[int, Decimal]:
+        """1 call: fixed prices of a pricelist for a template's variants (a variant rule wins over the
+        template's). Variants without one are absent (they sell at their list price)."""
+        rows = self.execute(
+            "product.pricelist.item",
+            "search_read",
+            domain=[
+                ("pricelist_id", "=", pricelist_id),
+                ("compute_price", "=", "fixed"),
+                "|",
+                ("product_tmpl_id", "=", template_id),
+                ("product_id", "in", list(variant_ids)),
+            ],
+            fields=["applied_on", "product_id", "product_tmpl_id", "fixed_price"],
+        )
+        template_price = next(
+            (_dec(r["fixed_price"]) for r in rows if r.get("applied_on") == "1_product"), None
+        )
+        out = {vid: template_price for vid in variant_ids} if template_price is not None else {}
+        for r in rows:
+            if r.get("applied_on") == "0_product_variant" and _m2o_id(r.get("product_id")) in variant_ids:
+                out[int(_m2o_id(r.get("product_id")) or 0)] = _dec(r["fixed_price"])
+        return out
 
     def stock_location_parents(self, location_ids: Sequence[int]) -> dict[int, int | None]:
         """1 call: every location at or under ``location_ids`` with its parent's id (to find which mapped

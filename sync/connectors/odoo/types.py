@@ -213,6 +213,27 @@ class StockLevel:
 
 
 @dataclass(frozen=True)
+class CatalogueVariant:
+    id: int
+    sku: str
+    barcode: str
+    price: Decimal  # lst_price: the list price with the variant's extra
+    active: bool
+    options: tuple[tuple[str, str], ...]  # (attribute, value), in the template's attribute order
+
+
+@dataclass(frozen=True)
+class CatalogueProduct:
+    """A product template as the catalogue flow pushes it (Odoo owns these fields)."""
+
+    id: int
+    name: str
+    description: str
+    active: bool
+    variants: tuple[CatalogueVariant, ...]
+
+
+@dataclass(frozen=True)
 class QuantInfo:
     """One quant: a product's quantity and reservation at one location (Odoo's unit of measure)."""
 

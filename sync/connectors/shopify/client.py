@@ -44,6 +44,7 @@ from sync.connectors.shopify.types import (
     OrdersCount,
     OrderTransaction,
     Payout,
+    ProductRef,
     Refund,
     RefundLine,
     Return,
@@ -1040,6 +1041,49 @@ class ShopifyClient:
             docs.VARIANT_PRICES, {"productId": gid("Product", product_id), "variants": variants}, estimate=10
         )
         _check_user_errors(data["productVariantsBulkUpdate"], "productVariantsBulkUpdate", product_id)
+
+    def product_set(self, product: dict[str, Any], *, product_id: str | None = None) -> ProductRef:
+        """``productSet`` (synchronous): create a product, or update ``product_id``. Fields left out of
+        ``product`` are left as they are; a ``variants`` list given replaces the product's variants."""
+        data = self.graphql(
+            docs.PRODUCT_SET,
+            {"input": product, "identifier": {"id": gid("Product", product_id)} if product_id else None},
+            estimate=10 + 250,
+        )
+        body = _check_user_errors(data["productSet"], "productSet", product_id or "")
+        node = body["product"]
+        return ProductRef(
+            node["id"],
+            node["status"],
+            tuple((v["id"], v["sku"] or "") for v in node["variants"]["nodes"]),
+            node.get("updatedAt") or "",
+        )
+
+    def update_variants(self, product_id: str, variants: Sequence[dict[str, Any]]) -> str:
+        """``productVariantsBulkUpdate``: price, compareAtPrice, barcode or inventoryItem.sku per variant.
+        Returns the product's ``updatedAt`` after it."""
+        data = self.graphql(
+            docs.VARIANTS_UPDATE,
+            {"productId": gid("Product", product_id), "variants": list(variants)},
+            estimate=10,
+        )
+        body = _check_user_errors(data["productVariantsBulkUpdate"], "productVariantsBulkUpdate", product_id)
+        return str((body.get("product") or {}).get("updatedAt") or "")
+
+    def products_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """SKU → (product gid, variant gid, product status) for the SKUs Shopify has (50 a query)."""
+        out: dict[str, tuple[str, str, str]] = {}
+        wanted = list(dict.fromkeys(s for s in skus if s))
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start : start + 50]
+            search = " OR ".join(f"sku:{json.dumps(s)}" for s in chunk)
+            data = self.graphql(
+                docs.PRODUCTS_BY_SKU, {"query": search, "first": len(chunk) + 5}, estimate=2 + 3 * len(chunk)
+            )
+            for n in data["productVariants"]["nodes"]:
+                if n["sku"] in chunk and n["sku"] not in out:
+                    out[n["sku"]] = (n["product"]["id"], n["id"], n["product"]["status"])
+        return out
 
     # -- customers ---------------------------------------------------------------------------------------
     def _customer(self, n: dict[str, Any]) -> Customer:

@@ -294,6 +294,23 @@ VARIANT_PRICES = document(
     " productVariants { id price } userErrors { field message code } } }"
 )
 
+PRODUCT_SET = document(
+    "mutation ProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {"
+    " productSet(input: $input, identifier: $identifier, synchronous: true) {"
+    " product { id status updatedAt variants(first: 250) { nodes { id sku } } }"
+    " userErrors { field message code } } }"
+)
+VARIANTS_UPDATE = document(
+    "mutation VariantsUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {"
+    " productVariantsBulkUpdate(productId: $productId, variants: $variants) {"
+    " product { id updatedAt } productVariants { id sku price compareAtPrice barcode }"
+    " userErrors { field message code } } }"
+)
+PRODUCTS_BY_SKU = document(
+    "query ProductsBySku($query: String!, $first: Int!) { productVariants(first: $first, query: $query) {"
+    " nodes { id sku product { id status } } } }"
+)
+
 # -- customers -------------------------------------------------------------------------------------------
 CUSTOMER_GET = document(f"query Customer($id: ID!) {{ customer(id: $id) {{ {CUSTOMER} }} }}")
 CUSTOMER_FIND = document(

@@ -118,6 +118,16 @@ class InventoryItemLevels:
 
 
 @dataclass(frozen=True)
+class ProductRef:
+    """A Shopify product after ``productSet``: its id, status and variants (id, SKU)."""
+
+    id: str
+    status: str
+    variants: tuple[tuple[str, str], ...]  # (variant gid, sku)
+    updated_at: str = ""  # Shopify's updatedAt after the mutation
+
+
+@dataclass(frozen=True)
 class InventorySet:
     """One quantity to set. ``change_from`` is the quantity we believe Shopify holds now (compare-and-set);
     ``None`` opts out (refused from 2026-04)."""

@@ -268,6 +268,42 @@ def test_quants_of_products_are_read_under_locations_with_their_reservations(odo
     assert all(loc in parents for loc in {q.location_id for q in quants})
 
 
+def test_a_catalogue_product_is_read_with_its_variants_and_pricelist_prices(odoo_config: OdooConfig) -> None:
+    # given: a product and a fixed price for it in a pricelist
+    client = connect(odoo_config)
+    pid, sku = _make_product(client, price="25.00", stock=0)
+    [row] = client.execute("product.product", "read", [pid], fields=["product_tmpl_id"])
+    tid = row["product_tmpl_id"][0]
+    created = client.execute("product.pricelist", "create", vals_list=[{"name": _key("CT-PL")}])
+    pricelist = created[0] if isinstance(created, list) else created
+    client.execute(
+        "product.pricelist.item",
+        "create",
+        vals_list=[
+            {
+                "pricelist_id": pricelist,
+                "applied_on": "0_product_variant",
+                "display_applied_on": "1_product",
+                "product_tmpl_id": tid,
+                "product_id": pid,
+                "compute_price": "fixed",
+                "base": "list_price",
+                "fixed_price": 19.5,
+            }
+        ],
+    )
+    # when
+    product = client.read_catalogue_product(tid)
+    prices = client.pricelist_fixed_prices(pricelist, tid, [pid])
+    # then
+    assert product is not None
+    assert (product.id, product.name, product.active) == (tid, f"Contract product {sku}", True)
+    assert [(v.id, v.sku, v.price, v.active) for v in product.variants] == [
+        (pid, sku, Decimal("25.00"), True)
+    ]
+    assert prices == {pid: Decimal("19.5")}
+
+
 def test_credit_note_is_created_posted_and_idempotent(odoo_config: OdooConfig) -> None:
     # given
     client = connect(odoo_config)

@@ -182,6 +182,31 @@ def test_orders_are_listed_by_update_window(shopify):
     assert far_future == []
 
 
+def test_product_set_creates_and_updates_and_variants_follow_by_id(shopify):
+    # given
+    sku = f"CT-{uuid.uuid4().hex[:10].upper()}"
+    product = {
+        "title": f"Contract {sku}",
+        "status": "ACTIVE",
+        "productOptions": [{"name": "Title", "values": [{"name": "Default Title"}]}],
+        "variants": [
+            {"optionValues": [{"optionName": "Title", "name": "Default Title"}], "sku": sku, "price": "12.00"}
+        ],
+    }
+    # when
+    created = shopify.product_set(product)
+    [(variant, _)] = created.variants
+    updated_at = shopify.update_variants(
+        created.id, [{"id": variant, "price": "13.50", "inventoryItem": {"sku": f"{sku}-B"}}]
+    )
+    archived = shopify.product_set({"status": "ARCHIVED"}, product_id=created.id)
+    # then
+    assert created.status == "ACTIVE" and created.updated_at
+    assert updated_at
+    assert shopify.products_by_sku([f"{sku}-B", sku]) == {f"{sku}-B": (created.id, variant, "ARCHIVED")}
+    assert archived.status == "ARCHIVED" and archived.variants == ((variant, f"{sku}-B"),)
+
+
 def test_inventory_levels_by_sku_name_the_item_and_available_per_location(shopify):
     # given
     variant = _variant(shopify)
