@@ -256,6 +256,10 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Retention (sync/services/retention.py, daily): webhook bodies and payloads, refused deliveries, audit.
+RETENTION_PAYLOAD_DAYS = int(os.environ.get("OPSCONSOLE_RETENTION_PAYLOAD_DAYS", 30))
+RETENTION_REJECTED_DAYS = int(os.environ.get("OPSCONSOLE_RETENTION_REJECTED_DAYS", 90))
+RETENTION_AUDIT_DAYS = int(os.environ.get("OPSCONSOLE_RETENTION_AUDIT_DAYS", 730))
 #: A mapping CSV import is read row by row and stops past this many rows.
 MAPPING_IMPORT_MAX_ROWS = int(os.environ.get("OPSCONSOLE_MAPPING_IMPORT_MAX_ROWS", 20_000))
 # Destructive topics (orders/cancelled, customers/redact, shop/redact) are acted on only when Shopify

@@ -700,3 +700,22 @@ class ShopAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.shop_id}"
+
+
+class RetentionRun(models.Model):
+    """One run of the daily retention purge (sync/services/retention.py) and what it removed."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    payloads_purged = models.PositiveIntegerField(default=0)
+    payloads_kept_for_jobs = models.PositiveIntegerField(default=0)
+    job_inputs_purged = models.PositiveIntegerField(default=0)
+    exports_purged = models.PositiveIntegerField(default=0)
+    rejected_deleted = models.PositiveIntegerField(default=0)
+    audit_deleted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"retention {self.started_at:%Y-%m-%d %H:%M}: {self.payloads_purged} payloads"

@@ -10,7 +10,7 @@ from django.db import close_old_connections
 from sync.engine import changes
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
-from sync.services import alerts
+from sync.services import alerts, retention
 from sync.services.health import connections_probe, shops_webhooks_ensure, worker_alive_mark
 
 logger = logging.getLogger(__name__)
@@ -62,3 +62,10 @@ def alerts_evaluate() -> dict[str, int]:
     close_old_connections()
     report = alerts.alerts_evaluate()
     return {"fired": report.fired, "resolved": report.resolved, "firing": report.still_firing}
+
+
+def retention_purge() -> dict[str, int]:
+    """Scheduled daily: purge old payloads, refused deliveries and audit entries (services/retention.py)."""
+    close_old_connections()
+    run = retention.retention_purge()
+    return {"payloads_purged": run.payloads_purged, "rejected_deleted": run.rejected_deleted}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from sync.selectors.access import shop_scope
@@ -14,6 +15,7 @@ from sync.selectors.dashboard import (
     dashboard_metrics,
     throughput_series,
 )
+from sync.services.retention import retention_last_run
 from sync.views.console.common import console_view, page_or_partial
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 720, 180, 28
@@ -85,5 +87,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "metrics": metrics,
         "chart": chart_geometry(throughput_series(window=window, shops=shops)),
         "health": connection_health(shops=shops),
+        "retention": retention_last_run(),
+        "retention_days": {
+            "payload": settings.RETENTION_PAYLOAD_DAYS,
+            "rejected": settings.RETENTION_REJECTED_DAYS,
+            "audit": settings.RETENTION_AUDIT_DAYS,
+        },
     }
     return page_or_partial(request, "core/dashboard.html", context, "live")
