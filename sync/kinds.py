@@ -67,6 +67,7 @@ KINDS: dict[str, JobKind] = {
         JobKind(
             "fulfillment.return", "fulfilments", "Delivery returned → cancel fulfilment", direction="outbound"
         ),
+        JobKind("customer.push", "customers", "Odoo partner → Shopify customer", direction="outbound"),
         JobKind(
             "fulfillment.inbound",
             "fulfilments",

@@ -357,6 +357,9 @@ def create_customer(store: Store, shop: dict[str, Any], data: dict[str, Any], *,
     email = data.get("email")
     if email and any(c["email"] == email for c in shop["customers"].values()):
         raise OperationError("Email has already been taken", ["email"], "TAKEN")
+    phone = data.get("phone")
+    if phone and any(c.get("phone") == phone for c in shop["customers"].values()):
+        raise OperationError("Phone has already been taken", ["phone"], "TAKEN")
     now = store.clock.iso()
     cid = store.new_id()
     addresses = [
@@ -413,6 +416,9 @@ def update_customer(store: Store, shop: dict[str, Any], cid: int, data: dict[str
     email = data.get("email")
     if email and any(c["email"] == email and c["id"] != cid for c in shop["customers"].values()):
         raise OperationError("Email has already been taken", ["email"], "TAKEN")
+    phone = data.get("phone")
+    if phone and any(c.get("phone") == phone and c["id"] != cid for c in shop["customers"].values()):
+        raise OperationError("Phone has already been taken", ["phone"], "TAKEN")
     for key in ("email", "first_name", "last_name", "phone", "note", "tags", "tax_exempt"):
         if key in data and data[key] is not None:
             customer[key] = data[key]

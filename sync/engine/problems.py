@@ -87,6 +87,8 @@ def problem_title(code: str, key: str, error_class: str, message: str) -> str:
         "partial_return": "A delivery returned in part: Shopify cancels whole fulfilments",
         "fulfilment_cancel_refused": "Shopify refused to cancel a fulfilment: {key}",
         "fulfilment_exists": "A delivery already has a fulfilment at this location",
+        "customer_duplicate": "Shopify refused a customer: {key}",
+        "customer_refused": "Shopify refused a customer update: {key}",
         "fulfilled_outside_odoo": "Fulfilled in Shopify, but no Odoo delivery matches",
         "fulfilment_differs": "A Shopify fulfilment ships more than Odoo's open delivery",
         "app_uninstalled": "App uninstalled from {key}: outbound paused",

@@ -52,7 +52,8 @@ def customer_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             with ctx.call("odoo", "update_partner"):
                 ctx.odoo.update_partner(partner_id, address)
         link = ExternalLink.objects.get(shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, shopify_id=link_key)
-    link.data = {**link.data, "values_hash": digest}
+    # The values both sides now hold: the push of Odoo's owned fields compares with them (customers_out.py).
+    link.data = {**link.data, "values_hash": digest, "values": values}
     if draft.updated_at:
         link.source_updated_at = draft.updated_at
     link.label = draft.name[:120]

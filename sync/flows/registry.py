@@ -11,6 +11,7 @@ from sync.flows import (
     catalogue,
     connections,
     customers,
+    customers_out,
     fulfilments,
     fulfilments_in,
     orders,
@@ -45,6 +46,7 @@ FLOWS: dict[str, FlowFunction] = {
     "fulfillment.push": fulfilments.fulfilment_push,
     "fulfillment.return": fulfilments.fulfilment_return,
     "fulfillment.inbound": fulfilments_in.fulfilment_inbound,
+    "customer.push": customers_out.customer_push,
 }
 
 

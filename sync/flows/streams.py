@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sync.connectors.odoo import ChangedRecord
-from sync.flows import catalogue, fulfilments, stock
+from sync.flows import catalogue, customers_out, fulfilments, stock
 from sync.kinds import JobRequest
 from sync.transforms.types import ShopMappings
 
@@ -104,6 +104,15 @@ STREAMS: dict[str, ChangeStream] = {
             enabled=catalogue.catalogue_enabled,
             start="beginning",
             cycle_seconds=30.0,
+        ),
+        # Partners linked to Shopify customers → customerUpdate of the fields Odoo owns (customers_out.py).
+        ChangeStream(
+            name=customers_out.STREAM,
+            model="res.partner",
+            fields=customers_out.PARTNER_FIELDS,
+            handle=customers_out.partners_handle,
+            domain=customers_out.partners_domain,
+            cycle_seconds=10.0,
         ),
     )
 }

@@ -31,7 +31,7 @@ def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ign
     w = Worker(
         "e2e-fulfilments-worker",
         OPSCONSOLE_CHANGES_CYCLE_SECONDS="pickings=0.5",
-        OPSCONSOLE_CHANGES_TICK_SECONDS="0.2",
+        OPSCONSOLE_CHANGES_TICK_SECONDS="0.5",
     )
     w.start()
     yield w

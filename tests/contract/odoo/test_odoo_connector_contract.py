@@ -7,6 +7,7 @@ with unique keys, through the connector itself.
 from __future__ import annotations
 
 import dataclasses
+import types
 import uuid
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ from sync.connectors.odoo import (
     PartnerInput,
     connect,
 )
+from sync.flows.customers_out import PARTNER_FIELDS, partners_domain, partners_handle
 from sync.flows.fulfilments import PICKING_FIELDS, picking_input, pickings_domain
 
 
@@ -512,3 +514,33 @@ def test_done_deliveries_of_sale_orders_are_read_as_the_pickings_stream_reads_th
         "stock.picking", fields=list(PICKING_FIELDS), domain=[("id", "=", picking.id)]
     )
     assert picking_input(again[0])["tracking_ref"] == "TRK-2"
+
+
+def test_partners_are_read_as_the_partners_stream_reads_them(odoo_config: OdooConfig) -> None:
+    # given a customer partner and a contact under it, written after a point in time
+    client = connect(odoo_config)
+    since = client.newest_write_date("res.partner")
+    key = _key("ct_out")
+    ref = client.find_or_create_partner(
+        PartnerInput(
+            key,
+            Address(name="Olga Out", email=f"{key}@example.com", phone="+33 1 23", country_code="FR"),
+            delivery_address=Address(name="Olga Shipping", city="Lyon", country_code="FR"),
+        )
+    )
+    # when the stream's read runs with its fields and domain
+    records = client.read_changes(
+        "res.partner",
+        fields=list(PARTNER_FIELDS),
+        domain=partners_domain(None),
+        since=since,  # type: ignore[arg-type]
+    )
+    # then the top-level partner is there with the fields Odoo may own
+    mine = [r for r in records if r.id == ref.partner_id]
+    assert len(mine) == 1
+    [request] = partners_handle(mine, types.SimpleNamespace(shop_domain="x.myshopify.com"))  # type: ignore[arg-type]
+    assert request.input["partner"]["name"] == "Olga Out"  # type: ignore[index]
+    assert request.input["partner"]["email"] == f"{key}@example.com"  # type: ignore[index]
+    assert request.input["partner"]["phone"] == "+33 1 23"  # type: ignore[index]
+    # and its delivery contact (a child partner) is not: only top-level partners are Shopify customers
+    assert ref.delivery_id not in {r.id for r in records}
