@@ -79,6 +79,9 @@ class JobContext:
         """Wrap one connector operation: its duration, round trips and outcome go on the attempt."""
         client = self.odoo if system == "odoo" else None
         before = client.calls if client is not None else 0
+        transport = getattr(self.shopify, "transport", None) if system == "shopify" else None
+        if transport is not None:
+            transport.last_cost = None
         started = time.monotonic()
         entry: dict[str, Any] = {"system": system, "op": operation}
         try:
@@ -95,6 +98,10 @@ class JobContext:
             CONNECTOR_SECONDS.labels(system=system).observe(elapsed)
             if client is not None:
                 entry["round_trips"] = client.calls - before
+            cost = getattr(transport, "last_cost", None)
+            if cost is not None:
+                # Shopify's points for the (last) request of the operation: actual, else requested.
+                entry["points"] = cost.actual if cost.actual is not None else cost.requested
             self.calls.append(entry)
             # The correlation id, job and shop are bound by the engine (sync/engine/run.py) and sent by
             # the connectors as X-Correlation-ID.

@@ -15,6 +15,7 @@ from opsconsole.core.models import WorkerHeartbeat
 from sync.kinds import flow_groups, subscription_topics
 from sync.models import (
     RUNNABLE_STATES,
+    Fulfilment,
     InboundEvent,
     JobState,
     OdooConnection,
@@ -107,6 +108,28 @@ class DashboardMetrics:
     totals: FlowMetrics
     open_problems: int = 0
     open_groups: int = 0
+    # Odoo delivery validated (its date_done, whole seconds) → the fulfilment accepted by Shopify.
+    fulfilment_p50_ms: float | None = None
+    fulfilment_p95_ms: float | None = None
+
+    @property
+    def fulfilment_text(self) -> str:
+        return f"{ms_text(self.fulfilment_p50_ms)} / {ms_text(self.fulfilment_p95_ms)}"
+
+
+def fulfilment_latency_ms(since: datetime, shops: ShopScope = None) -> tuple[float | None, float | None]:
+    """p50 and p95 from a delivery's validation in Odoo to its fulfilment in Shopify, for fulfilments pushed
+    since ``since`` (the fulfilments flow has no webhook to measure from)."""
+    seconds = Extract(F("fulfilled_at") - F("picking_done_at"), "epoch")
+    row = (
+        in_scope(Fulfilment.objects.all(), shops)
+        .filter(origin=Fulfilment.Origin.ODOO, fulfilled_at__gte=since, picking_done_at__isnull=False)
+        .aggregate(p50=PercentileCont(seconds, 0.5), p95=PercentileCont(seconds, 0.95))
+    )
+    return (
+        None if row["p50"] is None else max(0.0, row["p50"]) * 1000,
+        None if row["p95"] is None else max(0.0, row["p95"]) * 1000,
+    )
 
 
 def _latency_ms(since: datetime, shops: ShopScope = None) -> dict[str, tuple[float | None, float | None]]:
@@ -184,6 +207,10 @@ def dashboard_metrics(
     for flow_name, (p50, p95) in _latency_ms(since, shops).items():
         metrics = by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name))
         metrics.p50_ms, metrics.p95_ms = p50, p95
+    fulfilment_p50, fulfilment_p95 = fulfilment_latency_ms(since, shops)
+    if fulfilment_p50 is not None:
+        metrics = by_flow.setdefault("fulfilments", FlowMetrics(flow="fulfilments"))
+        metrics.p50_ms, metrics.p95_ms = fulfilment_p50, fulfilment_p95
     waiting = oldest_waiting(now=now, shops=shops)
     for flow_name, age in waiting.items():
         by_flow.setdefault(flow_name, FlowMetrics(flow=flow_name)).oldest_waiting_seconds = age
@@ -204,6 +231,8 @@ def dashboard_metrics(
         totals=totals,
         open_problems=open_stats.jobs,
         open_groups=open_stats.problems,
+        fulfilment_p50_ms=fulfilment_p50,
+        fulfilment_p95_ms=fulfilment_p95,
     )
 
 

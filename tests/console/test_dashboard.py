@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from sync.kinds import subscription_topics
-from sync.models import InboundEvent, JobState, ShopifyRateLimitState, SyncJob
+from sync.models import Fulfilment, InboundEvent, JobState, ShopifyRateLimitState, SyncJob
 from sync.selectors.dashboard import dashboard_metrics, oldest_waiting, throughput_series
 from sync.services.problems import problem_ignore, problem_snooze
 from tests.console.conftest import make_job
@@ -199,3 +199,29 @@ def test_a_scrape_counts_no_whole_table(shop):
     jobs = [q["sql"] for q in queries if '"sync_syncjob"' in q["sql"]]
     assert len(jobs) == 1 and '"sync_syncjob"."state" IN' in jobs[0]
     assert not any('FROM "sync_inboundevent"' in q["sql"] for q in queries)
+
+
+def test_fulfilment_latency_from_odoo_delivery_to_shopify_fulfilment(shop, client_for):
+    now = timezone.now()
+    for n, seconds in enumerate((1, 2, 3, 4, 21)):
+        Fulfilment.objects.create(
+            shop=shop,
+            origin=Fulfilment.Origin.ODOO,
+            status=Fulfilment.Status.CREATED,
+            shopify_order_id="1",
+            shopify_fulfillment_id=f"gid://shopify/Fulfillment/{n}",
+            odoo_picking_id=n,
+            picking_done_at=now - timedelta(minutes=5),
+            fulfilled_at=now - timedelta(minutes=5) + timedelta(seconds=seconds),
+        )
+    # a fulfilment made in Shopify has no Odoo validation to measure from
+    Fulfilment.objects.create(
+        shop=shop, origin=Fulfilment.Origin.SHOPIFY, status=Fulfilment.Status.RECORDED, shopify_order_id="1"
+    )
+
+    metrics = dashboard_metrics(window="1h")
+
+    assert (metrics.fulfilment_p50_ms, round(metrics.fulfilment_p95_ms or 0)) == (3000.0, 17600)
+    assert {f.flow: f.p95_text for f in metrics.flows}["fulfilments"] == "17.6 s"
+    client, _ = client_for("viewer")
+    assert "Odoo delivery → Shopify fulfilment: 3.0 s / 17.6 s" in client.get("/").content.decode()

@@ -4,8 +4,13 @@ a tracking number changed later, a returned delivery, and nothing twice."""
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +33,11 @@ SKU = "MERINOTE-M-NAVY"
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
     # Odoo's deliveries are read every half second here (5 s by default), so that tests wait little.
+    # OPSCONSOLE_FULFILMENT_CYCLE sets it for the figures below (the production default is 5 s).
+    cycle = os.environ.get("OPSCONSOLE_FULFILMENT_CYCLE", "0.5")
     w = Worker(
         "e2e-fulfilments-worker",
-        OPSCONSOLE_CHANGES_CYCLE_SECONDS="pickings=0.5",
+        OPSCONSOLE_CHANGES_CYCLE_SECONDS=f"pickings={cycle}",
         OPSCONSOLE_CHANGES_TICK_SECONDS="0.5",
     )
     w.start()
@@ -247,3 +254,49 @@ def test_our_own_fulfilments_come_back_as_webhooks_and_change_nothing(pipeline):
 
     assert (echo.state, echo.result["outcome"]) == (JobState.SUCCEEDED, "ours")
     assert Fulfilment.objects.filter(origin=Fulfilment.Origin.SHOPIFY).count() == 0
+
+
+def test_figures_per_fulfilment_odoo_calls_shopify_points_and_latency(pipeline):
+    """The closing figures, measured (no threshold): for N deliveries validated one after another
+    (OPSCONSOLE_FULFILMENT_FIGURES, default 5), the Odoo calls and Shopify points each fulfilment cost and
+    the time from the validation in Odoo to Shopify's fulfilment; printed and written to
+    test-artifacts/fulfilment-figures.json."""
+    count = int(os.environ.get("OPSCONSOLE_FULFILMENT_FIGURES", "5"))
+    orders = [order_in_odoo(pipeline, quantity=1, seed=100 + n)[0] for n in range(count)]
+    pipeline.odoo.control.reset_counters()
+    validated_at: dict[int, float] = {}
+    for order in orders:
+        done = pipeline.odoo.control.validate_picking(
+            client_order_ref=str(order["id"]), tracking_ref=f"JD{order['id']}"
+        )
+        validated_at[done["picking_id"]] = time.time()
+    jobs = jobs_done(pipeline, "fulfillment.push", count)
+    reads = pipeline.odoo.control.counters()["calls"].get("stock.picking", {})
+
+    assert [j.result["outcome"] for j in jobs] == ["fulfilled"] * count
+    calls = [c for j in jobs for a in j.attempt_set.all() for c in a.external_calls]
+    odoo_calls = sum(c.get("round_trips", 1) for c in calls if c["system"] == "odoo")
+    points = sum(c.get("points", 0) for c in calls if c["system"] == "shopify")
+    assert odoo_calls == count  # one read of the delivery's moves each
+    close_old_connections()
+    latencies = sorted(
+        f.fulfilled_at.timestamp() - validated_at[f.odoo_picking_id]
+        for f in Fulfilment.objects.filter(origin=Fulfilment.Origin.ODOO)
+    )
+    figures = {
+        "deliveries": count,
+        "stream_cycle_seconds": float(os.environ.get("OPSCONSOLE_FULFILMENT_CYCLE", "0.5")),
+        "odoo_calls_per_fulfilment_in_the_job": odoo_calls / count,
+        "odoo_stream_reads_of_stock_picking_during_the_run": sum(reads.values()),
+        "shopify_points_per_fulfilment": points / count,
+        "shopify_calls_per_fulfilment": sum(1 for c in calls if c["system"] == "shopify") / count,
+        "latency_seconds_p50": round(statistics.median(latencies), 3),
+        "latency_seconds_p95": round(statistics.quantiles(latencies, n=20, method="inclusive")[18], 3)
+        if count > 1
+        else round(latencies[0], 3),
+        "latency_seconds_max": round(latencies[-1], 3),
+    }
+    out = Path(__file__).resolve().parents[2] / "test-artifacts" / "fulfilment-figures.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print("\nfulfilment figures:", json.dumps(figures))
