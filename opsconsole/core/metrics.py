@@ -63,6 +63,15 @@ CONNECTOR_SECONDS = Histogram(
 )
 
 
+#: State collectors other apps add to every ``GET /metrics`` (reconciliation: ReconciliationConfig.ready).
+SCRAPE_COLLECTORS: list[Collector] = []
+
+
+def scrape_collector_add(collector: Collector) -> None:
+    if not any(type(c) is type(collector) for c in SCRAPE_COLLECTORS):
+        SCRAPE_COLLECTORS.append(collector)
+
+
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
@@ -74,15 +83,16 @@ class _Registered(Collector):
         return REGISTRY.collect()
 
 
-def exposition(extra: Iterable[Collector] = ()) -> bytes:
-    """The text a scrape gets: every process's event counts, then ``extra`` collectors (state)."""
+def exposition(extra: Iterable[Collector] = (), *, state: bool = True) -> bytes:
+    """The text a scrape gets: every process's event counts, then ``extra`` collectors and those other apps
+    added (state)."""
     registry = CollectorRegistry(auto_describe=False)
     path = multiprocess_dir()
     if path:
         multiprocess.MultiProcessCollector(registry, path=path)
     else:
         registry.register(_Registered())
-    for collector in extra:
+    for collector in [*extra, *(SCRAPE_COLLECTORS if state else ())]:
         registry.register(collector)
     return generate_latest(registry)
 
@@ -127,7 +137,7 @@ def worker_metrics_server(stop: threading.Event) -> None:
                 "401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")]
             )
             return iter([b"unauthorized\n"])
-        body = exposition()
+        body = exposition(state=False)  # event counts only: the web's /metrics serves the state
         start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))])
         return iter([body])
 

@@ -173,3 +173,63 @@ def test_settings_are_changed_by_integration_admins_only_and_audited(quiet_shop,
     assert entry.after["emails"] == "ops@example.com"
     assert page.status_code == 200 and b"parked \xe2\x89\xa5 5" in page.content
     assert b"alert-settings-form" not in page.content  # ops read, do not edit
+
+
+def _recon_run(shop, status: str = "succeeded"):  # type: ignore[no-untyped-def]
+    from reconciliation.models import ReconciliationRun
+
+    start = timezone.now() - timedelta(days=1)
+    return ReconciliationRun.objects.create(
+        shop=shop,
+        kind="orders",
+        trigger="schedule",
+        window_start=start,
+        window_end=start + timedelta(days=1),
+        status=status,
+        error="Shopify timed out" if status == "failed" else "",
+        finished_at=timezone.now(),
+    )
+
+
+def test_reconciliation_differences_and_a_failed_run_alert_and_resolve(quiet_shop, settings):
+    from django.test import Client
+
+    from reconciliation.models import Discrepancy
+
+    # given an order completeness run that found one difference, and a later run that failed
+    run = _recon_run(quiet_shop)
+    now = timezone.now()
+    discrepancy = Discrepancy.objects.create(
+        shop=quiet_shop,
+        kind="orders",
+        code="order_missing_in_odoo",
+        subject="order:1001",
+        first_run=run,
+        last_run=run,
+        first_seen=now,
+        last_seen=now,
+    )
+    _recon_run(quiet_shop, status="failed")
+
+    # when the rules are evaluated and /metrics is scraped
+    alerts_evaluate()
+    settings.METRICS_TOKEN = "t"
+    lines = Client().get("/metrics", headers={"Authorization": "Bearer t"}).content.decode().splitlines()
+
+    # then both fire, and the metrics say the same
+    firing = {(a.rule, a.key): a.title for a in Alert.objects.filter(status="firing")}
+    domain = quiet_shop.domain
+    assert firing == {
+        ("reconciliation_differences", "orders"): f"1 open order completeness difference on {domain}",
+        ("reconciliation_failed", "orders"): f"The latest order completeness run of {domain} failed",
+    }
+    labels = f'{{kind="orders",shop="{quiet_shop.domain}"}}'
+    assert f"opsconsole_reconciliation_discrepancies_open{labels} 1.0" in lines
+    assert f"opsconsole_reconciliation_last_run_failed{labels} 1.0" in lines
+
+    # when the difference is resolved and a run succeeds
+    Discrepancy.objects.filter(pk=discrepancy.pk).update(status="resolved")
+    _recon_run(quiet_shop)
+
+    # then both resolve
+    assert alerts_evaluate().resolved == 2
