@@ -5,7 +5,17 @@ from django.urls import include, path
 from opsconsole.core import health, views
 from reconciliation import views as reconciliation_views
 from sync.views import metrics, odoo_wake, webhooks
-from sync.views.console import alerts, api_docs, audit, connections, dashboard, exceptions, jobs, mappings
+from sync.views.console import (
+    alerts,
+    api_docs,
+    audit,
+    connections,
+    dashboard,
+    exceptions,
+    jobs,
+    mappings,
+    privacy,
+)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -85,6 +95,8 @@ urlpatterns = [
     path("alerts/", alerts.alerts, name="alerts"),
     path("alerts/shops/<int:shop_id>/settings/", alerts.alert_settings_save, name="alert-settings"),
     path("audit/", audit.audit, name="audit"),
+    path("privacy/", privacy.privacy, name="privacy"),
+    path("privacy/<int:request_id>/export/", privacy.privacy_export, name="privacy-export"),
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
     path("api/v1/docs/", api_docs.api_docs, name="api-docs"),

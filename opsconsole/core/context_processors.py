@@ -14,6 +14,7 @@ NAVIGATION = (
     ("connections", "Connections"),
     ("alerts", "Alerts"),
     ("audit", "Audit"),
+    ("privacy", "Privacy"),
     ("api-tokens", "API tokens"),
 )
 

@@ -10,6 +10,7 @@ from sync.api.connections import ConnectionsView
 from sync.api.deliveries import DeliveryViewSet, RejectedDeliveryViewSet
 from sync.api.jobs import JobViewSet
 from sync.api.mappings import MappingChangeViewSet, MappingEntryViewSet, MappingTablesView
+from sync.api.privacy import PrivacyRequestViewSet
 from sync.api.problems import ProblemViewSet
 from sync.api.schema import SchemaView
 
@@ -20,6 +21,7 @@ router.register("mapping-entries", MappingEntryViewSet, basename="api-mapping-en
 router.register("mapping-changes", MappingChangeViewSet, basename="api-mapping-change")
 router.register("webhook-deliveries", DeliveryViewSet, basename="api-delivery")
 router.register("rejected-deliveries", RejectedDeliveryViewSet, basename="api-rejected-delivery")
+router.register("privacy-requests", PrivacyRequestViewSet, basename="api-privacy-request")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from opsconsole.core.tokens import api_token_create
-from tests.console.conftest import make_job, shop  # noqa: F401  (fixtures and builders shared with the console)
+from tests.console.conftest import client_for, make_job, shop  # noqa: F401  (fixtures and builders shared with the console)
 
 
 class ApiClient:

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from opsconsole.core.tokens import api_token_create
-from sync.models import JobState, RejectedDelivery
+from sync.models import JobState, PrivacyRequest, RejectedDelivery
 from sync.services.console import mapping_propose
 from sync.services.mappings import MappingRow
 from tests.api.conftest import make_job
@@ -49,6 +49,13 @@ def _world() -> dict[str, Any]:
         summary="map SKU-1",
     )
     RejectedDelivery.objects.create(reason=RejectedDelivery.Reason.UNKNOWN_SHOP, shop_domain="x.test")
+    privacy = PrivacyRequest.objects.create(
+        shop=shop,
+        kind="data_request",
+        customer_id="7001",
+        export={"links": []},
+        completed_at=change.proposed_at,
+    )
     admin = UserFactory(username="admin", role="integration_admin")
     viewer = UserFactory(username="viewer", role="viewer")
     return {
@@ -60,6 +67,7 @@ def _world() -> dict[str, Any]:
             "/api/v1/problems/": sorted({j.problem_id for j in jobs if j.problem_id}),
             "/api/v1/mapping-changes/": [change.pk],
             "/api/v1/webhook-deliveries/": [j.event_id for j in jobs],
+            "/api/v1/privacy-requests/": [privacy.pk],
         },
     }
 

@@ -37,3 +37,26 @@ def test_the_api_docs_page_renders_swagger_ui_under_the_strict_policy(page, logi
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     assert page.locator(".opblock-summary-path", has_text="/api/v1/problems/{id}/resolve/").count() == 1
     screenshot("api-docs")
+
+
+def test_an_admin_downloads_a_data_request_export_from_the_privacy_page(page, login, make_user, screenshot):
+    from django.utils import timezone
+
+    from opsconsole.core.models import AuditEntry
+    from sync.models import PrivacyRequest
+    from tests.factories import ShopifyShopFactory
+
+    shop = ShopifyShopFactory(domain="demo.myshopify.com")
+    request = PrivacyRequest.objects.create(
+        shop=shop, kind="data_request", customer_id="7001", export={"links": []}, completed_at=timezone.now()
+    )
+    make_user("integration_admin", username="ada")
+    login("ada")
+    page.goto("/privacy/")
+    expect(page.get_by_test_id("privacy-row")).to_have_count(1)
+    screenshot("privacy")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("download-export").click()
+    assert download.value.suggested_filename == f"data-request-demo.myshopify.com-7001-{request.pk}.json"
+    assert AuditEntry.objects.filter(action="privacy.export_read", actor_name="ada").count() == 1
