@@ -360,7 +360,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["sync.api.policy.PerTokenThrottle"],
     "DEFAULT_PAGINATION_CLASS": "sync.api.policy.NewestFirstCursor",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sync.api.policy.StrictJSONParser"],
     "EXCEPTION_HANDLER": "sync.api.base.error_response",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -4,6 +4,7 @@ permission, the per-token rate limit and cursor pages. This module must not impo
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -102,3 +104,17 @@ class NewestFirstCursor(CursorPagination):
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> tuple[str, ...]:
         return tuple(getattr(view, "cursor_ordering", self.ordering))
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser, refusing text no database or response can hold: a lone UTF-16 surrogate
+    (``"\\ud800"`` is valid JSON but not Unicode) would otherwise reach PostgreSQL or the error body and
+    end in a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise exceptions.ParseError("the body holds text that is not valid Unicode") from None
+        return data

@@ -187,3 +187,18 @@ def test_a_token_whose_user_lost_every_role_gets_403_not_401(shop, api_for):
         "code": "permission_denied",
         "message": "this needs the permission view_console",
     }
+
+
+def test_a_body_with_text_that_is_not_unicode_is_a_400_not_a_500(shop, api_for):
+    job = make_job(shop)
+    client, _, _ = api_for("ops")
+    body = '{"note": "fixed \\ud800 by hand"}'
+    response = client.client.post(
+        f"/api/v1/problems/{job.problem_id}/resolve/",
+        body,
+        content_type="application/json",
+        headers=client.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "the body holds text that is not valid Unicode"
+    assert Problem.objects.get(pk=job.problem_id).status == Problem.Status.OPEN
