@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from sync.api.base import ApiViewSet, int_param, pk_of
 from sync.models import PrivacyRequest
+from sync.selectors.access import shop_scope
 from sync.selectors.privacy import privacy_request_list
 from sync.services.privacy import privacy_export_read
 
@@ -67,7 +68,9 @@ class PrivacyRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         params = self.request.query_params
         kind = params.get("kind", "")
         return privacy_request_list(
-            kind=kind if kind in PrivacyRequest.Kind.values else "", shop=int_param(params.get("shop"))
+            kind=kind if kind in PrivacyRequest.Kind.values else "",
+            shop=int_param(params.get("shop")),
+            shops=shop_scope(self.request.user),
         )
 
     def get_object(self) -> PrivacyRequest:

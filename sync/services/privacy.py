@@ -10,6 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from opsconsole.core.audit import audit_record
 from opsconsole.core.permissions import require
 from sync.models import PrivacyRequest
+from sync.selectors.access import in_scope, require_shop, shop_scope
 
 
 def privacy_export_read(
@@ -19,9 +20,11 @@ def privacy_export_read(
     to reveal customer data; every read is an audit entry. A request without an export (not a data
     request, not done yet, or purged by a later redaction) is DoesNotExist."""
     require(actor, "reveal_customer_data")
-    privacy_request = PrivacyRequest.objects.select_related("shop").get(
+    # Another shop's request is as good as unknown (roles per shop: sync/selectors/access.py).
+    privacy_request = in_scope(PrivacyRequest.objects.select_related("shop"), shop_scope(actor)).get(
         pk=request_id, kind=PrivacyRequest.Kind.DATA_REQUEST
     )
+    require_shop(actor, privacy_request.shop_id)
     if privacy_request.export is None:
         raise ObjectDoesNotExist("this data request has no export (not done yet, or purged by a redaction)")
     audit_record(

@@ -90,3 +90,19 @@ def test_the_api_serves_the_export_to_a_permitted_token_only(shop, api_for):
     assert admin.get(f"/api/v1/privacy-requests/{purged.pk}/export/").status_code == 404
     entry = AuditEntry.objects.get(action="privacy.export_read")
     assert (entry.actor, entry.object_id) == (admin_user, str(ready.pk))
+
+
+def test_a_user_limited_to_another_shop_sees_no_request_and_no_export(shop, api_for, client_for):
+    from sync.models import ShopAccess
+    from tests.factories import ShopifyShopFactory
+
+    ready, _, _ = _requests(shop)
+    api, user, _ = api_for("integration_admin", username="elsewhere")
+    browser, _ = client_for("integration_admin", username="elsewhere")
+    ShopAccess.objects.create(user=user, shop=ShopifyShopFactory(domain="other.myshopify.com"))
+
+    assert api.get("/api/v1/privacy-requests/").json()["results"] == []
+    assert api.get(f"/api/v1/privacy-requests/{ready.pk}/export/").status_code == 404
+    assert 'data-testid="privacy-row"' not in browser.get("/privacy/").content.decode()
+    assert browser.post(f"/privacy/{ready.pk}/export/").status_code == 404
+    assert not AuditEntry.objects.filter(action="privacy.export_read").exists()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from opsconsole.core.permissions import allowed
 from sync.models import PrivacyRequest
+from sync.selectors.access import shop_scope
 from sync.selectors.privacy import privacy_request_list
 from sync.services.privacy import privacy_export_read
 from sync.views.console.common import console_view
@@ -23,7 +24,9 @@ from sync.views.console.common import console_view
 def privacy(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in PrivacyRequest.Kind.values else ""
-    page = Paginator(privacy_request_list(kind=kind), 50).get_page(request.GET.get("page"))
+    page = Paginator(privacy_request_list(kind=kind, shops=shop_scope(request.user)), 50).get_page(
+        request.GET.get("page")
+    )
     for item in page.object_list:
         counts = (item.outcome or {}).items()
         item.summary = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts if isinstance(v, int))
