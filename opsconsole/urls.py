@@ -71,6 +71,13 @@ urlpatterns = [
         reconciliation_views.report_page,
         name="reconciliation-report",
     ),
+    path("reconciliation/payouts/", reconciliation_views.payouts, name="reconciliation-payouts"),
+    path("reconciliation/payouts/run/", reconciliation_views.payouts_run, name="reconciliation-payouts-run"),
+    path(
+        "reconciliation/payouts/<int:payout_id>/",
+        reconciliation_views.payout_page,
+        name="reconciliation-payout",
+    ),
     path(
         "reconciliation/discrepancies/",
         reconciliation_views.discrepancies,

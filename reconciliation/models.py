@@ -165,3 +165,77 @@ class DailyReport(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.shop_id} {self.day}"
+
+
+class Payout(models.Model):
+    """A Shopify Payments payout, imported idempotently (one row per shop and payout gid), with what
+    reconciliation made of it and the Odoo entry it posted (once, only when it balanced)."""
+
+    class Reconciliation(models.TextChoices):
+        IMPORTED = "imported", "Imported"
+        MATCHED = "matched", "Matched"
+        VARIANCE = "variance", "Variance"
+        POSTED = "posted", "Posted"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="payouts")
+    payout_id = models.CharField(max_length=80, help_text="gid://shopify/ShopifyPaymentsPayout/<id>")
+    legacy_id = models.BigIntegerField()
+    issued_at = models.DateTimeField()
+    shopify_status = models.CharField(max_length=20)
+    transaction_type = models.CharField(max_length=20, default="DEPOSIT")
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    summary = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Reconciliation.choices, default=Reconciliation.IMPORTED)
+    expected_net = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    difference = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    fees = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    differences = models.JSONField(default=list, blank=True, help_text="codes of the differences found")
+    odoo_move_id = models.IntegerField(null=True, blank=True)
+    odoo_move_name = models.CharField(max_length=64, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "payout_id"], name="payout_unique_per_shop")]
+        indexes = [models.Index(fields=["shop", "-issued_at"], name="payout_shop_issued_idx")]
+
+    def __str__(self) -> str:
+        return f"payout {self.legacy_id} {self.net} {self.currency} [{self.status}]"
+
+
+class PayoutLine(models.Model):
+    """One balance transaction of a payout, with its Odoo match and what differs."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
+    transaction_id = models.CharField(
+        max_length=80, help_text="gid://shopify/ShopifyPaymentsBalanceTransaction/<id>"
+    )
+    type = models.CharField(max_length=40, help_text="Shopify's ShopifyPaymentsTransactionType, e.g. CHARGE")
+    source_type = models.CharField(max_length=40, blank=True)
+    source_order_transaction_id = models.BigIntegerField(null=True, blank=True)
+    order_id = models.CharField(max_length=80, blank=True)
+    order_name = models.CharField(max_length=40, blank=True)
+    transaction_date = models.DateTimeField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    fee = models.DecimalField(max_digits=14, decimal_places=2)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    adjustment_reason = models.CharField(max_length=80, blank=True)
+    match = models.CharField(max_length=40, blank=True, help_text="matched, or the code of the difference")
+    odoo_model = models.CharField(max_length=40, blank=True)
+    odoo_id = models.IntegerField(null=True, blank=True)
+    odoo_label = models.CharField(max_length=120, blank=True)
+    odoo_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payout", "transaction_id"], name="payout_line_unique_transaction"
+            )
+        ]
+        ordering = ["transaction_date", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.amount} [{self.match}]"

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from opsconsole.core.csv_export import csv_response
 from opsconsole.core.permissions import allowed
 from opsconsole.core.roles import perm
-from reconciliation.models import DailyReport, Discrepancy, ReconciliationRun
+from reconciliation.models import DailyReport, Discrepancy, Payout, ReconciliationRun
 from reconciliation.selectors.runs import (
     CHART_H,
     CHART_W,
@@ -365,3 +365,104 @@ def discrepancy_act(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
         )
     response["HX-Trigger"] = DISCREPANCIES_CHANGED
     return response
+
+
+# ---- payouts -----------------------------------------------------------------------------------------
+
+PAYOUT_STATUSES = [("", "All"), ("matched", "Matched"), ("variance", "Variance"), ("posted", "Posted")]
+
+
+@_view()
+@require_GET
+def payouts(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    shop = _int(request.GET.get("shop"))
+    since = parse_date(request.GET.get("since", "") or "")
+    until = parse_date(request.GET.get("until", "") or "")
+    rows = Payout.objects.select_related("shop").order_by("-issued_at", "-pk")
+    if status in ("imported", "matched", "variance", "posted"):
+        rows = rows.filter(status=status)
+    if shop:
+        rows = rows.filter(shop_id=shop)
+    if since:
+        rows = rows.filter(issued_at__date__gte=since)
+    if until:
+        rows = rows.filter(issued_at__date__lte=until)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            "payouts.csv",
+            [
+                "payout",
+                "shop",
+                "issued",
+                "shopify_status",
+                "net",
+                "currency",
+                "expected_net",
+                "difference",
+                "fees",
+                "status",
+                "differences",
+                "odoo_entry",
+            ],
+            (
+                [
+                    p.legacy_id,
+                    p.shop.domain,
+                    p.issued_at.isoformat(),
+                    p.shopify_status,
+                    p.net,
+                    p.currency,
+                    p.expected_net,
+                    p.difference,
+                    p.fees,
+                    p.status,
+                    " ".join(p.differences),
+                    p.odoo_move_name,
+                ]
+                for p in rows.iterator()
+            ),
+        )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "title": "Payouts",
+        "page": page,
+        "rows": page.object_list,
+        "query": query.urlencode(),
+        "status": status,
+        "shop": shop,
+        "since": since,
+        "until": until,
+        "statuses": PAYOUT_STATUSES,
+        "shops": ShopifyShop.objects.order_by("domain"),
+        "can_act": allowed(request.user, "act_on_finance"),
+    }
+    template = "reconciliation/payouts.html" + ("#results" if _is_partial(request) else "")
+    return render(request, template, context)
+
+
+@_view()
+@require_POST
+def payouts_run(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, "act_on_finance"):
+        raise PermissionDenied("reconciling payouts needs the finance role")
+    shop = get_object_or_404(ShopifyShop, pk=_int(request.POST.get("shop")))
+    end = datetime.now(UTC) + timedelta(days=1)
+    run = run_create(
+        shop=shop, kind="payouts", window_start=end - timedelta(days=31), window_end=end, user=request.user
+    )
+    return redirect("reconciliation-run", run_id=run.pk)
+
+
+@_view()
+@require_GET
+def payout_page(request: HttpRequest, payout_id: int) -> HttpResponse:
+    payout = get_object_or_404(Payout.objects.select_related("shop"), pk=payout_id)
+    context = {
+        "title": f"Payout {payout.legacy_id}",
+        "payout": payout,
+        "lines": payout.lines.all(),
+    }
+    return render(request, "reconciliation/payout.html", context)

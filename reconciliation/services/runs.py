@@ -18,6 +18,7 @@ from opsconsole.core.errors import IntegrationError
 from opsconsole.core.permissions import require
 from reconciliation.models import ReconciliationRun, RunKind
 from reconciliation.services.orders import orders_reconcile
+from reconciliation.services.payouts import payouts_reconcile
 from reconciliation.services.reports import daily_report_store
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.mappings import mappings_for_shop
@@ -100,6 +101,12 @@ def run_execute(*, run_id: int, shopify: Any = None, odoo: Any = None) -> Reconc
                 shopify=shopify or shopify_client_for(shop),
                 odoo=odoo or odoo_client_for(shop.odoo),
                 company_id=mappings.company_id,
+            ).as_dict()
+        elif run.kind == RunKind.PAYOUTS:
+            counts = payouts_reconcile(
+                run=run,
+                shopify=shopify or shopify_client_for(shop),
+                odoo=odoo or odoo_client_for(shop.odoo),
             ).as_dict()
         else:
             raise ValueError(f"runs of kind {run.kind} are not built yet")

@@ -61,6 +61,7 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         f"/reconciliation/runs/{run.pk}/",
         "/reconciliation/discrepancies/",
         f"/reconciliation/discrepancies/{discrepancy.pk}/",
+        "/reconciliation/payouts/",
         "/connections/",
         "/audit/",
     ]

@@ -197,3 +197,66 @@ def test_a_run_page_shows_its_counts_and_what_it_found(shop, client_for):
     page = client.get(f"/reconciliation/runs/{run.pk}/").content.decode()
     assert 'data-testid="count-missing_in_odoo">1<' in page
     assert page.count('data-testid="discrepancy-row"') == 1
+
+
+def _payout(shop, **extra):
+    from reconciliation.models import Payout, PayoutLine
+
+    payout = Payout.objects.create(
+        shop=shop,
+        payout_id="gid://shopify/ShopifyPaymentsPayout/77",
+        legacy_id=77,
+        issued_at=START,
+        shopify_status="PAID",
+        net=Decimal("96.80"),
+        currency="EUR",
+        expected_net=Decimal("97.80"),
+        difference=Decimal("-1.00"),
+        status="variance",
+        differences=["amount_differs", "payout_net_differs"],
+        **extra,
+    )
+    PayoutLine.objects.create(
+        payout=payout,
+        transaction_id="gid://shopify/ShopifyPaymentsBalanceTransaction/1",
+        type="CHARGE",
+        order_name="#1001",
+        transaction_date=START,
+        amount=Decimal("100.00"),
+        fee=Decimal("3.20"),
+        net=Decimal("96.80"),
+        currency="EUR",
+        match="amount_differs",
+        odoo_label="PBNK1/2026/00001",
+        odoo_amount=Decimal("99.00"),
+    )
+    return payout
+
+
+def test_payouts_are_listed_with_their_status_filtered_exported_and_shown_line_by_line(shop, client_for):
+    client, _ = client_for("viewer")
+    payout = _payout(shop)
+
+    listed = client.get("/reconciliation/payouts/", {"status": "variance"}).content.decode()
+    none = client.get("/reconciliation/payouts/", {"status": "posted"}).content.decode()
+    page = client.get(f"/reconciliation/payouts/{payout.pk}/").content.decode()
+    exported = client.get("/reconciliation/payouts/", {"format": "csv"}).content.decode()
+
+    assert listed.count('data-testid="payout-row"') == 1 and 'data-testid="payout-row"' not in none
+    assert 'data-match="amount_differs"' in page and "PBNK1/2026/00001" in page and "u-bad" in page
+    assert list(csv.reader(io.StringIO(exported)))[1][:2] == ["77", shop.domain]
+    assert 'data-testid="payouts-run"' not in listed  # viewers read only
+    assert client.post("/reconciliation/payouts/run/", {"shop": shop.pk}).status_code == 403
+
+
+def test_finance_queues_a_payout_reconciliation_of_the_last_month(shop, client_for):
+    client, user = client_for("finance")
+    response = client.post("/reconciliation/payouts/run/", {"shop": shop.pk})
+    run = ReconciliationRun.objects.get()
+    assert response.status_code == 302
+    assert (run.kind, run.started_by, run.window_end - run.window_start) == (
+        "payouts",
+        user,
+        timedelta(days=31),
+    )
+    assert OrmQ.objects.count() == 1

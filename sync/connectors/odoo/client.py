@@ -7,6 +7,7 @@ transport counts them in :attr:`OdooClient.calls`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -23,6 +24,8 @@ from .types import (
     CompanyTaxSettings,
     CreditNoteInput,
     InvoiceInfo,
+    JournalEntryInput,
+    JournalEntryRef,
     LocationInfo,
     MoveInfo,
     MoveLineEdit,
@@ -1075,6 +1078,60 @@ class OdooClient:
         return _str(rows[0].get("write_date"))[:19] if rows else ""
 
     # -- accounting ------------------------------------------------------------------------------
+
+    def find_journal_entry(self, ref: str) -> JournalEntryRef | None:
+        """1 call: the entry (``move_type`` "entry") whose ``ref`` is ``ref``, if any."""
+        rows = self.execute(
+            "account.move",
+            "search_read",
+            domain=[("move_type", "=", "entry"), ("ref", "=", ref)],
+            fields=["name", "state", "amount_total"],
+            order="id asc",
+            limit=1,
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return JournalEntryRef(
+            int(r["id"]), _str(r.get("name")), _str(r.get("state")), False, _dec(r.get("amount_total"))
+        )
+
+    def post_journal_entry(self, entry: JournalEntryInput) -> JournalEntryRef:
+        """3 calls: look up by ``ref`` (the idempotency key), create the entry with its lines, post it. A
+        retry after a lost answer finds the entry (and posts it if it is still a draft); Odoo refuses an
+        entry whose debits and credits differ (a business error: nothing is posted)."""
+        found = self.find_journal_entry(entry.ref)
+        if found is not None:
+            if found.state == "draft":
+                self.execute("account.move", "action_post", [found.id])
+                return dataclasses.replace(found, state="posted")
+            return found
+        vals: dict[str, Any] = {
+            "move_type": "entry",
+            "ref": entry.ref,
+            "journal_id": entry.journal_id,
+            "date": entry.date,
+            "line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "account_id": line.account_id,
+                        "name": line.name,
+                        "debit": _num(line.debit),
+                        "credit": _num(line.credit),
+                    },
+                )
+                for line in entry.lines
+            ],
+        }
+        if entry.currency_id:
+            vals["currency_id"] = entry.currency_id
+        result = self.execute("account.move", "create", vals_list=[vals])
+        move_id = int(result[0] if isinstance(result, list) else result)
+        self.execute("account.move", "action_post", [move_id])
+        total = sum((line.debit for line in entry.lines), Decimal("0"))
+        return JournalEntryRef(move_id, "", "posted", True, total)
 
     def create_credit_note(self, note: CreditNoteInput, *, post: bool = True) -> InvoiceInfo:
         """3 calls: look up by ``ref`` (the idempotency key), create ``out_refund``, ``action_post``.

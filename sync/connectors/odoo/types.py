@@ -100,6 +100,34 @@ class OrderRef:
 
 
 @dataclass(frozen=True)
+class JournalLine:
+    account_id: int
+    name: str
+    debit: Decimal = Decimal("0")
+    credit: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class JournalEntryInput:
+    """A miscellaneous entry (``move_type`` "entry"); ``ref`` is its idempotency key."""
+
+    ref: str
+    journal_id: int
+    date: str  # YYYY-MM-DD
+    lines: tuple[JournalLine, ...]
+    currency_id: int | None = None
+
+
+@dataclass(frozen=True)
+class JournalEntryRef:
+    id: int
+    name: str
+    state: str
+    created: bool
+    amount_total: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
 class SaleOrderSummary:
     """A sale order as reconciliation reads it: its reference (the Shopify order id), state and total."""
 

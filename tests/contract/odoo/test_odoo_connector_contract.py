@@ -544,3 +544,52 @@ def test_partners_are_read_as_the_partners_stream_reads_them(odoo_config: OdooCo
     assert request.input["partner"]["phone"] == "+33 1 23"  # type: ignore[index]
     # and its delivery contact (a child partner) is not: only top-level partners are Shopify customers
     assert ref.delivery_id not in {r.id for r in records}
+
+
+def _account(client: OdooClient, account_type: str) -> int:
+    return int(
+        client.execute("account.account", "search", domain=[("account_type", "=", account_type)], limit=1)[0]
+    )
+
+
+def test_a_journal_entry_is_posted_once_by_its_ref_and_an_unbalanced_one_is_refused(
+    odoo_config: OdooConfig,
+) -> None:
+    from sync.connectors.odoo import JournalEntryInput, JournalLine
+
+    client = connect(odoo_config)
+    journal = int(client.execute("account.journal", "search", domain=[("type", "=", "general")], limit=1)[0])
+    bank, clearing, fees = (_account(client, t) for t in ("asset_cash", "asset_current", "expense"))
+    ref = _key("payout")
+    entry = JournalEntryInput(
+        ref=ref,
+        journal_id=journal,
+        date="2026-11-20",
+        lines=(
+            JournalLine(bank, "payout", debit=Decimal("96.80")),
+            JournalLine(fees, "fees", debit=Decimal("3.20")),
+            JournalLine(clearing, "charges", credit=Decimal("100.00")),
+        ),
+    )
+
+    first = client.post_journal_entry(entry)
+    again = client.post_journal_entry(entry)
+
+    assert (first.state, first.created) == ("posted", True)
+    assert (again.id, again.state, again.created) == (first.id, "posted", False)
+    assert client.find_journal_entry(ref).id == first.id  # type: ignore[union-attr]
+    lines = client.execute(
+        "account.move.line",
+        "search_read",
+        domain=[("move_id", "=", first.id)],
+        fields=["account_id", "debit", "credit"],
+    )
+    assert sorted((r["account_id"][0], r["debit"], r["credit"]) for r in lines) == sorted(
+        [(bank, 96.8, 0.0), (fees, 3.2, 0.0), (clearing, 0.0, 100.0)]
+    )
+
+    unbalanced = dataclasses.replace(entry, ref=_key("payout"), lines=entry.lines[:2])
+    with pytest.raises(BusinessRuleError):
+        client.post_journal_entry(unbalanced)
+    found = client.find_journal_entry(unbalanced.ref)
+    assert found is None or found.state == "draft"  # never posted

@@ -1,0 +1,159 @@
+"""Payouts end to end: a Shopify Payments payout imported with its balance transactions (Shopify's type
+names), each matched to the Odoo payment whose memo is the order transaction's gid; a payout that balances
+posts ONE journal entry in Odoo (clearing → bank, fees → expense), never when it does not, never twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections
+
+from reconciliation.models import Discrepancy, Payout, PayoutLine
+from reconciliation.services.payouts import payout_entry_ref, payout_post, payout_settings
+from reconciliation.services.runs import run_create, run_execute
+from sync.engine import mappings as engine_mappings
+from sync.models import MappingEntry
+from sync.transforms.timestamps import parse_shopify_timestamp
+
+pytestmark = pytest.mark.e2e
+
+SKUS = ["MERINOTE-M-NAVY", "CERAMICM-SAND"]
+
+
+def _accounts(pipeline) -> dict[str, int]:
+    env = pipeline.rpc.env
+
+    def account(code):
+        return env["account.account"].search([("code", "=", code)], limit=1)[0]
+
+    values = {
+        "payout_journal_id": env["account.journal"].search([("type", "=", "general")], limit=1)[0],
+        "payout_bank_account_id": account("101401"),
+        "payout_clearing_account_id": account("101402"),
+        "payout_fee_account_id": account("600000"),
+        "payout_fee_rate": "0.014",
+        "payout_fee_flat": "0.25",
+    }
+    entry = MappingEntry.objects.get(shop=pipeline.shop, table="shop", key="shop", valid_to__isnull=True)
+    entry.value = {**entry.value, **values}
+    entry.save()
+    engine_mappings._cache.clear()
+    return values
+
+
+def _payouts_run(pipeline, issued):
+    close_old_connections()
+    run = run_create(
+        shop=pipeline.shop,
+        kind="payouts",
+        window_start=issued - timedelta(days=1),
+        window_end=issued + timedelta(days=1),
+        enqueue=False,
+    )
+    return run_execute(run_id=run.pk)
+
+
+def _pay_in_odoo(pipeline, line, amount=None):
+    env = pipeline.rpc.env
+    bank = env["account.journal"].search([("type", "=", "bank")], limit=1)[0]
+    partner = env["res.partner"].search([], limit=1)[0]
+    payment = env["account.payment"].create(
+        {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": partner,
+            "amount": float(amount if amount is not None else line.amount),
+            "journal_id": bank,
+            "memo": f"gid://shopify/OrderTransaction/{line.source_order_transaction_id}",
+        }
+    )
+    env["account.payment"].browse(payment).action_post()
+    return payment
+
+
+def _entries(pipeline, ref):
+    return pipeline.rpc.env["account.move"].search_read(
+        [("ref", "=", ref)], ["state", "line_ids", "move_type"]
+    )
+
+
+def test_a_balancing_payout_posts_one_entry_once_and_an_unexplained_one_posts_nothing(pipeline):
+    # given two orders booked in Odoo and paid out by Shopify Payments in one payout
+    pipeline.generate_orders(2, skus=SKUS, quantity=1, seed=61, gift_card=False)
+    pipeline.settle(expect_jobs=2)
+    built = pipeline.shopify.control.build_payouts()
+    assert len(built) == 1
+    issued = parse_shopify_timestamp(pipeline.shopify.control.clock()["now"])
+    accounts = _accounts(pipeline)
+
+    # when the payout is reconciled before Odoo has the customers' payments
+    first = _payouts_run(pipeline, issued)
+    assert first.status == "succeeded", first.error
+
+    # then it is imported with its transactions, in Shopify's type names, and found not explained
+    payout = Payout.objects.get(shop=pipeline.shop)
+    lines = list(PayoutLine.objects.filter(payout=payout))
+    charges = [line for line in lines if line.type == "CHARGE"]
+    assert {line.type for line in lines} >= {"CHARGE", "TRANSFER"}
+    assert payout.net == Decimal(built[0]["amount"])
+    assert (payout.status, first.counts["variance"], first.counts["posted"]) == ("variance", 1, 0)
+    assert {line.match for line in charges} <= {"payment_missing_in_odoo", "order_missing_in_odoo"}
+    assert payout.expected_net == payout.net and payout.difference == 0
+    assert _entries(pipeline, payout_entry_ref(payout)) == []
+    assert Discrepancy.objects.filter(kind="payouts", status="open").count() == len(charges)
+    # a second import changes nothing: one row per payout and per transaction
+    again = _payouts_run(pipeline, issued)
+    assert Payout.objects.count() == 1 and PayoutLine.objects.count() == len(lines)
+    assert again.counts["posted"] == 0
+
+    # when Odoo gets the payments (memo = the order transaction's gid), one of them for a wrong amount
+    for line in charges[1:]:
+        _pay_in_odoo(pipeline, line)
+    wrong = _pay_in_odoo(pipeline, charges[0], amount=charges[0].amount + Decimal("1.00"))
+    variance = _payouts_run(pipeline, issued)
+    payout.refresh_from_db()
+    # then the difference is classified and nothing is posted
+    assert (payout.status, variance.counts["posted"]) == ("variance", 0)
+    assert PayoutLine.objects.get(pk=charges[0].pk).match == "amount_differs"
+    assert payout.differences == ["amount_differs"]
+    assert _entries(pipeline, payout_entry_ref(payout)) == []
+    assert (
+        payout_post(payout=payout, odoo=None, settings=payout_settings(shop=pipeline.shop)) == "not_balanced"
+    )
+
+    # when the wrong payment is replaced by the right one
+    pipeline.rpc.env["account.payment"].browse(wrong).action_cancel()
+    _pay_in_odoo(pipeline, charges[0])
+    posted = _payouts_run(pipeline, issued)
+
+    # then the payout balances and ONE entry is posted: bank gets the net, fees the fees, clearing the rest
+    payout.refresh_from_db()
+    assert (posted.counts["matched"], posted.counts["posted"], payout.status) == (1, 1, "posted")
+    entries = _entries(pipeline, payout_entry_ref(payout))
+    assert [(e["state"], e["move_type"]) for e in entries] == [("posted", "entry")]
+    moves = pipeline.rpc.env["account.move.line"].search_read(
+        [("move_id", "=", entries[0]["id"])], ["account_id", "debit", "credit"]
+    )
+    fees = sum((line.fee for line in charges), Decimal("0"))
+    gross = sum((line.amount for line in charges), Decimal("0"))
+    assert sorted(
+        (r["account_id"][0], Decimal(str(r["debit"])), Decimal(str(r["credit"]))) for r in moves
+    ) == sorted(
+        [
+            (accounts["payout_bank_account_id"], payout.net, Decimal("0")),
+            (accounts["payout_fee_account_id"], fees, Decimal("0")),
+            (accounts["payout_clearing_account_id"], Decimal("0"), gross),
+        ]
+    )
+    assert Discrepancy.objects.filter(kind="payouts", status="open").count() == 0
+
+    # and never twice: another run, and posting again, leave one entry
+    third = _payouts_run(pipeline, issued)
+    assert (third.counts["already_posted"], third.counts["posted"]) == (1, 0)
+    assert (
+        payout_post(payout=payout, odoo=None, settings=payout_settings(shop=pipeline.shop))
+        == "already_posted"
+    )
+    assert len(_entries(pipeline, payout_entry_ref(payout))) == 1

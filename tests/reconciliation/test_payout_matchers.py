@@ -1,0 +1,110 @@
+"""The payout matchers are pure: each balance transaction against its Odoo payment, the expected net to the
+cent, the differences by class, and the journal entry's lines (balanced by construction)."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from reconciliation.matchers.payouts import (
+    FeeRule,
+    Line,
+    OdooPayment,
+    match_payout,
+    order_transaction_gid,
+    payout_entry_lines,
+)
+
+
+def charge(n: int, amount: str, fee: str, *, currency: str = "EUR") -> Line:
+    a, f = D(amount), D(fee)
+    return Line(f"bt{n}", "CHARGE", a, f, a - f, currency, order_transaction_id=n, order_id=str(1000 + n))
+
+
+def paid(n: int, amount: str, *, kind: str = "inbound", state: str = "paid") -> OdooPayment:
+    return OdooPayment(n, f"P{n}", D(amount), kind, "EUR", state)
+
+
+TRANSFER = Line("bt99", "TRANSFER", D("-0"), D("0"), D("0"), "EUR")
+
+
+def test_a_payout_whose_every_line_has_its_payment_balances_to_the_cent():
+    lines = [charge(1, "100.00", "1.65"), charge(2, "20.00", "0.53"), TRANSFER]
+    result = match_payout(
+        payout_net=D("117.82"),
+        payout_currency="EUR",
+        lines=lines,
+        payments={
+            order_transaction_gid(1): [paid(1, "100.00")],
+            order_transaction_gid(2): [paid(2, "20.00")],
+        },
+        orders_in_odoo={"1001": True, "1002": True},
+        fee_rule=FeeRule(D("0.014"), D("0.25")),
+    )
+    assert (result.expected_net, result.fees, result.difference) == (D("117.82"), D("2.18"), D("0.00"))
+    assert [r.code for r in result.lines] == ["matched", "matched", "payout_transfer"]
+    assert result.balances
+
+
+def test_each_class_of_difference_is_named():
+    refund = Line(
+        "bt5", "REFUND", D("-10.00"), D("0"), D("-10.00"), "EUR", order_transaction_id=5, order_id="1005"
+    )
+    lines = [
+        charge(1, "100.00", "1.65"),  # no payment, order in Odoo
+        charge(2, "20.00", "0.53"),  # no payment, no order
+        charge(3, "30.00", "0.67"),  # payment for another amount
+        charge(4, "40.00", "2.00"),  # fee off the rate (0.81 expected)
+        refund,  # a cancelled outbound payment only
+        charge(6, "10.00", "0.39", currency="USD"),
+        Line("bt7", "DISPUTE_WITHDRAWAL", D("-12.00"), D("0"), D("-12.00"), "EUR"),
+        Line("bt8", "ADJUSTMENT", D("-1.00"), D("0"), D("-1.00"), "EUR"),
+    ]
+    result = match_payout(
+        payout_net=D("150.00"),
+        payout_currency="EUR",
+        lines=lines,
+        payments={
+            order_transaction_gid(3): [paid(3, "31.00")],
+            order_transaction_gid(4): [paid(4, "40.00")],
+            order_transaction_gid(5): [paid(5, "10.00", kind="outbound", state="canceled")],
+        },
+        orders_in_odoo={"1001": True, "1002": False, "1005": True},
+        fee_rule=FeeRule(D("0.014"), D("0.25")),
+    )
+    assert [r.code for r in result.lines] == [
+        "payment_missing_in_odoo",
+        "order_missing_in_odoo",
+        "amount_differs",
+        "fee_differs_from_rate",
+        "payment_missing_in_odoo",
+        "currency_differs",
+        "dispute_without_match",
+        "adjustment_without_match",
+    ]
+    assert result.expected_net == D("171.76") and result.difference == D("-21.76")
+    assert "payout_net_differs" in result.differences and not result.balances
+
+
+def test_adjustments_the_mapping_books_are_explained_and_the_entry_balances():
+    lines = [
+        charge(1, "100.00", "1.65"),
+        Line("bt8", "ADJUSTMENT", D("-1.00"), D("0"), D("-1.00"), "EUR"),
+        TRANSFER,
+    ]
+    result = match_payout(
+        payout_net=D("97.35"),
+        payout_currency="EUR",
+        lines=lines,
+        payments={order_transaction_gid(1): [paid(1, "100.00")]},
+        orders_in_odoo={},
+        explained_types=frozenset({"ADJUSTMENT"}),
+    )
+    assert result.balances
+    entry = payout_entry_lines(payout_net=D("97.35"), lines=lines, label="P1")
+    assert [(e.account, e.debit, e.credit) for e in entry] == [
+        ("bank", D("97.35"), D("0.00")),
+        ("fees", D("1.65"), D("0.00")),
+        ("clearing", D("0.00"), D("100.00")),
+        ("other", D("1.00"), D("0.00")),
+    ]
+    assert sum(e.debit for e in entry) == sum(e.credit for e in entry)
