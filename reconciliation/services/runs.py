@@ -11,7 +11,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from opsconsole.core.audit import audit_record
 from opsconsole.core.errors import IntegrationError
@@ -22,6 +21,7 @@ from reconciliation.services.payouts import payouts_reconcile
 from reconciliation.services.reports import daily_report_store
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.mappings import mappings_for_shop
+from sync.engine.queue import task_enqueue
 from sync.models import ShopifyShop
 
 logger = logging.getLogger("reconciliation.runs")
@@ -79,8 +79,8 @@ def run_create(
                 f"{window_end.isoformat()}" + (f" (re-run of {rerun_of.pk})" if rerun_of else ""),
             )
         if enqueue:
-            # The ORM broker lives in this database: the queue entry commits with the run, or neither does.
-            async_task(RUN_TASK, run.pk, q_options={"group": "reconciliation"})
+            # With the ORM broker the entry commits with the run; with Redis it is pushed after the commit.
+            task_enqueue(RUN_TASK, run.pk, task_name=f"reconciliation-run-{run.pk}", group="reconciliation")
     return run
 
 
