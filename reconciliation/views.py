@@ -174,7 +174,10 @@ def run_start(request: HttpRequest) -> HttpResponse:
         )
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
-    run = run_create(shop=shop, kind="orders", window_start=start, window_end=end, user=request.user)
+    kind = request.POST.get("kind", "orders")
+    if kind not in ("orders", "integrity"):
+        kind = "orders"
+    run = run_create(shop=shop, kind=kind, window_start=start, window_end=end, user=request.user)
     if _is_partial(request):
         response = render(
             request,

@@ -16,6 +16,7 @@ from opsconsole.core.audit import audit_record
 from opsconsole.core.errors import IntegrationError
 from opsconsole.core.permissions import require
 from reconciliation.models import ReconciliationRun, RunKind
+from reconciliation.services.integrity import integrity_sample
 from reconciliation.services.orders import orders_reconcile
 from reconciliation.services.payouts import payouts_reconcile
 from reconciliation.services.reports import daily_report_store
@@ -108,6 +109,13 @@ def run_execute(*, run_id: int, shopify: Any = None, odoo: Any = None) -> Reconc
                 shopify=shopify or shopify_client_for(shop),
                 odoo=odoo or odoo_client_for(shop.odoo),
             ).as_dict()
+        elif run.kind == RunKind.INTEGRITY:
+            counts = integrity_sample(
+                run=run,
+                shopify=shopify or shopify_client_for(shop),
+                odoo=odoo or odoo_client_for(shop.odoo),
+                currency=mappings_for_shop(shop=shop).currency,
+            ).as_dict()
         else:
             raise ValueError(f"runs of kind {run.kind} are not built yet")
     except (IntegrationError, ValueError) as exc:
@@ -157,6 +165,24 @@ def runs_daily(*, day: date | None = None, enqueue: bool = True) -> list[Reconci
             made.append(
                 run_create(
                     shop=shop, kind=RunKind.ORDERS, window_start=start, window_end=end, enqueue=enqueue
+                )
+            )
+    return made
+
+
+def runs_weekly(*, today: date | None = None, enqueue: bool = True) -> list[ReconciliationRun]:
+    """The schedule: last week's (Monday to Monday, UTC) integrity sample for every active shop, once."""
+    today = today or timezone.now().astimezone(UTC).date()
+    monday = today - timedelta(days=today.weekday())
+    start, end = day_window(monday - timedelta(days=7))[0], day_window(monday)[0]
+    made = []
+    for shop in ShopifyShop.objects.filter(active=True):
+        if not ReconciliationRun.objects.filter(
+            shop=shop, kind=RunKind.INTEGRITY, trigger=ReconciliationRun.Trigger.SCHEDULE, window_start=start
+        ).exists():
+            made.append(
+                run_create(
+                    shop=shop, kind=RunKind.INTEGRITY, window_start=start, window_end=end, enqueue=enqueue
                 )
             )
     return made

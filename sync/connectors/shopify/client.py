@@ -1085,6 +1085,23 @@ class ShopifyClient:
                     out[n["sku"]] = (n["product"]["id"], n["id"], n["product"]["status"])
         return out
 
+    def variant_prices_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
+        """SKU → (price, product status) for the SKUs Shopify has (50 a query)."""
+        out: dict[str, tuple[Decimal, str]] = {}
+        wanted = list(dict.fromkeys(s for s in skus if s))
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start : start + 50]
+            search = " OR ".join(f"sku:{json.dumps(s)}" for s in chunk)
+            data = self.graphql(
+                docs.VARIANT_PRICES_BY_SKU,
+                {"query": search, "first": len(chunk) + 5},
+                estimate=2 + 3 * len(chunk),
+            )
+            for n in data["productVariants"]["nodes"]:
+                if n["sku"] in chunk and n["sku"] not in out:
+                    out[n["sku"]] = (Decimal(str(n["price"])), n["product"]["status"])
+        return out
+
     # -- customers ---------------------------------------------------------------------------------------
     def _customer(self, n: dict[str, Any]) -> Customer:
         return Customer(

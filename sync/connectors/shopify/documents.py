@@ -310,6 +310,11 @@ PRODUCTS_BY_SKU = document(
     "query ProductsBySku($query: String!, $first: Int!) { productVariants(first: $first, query: $query) {"
     " nodes { id sku product { id status } } } }"
 )
+#: The same variants with their price and whether the product is active (reconciliation's integrity sample).
+VARIANT_PRICES_BY_SKU = document(
+    "query VariantPricesBySku($query: String!, $first: Int!) {"
+    " productVariants(first: $first, query: $query) { nodes { id sku price product { id status } } } }"
+)
 
 # -- customers -------------------------------------------------------------------------------------------
 CUSTOMER_GET = document(f"query Customer($id: ID!) {{ customer(id: $id) {{ {CUSTOMER} }} }}")

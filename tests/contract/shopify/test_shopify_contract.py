@@ -204,6 +204,7 @@ def test_product_set_creates_and_updates_and_variants_follow_by_id(shopify):
     assert created.status == "ACTIVE" and created.updated_at
     assert updated_at
     assert shopify.products_by_sku([f"{sku}-B", sku]) == {f"{sku}-B": (created.id, variant, "ARCHIVED")}
+    assert shopify.variant_prices_by_sku([f"{sku}-B", sku]) == {f"{sku}-B": (Decimal("13.50"), "ARCHIVED")}
     assert archived.status == "ARCHIVED" and archived.variants == ((variant, f"{sku}-B"),)
 
 
