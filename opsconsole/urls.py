@@ -15,6 +15,7 @@ from sync.views.console import (
     jobs,
     mappings,
     privacy,
+    stock,
 )
 
 urlpatterns = [
@@ -93,6 +94,10 @@ urlpatterns = [
         reconciliation_views.discrepancy_act,
         name="reconciliation-discrepancy-act",
     ),
+    path("stock/", stock.stock, name="stock"),
+    path("stock/<int:shop_id>/sku/<str:sku>/", stock.stock_sku_page, name="stock-sku"),
+    path("stock/<int:shop_id>/push/", stock.stock_push, name="stock-push"),
+    path("stock/<int:shop_id>/peak/", stock.stock_peak, name="stock-peak"),
     path("connections/", connections.connections, name="connections"),
     path(
         "connections/shops/<int:shop_id>/check-webhooks/",

@@ -719,3 +719,20 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"retention {self.started_at:%Y-%m-%d %H:%M}: {self.payloads_purged} payloads"
+
+
+class StockPeakMode(models.Model):
+    """Peak mode of a shop's stock out (sync/flows/stock.py): the stock streams are read on a short cycle and
+    a buffer per SKU and location is held back. On by a person (``manual``) or by itself for a while when
+    the order rate passes the shop's ``peak_orders_per_minute`` (``auto_until``)."""
+
+    shop = models.OneToOneField(ShopifyShop, on_delete=models.CASCADE, related_name="stock_peak")
+    manual = models.BooleanField(default=False)
+    auto_until = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(auto_now=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"peak mode of {self.shop_id}: {'on' if self.manual else 'auto'}"

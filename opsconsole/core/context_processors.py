@@ -9,6 +9,7 @@ NAVIGATION = (
     ("dashboard", "Dashboard"),
     ("exceptions", "Exceptions"),
     ("jobs", "Jobs"),
+    ("stock", "Stock"),
     ("mappings", "Mappings"),
     ("reconciliation", "Reconciliation"),
     ("connections", "Connections"),

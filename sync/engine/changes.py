@@ -128,6 +128,10 @@ def changes_poll(*, shop_id: int, stream_name: str, max_pages: int = MAX_PAGES) 
         return PollReport(shop_id, stream_name, "busy")
     started = timezone.now()
     cycle = changes_cycle_seconds(stream_name, stream.cycle_seconds)
+    if stream.cycle_override is not None:
+        override = stream.cycle_override(shop_id)
+        if override is not None:
+            cycle = min(cycle, override)
     try:
         cursor.refresh_from_db()
         if (

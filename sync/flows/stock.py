@@ -27,7 +27,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +41,7 @@ from sync.connectors.shopify.types import InventoryItemLevels, InventorySet
 from sync.flows.context import JobContext
 from sync.kinds import JobRequest
 from sync.locks import job_lock_key, subject_lock
-from sync.models import InboundEvent, JobState, StockLevel, SyncJob
+from sync.models import InboundEvent, JobState, StockLevel, StockPeakMode, SyncJob
 from sync.transforms.stock import StockFigures, available_to_sell, value_to_set
 from sync.transforms.types import ShopMappings
 
@@ -148,6 +148,54 @@ def quant_requests(records: Sequence[ChangedRecord], mappings: ShopMappings) -> 
 
 def move_requests(records: Sequence[ChangedRecord], mappings: ShopMappings) -> list[JobRequest]:
     return stock_requests("stock.move", records, mappings)
+
+
+# ------------------------------------------------------------------------------------------------ peak
+
+#: Stock streams are read this often in peak mode (instead of their cycle).
+PEAK_CYCLE_SECONDS = 2.0
+#: Automatic peak mode lasts this long after the order rate last passed the threshold.
+PEAK_AUTO_SECONDS = 600
+#: Orders per minute that turn peak mode on by itself, unless the shop's ``peak_orders_per_minute`` says
+#: otherwise (0: never by itself).
+PEAK_ORDERS_PER_MINUTE = 60
+
+
+def peak_state(*, shop_id: int, threshold: int | None = None, now: datetime | None = None) -> str:
+    """ "manual", "auto" or "" (off). Looks at the order rate of the last minute and turns automatic peak
+    mode on (for ``PEAK_AUTO_SECONDS``) when it passes the threshold."""
+    now = now or timezone.now()
+    row = StockPeakMode.objects.filter(shop_id=shop_id).first()
+    if row is not None and row.manual:
+        return "manual"
+    if row is not None and row.auto_until is not None and row.auto_until > now:
+        return "auto"
+    limit = PEAK_ORDERS_PER_MINUTE if threshold is None else threshold
+    if limit <= 0:
+        return ""
+    recent = SyncJob.objects.filter(
+        shop_id=shop_id, flow="orders", kind="order.upsert", created_at__gte=now - timedelta(seconds=60)
+    ).count()
+    if recent < limit:
+        return ""
+    StockPeakMode.objects.update_or_create(
+        shop_id=shop_id, defaults={"auto_until": now + timedelta(seconds=PEAK_AUTO_SECONDS)}
+    )
+    return "auto"
+
+
+def _threshold(mappings: ShopMappings) -> int | None:
+    value = mappings.options.get("peak_orders_per_minute")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def peak_cycle(shop_id: int) -> float | None:
+    """The stock streams' cycle in peak mode (None: their own). Reads the switch only: the order rate is
+    looked at by each push, with the shop's threshold."""
+    return PEAK_CYCLE_SECONDS if peak_state(shop_id=shop_id, threshold=0) else None
 
 
 # ------------------------------------------------------------------------------------------------- jobs
@@ -353,6 +401,9 @@ def _figures(
             continue
         on_hand[(sku, owner)] += q.quantity
         reserved[(sku, owner)] += q.reserved
+    peak = bool(peak_state(shop_id=ctx.shop.pk, threshold=_threshold(mappings))) or (
+        mappings.stock is not None and mappings.stock.peak
+    )
     figures = {
         (sku, gid): available_to_sell(
             sku=sku,
@@ -360,6 +411,7 @@ def _figures(
             on_hand=on_hand[(sku, gid)],
             reserved=reserved[(sku, gid)],
             rules=mappings.stock,
+            peak=peak,
         )
         for sku in skus
         for gid in mappings.locations

@@ -45,6 +45,8 @@ class ChangeStream:
     # that a record committed late with an earlier write_date (a long Odoo transaction) is not skipped.
     overlap_seconds: float = 120.0
     page_size: int = 500
+    # A shorter cycle for a shop right now (e.g. stock in peak mode), by shop id; None: the stream's own.
+    cycle_override: Callable[[int], float | None] | None = None
 
 
 #: Every stream, by name. The outbound flows add theirs here.
@@ -62,6 +64,7 @@ STREAMS: dict[str, ChangeStream] = {
             enabled=stock.stock_enabled,
             start="now",
             cycle_seconds=10.0,
+            cycle_override=stock.peak_cycle,
         ),
         ChangeStream(
             name="stock.move",
@@ -72,6 +75,7 @@ STREAMS: dict[str, ChangeStream] = {
             enabled=stock.stock_enabled,
             start="now",
             cycle_seconds=10.0,
+            cycle_override=stock.peak_cycle,
         ),
         # Done deliveries and returns of sale orders → fulfilments in Shopify (sync/flows/fulfilments.py).
         ChangeStream(

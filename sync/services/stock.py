@@ -15,7 +15,7 @@ from opsconsole.core.permissions import allowed
 from sync.engine.changes import changes_wake
 from sync.engine.queue import JobSpec, job_create
 from sync.kinds import KINDS
-from sync.models import ShopifyShop, SyncJob
+from sync.models import ShopifyShop, StockPeakMode, SyncJob
 
 STOCK_STREAMS = ("stock.quant", "stock.move")
 _WAKE_SALT = "opsconsole.odoo-wake"
@@ -73,3 +73,30 @@ def odoo_wake(*, shop_id: int, token: str) -> int | None:
     if not ShopifyShop.objects.filter(pk=shop_id, active=True).exists():
         return None
     return sum(changes_wake(shop_id=shop_id, stream=name) for name in STOCK_STREAMS)
+
+
+def stock_peak_set(*, shop: ShopifyShop, on: bool, actor: Any = None, request: Any = None) -> StockPeakMode:
+    """Peak mode on or off by a person: the stock streams are read every 2 s and the shop's ``peak_buffer``
+    is held back per SKU and location. Turning it off also ends an automatic peak. A re-sync follows, so that
+    the buffer is applied (or given back) at once."""
+    if actor is not None and not allowed(actor, "act_on_jobs"):
+        raise PermissionDenied("you may not switch peak mode")
+    row, _ = StockPeakMode.objects.update_or_create(
+        shop=shop,
+        defaults={
+            "manual": on,
+            "auto_until": None,
+            "changed_by": actor if getattr(actor, "is_authenticated", False) else None,
+        },
+    )
+    audit_record(
+        action="stock.peak_on" if on else "stock.peak_off",
+        actor=actor,
+        object_type="shop",
+        object_id=shop.pk,
+        summary=f"peak mode {'on' if on else 'off'} for {shop.domain}",
+        request=request,
+    )
+    changes_wake(shop_id=shop.pk, stream="stock.quant")
+    stock_resync(shop=shop, actor=actor, request=request)
+    return row

@@ -15,6 +15,7 @@ from sync.selectors.dashboard import (
     dashboard_metrics,
     throughput_series,
 )
+from sync.selectors.stock import stock_overview
 from sync.services.retention import retention_last_run
 from sync.views.console.common import console_view, page_or_partial
 
@@ -88,6 +89,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "chart": chart_geometry(throughput_series(window=window, shops=shops)),
         "health": connection_health(shops=shops),
         "retention": retention_last_run(),
+        "stock": stock_overview(shops=shops),
         "retention_days": {
             "payload": settings.RETENTION_PAYLOAD_DAYS,
             "rejected": settings.RETENTION_REJECTED_DAYS,

@@ -314,3 +314,31 @@ def test_a_resync_of_one_sku_reads_shopify_and_asserts_odoos_truth(p):
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == level.target
+
+
+def test_peak_mode_holds_back_the_buffer_and_shortens_the_cycle(p):
+    # given: a peak buffer of 4 per SKU and location
+    from django.utils import timezone
+
+    from sync.models import OdooChangeCursor
+    from sync.services.stock import stock_peak_set
+
+    shop_row = next(e.value for e in mapping_entries(shop=p.shop) if e.table == MappingTable.SHOP)
+    mapping_apply(shop=p.shop, rows=[MappingRow(MappingTable.SHOP, "shop", {**shop_row, "peak_buffer": 4})])
+    set_odoo(p, "NOTEBOOK-BLACK", 30)
+    poll(p)
+    run_stock_jobs(p)
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
+    # when
+    stock_peak_set(shop=p.shop, on=True)
+    run_stock_jobs(p)
+    report = poll(p)
+    # then
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 26
+    cursor = OdooChangeCursor.objects.get(shop=p.shop, stream="stock.quant")
+    assert report.outcome == "read"
+    assert (cursor.due_at - timezone.now()).total_seconds() <= 2.0
+    # and off: the buffer is given back
+    stock_peak_set(shop=p.shop, on=False)
+    run_stock_jobs(p)
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
