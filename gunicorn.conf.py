@@ -38,6 +38,11 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("OPSCONSOLE_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
+# Its own lines go through the app's log formatter too (opsconsole/core/logs.py): JSON lines in production.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from opsconsole.core.logs import gunicorn_logging_config  # noqa: E402
+
+logconfig_dict = gunicorn_logging_config(os.environ)
 
 
 def on_starting(server: object) -> None:

@@ -385,9 +385,9 @@ SPECTACULAR_SETTINGS = {
 
 # Logs (opsconsole/core/logs.py): one JSON object per line in production, readable lines in development;
 # every line carries the bound correlation id, shop, job id and flow; customer data is never written.
-from opsconsole.core.logs import logging_config, structlog_configure  # noqa: E402
+from opsconsole.core.logs import log_format_from_env, logging_config, structlog_configure  # noqa: E402
 
-LOG_FORMAT = os.environ.get("OPSCONSOLE_LOG_FORMAT", "") or ("console" if DEBUG or DEVELOPMENT else "json")
+LOG_FORMAT = log_format_from_env(os.environ)
 LOGGING = logging_config(fmt=LOG_FORMAT, level=os.environ.get("OPSCONSOLE_LOG_LEVEL", "INFO"))
 structlog_configure()
 

@@ -5,8 +5,8 @@ the same processors: the bound context (correlation id, shop, job id, flow: opsc
 level, logger name, an ISO timestamp in UTC, and ``customer_data_redact``, which drops the values of keys
 that name customer data and masks any e-mail address left in a message. Customer data is never logged.
 
-``OPSCONSOLE_LOG_FORMAT`` = ``json`` | ``console``; the default is ``json`` unless debug or development is
-on. ``OPSCONSOLE_LOG_LEVEL`` sets the root level.
+``OPSCONSOLE_LOG_FORMAT`` = ``json`` | ``console``; the default is ``json`` unless debug, development or the
+demo is on. ``OPSCONSOLE_LOG_LEVEL`` sets the root level.
 """
 
 from __future__ import annotations
@@ -58,6 +58,35 @@ def customer_data_redact(_logger: Any, _method: str, event_dict: MutableMapping[
         elif isinstance(value, str):
             event_dict[key] = _mask(value)
     return event_dict
+
+
+def log_format_from_env(environ: Any) -> str:
+    """``OPSCONSOLE_LOG_FORMAT``, else ``console`` under debug, development or the demo and ``json`` otherwise
+    (read by the settings and by gunicorn.conf.py, which has no settings)."""
+
+    def on(name: str) -> bool:
+        return str(environ.get(name, "")).strip().lower() in {"1", "true", "yes", "on"}
+
+    chosen = str(environ.get("OPSCONSOLE_LOG_FORMAT", "")).strip()
+    if chosen:
+        return chosen
+    return (
+        "console"
+        if on("OPSCONSOLE_DEBUG") or on("OPSCONSOLE_DEVELOPMENT") or on("OPSCONSOLE_DEMO")
+        else "json"
+    )
+
+
+def gunicorn_logging_config(environ: Any) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict``: its error and access lines through the same formatter as the app's."""
+    config = logging_config(
+        fmt=log_format_from_env(environ), level=str(environ.get("OPSCONSOLE_LOG_LEVEL", "INFO"))
+    )
+    config["loggers"] = {
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    }
+    return config
 
 
 def _positional_args(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:

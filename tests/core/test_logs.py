@@ -71,3 +71,24 @@ def test_the_console_format_is_one_readable_line():
 
     line = stream.getvalue().strip().splitlines()[-1]
     assert "hello world" in line and "correlation_id=abc" in line and not line.startswith("{")
+
+
+def test_the_format_follows_the_environment_and_gunicorn_writes_json_lines_too():
+    from opsconsole.core.logs import gunicorn_logging_config, log_format_from_env
+
+    assert log_format_from_env({}) == "json"
+    assert log_format_from_env({"OPSCONSOLE_DEVELOPMENT": "1"}) == "console"
+    assert log_format_from_env({"OPSCONSOLE_DEMO": "1"}) == "console"
+    assert log_format_from_env({"OPSCONSOLE_DEBUG": "1", "OPSCONSOLE_LOG_FORMAT": "json"}) == "json"
+
+    config = gunicorn_logging_config({})
+    stream = io.StringIO()
+    config["handlers"]["console"]["stream"] = stream
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("gunicorn.access").info('127.0.0.1 "GET /healthz HTTP/1.1" 200')
+    finally:
+        _restore()
+
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert (line["logger"], line["event"]) == ("gunicorn.access", '127.0.0.1 "GET /healthz HTTP/1.1" 200')
