@@ -334,7 +334,8 @@ def main() -> int:
 
     print(f"order completeness, {args.per_day:,} orders a day, bulk export path, one process per window")
     print(
-        f"{'days':>5} {'orders':>9} {'seconds':>8} {'ms/1000':>8} {'peak RSS':>9} {'growth':>7} "
+        f"{'days':>5} {'orders':>9} {'seconds':>8} {'ms/1000':>8} {'CPU s':>7} {'CPU ms/1000':>11} "
+        f"{'peak RSS':>9} {'growth':>7} "
         f"{'Odoo calls':>10} {'missing':>8} {'differing':>9} {'Odoo only':>9}"
     )
     for days in args.days:
@@ -361,6 +362,7 @@ def main() -> int:
         r = json.loads(out)
         print(
             f"{r['days']:>5} {r['orders']:>9,} {r['seconds']:>8.1f} {r['ms_per_1000']:>8.1f} "
+            f"{r['cpu_seconds']:>7.1f} {r['cpu_ms_per_1000']:>11.1f} "
             f"{r['peak_rss_mb']:>7.1f}MB {r['growth_mb']:>5.1f}MB {r['odoo_calls']:>10,} "
             f"{r['missing_in_odoo']:>8,} {r['differing']:>9,} {r['missing_in_shopify']:>9,}"
         )

@@ -193,6 +193,8 @@ class Payout(models.Model):
     differences = models.JSONField(default=list, blank=True, help_text="codes of the differences found")
     odoo_move_id = models.IntegerField(null=True, blank=True)
     odoo_move_name = models.CharField(max_length=64, blank=True)
+    bank_line_id = models.IntegerField(null=True, blank=True, help_text="the Odoo bank statement line")
+    bank_line_label = models.CharField(max_length=120, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     reconciled_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)

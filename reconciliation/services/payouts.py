@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -147,6 +148,7 @@ class PayoutCounts:
     variance: int = 0
     posted: int = 0
     already_posted: int = 0
+    bank_matched: int = 0
     lines: int = 0
     differences: dict[str, int] = field(default_factory=dict)
 
@@ -255,6 +257,26 @@ def payout_reconcile(
     return result
 
 
+def payout_bank_match(*, payout: Payout, odoo: Any) -> bool:
+    """The Odoo bank statement line of the payout's deposit, when the bank feed has it: the same amount, dated
+    from two days before the payout to a week after; one naming the payout is preferred, otherwise it must
+    be the only candidate."""
+    day = payout.issued_at.date()
+    lines = odoo.bank_statement_lines(
+        amount=payout.net,
+        date_from=(day - timedelta(days=2)).isoformat(),
+        date_to=(day + timedelta(days=7)).isoformat(),
+    )
+    named = [line for line in lines if str(payout.legacy_id) in line.payment_ref]
+    chosen = named[0] if named else (lines[0] if len(lines) == 1 else None)
+    if chosen is None:
+        return False
+    payout.bank_line_id = chosen.id
+    payout.bank_line_label = f"{chosen.journal} {chosen.date} {chosen.payment_ref}".strip()[:120]
+    payout.save(update_fields=["bank_line_id", "bank_line_label"])
+    return True
+
+
 def payout_entry_ref(payout: Payout) -> str:
     return f"shopify-payout:{payout.payout_id}"
 
@@ -315,6 +337,8 @@ def payouts_reconcile(*, run: ReconciliationRun, shopify: Any, odoo: Any) -> Pay
     ).order_by("issued_at", "pk")
     for payout in window:
         counts.payouts += 1
+        if payout.bank_line_id is None and payout_bank_match(payout=payout, odoo=odoo):
+            counts.bank_matched += 1
         if payout.status == Payout.Reconciliation.POSTED:
             counts.already_posted += 1
             continue

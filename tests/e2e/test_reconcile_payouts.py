@@ -123,14 +123,27 @@ def test_a_balancing_payout_posts_one_entry_once_and_an_unexplained_one_posts_no
         payout_post(payout=payout, odoo=None, settings=payout_settings(shop=pipeline.shop)) == "not_balanced"
     )
 
-    # when the wrong payment is replaced by the right one
+    assert payout.bank_line_id is None  # the bank feed has not brought the deposit yet
+
+    # when the wrong payment is replaced by the right one, and the deposit arrives in Odoo's bank feed
     pipeline.rpc.env["account.payment"].browse(wrong).action_cancel()
     _pay_in_odoo(pipeline, charges[0])
+    env = pipeline.rpc.env
+    bank_journal = env["account.journal"].search([("type", "=", "bank")], limit=1)[0]
+    statement_line = env["account.bank.statement.line"].create(
+        {
+            "journal_id": bank_journal,
+            "date": issued.date().isoformat(),
+            "amount": float(payout.net),
+            "payment_ref": f"SHOPIFY PAYOUT {payout.legacy_id}",
+        }
+    )
     posted = _payouts_run(pipeline, issued)
 
     # then the payout balances and ONE entry is posted: bank gets the net, fees the fees, clearing the rest
     payout.refresh_from_db()
     assert (posted.counts["matched"], posted.counts["posted"], payout.status) == (1, 1, "posted")
+    assert (posted.counts["bank_matched"], payout.bank_line_id) == (1, statement_line)
     entries = _entries(pipeline, payout_entry_ref(payout))
     assert [(e["state"], e["move_type"]) for e in entries] == [("posted", "entry")]
     moves = pipeline.rpc.env["account.move.line"].search_read(

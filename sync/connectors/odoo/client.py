@@ -48,6 +48,7 @@ from .types import (
     ReturnResult,
     ReversalInput,
     SaleOrderSummary,
+    StatementLine,
     StockCursor,
     StockLevel,
     StockPage,
@@ -1078,6 +1079,28 @@ class OdooClient:
         return _str(rows[0].get("write_date"))[:19] if rows else ""
 
     # -- accounting ------------------------------------------------------------------------------
+
+    def bank_statement_lines(self, *, amount: Decimal, date_from: str, date_to: str) -> list[StatementLine]:
+        """1 call: bank statement lines of exactly ``amount`` dated in [date_from, date_to] (YYYY-MM-DD)."""
+        rows = self.execute(
+            "account.bank.statement.line",
+            "search_read",
+            domain=[("amount", "=", _num(amount)), ("date", ">=", date_from), ("date", "<=", date_to)],
+            fields=["date", "amount", "payment_ref", "journal_id", "is_reconciled"],
+            order="date asc, id asc",
+            limit=50,
+        )
+        return [
+            StatementLine(
+                id=int(r["id"]),
+                date=_str(r.get("date")),
+                amount=_dec(r.get("amount")),
+                payment_ref=_str(r.get("payment_ref")),
+                journal=_m2o_name(r.get("journal_id")),
+                is_reconciled=bool(r.get("is_reconciled")),
+            )
+            for r in rows
+        ]
 
     def find_journal_entry(self, ref: str) -> JournalEntryRef | None:
         """1 call: the entry (``move_type`` "entry") whose ``ref`` is ``ref``, if any."""

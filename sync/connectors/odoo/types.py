@@ -128,6 +128,16 @@ class JournalEntryRef:
 
 
 @dataclass(frozen=True)
+class StatementLine:
+    id: int
+    date: str
+    amount: Decimal
+    payment_ref: str
+    journal: str
+    is_reconciled: bool
+
+
+@dataclass(frozen=True)
 class SaleOrderSummary:
     """A sale order as reconciliation reads it: its reference (the Shopify order id), state and total."""
 

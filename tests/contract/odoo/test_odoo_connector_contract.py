@@ -593,3 +593,28 @@ def test_a_journal_entry_is_posted_once_by_its_ref_and_an_unbalanced_one_is_refu
         client.post_journal_entry(unbalanced)
     found = client.find_journal_entry(unbalanced.ref)
     assert found is None or found.state == "draft"  # never posted
+
+
+def test_bank_statement_lines_are_found_by_amount_and_date(odoo_config: OdooConfig) -> None:
+    client = connect(odoo_config)
+    journal = int(client.execute("account.journal", "search", domain=[("type", "=", "bank")], limit=1)[0])
+    ref = _key("PAYOUT")
+    made = client.execute(
+        "account.bank.statement.line",
+        "create",
+        vals_list=[{"journal_id": journal, "date": "2026-11-21", "amount": 1234.56, "payment_ref": ref}],
+    )
+    line_id = int(made[0] if isinstance(made, list) else made)
+
+    found = client.bank_statement_lines(
+        amount=Decimal("1234.56"), date_from="2026-11-19", date_to="2026-11-28"
+    )
+    outside = client.bank_statement_lines(
+        amount=Decimal("1234.56"), date_from="2026-11-22", date_to="2026-11-28"
+    )
+
+    mine = [line for line in found if line.id == line_id]
+    assert [(line.date, line.amount, line.payment_ref) for line in mine] == [
+        ("2026-11-21", Decimal("1234.56"), ref)
+    ]
+    assert line_id not in {line.id for line in outside}
