@@ -376,6 +376,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStateEnum": "sync.models.JobState",
         "MappingChangeStateEnum": "sync.models.MappingChange.State",
+        "ProblemStatusEnum": "sync.models.Problem.Status",
+        "RunStatusEnum": "reconciliation.models.ReconciliationRun.Status",
+        "DiscrepancyStatusEnum": "reconciliation.models.Discrepancy.Status",
+        "RunKindEnum": "reconciliation.models.RunKind",
+        "PrivacyRequestKindEnum": "sync.models.PrivacyRequest.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

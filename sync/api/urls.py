@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from reconciliation.api import DiscrepancyViewSet, RunViewSet
 from sync.api.base import not_found
 from sync.api.connections import ConnectionsView
 from sync.api.deliveries import DeliveryViewSet, RejectedDeliveryViewSet
@@ -22,6 +23,8 @@ router.register("mapping-changes", MappingChangeViewSet, basename="api-mapping-c
 router.register("webhook-deliveries", DeliveryViewSet, basename="api-delivery")
 router.register("rejected-deliveries", RejectedDeliveryViewSet, basename="api-rejected-delivery")
 router.register("privacy-requests", PrivacyRequestViewSet, basename="api-privacy-request")
+router.register("reconciliation-runs", RunViewSet, basename="api-reconciliation-run")
+router.register("discrepancies", DiscrepancyViewSet, basename="api-discrepancy")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
