@@ -1949,6 +1949,42 @@ def m_fulfillment_tracking_update(
     return {"fulfillment": ctx.views.fulfillment(order, f), "userErrors": []}
 
 
+def m_fulfillment_order_move(
+    _root: Any,
+    info: Any,
+    id: str,
+    newLocationId: str,
+    fulfillmentOrderLineItems: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    items = (
+        [
+            {"id": gid_id(x["id"], "FulfillmentOrderLineItem"), "quantity": int(x["quantity"])}
+            for x in fulfillmentOrderLineItems
+        ]
+        if fulfillmentOrderLineItems
+        else None
+    )
+    try:
+        moved, original, remaining = shopdata.move_fulfillment_order(
+            ctx.store, ctx.shop, gid_id(id, "FulfillmentOrder"), gid_id(newLocationId, "Location"), items
+        )
+    except OperationError as exc:
+        return {
+            "movedFulfillmentOrder": None,
+            "originalFulfillmentOrder": None,
+            "remainingFulfillmentOrder": None,
+            "userErrors": _user_errors(exc),
+        }
+    view = ctx.views.fulfillment_order
+    return {
+        "movedFulfillmentOrder": view(moved),
+        "originalFulfillmentOrder": view(original),
+        "remainingFulfillmentOrder": view(remaining) if remaining else None,
+        "userErrors": [],
+    }
+
+
 def m_fulfillment_cancel(_root: Any, info: Any, id: str) -> dict[str, Any]:
     ctx = _ctx(info)
     try:
@@ -2117,6 +2153,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "returnCreate": m_return_create,
         "fulfillmentTrackingInfoUpdate": m_fulfillment_tracking_update,
         "fulfillmentCancel": m_fulfillment_cancel,
+        "fulfillmentOrderMove": m_fulfillment_order_move,
         "inventoryActivate": m_inventory_activate,
         "bulkOperationRunQuery": m_bulk_run_query,
         "bulkOperationCancel": m_bulk_cancel,

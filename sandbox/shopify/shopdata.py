@@ -1827,6 +1827,60 @@ def update_fulfillment_tracking(
     return order, f, [("fulfillments/update", f), ("orders/updated", order)]
 
 
+def move_fulfillment_order(
+    store: Store,
+    shop: dict[str, Any],
+    foid: int | None,
+    location_id: int | None,
+    items: list[dict[str, Any]] | None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """``fulfillmentOrderMove``: the fulfilment order (or given quantities of its lines) assigned to another
+    location. Moving everything moves the order itself (moved and original are the same); moving part makes
+    a new fulfilment order at the new location, and the original keeps the rest (Shopify's documented
+    behaviour). Returns (moved, original, remaining)."""
+    fo = shop["fulfillment_orders"].get(str(foid))
+    if fo is None:
+        raise OperationError("Fulfillment order does not exist.", ["id"], "FULFILLMENT_ORDER_NOT_FOUND")
+    if str(location_id) not in shop["locations"]:
+        raise OperationError("Location does not exist.", ["newLocationId"], "LOCATION_NOT_FOUND")
+    if fo["status"] not in ("open", "in_progress") or fo["assigned_location_id"] == location_id:
+        raise OperationError("Fulfillment order could not be moved.", ["id"], "CANNOT_MOVE_FULFILLMENT_ORDER")
+    now = store.clock.iso()
+    wanted = {int(x["id"]): int(x["quantity"]) for x in items} if items else None
+    whole = wanted is None or all(
+        wanted.get(li["id"], 0) == li["fulfillable_quantity"]
+        for li in fo["line_items"]
+        if li["fulfillable_quantity"]
+    )
+    if whole:
+        fo["assigned_location_id"] = location_id
+        fo["updated_at"] = now
+        return fo, fo, None
+    assert wanted is not None
+    new_lines = []
+    for li in fo["line_items"]:
+        qty = wanted.get(li["id"], 0)
+        if qty <= 0:
+            continue
+        if qty > li["fulfillable_quantity"]:
+            raise OperationError("Invalid quantity requested.", ["fulfillmentOrderLineItems"], "INVALID")
+        li["fulfillable_quantity"] -= qty
+        li["quantity"] -= qty
+        new_lines.append({**li, "id": store.new_id(), "quantity": qty, "fulfillable_quantity": qty})
+    fo["line_items"] = [li for li in fo["line_items"] if li["quantity"] > 0]
+    fo["updated_at"] = now
+    moved = {
+        **fo,
+        "id": store.new_id(),
+        "assigned_location_id": location_id,
+        "line_items": new_lines,
+        "created_at": now,
+    }
+    moved["status"] = "open"
+    shop["fulfillment_orders"][str(moved["id"])] = moved
+    return moved, fo, fo
+
+
 def cancel_fulfillment(
     store: Store, shop: dict[str, Any], fid: int | None
 ) -> tuple[dict[str, Any], dict[str, Any], Events]:

@@ -18,7 +18,7 @@ from django.db import close_old_connections
 
 from sync.connectors.odoo import ReturnInput
 from sync.engine.changes import changes_wake
-from sync.engine.clients import odoo_client_for
+from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.replay import jobs_requeue
 from sync.models import Fulfilment, JobState, OdooChangeCursor, SyncJob
 from tests.e2e.conftest import Worker
@@ -300,3 +300,37 @@ def test_figures_per_fulfilment_odoo_calls_shopify_points_and_latency(pipeline):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print("\nfulfilment figures:", json.dumps(figures))
+
+
+MOVE = (
+    "mutation Move($id: ID!, $location: ID!) { fulfillmentOrderMove(id: $id, newLocationId: $location) {"
+    " movedFulfillmentOrder { id assignedLocation { location { id } } } userErrors { field message code } } }"
+)
+
+
+def test_a_delivery_fulfils_the_fulfilment_order_of_the_location_it_left_from(pipeline):
+    # given an order in Odoo whose fulfilment order Shopify moved to the City Store
+    order, _ = order_in_odoo(pipeline, quantity=1, seed=41)
+    shopify = shopify_client_for(pipeline.shop)
+    locations = {location.name: location for location in shopify.locations()}
+    [fulfillment_order] = shopify.fulfillment_orders(order["id"])
+    move = {"id": fulfillment_order["id"], "location": locations["City Store"].id}
+    assert shopify.graphql(MOVE, move, estimate=10)["fulfillmentOrderMove"]["userErrors"] == []
+
+    # when Odoo ships it from WH/Stock, which is the Main Warehouse's stock
+    pipeline.odoo.control.validate_picking(client_order_ref=str(order["id"]))
+    [job] = jobs_done(pipeline, "fulfillment.push", 1)
+
+    # then the City Store's fulfilment order is not used: the push parks, naming the location
+    assert (job.state, job.error_code) == (JobState.NEEDS_ATTENTION, "fulfilment_quantity")
+    assert f"1 x {SKU}" in job.error_message and "WH/Stock" in job.error_message
+    assert shopify_fulfilments(pipeline, order["id"]) == []
+
+    # when Shopify's fulfilment order goes back to the Main Warehouse, the replay fulfils it there
+    move["location"] = locations["Main Warehouse"].id
+    assert shopify.graphql(MOVE, move, estimate=10)["fulfillmentOrderMove"]["userErrors"] == []
+    jobs_requeue(job_ids=[job.pk])
+    [job] = jobs_done(pipeline, "fulfillment.push", 1)
+    assert job.result["outcome"] == "fulfilled"
+    [fulfilment] = shopify_fulfilments(pipeline, order["id"])
+    assert fulfilment["location_id"] == locations["Main Warehouse"].legacy_id
