@@ -20,6 +20,9 @@ class AuditFilters:
     since: date | None = None
     until: date | None = None
     q: str = ""
+    #: A user limited to some shops (sync/selectors/access.py) reads only their own entries: the log's
+    #: entries carry no shop, and another shop's summaries name its orders and customers.
+    only_actor_id: int | None = None
 
 
 def _day_start(day: date) -> datetime:
@@ -30,6 +33,8 @@ def audit_list(*, filters: AuditFilters | None = None) -> QuerySet[AuditEntry]:
     """Newest first (the ``at`` index); action and object filters use their indexes."""
     filters = filters or AuditFilters()
     query = AuditEntry.objects.all()
+    if filters.only_actor_id is not None:
+        query = query.filter(actor_id=filters.only_actor_id)
     if filters.actor:
         query = query.filter(actor_name__iexact=filters.actor)
     if filters.action:
@@ -51,12 +56,17 @@ def audit_list(*, filters: AuditFilters | None = None) -> QuerySet[AuditEntry]:
     return query.order_by("-at", "-id")
 
 
-def audit_actions() -> list[str]:
-    return sorted(AuditEntry.objects.values_list("action", flat=True).distinct().order_by())
+def _entries(only_actor_id: int | None) -> QuerySet[AuditEntry]:
+    query = AuditEntry.objects.all()
+    return query if only_actor_id is None else query.filter(actor_id=only_actor_id)
 
 
-def audit_actors() -> list[str]:
-    return sorted(AuditEntry.objects.values_list("actor_name", flat=True).distinct().order_by())
+def audit_actions(*, only_actor_id: int | None = None) -> list[str]:
+    return sorted(_entries(only_actor_id).values_list("action", flat=True).distinct().order_by())
+
+
+def audit_actors(*, only_actor_id: int | None = None) -> list[str]:
+    return sorted(_entries(only_actor_id).values_list("actor_name", flat=True).distinct().order_by())
 
 
 def audit_object_types() -> list[str]:

@@ -128,3 +128,20 @@ def test_a_user_without_limits_sees_every_shop_and_limits_are_audited(two_shops,
     assert mine.subject_label in jobs and theirs.subject_label in jobs
     entry = AuditEntry.objects.get(action="user.shops")
     assert (entry.actor_name, entry.after) == ("root", {"shops": ["other.myshopify.com"]})
+
+
+def test_a_limited_user_reads_only_their_own_audit_entries(two_shops, make_user):
+    shop, _other, _, theirs = two_shops
+    client, olga = _limited(make_user, "ops", shop, "olga")
+    una = make_user("ops", username="una")
+    jobs_replay(actor=una, job_ids=[theirs.pk])  # an action on the other shop, by someone else
+    jobs_replay(actor=olga, job_ids=[make_job(shop).pk])
+
+    page = client.get("/audit/").content.decode()
+    unlimited = Client()
+    unlimited.force_login(una)
+    everything = unlimited.get("/audit/").content.decode()
+
+    # olga's own login and replay; not una's replay of the other shop's job, nor una's login
+    assert page.count('data-testid="audit-row"') == 2 and "<strong>una</strong>" not in page
+    assert everything.count('data-testid="audit-row"') == 4
