@@ -27,7 +27,8 @@ def context_for(job: SyncJob) -> JobContext:
                 system="odoo",
                 details={"from_connection_flag": True},
             )
-        return odoo_client_for(connection)
+        # Each shop books into its own Odoo company: every call carries allowed_company_ids.
+        return odoo_client_for(connection).for_company(mappings_for_shop(shop=shop).company_id)
 
     def auth_failed(exc: AuthError) -> None:
         # Not when the error came from the flag itself: the flag may have been cleared meanwhile.

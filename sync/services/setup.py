@@ -143,7 +143,8 @@ def onboarding_read(
         pricelists=pricelists,
         products=products,
         taxes=[
-            OdooTax(t.id, t.name, t.amount, t.amount_type, t.price_include, t.active) for t in odoo.taxes()
+            OdooTax(t.id, t.name, t.amount, t.amount_type, t.price_include, t.active, t.company_id)
+            for t in odoo.taxes()
         ],
         carriers=[
             {"id": int(c["id"]), "name": c["name"], "product_id": _m2o(c.get("product_id"))[0] or 0}

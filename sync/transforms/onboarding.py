@@ -37,6 +37,7 @@ class OdooTax:
     amount_type: str
     price_include: bool
     active: bool = True
+    company_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def propose(
     p = Proposal()
     company = _shop_row(p, shopify, odoo)
     _skus(p, shopify, odoo, set(leave_unmapped))
-    _taxes(p, shopify, odoo)
+    _taxes(p, shopify, odoo, company)
     _shipping(p, shopify, odoo, hints)
     _gateways(p, shopify, odoo, hints, company)
     _tracking_companies(p, odoo, hints)
@@ -251,7 +252,8 @@ def _skus(p: Proposal, shopify: ShopifySide, odoo: OdooSide, skip: set[str]) -> 
         p._add(p.missing_in_shopify, "sku", {"odoo": code, "name": by_code[code][0]["name"]})
 
 
-def _taxes(p: Proposal, shopify: ShopifySide, odoo: OdooSide) -> None:
+def _taxes(p: Proposal, shopify: ShopifySide, odoo: OdooSide, company: int | None) -> None:
+    """The company's own sale taxes only: a tax of another company would be refused on its orders."""
     for title, rate_text in shopify.taxes:
         rate = to_decimal(rate_text, what="tax rate")
         key = tax_key(title, rate)
@@ -264,6 +266,7 @@ def _taxes(p: Proposal, shopify: ShopifySide, odoo: OdooSide) -> None:
                 t
                 for t in odoo.taxes
                 if t.active
+                and t.company_id in (None, company)
                 and t.amount_type == "percent"
                 and t.amount == rate * 100
                 and t.price_include == included

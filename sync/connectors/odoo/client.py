@@ -106,6 +106,17 @@ class OdooClient:
         self.module = module
         self._countries: dict[str, int] | None = None
         self._states: dict[tuple[str, str], int | None] = {}
+        self.company_id: int | None = None  # set: every call runs with allowed_company_ids = [company_id]
+
+    def for_company(self, company_id: int | None) -> OdooClient:
+        """The same connection, each call in the context of one company (``allowed_company_ids``), as the
+        Odoo UI does when the user works in that company: defaults, record rules and sequences follow it."""
+        if company_id == self.company_id:
+            return self
+        scoped = OdooClient.__new__(OdooClient)
+        scoped.__dict__.update(self.__dict__)
+        scoped.company_id = company_id
+        return scoped
 
     def __repr__(self) -> str:
         return (
@@ -130,6 +141,10 @@ class OdooClient:
     def execute(self, model: str, method: str, ids: list[int] | None = None, **params: Any) -> Any:
         """Escape hatch: call any public method with named parameters."""
         self.version  # noqa: B018 - detect the version first so that errors about it come first
+        if self.company_id is not None:
+            context = dict(params.get("context") or {})
+            context.setdefault("allowed_company_ids", [self.company_id])
+            params = {**params, "context": context}
         return self.transport.call(model, method, ids, **params)
 
     def _sol_tax_field(self) -> str:
