@@ -170,3 +170,57 @@ def test_a_balancing_payout_posts_one_entry_once_and_an_unexplained_one_posts_no
         == "already_posted"
     )
     assert len(_entries(pipeline, payout_entry_ref(payout))) == 1
+
+
+def _settings(pipeline, **values):
+    entry = MappingEntry.objects.get(shop=pipeline.shop, table="shop", key="shop", valid_to__isnull=True)
+    entry.value = {**entry.value, **values}
+    entry.save()
+    engine_mappings._cache.clear()
+
+
+def test_a_dispute_and_a_fee_off_the_rate_are_classified_and_a_mapped_dispute_account_lets_it_post(pipeline):
+    # given two paid orders, one of them disputed (a withdrawal and a chargeback fee), in one payout
+    orders = pipeline.generate_orders(2, skus=SKUS, quantity=1, seed=63, gift_card=False)
+    pipeline.settle(expect_jobs=2)
+    pipeline.shopify.control.dispute(orders[0]["id"], amount="12.00", reason="product_not_received")
+    assert len(pipeline.shopify.control.build_payouts()) == 1
+    issued = parse_shopify_timestamp(pipeline.shopify.control.clock()["now"])
+    accounts = _accounts(pipeline)
+    _settings(pipeline, payout_fee_rate="0.029")  # not the shop's real rate (1.4 % + 0.25)
+    _payouts_run(pipeline, issued)
+    for line in PayoutLine.objects.filter(type="CHARGE"):
+        _pay_in_odoo(pipeline, line)
+
+    # when it is reconciled
+    run = _payouts_run(pipeline, issued)
+
+    # then the dispute has no match and the fees are off the configured rate: nothing is posted
+    payout = Payout.objects.get(shop=pipeline.shop)
+    lines = {line.type: line.match for line in PayoutLine.objects.filter(payout=payout)}
+    assert lines["DISPUTE_WITHDRAWAL"] == "dispute_without_match"
+    assert lines["CHARGEBACK_FEE"] == "dispute_without_match"
+    assert lines["CHARGE"] == "fee_differs_from_rate"
+    assert payout.differences == ["dispute_without_match", "fee_differs_from_rate"]
+    assert (payout.status, run.counts["posted"]) == ("variance", 0)
+    assert _entries(pipeline, payout_entry_ref(payout)) == []
+    open_codes = set(Discrepancy.objects.filter(kind="payouts", status="open").values_list("code", flat=True))
+    assert open_codes == {"dispute_without_match", "fee_differs_from_rate"}
+
+    # when finance corrects the rate and maps an account for disputes
+    other = pipeline.rpc.env["account.account"].search([("code", "=", "641000")], limit=1)[0]
+    _settings(pipeline, payout_fee_rate="0.014", payout_other_account_id=other)
+    posted = _payouts_run(pipeline, issued)
+
+    # then it balances and posts one entry, the dispute's 27.00 on the mapped account
+    payout.refresh_from_db()
+    assert (payout.status, posted.counts["posted"]) == ("posted", 1)
+    [entry] = _entries(pipeline, payout_entry_ref(payout))
+    moves = pipeline.rpc.env["account.move.line"].search_read(
+        [("move_id", "=", entry["id"])], ["account_id", "debit", "credit"]
+    )
+    by_account = {r["account_id"][0]: (Decimal(str(r["debit"])), Decimal(str(r["credit"]))) for r in moves}
+    assert by_account[other] == (Decimal("27.00"), Decimal("0"))
+    assert by_account[accounts["payout_bank_account_id"]] == (payout.net, Decimal("0"))
+    assert sum(d for d, _ in by_account.values()) == sum(c for _, c in by_account.values())
+    assert Discrepancy.objects.filter(kind="payouts", status="open").count() == 0
