@@ -3,9 +3,11 @@ limit, cursor pages, one error shape, and an audit entry for every call that cha
 
 Error body (every 4xx and 5xx the API answers)::
 
-    {"error": {"status": 403, "code": "permission_denied", "message": "…", "fields": {…}}}
+    {"error": {"status": 403, "code": "permission_denied", "message": "…", "fields": {…},
+               "correlation_id": "…"}}
 
-``fields`` is present on validation errors only: field name → list of messages.
+``fields`` is present on validation errors only: field name → list of messages; ``correlation_id`` is the
+request's (also in the ``X-Correlation-ID`` header), to quote when reporting.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from rest_framework.views import APIView, exception_handler
 from rest_framework.viewsets import GenericViewSet
 
 from opsconsole.core.audit import audit_record
+from opsconsole.core.correlation import correlation_id
 from opsconsole.core.models import ApiToken
 
 # ------------------------------------------------------------------------------------ schema
@@ -86,6 +89,9 @@ def error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
         body["message"] = " ".join(
             _messages(detail.get("detail", detail) if isinstance(detail, dict) else detail)
         )
+    cid = correlation_id()
+    if cid:
+        body["correlation_id"] = cid  # the same as the response's X-Correlation-ID: quote it when reporting
     response.data = {"error": body}
     return response
 
@@ -108,6 +114,7 @@ ERROR_SCHEMA = {
                 "status": {"type": "integer"},
                 "code": {"type": "string"},
                 "message": {"type": "string"},
+                "correlation_id": {"type": "string", "description": "as in the X-Correlation-ID header"},
                 "fields": {
                     "type": "object",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
@@ -167,7 +174,11 @@ class ApiMixin:
                 object_id=kwargs.get("pk", ""),
                 summary=f"{request.method} {request.path} → {response.status_code}"
                 + (f" (token {token.prefix}…)" if token else " (no valid token)"),
-                after={"status": response.status_code, "token_id": token.pk if token else None},
+                after={
+                    "status": response.status_code,
+                    "token_id": token.pk if token else None,
+                    "correlation_id": correlation_id(),
+                },
                 request=request._request,
             )
         return response

@@ -186,6 +186,7 @@ def test_a_token_whose_user_lost_every_role_gets_403_not_401(shop, api_for):
         "status": 403,
         "code": "permission_denied",
         "message": "this needs the permission view_console",
+        "correlation_id": response["X-Correlation-ID"],
     }
 
 
@@ -202,3 +203,18 @@ def test_a_body_with_text_that_is_not_unicode_is_a_400_not_a_500(shop, api_for):
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "the body holds text that is not valid Unicode"
     assert Problem.objects.get(pk=job.problem_id).status == Problem.Status.OPEN
+
+
+def test_an_error_and_the_audit_entry_carry_the_caller_s_correlation_id(shop, api_for):
+    job = make_job(shop)
+    client, _, _ = api_for("viewer")
+    cid = "0b0e5d3a-3c1f-4a6e-9a1e-2f1d7b7a9c10"
+    response = client.client.post(
+        f"/api/v1/jobs/{job.pk}/replay/",
+        {},
+        content_type="application/json",
+        headers={**client.headers, "X-Correlation-ID": cid},
+    )
+    assert (response.status_code, response["X-Correlation-ID"]) == (403, cid)
+    assert response.json()["error"]["correlation_id"] == cid
+    assert AuditEntry.objects.get(action="api.replay").after["correlation_id"] == cid
