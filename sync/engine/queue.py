@@ -13,6 +13,7 @@ known before the row exists) and nothing else.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
+from opsconsole.core.correlation import correlation_id
 from sync.engine.config import max_attempts
 from sync.engine.queue_adapter import TASK, orm_broker, task_name
 from sync.kinds import KINDS, JobRequest
@@ -43,7 +45,12 @@ class JobSpec:
 
 
 def _job_values(spec: JobSpec) -> dict[str, Any]:
+    # The work in progress passes its correlation id on: a job made by a request (a person, the API) or by
+    # another job (a follow-up, a backfill) carries the id of what made it (opsconsole/core/correlation.py).
+    cid = correlation_id()
+    inherited = {"correlation_id": uuid.UUID(cid)} if cid else {}
     return {
+        **inherited,
         "kind": spec.kind,
         "flow": spec.flow,
         "shop": spec.shop,

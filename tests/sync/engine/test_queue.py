@@ -29,3 +29,23 @@ def test_a_rolled_back_job_leaves_no_queue_entry():
         raise RuntimeError("the caller's transaction fails")
 
     assert (SyncJob.objects.count(), OrmQ.objects.count()) == (0, 0)
+
+
+def test_a_job_made_inside_correlated_work_carries_its_correlation_id():
+    from opsconsole.core.correlation import log_context
+
+    shop = ShopifyShopFactory()
+    given = "5b0e6a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+
+    with log_context(correlation_id=given):
+        inside, _ = job_create(
+            spec=JobSpec(
+                kind="test.flow", flow="test", shop=shop, idempotency_key="test:c1", subject="order:7"
+            )
+        )
+    outside, _ = job_create(
+        spec=JobSpec(kind="test.flow", flow="test", shop=shop, idempotency_key="test:c2", subject="order:8")
+    )
+
+    assert str(inside.correlation_id) == given
+    assert str(outside.correlation_id) not in ("", given)
