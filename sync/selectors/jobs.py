@@ -129,8 +129,29 @@ def job_links(*, job: SyncJob) -> JobLinks:
         partner = result["odoo_partner_id"]
         links.odoo_url = f"{base}/odoo/contacts/{partner}"
         links.odoo_label = f"res.partner {partner}"
-    shopify_id = shopify_id_of(job)
     admin = job.shop.admin_url.rstrip("/")
+    inputs = job.input or {}
+    if isinstance(inputs.get("picking"), dict):
+        # A delivery pushed as a fulfilment (or a return cancelling one): the picking in Odoo, the order
+        # and its fulfilments in Shopify.
+        picking = inputs["picking"]
+        links.odoo_url = f"{base}/web#id={picking.get('id')}&model=stock.picking&view_type=form"
+        links.odoo_label = f"stock.picking {picking.get('name') or picking.get('id')}"
+        if result.get("shopify_order_id"):
+            links.shopify_url = f"{admin}/admin/orders/{result['shopify_order_id']}"
+            links.shopify_label = f"order {result['shopify_order_id']} ({picking.get('sale_name', '')})"
+        if result.get("fulfillments"):
+            links.produced["fulfillments"] = ", ".join(str(f) for f in result["fulfillments"])
+        return links
+    if isinstance(inputs.get("partner"), dict):
+        partner = inputs["partner"]
+        links.odoo_url = f"{base}/odoo/contacts/{partner.get('id')}"
+        links.odoo_label = f"res.partner {partner.get('id')}"
+        if result.get("customer"):
+            links.shopify_url = f"{admin}/admin/customers/{result['customer']}"
+            links.shopify_label = f"customer {result['customer']}"
+        return links
+    shopify_id = shopify_id_of(job)
     if shopify_id and job.subject.startswith("order"):
         links.shopify_url = f"{admin}/admin/orders/{shopify_id}"
         links.shopify_label = job.subject_label or f"order {shopify_id}"

@@ -93,3 +93,24 @@ def test_an_integration_admin_reveals_and_the_reveal_is_audited(shop, client_for
     assert "jane.doe@example.com" in reveal.content.decode()
     entry = AuditEntry.objects.get(action="payload.reveal")
     assert (entry.actor_name, entry.object_type, entry.object_id) == ("ada", "sync_job", str(job.pk))
+
+
+def test_a_fulfilment_job_links_the_odoo_delivery_and_the_shopify_order(shop, client_for):
+    job = make_job(
+        shop,
+        state=JobState.SUCCEEDED,
+        flow="fulfilments",
+        input={"picking": {"id": 70, "name": "WH/OUT/00070", "sale_name": "S00009"}},
+        result={
+            "outcome": "fulfilled",
+            "shopify_order_id": "5940139491234",
+            "fulfillments": ["gid://shopify/Fulfillment/8"],
+        },
+    )
+    client, _ = client_for("viewer")
+
+    content = client.get(f"/jobs/{job.pk}/").content.decode()
+
+    assert 'href="https://odoo.test/web#id=70&amp;model=stock.picking&amp;view_type=form"' in content
+    assert 'href="https://admin.shopify.test/store/demo/admin/orders/5940139491234"' in content
+    assert "gid://shopify/Fulfillment/8" in content
