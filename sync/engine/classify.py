@@ -41,6 +41,7 @@ FINANCE_CODES = frozenset(
         "tax_treatment_mismatch",
         "refund_mismatch",
         "order_edit_after_fulfilment",
+        "payment_mismatch",
     }
 )
 

@@ -105,6 +105,12 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
             for k, v in by_table.get(MappingTable.CARRIER, {}).items()
         },
         options=dict(shop_values),
+        invoice_on=str(shop_values.get("invoice_on") or "paid"),
+        gateway_method_lines={
+            k: int(v["payment_method_line_id"])
+            for k, v in by_table.get(MappingTable.GATEWAY, {}).items()
+            if v.get("payment_method_line_id")
+        },
     )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import OrderInput, OrderLineInput, OrderTotals, OrderUpdate
+from sync.flows.cash import order_to_cash
 from sync.flows.context import JobContext
 from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
@@ -580,8 +581,13 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             created_link = _order_link(ctx, order_id)
             assert created_link is not None
             result["changed"] = order_update(ctx, payload, created_link, position=position)["changed"]
-        return result
-    return order_update(ctx, payload, link, position=position)
+    else:
+        result = order_update(ctx, payload, link, position=position)
+    if result.get("outcome") != "cancelled":
+        booked_link = _order_link(ctx, order_id)
+        if booked_link is not None and not booked_link.data.get("cancelled"):
+            result["cash"] = order_to_cash(ctx, payload, booked_link)
+    return result
 
 
 def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:

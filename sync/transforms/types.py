@@ -73,6 +73,10 @@ class ShopMappings:
     # the values of the SKU, LOCATION and SHOP entries the stock rules read (safety stock, allocation, peak).
     locations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     stock: StockRules | None = None
+    invoice_on: str = "paid"  # order to cash: "paid" | "delivered" | "off" (sync/flows/cash.py)
+    # gateway -> account.payment.method.line id whose outstanding account receives its payments (e.g. the
+    # gift-card liability account for "gift_card"); absent: the journal's default
+    gateway_method_lines: Mapping[str, int] = field(default_factory=dict)
 
     # Who gets the daily reconciliation report (SHOP row keys ``finance_recipients``, ``ops_recipients``).
     finance_recipients: tuple[str, ...] = ()

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from sync.connectors.odoo import OdooClient, connect
-from sync.models import ExternalLink, JobState, Problem
+from sync.models import ExternalLink, JobState, MappingEntry, MappingTable, Problem
+from sync.services.mappings import MappingRow, mapping_apply
 from tests.support.odoo import odoo_config
 
 pytestmark = pytest.mark.e2e
@@ -166,7 +167,12 @@ def test_a_shipping_only_refund_credits_the_shipping_with_its_tax(pipeline: Any)
 
 
 def test_a_refund_before_the_invoice_takes_the_lines_off_the_order(pipeline: Any) -> None:
-    # given a booked order, not invoiced, nothing shipped
+    # given a shop invoicing on delivery and a booked order, not invoiced, nothing shipped
+    entry = MappingEntry.objects.get(shop=pipeline.shop, table=MappingTable.SHOP, valid_to__isnull=True)
+    mapping_apply(
+        shop=pipeline.shop,
+        rows=[MappingRow(MappingTable.SHOP, entry.key, {**entry.value, "invoice_on": "delivered"})],
+    )
     order, odoo_id = _book(pipeline, seed=164)
     client = _client(pipeline)
     before = client.read_order(odoo_id)

@@ -1,0 +1,211 @@
+"""Order to cash: a booked Shopify order invoiced in Odoo and paid by Shopify's transactions.
+
+The shop's policy (``invoice_on`` on the SHOP mapping row): ``paid`` (default) invoices once Shopify says the
+order is paid (or partially paid); ``delivered`` once Odoo has delivered every unit of its goods; ``off``
+never. The invoice is made by Odoo's invoicing wizard (``sale.advance.payment.inv``; the private
+``_create_invoices`` is refused remotely), posted, and read back: its untaxed amount, tax and total must be
+Shopify's current totals to the cent (``booked_verify``, sync/flows/verify.py: a finance problem otherwise,
+the invoice kept and found again on replay).
+
+Every successful ``SALE`` or ``CAPTURE`` transaction (read from Shopify's order, in shop money) is then
+registered on the invoice (``account.payment.register``) in the journal mapped for its gateway (GATEWAY
+mapping; a gateway entry may name the payment method line whose outstanding account receives it, which is
+how gift-card redemptions reach the gift-card liability account), with the transaction's gid as the
+payment's memo — exactly, so that reconciliation finds a payment by transaction. Authorisations not captured,
+pending transactions (bank transfer, cash on delivery), failures and voids register nothing and are listed
+as Shopify states them. Refund transactions are the refund flow's (credit notes, sync/flows/refunds.py).
+
+Idempotent per transaction: a payment is found by its memo before one is registered, and the order's link
+keeps the invoice id and the transactions registered. Read back: the invoice's ``payment_state`` and
+``amount_residual`` must be what the registered amounts make them (``payment_mismatch`` otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from opsconsole.core.errors import BusinessRuleError
+from sync.connectors.odoo import InvoiceInfo, PaymentInput
+from sync.flows.context import JobContext
+from sync.flows.verify import booked_verify
+from sync.models import ExternalLink
+from sync.transforms.money import currency_decimals, quantum, shop_money
+from sync.transforms.orders import unwrap_order
+from sync.transforms.verify import MoneyTotals
+
+INVOICE_ON = ("paid", "delivered", "off")
+PAID_STATUSES = frozenset({"paid", "partially_paid", "partially_refunded", "refunded"})
+PAYING_KINDS = frozenset({"SALE", "CAPTURE"})
+ZERO = Decimal(0)
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _save(link: ExternalLink, cash: dict[str, Any]) -> None:
+    link.data = {**link.data, "cash": cash}
+    link.save(update_fields=["data", "synced_at"])
+
+
+def _delivered(ctx: JobContext, odoo_order_id: int) -> bool:
+    with ctx.call("odoo", "read_order"):
+        info = ctx.odoo.read_order(odoo_order_id)
+    if info is None:
+        return False
+    shipping = {t.product_id for t in ctx.mappings.shipping.values()}
+    goods = [line for line in info.lines if not line.display_type and line.product_id not in shipping]
+    return bool(goods) and all(line.qty_delivered >= line.quantity for line in goods)
+
+
+def _ready(ctx: JobContext, order: Mapping[str, Any], link: ExternalLink, policy: str) -> str | None:
+    """Why the order is not to be invoiced yet (None: it is)."""
+    status = str(order.get("financial_status") or "")
+    if order.get("cancelled_at"):
+        return "cancelled"
+    if policy == "paid" and status not in PAID_STATUSES:
+        return f"financial status {status or 'unknown'}: nothing captured yet"
+    if policy == "delivered" and not _delivered(ctx, link.odoo_id):
+        return "not delivered yet"
+    return None
+
+
+def _invoice(
+    ctx: JobContext, order: Mapping[str, Any], link: ExternalLink, cash: dict[str, Any]
+) -> InvoiceInfo:
+    known = cash.get("invoice_id")
+    if known:
+        with ctx.call("odoo", "read_invoice"):
+            found = ctx.odoo.read_invoice(int(known))
+        if found is not None and found.state != "cancel":
+            return found
+    with ctx.call("odoo", "invoice_order"):
+        invoice = ctx.odoo.invoice_order(link.odoo_id)
+    cash.update(invoice_id=invoice.id, invoice=invoice.name)
+    _save(link, cash)  # before the check: the invoice exists either way, and a replay must find it
+    mappings = ctx.mappings
+    q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    total = shop_money(order, "current_total_price", default=shop_money(order, "total_price"))
+    tax = shop_money(order, "current_total_tax", default=shop_money(order, "total_tax", default=ZERO))
+    booked_verify(
+        ctx,
+        document=f"Invoice {invoice.name} (Shopify {order.get('name') or order.get('id')})",
+        odoo_model="account.move",
+        odoo_id=invoice.id,
+        expected=MoneyTotals.of(total=total, tax=tax).quantized(q),
+        booked=MoneyTotals(invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total).quantized(q),
+        currency=mappings.currency,
+        result={"odoo_order_id": link.odoo_id, "odoo_invoice_id": invoice.id},
+        taxes_included=bool(order.get("taxes_included")),
+        rounding=mappings.tax_rounding,
+    )
+    return invoice
+
+
+def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLink) -> dict[str, Any]:
+    """Invoice and pay the order as far as the shop's policy and Shopify's transactions allow; what was done
+    (or why nothing was) for the job's result."""
+    order = unwrap_order(payload)
+    policy = ctx.mappings.invoice_on
+    cash: dict[str, Any] = dict(link.data.get("cash") or {})
+    status = str(order.get("financial_status") or "")
+    if policy == "off":
+        return {"policy": policy}
+    if not cash.get("invoice_id"):
+        why = _ready(ctx, order, link, policy)
+        if why is not None:
+            return {"policy": policy, "invoice": "waiting", "why": why}
+    elif cash.get("seen_status") == status and cash.get("settled"):
+        return {"policy": policy, "invoice": cash["invoice"], "payments": "unchanged"}
+    invoice = _invoice(ctx, order, link, cash)
+
+    with ctx.call("shopify", "order_money"):
+        money = ctx.shopify.order_money(str(order["id"]))
+    transactions = money.transactions if money is not None else ()
+    registered: dict[str, dict[str, str]] = dict(cash.get("payments") or {})
+    states: dict[str, str] = {}
+    for tx in transactions:
+        kind, tx_status = tx.kind.upper(), tx.status.upper()
+        if kind == "REFUND":
+            continue
+        if kind not in PAYING_KINDS or tx_status != "SUCCESS":
+            states[tx.id] = f"{kind.lower()} {tx_status.lower()}"
+            continue
+        if tx.id in registered:
+            continue
+        gateway = tx.gateway or ""
+        journal = ctx.mappings.gateways.get(gateway)
+        if journal is None:
+            raise BusinessRuleError(
+                f"no Odoo journal mapped for payment gateway {gateway!r}",
+                code="unknown_gateway",
+                key=gateway,
+                details={"order_id": str(order.get("id")), "transaction": tx.id},
+            )
+        with ctx.call("odoo", "register_payment"):
+            payment = ctx.odoo.register_payment(
+                PaymentInput(
+                    invoice.id,
+                    tx.id,
+                    amount=tx.amount.amount,
+                    journal_id=journal,
+                    payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
+                    payment_method_line_id=ctx.mappings.gateway_method_lines.get(gateway),
+                )
+            )
+        if payment.amount.quantize(Decimal("0.01")) != tx.amount.amount.quantize(Decimal("0.01")):
+            raise BusinessRuleError(
+                f"Shopify transaction {tx.id} of {_money(tx.amount.amount)} is booked in Odoo as "
+                f"{_money(payment.amount)} (payment {payment.name})",
+                code="payment_mismatch",
+                details={
+                    "order_id": str(order.get("id")),
+                    "transaction": tx.id,
+                    "odoo_payment_id": payment.id,
+                },
+            )
+        registered[tx.id] = {
+            "gateway": gateway,
+            "kind": kind.lower(),
+            "amount": _money(tx.amount.amount),
+            "odoo_payment_id": str(payment.id),
+        }
+        cash["payments"] = registered
+        _save(link, cash)
+
+    with ctx.call("odoo", "read_invoice"):
+        after = ctx.odoo.read_invoice(invoice.id)
+    assert after is not None
+    paid = sum((Decimal(p["amount"]) for p in registered.values()), ZERO)
+    residual = max(after.amount_total - paid, ZERO)
+    expected_state = {"paid", "in_payment"} if residual == 0 else ({"partial"} if paid else {"not_paid"})
+    if after.payment_state not in expected_state or after.amount_residual.quantize(
+        Decimal("0.01")
+    ) != residual.quantize(Decimal("0.01")):
+        raise BusinessRuleError(
+            f"invoice {after.name} reads {after.payment_state} with {_money(after.amount_residual)} to pay, "
+            f"but Shopify's transactions paid {_money(paid)} of {_money(after.amount_total)}",
+            code="payment_mismatch",
+            details={
+                "order_id": str(order.get("id")),
+                "odoo_invoice_id": after.id,
+                "odoo_residual": _money(after.amount_residual),
+                "expected_residual": _money(residual),
+                "payment_state": after.payment_state,
+            },
+        )
+    cash.update(seen_status=status, settled=True, payment_state=after.payment_state)
+    _save(link, cash)
+    return {
+        "policy": policy,
+        "invoice": after.name,
+        "odoo_invoice_id": after.id,
+        "invoice_total": _money(after.amount_total),
+        "paid": _money(paid),
+        "payment_state": after.payment_state,
+        "amount_residual": _money(after.amount_residual),
+        "payments": registered,
+        "not_registered": states,
+    }
