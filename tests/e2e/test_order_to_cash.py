@@ -87,6 +87,7 @@ def test_a_paid_order_is_invoiced_posted_and_paid_by_its_transaction(
     assert payment.invoice_ids == (invoice.id,)
     # and a later update of the order registers nothing twice
     before = len(pipeline.jobs())
+    pipeline.shopify.control.advance_clock(2)  # a newer updated_at: the update is not stale
     pipeline.shopify.control.touch_order(order["id"])
     pipeline.settle(expect_jobs=before + 1)
     assert len(pipeline.order_jobs(order["id"], "order.upsert")) == 2
@@ -157,6 +158,7 @@ def test_with_the_delivered_policy_an_order_waits_for_its_delivery(pipeline: Any
     client = _client(pipeline)
     client.validate_picking(client.order_pickings(link.odoo_id)[0].id)
     before = len(pipeline.jobs())
+    pipeline.shopify.control.advance_clock(2)  # a newer updated_at: the update is not stale
     pipeline.shopify.control.touch_order(order["id"])
     pipeline.settle(expect_jobs=before + 1)
     # then it is invoiced and paid
