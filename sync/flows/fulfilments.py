@@ -31,6 +31,7 @@ from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import ChangedRecord
 from sync.connectors.shopify.types import Fulfillment
 from sync.flows.context import JobContext
+from sync.flows.refunds import refund_return_ids
 from sync.kinds import JobRequest
 from sync.models import ExternalLink, Fulfilment, SyncJob
 from sync.transforms.fulfilments import (
@@ -324,6 +325,12 @@ def fulfilment_return(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     Shopify cancels whole fulfilments only, so a partial return parks (record it as a Shopify return), and
     so does a cancellation Shopify refuses, with Shopify's message."""
     picking = (job.input or {})["picking"]
+    order_link = ExternalLink.objects.filter(
+        shop=ctx.shop, kind=ExternalLink.Kind.ORDER, odoo_model="sale.order", odoo_id=picking["sale_id"]
+    ).first()
+    if int(picking["id"]) in refund_return_ids(order_link):
+        # Made by the refund flow for a Shopify refund with restock "return": Shopify already settled it.
+        return {"outcome": "shopify_refund_return", "picking": picking["name"]}
     original = int(picking["return_of"])
     rows = list(
         Fulfilment.objects.filter(

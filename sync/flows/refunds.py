@@ -25,6 +25,7 @@ payments by memo, returns by their key, and the order adjustments are recorded p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -264,7 +265,7 @@ def _adjust_order(
 
 
 def _restock(
-    ctx: JobContext, draft: RefundDraft, order_id: int
+    ctx: JobContext, draft: RefundDraft, order_id: int, on_return: Callable[[int], None] | None = None
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """Returns from the delivered pickings for ``return`` lines; what never shipped is handed back to be
     taken off the order (as a ``cancel``)."""
@@ -288,6 +289,8 @@ def _restock(
             continue
         with ctx.call("odoo", "return_picking"):
             ret = ctx.odoo.return_picking(ReturnInput(picking.id, take, f"shopify-refund:{draft.refund_id}"))
+        if on_return is not None:
+            on_return(ret.picking_id)  # recorded before it is done: the fulfilments stream reads done returns
         if ret.state != "done":
             with ctx.call("odoo", "validate_picking"):
                 ctx.odoo.validate_picking(ret.picking_id)
@@ -334,7 +337,11 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         "currency": draft.currency,
     }
 
-    returns, unshipped = _restock(ctx, draft, order.id)
+    def note_return(picking_id: int) -> None:
+        record["return_ids"] = sorted({*record.get("return_ids", []), picking_id})
+        _record(link, refund_id, record)
+
+    returns, unshipped = _restock(ctx, draft, order.id, note_return)
     result["returns"] = returns
     cancels = draft.quantities("cancel")
     for pid, qty in unshipped.items():
@@ -376,6 +383,14 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             _record(link, refund_id, record)
     result["written_at"] = timezone.now().isoformat()
     return result
+
+
+def refund_return_ids(link: ExternalLink | None) -> set[int]:
+    """The Odoo returns made for Shopify refunds of this order (the fulfilments flow leaves them alone: the
+    refund already settled them in Shopify)."""
+    if link is None:
+        return set()
+    return {int(i) for r in (link.data.get("refunds") or {}).values() for i in r.get("return_ids", [])}
 
 
 def _record(link: ExternalLink, refund_id: str, record: dict[str, Any]) -> None:

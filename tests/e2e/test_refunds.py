@@ -115,6 +115,10 @@ def test_a_partial_refund_with_a_return_after_invoicing_is_an_exact_credit_note_
     assert info is not None
     delivered = {ln.sku: ln.qty_delivered for ln in info.lines if ln.sku in SKUS}
     assert delivered == {SKUS[0]: Decimal(1), SKUS[1]: Decimal(3)}
+    # and the fulfilments flow leaves that return alone (Shopify's refund settled it: no fulfilment cancelled)
+    pipeline.settle()
+    for follow in pipeline.jobs(kind="fulfillment.return"):
+        assert follow.result and follow.result["outcome"] == "shopify_refund_return", follow.result
     # and the receivable for the order is what Shopify still holds: invoiced less credited
     assert invoice.amount_total - credit.amount_total == Decimal(order["total_price"]) - total
 
