@@ -243,7 +243,7 @@ def test_a_refund_odoo_cannot_match_parks_as_a_finance_problem_and_posts_nothing
     pipeline.settle()
     # then the job parks on a finance problem naming the difference, and no second credit note is posted
     parked = _refund_jobs(pipeline, order["id"])[-1]
-    assert parked.state == JobState.NEEDS_ATTENTION
+    assert parked.state == JobState.NEEDS_ATTENTION, parked.result
     problem = Problem.objects.get(pk=parked.problem_id)
     assert problem.finance is True and problem.error_code == "refund_mismatch"
     assert "a difference of -2.50" in parked.error_message
