@@ -248,7 +248,10 @@ def _skus(p: Proposal, shopify: ShopifySide, odoo: OdooSide, skip: set[str]) -> 
                 "sku",
                 {"shopify": sku, "odoo": f"{product['name']} (id {product['id']})", "how": how},
             )
+    delivery = {int(c["product_id"]) for c in odoo.carriers if c.get("product_id")}
     for code in sorted(set(by_code) - seen):
+        if all(int(product["id"]) in delivery for product in by_code[code]):
+            continue  # a carrier's delivery product is not sold as a Shopify variant
         p._add(p.missing_in_shopify, "sku", {"odoo": code, "name": by_code[code][0]["name"]})
 
 
