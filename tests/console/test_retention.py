@@ -85,3 +85,17 @@ def test_the_window_is_configurable_and_the_purge_is_scheduled_daily(shop, setti
         "D",
         -1,
     )
+
+
+def test_the_command_runs_it_now_and_says_what_it_removed(shop, settings):
+    import io
+
+    from django.core.management import call_command
+
+    settings.RETENTION_PAYLOAD_DAYS = 30
+    _age_event(make_job(shop, state=JobState.SUCCEEDED), 31)
+    out = io.StringIO()
+
+    call_command("purge_retention", stdout=out)
+
+    assert out.getvalue().startswith("1 payload(s) purged (0 kept for open jobs)")
