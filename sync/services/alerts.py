@@ -17,6 +17,7 @@ Rules (thresholds per shop in ``AlertSettings``, defaults in ``AlertSettings.DEF
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -28,7 +29,7 @@ import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
@@ -243,6 +244,7 @@ class EvaluationReport:
     fired: int = 0
     resolved: int = 0
     still_firing: int = 0
+    retried: int = 0
 
 
 def alerts_evaluate(*, now: datetime | None = None) -> EvaluationReport:
@@ -261,6 +263,7 @@ def alerts_evaluate(*, now: datetime | None = None) -> EvaluationReport:
         holding.extend(_worker_heartbeat(heartbeat_minutes, now))
 
     report = EvaluationReport()
+    notified: set[int] = set()  # sent in this evaluation: not retried in it
     held = {(c.shop_id, c.rule, c.key): c for c in holding}
     firing = {(a.shop_id, a.rule, a.key): a for a in Alert.objects.filter(status=Alert.Status.FIRING)}
     for ident, condition in held.items():
@@ -289,6 +292,7 @@ def alerts_evaluate(*, now: datetime | None = None) -> EvaluationReport:
         report.fired += 1
         logger.warning("alert.fired", extra={"rule": alert.rule, "key": alert.key, "shop": alert.shop_id})
         _notify(alert, "firing", configs)
+        notified.add(alert.pk)
     for ident, alert in firing.items():
         if ident in held:
             continue
@@ -300,6 +304,8 @@ def alerts_evaluate(*, now: datetime | None = None) -> EvaluationReport:
             report.resolved += 1
             logger.info("alert.resolved", extra={"rule": alert.rule, "key": alert.key, "shop": alert.shop_id})
             _notify(alert, "resolved", configs)
+            notified.add(alert.pk)
+    report.retried = _failed_sends_retry(now, configs, skip=notified)
     return report
 
 
@@ -330,37 +336,71 @@ def _message(alert: Alert, event: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _notify(alert: Alert, event: str, configs: dict[int, AlertSettings]) -> None:
+#: A send that failed is tried again at the next evaluations, this many sends in all per target and event.
+MAX_SENDS = 3
+#: Resolved alerts are looked at for a failed send this long after they resolved.
+RESEND_WINDOW = timedelta(days=1)
+
+
+def _hook_target(url: str) -> str:
+    # Slack-style webhook URLs are secrets: the record names a digest, never the URL.
+    return "webhook:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def _notify(
+    alert: Alert, event: str, configs: dict[int, AlertSettings], *, only: set[str] | None = None
+) -> None:
+    """Send ``event`` (firing / resolved) to every target of the alert (or to the targets in ``only``)
+    and record each send on the alert: channel, target, event, ok or the error."""
     emails, hooks = _targets(alert, configs)
     subject, body = _message(alert, event)
     sent: list[dict[str, Any]] = []
     at = datetime.now(UTC).isoformat()
-    if emails:
+    if emails and (only is None or "email" in only):
+        entry = {"channel": "email", "target": "email", "event": event, "at": at}
         try:
             send_mail(subject, body, None, emails, fail_silently=False)
-            sent.append({"channel": "email", "event": event, "ok": True, "to": len(emails), "at": at})
+            sent.append({**entry, "ok": True, "to": len(emails)})
         except Exception as exc:  # noqa: BLE001 - a mail server that fails is recorded, not raised
-            sent.append(
-                {"channel": "email", "event": event, "ok": False, "error": type(exc).__name__, "at": at}
-            )
+            sent.append({**entry, "ok": False, "error": type(exc).__name__})
     for url in hooks:
-        payload = {"text": f"{subject}\n{body}"}
+        target = _hook_target(url)
+        if only is not None and target not in only:
+            continue
+        entry = {"channel": "webhook", "target": target, "event": event, "at": at}
         try:
             resp = requests.post(
                 url,
-                data=json.dumps(payload),
+                data=json.dumps({"text": f"{subject}\n{body}"}),
                 headers={"Content-Type": "application/json"},
                 timeout=WEBHOOK_TIMEOUT_SECONDS,
             )
-            sent.append(
-                {"channel": "webhook", "event": event, "ok": resp.ok, "status": resp.status_code, "at": at}
-            )
+            sent.append({**entry, "ok": resp.ok, "status": resp.status_code})
         except requests.RequestException as exc:
-            sent.append(
-                {"channel": "webhook", "event": event, "ok": False, "error": type(exc).__name__, "at": at}
-            )
+            sent.append({**entry, "ok": False, "error": type(exc).__name__})
     if sent:
-        Alert.objects.filter(pk=alert.pk).update(notifications=[*alert.notifications, *sent])
+        alert.notifications = [*alert.notifications, *sent]
+        Alert.objects.filter(pk=alert.pk).update(notifications=alert.notifications)
+
+
+def _failed_sends_retry(now: datetime, configs: dict[int, AlertSettings], *, skip: set[int]) -> int:
+    """Send again what failed (a mail server or a webhook that was down), up to MAX_SENDS per target and
+    event; only while the alert is in that state (a firing message is not sent once it resolved)."""
+    retried = 0
+    recent = Q(status=Alert.Status.FIRING) | Q(resolved_at__gte=now - RESEND_WINDOW)
+    for alert in Alert.objects.filter(recent).exclude(pk__in=skip).order_by("pk"):
+        event = "resolved" if alert.status == Alert.Status.RESOLVED else "firing"
+        tries: dict[str, list[bool]] = {}
+        for entry in alert.notifications:
+            if entry.get("event") == event:
+                tries.setdefault(entry.get("target") or entry.get("channel", ""), []).append(
+                    bool(entry.get("ok"))
+                )
+        again = {target for target, oks in tries.items() if not any(oks) and len(oks) < MAX_SENDS}
+        if again:
+            _notify(alert, event, configs, only=again)
+            retried += 1
+    return retried
 
 
 # -- settings ------------------------------------------------------------------------------------------

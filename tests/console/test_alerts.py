@@ -25,13 +25,17 @@ class Receiver:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.fail_next = 0  # answer this many requests with 503 (a receiver that is down)
         received = self.bodies
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 received.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
+                failing = receiver.fail_next > 0
+                receiver.fail_next -= 1 if failing else 0
+                self.send_response(503 if failing else 200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -233,3 +237,46 @@ def test_reconciliation_differences_and_a_failed_run_alert_and_resolve(quiet_sho
 
     # then both resolve
     assert alerts_evaluate().resolved == 2
+
+
+def test_a_failed_webhook_send_is_tried_again_until_it_arrives_at_most_three_times(
+    quiet_shop, make_user, receiver
+):
+    # given the webhook receiver is down for the first two sends
+    alert_settings_update(
+        actor=make_user("integration_admin"),
+        shop=quiet_shop,
+        values={"webhook_url": receiver.url, "parked_threshold": 1},
+    )
+    receiver.fail_next = 2
+    make_job(quiet_shop, state=JobState.DEAD)
+
+    # when the rules are evaluated four times
+    reports = [alerts_evaluate() for _ in range(4)]
+
+    # then the firing message was sent three times, the last one arrived, and no fourth time
+    assert [r.retried for r in reports] == [0, 1, 1, 0]
+    assert len(receiver.bodies) == 3
+    alert = Alert.objects.get()
+    assert [(n["event"], n["ok"], n.get("status")) for n in alert.notifications] == [
+        ("firing", False, 503),
+        ("firing", False, 503),
+        ("firing", True, 200),
+    ]
+    assert receiver.url not in json.dumps(alert.notifications)  # the URL is a secret: a digest is kept
+
+
+def test_a_receiver_that_stays_down_gets_three_sends_and_no_more(quiet_shop, make_user, receiver):
+    alert_settings_update(
+        actor=make_user("integration_admin"),
+        shop=quiet_shop,
+        values={"webhook_url": receiver.url, "parked_threshold": 1},
+    )
+    receiver.fail_next = 100
+    make_job(quiet_shop, state=JobState.DEAD)
+
+    for _ in range(5):
+        alerts_evaluate()
+
+    assert len(receiver.bodies) == 3
+    assert [n["ok"] for n in Alert.objects.get().notifications] == [False, False, False]
