@@ -64,6 +64,8 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         "/reconciliation/payouts/",
         "/connections/",
         "/audit/",
+        "/stock/",
+        f"/stock/{shop.pk}/sku/WOOLSOCK-M-GREY/",
     ]
 
     for path in screens:
