@@ -63,15 +63,18 @@ def odoo_wake_path(*, shop: ShopifyShop) -> str:
     return f"/webhooks/odoo/{shop.pk}/wake/{odoo_wake_token(shop=shop)}"
 
 
-def odoo_wake(*, shop_id: int, token: str) -> int | None:
-    """Bring the next read of the shop's stock changes forward. None: the token is wrong (or no such shop).
-    Returns how many streams were woken."""
+def odoo_wake(*, shop_id: int, token: str, stream: str = "") -> int | None:
+    """Bring the next read of the shop's stock changes forward (or of the one stream named, e.g. ``pickings``
+    for an automation rule on validated deliveries). None: the token is wrong (or no such shop). Returns how
+    many streams were woken (0 for a stream the shop does not follow)."""
     try:
         signing.Signer(salt=_WAKE_SALT).unsign(f"{shop_id}:{token}")
     except signing.BadSignature:
         return None
     if not ShopifyShop.objects.filter(pk=shop_id, active=True).exists():
         return None
+    if stream:
+        return changes_wake(shop_id=shop_id, stream=stream[:60])
     return sum(changes_wake(shop_id=shop_id, stream=name) for name in STOCK_STREAMS)
 
 

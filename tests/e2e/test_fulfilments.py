@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from django.db import close_old_connections
 
 from sync.connectors.odoo import ReturnInput
@@ -21,6 +22,7 @@ from sync.engine.changes import changes_wake
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.replay import jobs_requeue
 from sync.models import Fulfilment, JobState, OdooChangeCursor, SyncJob
+from sync.services.stock import odoo_wake_path
 from tests.e2e.conftest import Worker
 from tests.support.pipeline import Pipeline
 from tests.support.processes import wait_for
@@ -264,12 +266,19 @@ def test_figures_per_fulfilment_odoo_calls_shopify_points_and_latency(pipeline):
     count = int(os.environ.get("OPSCONSOLE_FULFILMENT_FIGURES", "5"))
     orders = [order_in_odoo(pipeline, quantity=1, seed=100 + n)[0] for n in range(count)]
     pipeline.odoo.control.reset_counters()
+    # OPSCONSOLE_FULFILMENT_WAKE=1: after each validation, Odoo's automation rule calls our wake URL for the
+    # stream of deliveries, as a deployment would configure it (docs/runbooks.md).
+    wake = os.environ.get("OPSCONSOLE_FULFILMENT_WAKE") == "1"
+    base = pipeline.callback_url.rsplit("/webhooks", 1)[0]
+    wake_url = f"{base}{odoo_wake_path(shop=pipeline.shop)}?stream=pickings"
     validated_at: dict[int, float] = {}
     for order in orders:
         done = pipeline.odoo.control.validate_picking(
             client_order_ref=str(order["id"]), tracking_ref=f"JD{order['id']}"
         )
         validated_at[done["picking_id"]] = time.time()
+        if wake:
+            assert requests.post(wake_url, timeout=10).json() == {"woken": 1}
     jobs = jobs_done(pipeline, "fulfillment.push", count)
     reads = pipeline.odoo.control.counters()["calls"].get("stock.picking", {})
 
@@ -286,6 +295,7 @@ def test_figures_per_fulfilment_odoo_calls_shopify_points_and_latency(pipeline):
     figures = {
         "deliveries": count,
         "stream_cycle_seconds": float(os.environ.get("OPSCONSOLE_FULFILMENT_CYCLE", "0.5")),
+        "woken_by_odoo": wake,
         "odoo_calls_per_fulfilment_in_the_job": odoo_calls / count,
         "odoo_stream_reads_of_stock_picking_during_the_run": sum(reads.values()),
         "shopify_points_per_fulfilment": points / count,
