@@ -72,3 +72,85 @@ def clients_reset() -> None:
         if close:
             close()
     _cache().clear()
+
+
+def odoo_connection_check(
+    *, url: str, database: str, login: str, secret: str, protocol: str = "jsonrpc"
+) -> tuple[list[str], str]:
+    """Before a connection is saved: can we log in, on that database, on a supported Odoo, with the rights
+    the integration reads with? Answers (problems in plain words, the server version); no problem: usable.
+    Reads only. Write rights are not probed (that would write): a refused write parks its job and says so."""
+    from opsconsole.core.errors import AuthError, BusinessRuleError, IntegrationError
+
+    client = OdooClient(
+        OdooConfig(
+            url=url, db=database, login=login, secret=secret, protocol=protocol, timeout=15.0, read_retries=0
+        )
+    )
+    try:
+        try:
+            client.whoami()
+            version = client.version
+        except AuthError:
+            return [
+                f"Odoo refused the login {login!r} with that password or API key on database {database!r}"
+            ], ""
+        except BusinessRuleError as exc:
+            return [f"Odoo at {url} has no database {database!r}, or refused it: {exc.message}"], ""
+        except IntegrationError as exc:
+            return [f"Odoo at {url} did not answer as Odoo does ({type(exc).__name__}: {exc.message})"], ""
+        problems = []
+        if version[0] not in (17, 18, 19):
+            problems.append(
+                f"Odoo {version[0]}.{version[1]} is not supported: the integration runs on 17, 18 and 19"
+            )
+        for model, what in (
+            ("sale.order", "sales orders"),
+            ("res.partner", "contacts"),
+            ("product.product", "products"),
+            ("account.tax", "taxes"),
+            ("account.move", "invoices"),
+            ("stock.picking", "transfers"),
+        ):
+            try:
+                client.execute(model, "search_read", domain=[], fields=["id"], limit=1)
+            except IntegrationError as exc:
+                problems.append(f"the user {login!r} cannot read {what} ({model}): {exc.message}")
+        return problems, f"{version[0]}.{version[1]}"
+    finally:
+        client.close()
+
+
+def shopify_connection_check(
+    *, domain: str, token: str, api_version: str, admin_url: str = ""
+) -> tuple[list[str], str]:
+    """Before a shop is saved: does the token open this shop's Admin API, at the API version asked for?
+    Answers (problems in plain words, the shop's name)."""
+    from opsconsole.core.errors import AuthError, IntegrationError
+
+    client = ShopifyClient(
+        ShopifyConfig(
+            domain=domain, admin_url=admin_url, token=token, api_version=api_version, max_attempts=1
+        )
+    )
+    try:
+        try:
+            info = client.shop_info()
+        except AuthError:
+            return [f"Shopify refused the access token for {domain}"], ""
+        except IntegrationError as exc:
+            return [
+                f"Shopify at {admin_url or domain} did not answer ({type(exc).__name__}: {exc.message})"
+            ], ""
+        problems = []
+        if info.domain and info.domain.lower() != domain.lower():
+            problems.append(f"the token opens {info.domain}, not {domain}")
+        seen = info.api_version or client.api_version_seen
+        if seen and seen != api_version:
+            problems.append(
+                f"Shopify answered with API version {seen}, not {api_version}: {api_version} is not (or no "
+                "longer) supported; connect with a supported version"
+            )
+        return problems, info.name
+    finally:
+        client.close()

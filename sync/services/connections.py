@@ -11,10 +11,21 @@ from opsconsole.core.audit import audit_record
 from opsconsole.core.fields import rotate
 from sync.engine.changes import shop_cursors_ensure
 from sync.engine.classify import auth_fingerprint
+from sync.engine.clients import odoo_connection_check, shopify_connection_check
 from sync.engine.replay import problem_jobs_replay
 from sync.flows.connections import UNINSTALLED_CODE
 from sync.models import OdooConnection, Problem, ShopifyShop
 from sync.services.inbox import shop_cache_clear
+
+
+def odoo_connection_verify(**values: Any) -> tuple[list[str], str]:
+    """Plain-worded problems with an Odoo connection before it is saved (none: usable), and its version."""
+    return odoo_connection_check(**values)
+
+
+def shopify_connection_verify(**values: Any) -> tuple[list[str], str]:
+    """Plain-worded problems with a shop's token and API version before it is saved, and the shop's name."""
+    return shopify_connection_check(**values)
 
 
 def odoo_connect(

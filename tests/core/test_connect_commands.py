@@ -13,8 +13,19 @@ from tests.factories import OdooConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
-ODOO = ["--url", "http://127.0.0.1:8069", "--db", "sandbox", "--login", "admin", "--name", "erp"]
-SHOP = ["--domain", "cmd.myshopify.com", "--api-version", "2026-07", "--odoo", "erp"]
+# How secrets are read, without a server to check them against (tests/sync/flows/test_connecting.py checks).
+ODOO = [
+    "--url",
+    "http://127.0.0.1:8069",
+    "--db",
+    "sandbox",
+    "--login",
+    "admin",
+    "--name",
+    "erp",
+    "--no-verify",
+]
+SHOP = ["--domain", "cmd.myshopify.com", "--api-version", "2026-07", "--odoo", "erp", "--no-verify"]
 
 
 class Stdin(io.StringIO):

@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from sync.management.commands._secrets import read_secrets, refuse_on_command_line
-from sync.services.connections import odoo_connect
+from sync.services.connections import odoo_connect, odoo_connection_verify
 
 HOW = "at the prompt, on stdin with --secret-stdin, or in the ODOO_SECRET environment variable"
 
@@ -22,12 +22,26 @@ class Command(BaseCommand):
         )
         parser.add_argument("--protocol", choices=["jsonrpc", "json2"], default="jsonrpc")
         parser.add_argument("--name", default="")
+        parser.add_argument(
+            "--no-verify", action="store_true", help="save without checking the login, database and version"
+        )
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
         refuse_on_command_line(o, {"secret": HOW})
         secret = read_secrets(
             [("secret", "ODOO_SECRET", "Odoo password or API key")], from_stdin=o["secret_stdin"]
         )
+        version = ""
+        if not o["no_verify"]:
+            problems, version = odoo_connection_verify(
+                url=o["url"],
+                database=o["db"],
+                login=o["login"],
+                secret=secret["secret"],
+                protocol=o["protocol"],
+            )
+            if problems:
+                raise CommandError("Not saved: " + "; ".join(problems) + ".")
         connection, created = odoo_connect(
             url=o["url"],
             database=o["db"],
@@ -37,4 +51,5 @@ class Command(BaseCommand):
             name=o["name"],
         )
         verb = "Created" if created else "Updated"
-        self.stdout.write(f"{verb} Odoo connection {connection.name} (id {connection.pk}).")
+        checked = f", checked: Odoo {version}, login and read rights" if version else ""
+        self.stdout.write(f"{verb} Odoo connection {connection.name} (id {connection.pk}){checked}.")

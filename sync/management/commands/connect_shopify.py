@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sync.management.commands._secrets import read_secrets, refuse_on_command_line
 from sync.models import OdooConnection
-from sync.services.connections import shopify_connect
+from sync.services.connections import shopify_connect, shopify_connection_verify
 
 HOW = (
     "at the prompts, on stdin with --secret-stdin (the token on the first line, the client secret on the "
@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--api-version", required=True, help="e.g. 2026-01")
         parser.add_argument("--admin-url", default="", help="defaults to https://<domain>")
         parser.add_argument("--odoo", default="", help="Odoo connection name or id (default: the only one)")
+        parser.add_argument(
+            "--no-verify", action="store_true", help="save without checking the token and version"
+        )
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
         refuse_on_command_line(o, {"token": HOW, "client_secret": HOW})
@@ -45,6 +48,16 @@ class Command(BaseCommand):
             ],
             from_stdin=o["secret_stdin"],
         )
+        name = ""
+        if not o["no_verify"]:
+            problems, name = shopify_connection_verify(
+                domain=o["domain"],
+                token=secrets["token"],
+                api_version=o["api_version"],
+                admin_url=o["admin_url"],
+            )
+            if problems:
+                raise CommandError("Not saved: " + "; ".join(problems) + ".")
         shop, created = shopify_connect(
             domain=o["domain"],
             token=secrets["token"],
@@ -53,4 +66,7 @@ class Command(BaseCommand):
             admin_url=o["admin_url"],
             odoo=connections.get(),
         )
-        self.stdout.write(f"{'Created' if created else 'Updated'} shop {shop.domain} (id {shop.pk}).")
+        checked = f", checked: {name}, token and API version {o['api_version']}" if name else ""
+        self.stdout.write(
+            f"{'Created' if created else 'Updated'} shop {shop.domain} (id {shop.pk}){checked}."
+        )
