@@ -164,16 +164,18 @@ class ApiMixin:
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method in UNSAFE:
+        user = getattr(request, "user", None)
+        if request.method in UNSAFE and getattr(user, "is_authenticated", False):
+            # Only calls by someone: a request without a valid token is answered 401 and logged, never
+            # written to the audit table (anyone could fill it otherwise).
             token = request.auth if isinstance(request.auth, ApiToken) else None
-            user = request.user if getattr(request.user, "is_authenticated", False) else None
             audit_record(
                 action=f"api.{getattr(self, 'action', None) or request.method.lower()}",
                 actor=user,
                 object_type=self.audit_object_type,
                 object_id=kwargs.get("pk", ""),
                 summary=f"{request.method} {request.path} → {response.status_code}"
-                + (f" (token {token.prefix}…)" if token else " (no valid token)"),
+                + (f" (token {token.prefix}…)" if token else ""),
                 after={
                     "status": response.status_code,
                     "token_id": token.pk if token else None,

@@ -114,3 +114,9 @@ def test_a_new_window_starts_when_the_last_one_is_over(make_user):
     assert [client.get("/api/v1/jobs/").status_code for _ in range(3)] == [200, 200, 429]
     ApiToken.objects.filter(pk=token.pk).update(window_started_at=timezone.now() - timedelta(seconds=61))
     assert client.get("/api/v1/jobs/").status_code == 200
+
+
+def test_refused_calls_without_a_valid_token_write_nothing_to_the_audit_table(db):
+    for secret in (None, "oct_unknown"):
+        assert ApiClient(secret).post("/api/v1/jobs/1/replay/").status_code == 401
+    assert not AuditEntry.objects.filter(action__startswith="api.").exists()
