@@ -280,3 +280,19 @@ def test_a_receiver_that_stays_down_gets_three_sends_and_no_more(quiet_shop, mak
 
     assert len(receiver.bodies) == 3
     assert [n["ok"] for n in Alert.objects.get().notifications] == [False, False, False]
+
+
+def test_an_admin_limited_to_other_shops_cannot_change_this_shops_settings_through_the_service(
+    quiet_shop, make_user
+):
+    from django.core.exceptions import PermissionDenied
+
+    from sync.models import ShopAccess
+    from tests.factories import ShopifyShopFactory
+
+    admin = make_user("integration_admin")
+    ShopAccess.objects.create(user=admin, shop=ShopifyShopFactory(domain="other.myshopify.com"))
+
+    with pytest.raises(PermissionDenied):
+        alert_settings_update(actor=admin, shop=quiet_shop, values={"emails": "x@example.com"})
+    assert not AuditEntry.objects.filter(action="alerts.settings_changed").exists()
