@@ -342,3 +342,21 @@ def test_peak_mode_holds_back_the_buffer_and_shortens_the_cycle(p):
     stock_peak_set(shop=p.shop, on=False)
     run_stock_jobs(p)
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
+
+
+def test_shopify_throttled_delays_a_push_and_loses_nothing(p):
+    # given: Shopify answers 429 to every call for a while (more than the connector's own retries)
+    set_odoo(p, "NOTEBOOK-BLACK", 23)
+    poll(p)
+    p.shopify.control.api_fault("429", count=100, retry_after=1)
+    # when
+    jobs = run_stock_jobs(p, kinds=("stock.push",), rounds=1)
+    # then: the push waits for its retry, nothing set, nothing parked or dead
+    assert {j.state for j in jobs} == {JobState.RETRYING}
+    assert "RateLimited" in jobs[0].error_class
+    p.shopify.control.clear_faults()
+    run_stock_jobs(p, kinds=("stock.push",))
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 23
+    assert not SyncJob.objects.filter(
+        shop=p.shop, kind="stock.push", state__in=[JobState.DEAD, JobState.NEEDS_ATTENTION]
+    ).exists()
