@@ -30,6 +30,7 @@ MATCHED = "matched"
 ORDER_MISSING = "order_missing_in_odoo"
 PAYMENT_MISSING = "payment_missing_in_odoo"
 AMOUNT_DIFFERS = "amount_differs"
+ORDER_EDITED = "order_edited_after_payout"
 FEE_DIFFERS = "fee_differs_from_rate"
 CURRENCY_DIFFERS = "currency_differs"
 ADJUSTMENT_UNMATCHED = "adjustment_without_match"
@@ -52,6 +53,7 @@ class Line:
     currency: str
     order_transaction_id: int | None = None
     order_id: str = ""  # the Shopify order's numeric id (the Odoo sale order's client_order_ref)
+    order_edited_after: bool = False  # Shopify changed the order after the payout was issued
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def _match_line(
         if payment.amount != abs(line.amount):
             return LineResult(
                 tid,
-                AMOUNT_DIFFERS,
+                ORDER_EDITED if line.order_edited_after else AMOUNT_DIFFERS,
                 payment.odoo_id,
                 label,
                 payment.amount,

@@ -33,6 +33,7 @@ PAYOUT_CODES = (
     m.ORDER_MISSING,
     m.PAYMENT_MISSING,
     m.AMOUNT_DIFFERS,
+    m.ORDER_EDITED,
     m.FEE_DIFFERS,
     m.CURRENCY_DIFFERS,
     m.ADJUSTMENT_UNMATCHED,
@@ -156,7 +157,8 @@ class PayoutCounts:
         return {**self.__dict__, "unmatched": self.variance}
 
 
-def _line(row: PayoutLine) -> m.Line:
+def _line(row: PayoutLine, edited: frozenset[str] = frozenset()) -> m.Line:
+    order_id = row.order_id.rsplit("/", 1)[-1] if row.order_id else ""
     return m.Line(
         transaction_id=row.transaction_id,
         type=row.type,
@@ -165,15 +167,33 @@ def _line(row: PayoutLine) -> m.Line:
         net=row.net,
         currency=row.currency,
         order_transaction_id=row.source_order_transaction_id,
-        order_id=row.order_id.rsplit("/", 1)[-1] if row.order_id else "",
+        order_id=order_id,
+        order_edited_after=order_id in edited,
+    )
+
+
+def _edited_after(payout: Payout, rows: list[PayoutLine], shopify: Any) -> frozenset[str]:
+    """The orders of the payout's charges and refunds that Shopify changed after the payout was issued."""
+    ids = sorted({r.order_id.rsplit("/", 1)[-1] for r in rows if r.order_id and r.type in m.PAYMENT_TYPES})
+    if not ids or shopify is None:
+        return frozenset()
+    refs = shopify.order_refs(ids)
+    return frozenset(
+        str(ref.legacy_id) for ref in refs.values() if ref is not None and ref.updated_at > payout.issued_at
     )
 
 
 def payout_reconcile(
-    *, payout: Payout, odoo: Any, settings: dict[str, Any], run: ReconciliationRun | None = None
+    *,
+    payout: Payout,
+    odoo: Any,
+    settings: dict[str, Any],
+    run: ReconciliationRun | None = None,
+    shopify: Any = None,
 ) -> m.PayoutResult:
     rows = list(payout.lines.all())
-    lines = [_line(r) for r in rows]
+    edited = _edited_after(payout, rows, shopify)
+    lines = [_line(r, edited) for r in rows]
     payments: dict[str, list[m.OdooPayment]] = {}
     for line in lines:
         gid = m.order_transaction_gid(line.order_transaction_id)
@@ -342,7 +362,7 @@ def payouts_reconcile(*, run: ReconciliationRun, shopify: Any, odoo: Any) -> Pay
         if payout.status == Payout.Reconciliation.POSTED:
             counts.already_posted += 1
             continue
-        result = payout_reconcile(payout=payout, odoo=odoo, settings=settings, run=run)
+        result = payout_reconcile(payout=payout, odoo=odoo, settings=settings, run=run, shopify=shopify)
         counts.lines += len(result.lines)
         for code in result.differences:
             counts.differences[code] = counts.differences.get(code, 0) + 1

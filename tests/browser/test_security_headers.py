@@ -42,7 +42,7 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         rows=[MappingRow("sku", "ABC-123", {"product_id": 42})],
         summary="Map ABC-123",
     )
-    run, discrepancy = _reconciled(shop)
+    run, discrepancy, payout = _reconciled(shop)
     _assert_headers(page.goto("/login/"))
     login("admin2")
     screens = [
@@ -62,6 +62,7 @@ def test_every_screen_runs_under_the_policy_with_the_headers(page, login, make_u
         "/reconciliation/discrepancies/",
         f"/reconciliation/discrepancies/{discrepancy.pk}/",
         "/reconciliation/payouts/",
+        f"/reconciliation/payouts/{payout.pk}/",
         "/connections/",
         "/audit/",
         "/stock/",
@@ -106,7 +107,33 @@ def _reconciled(shop):  # type: ignore[no-untyped-def]
         first_seen=now,
         last_seen=now,
     )
-    return run, discrepancy
+    from decimal import Decimal
+
+    from reconciliation.models import Payout, PayoutLine
+
+    payout = Payout.objects.create(
+        shop=shop,
+        payout_id="gid://shopify/ShopifyPaymentsPayout/77",
+        legacy_id=77,
+        issued_at=start,
+        shopify_status="PAID",
+        net=Decimal("96.80"),
+        currency="EUR",
+        status="variance",
+        differences=["amount_differs"],
+    )
+    PayoutLine.objects.create(
+        payout=payout,
+        transaction_id="gid://shopify/ShopifyPaymentsBalanceTransaction/1",
+        type="CHARGE",
+        transaction_date=start,
+        amount=Decimal("100.00"),
+        fee=Decimal("3.20"),
+        net=Decimal("96.80"),
+        currency="EUR",
+        match="amount_differs",
+    )
+    return run, discrepancy, payout
 
 
 def test_meters_get_their_width_without_inline_styles(page, login, make_user, shop):

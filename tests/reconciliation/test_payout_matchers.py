@@ -108,3 +108,28 @@ def test_adjustments_the_mapping_books_are_explained_and_the_entry_balances():
         ("other", D("1.00"), D("0.00")),
     ]
     assert sum(e.debit for e in entry) == sum(e.credit for e in entry)
+
+
+def test_an_amount_difference_on_an_order_edited_after_the_payout_is_named_so():
+    edited = Line(
+        "bt1",
+        "CHARGE",
+        D("50.00"),
+        D("0.95"),
+        D("49.05"),
+        "EUR",
+        order_transaction_id=1,
+        order_id="1001",
+        order_edited_after=True,
+    )
+    result = match_payout(
+        payout_net=D("49.05"),
+        payout_currency="EUR",
+        lines=[edited],
+        payments={order_transaction_gid(1): [paid(1, "45.00")]},
+        orders_in_odoo={"1001": True},
+    )
+    assert [(r.code, r.detail) for r in result.lines] == [
+        ("order_edited_after_payout", "Shopify 50.00, Odoo 45.00")
+    ]
+    assert not result.balances
