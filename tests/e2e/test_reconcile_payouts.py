@@ -1,5 +1,6 @@
 """Payouts end to end: a Shopify Payments payout imported with its balance transactions (Shopify's type
-names), each matched to the Odoo payment whose memo is the order transaction's gid; a payout that balances
+names), each matched to the Odoo payment the order-to-cash flow registered (memo = the order transaction's
+gid); a payout that balances
 posts ONE journal entry in Odoo (clearing → bank, fees → expense), never when it does not, never twice."""
 
 from __future__ import annotations
@@ -80,15 +81,24 @@ def _entries(pipeline, ref):
 
 
 def test_a_balancing_payout_posts_one_entry_once_and_an_unexplained_one_posts_nothing(pipeline):
-    # given two orders booked in Odoo and paid out by Shopify Payments in one payout
+    # given two orders booked, invoiced and paid in Odoo by the order-to-cash flow (each payment's memo is
+    # the Shopify order transaction's gid), and paid out by Shopify Payments in one payout
     pipeline.generate_orders(2, skus=SKUS, quantity=1, seed=61, gift_card=False)
     pipeline.settle(expect_jobs=2)
     built = pipeline.shopify.control.build_payouts()
     assert len(built) == 1
     issued = parse_shopify_timestamp(pipeline.shopify.control.clock()["now"])
     accounts = _accounts(pipeline)
+    env = pipeline.rpc.env
+    booked = env["account.payment"].search_read(
+        [("memo", "like", "gid://shopify/OrderTransaction/"), ("state", "!=", "canceled")], ["memo", "amount"]
+    )
+    assert len(booked) == 2
+    # and a person cancelled one of those payments in Odoo
+    undone = booked[0]
+    env["account.payment"].browse(undone["id"]).action_cancel()
 
-    # when the payout is reconciled before Odoo has the customers' payments
+    # when the payout is reconciled
     first = _payouts_run(pipeline, issued)
     assert first.status == "succeeded", first.error
 
@@ -96,39 +106,39 @@ def test_a_balancing_payout_posts_one_entry_once_and_an_unexplained_one_posts_no
     payout = Payout.objects.get(shop=pipeline.shop)
     lines = list(PayoutLine.objects.filter(payout=payout))
     charges = [line for line in lines if line.type == "CHARGE"]
-    assert {line.type for line in lines} >= {"CHARGE", "TRANSFER"}
+    assert {line.type for line in lines} == {"CHARGE", "TRANSFER"} and len(charges) == 2
     assert payout.net == Decimal(built[0]["amount"])
     assert (payout.status, first.counts["variance"], first.counts["posted"]) == ("variance", 1, 0)
-    assert {line.match for line in charges} <= {"payment_missing_in_odoo", "order_missing_in_odoo"}
+    target = next(c for c in charges if undone["memo"].endswith(f"/{c.source_order_transaction_id}"))
+    assert sorted((c.pk == target.pk, c.match) for c in charges) == [
+        (False, "matched"),
+        (True, "payment_missing_in_odoo"),
+    ]
     assert payout.expected_net == payout.net and payout.difference == 0
     assert _entries(pipeline, payout_entry_ref(payout)) == []
-    assert Discrepancy.objects.filter(kind="payouts", status="open").count() == len(charges)
+    assert Discrepancy.objects.filter(kind="payouts", status="open").count() == 1
     # a second import changes nothing: one row per payout and per transaction
     again = _payouts_run(pipeline, issued)
     assert Payout.objects.count() == 1 and PayoutLine.objects.count() == len(lines)
     assert again.counts["posted"] == 0
 
-    # when Odoo gets the payments (memo = the order transaction's gid), one of them for a wrong amount
-    for line in charges[1:]:
-        _pay_in_odoo(pipeline, line)
-    wrong = _pay_in_odoo(pipeline, charges[0], amount=charges[0].amount + Decimal("1.00"))
+    # when the payment is booked again in Odoo, for a wrong amount
+    wrong = _pay_in_odoo(pipeline, target, amount=target.amount + Decimal("1.00"))
     variance = _payouts_run(pipeline, issued)
     payout.refresh_from_db()
     # then the difference is classified and nothing is posted
     assert (payout.status, variance.counts["posted"]) == ("variance", 0)
-    assert PayoutLine.objects.get(pk=charges[0].pk).match == "amount_differs"
+    assert PayoutLine.objects.get(pk=target.pk).match == "amount_differs"
     assert payout.differences == ["amount_differs"]
     assert _entries(pipeline, payout_entry_ref(payout)) == []
     assert (
         payout_post(payout=payout, odoo=None, settings=payout_settings(shop=pipeline.shop)) == "not_balanced"
     )
-
     assert payout.bank_line_id is None  # the bank feed has not brought the deposit yet
 
     # when the wrong payment is replaced by the right one, and the deposit arrives in Odoo's bank feed
-    pipeline.rpc.env["account.payment"].browse(wrong).action_cancel()
-    _pay_in_odoo(pipeline, charges[0])
-    env = pipeline.rpc.env
+    env["account.payment"].browse(wrong).action_cancel()
+    _pay_in_odoo(pipeline, target)
     bank_journal = env["account.journal"].search([("type", "=", "bank")], limit=1)[0]
     statement_line = env["account.bank.statement.line"].create(
         {
@@ -146,7 +156,7 @@ def test_a_balancing_payout_posts_one_entry_once_and_an_unexplained_one_posts_no
     assert (posted.counts["bank_matched"], payout.bank_line_id) == (1, statement_line)
     entries = _entries(pipeline, payout_entry_ref(payout))
     assert [(e["state"], e["move_type"]) for e in entries] == [("posted", "entry")]
-    moves = pipeline.rpc.env["account.move.line"].search_read(
+    moves = env["account.move.line"].search_read(
         [("move_id", "=", entries[0]["id"])], ["account_id", "debit", "credit"]
     )
     fees = sum((line.fee for line in charges), Decimal("0"))
@@ -180,7 +190,8 @@ def _settings(pipeline, **values):
 
 
 def test_a_dispute_and_a_fee_off_the_rate_are_classified_and_a_mapped_dispute_account_lets_it_post(pipeline):
-    # given two paid orders, one of them disputed (a withdrawal and a chargeback fee), in one payout
+    # given two orders paid in Odoo by the order-to-cash flow, one of them disputed (a withdrawal and a
+    # chargeback fee), in one payout
     orders = pipeline.generate_orders(2, skus=SKUS, quantity=1, seed=63, gift_card=False)
     pipeline.settle(expect_jobs=2)
     pipeline.shopify.control.dispute(orders[0]["id"], amount="12.00", reason="product_not_received")
@@ -188,9 +199,6 @@ def test_a_dispute_and_a_fee_off_the_rate_are_classified_and_a_mapped_dispute_ac
     issued = parse_shopify_timestamp(pipeline.shopify.control.clock()["now"])
     accounts = _accounts(pipeline)
     _settings(pipeline, payout_fee_rate="0.029")  # not the shop's real rate (1.4 % + 0.25)
-    _payouts_run(pipeline, issued)
-    for line in PayoutLine.objects.filter(type="CHARGE"):
-        _pay_in_odoo(pipeline, line)
 
     # when it is reconciled
     run = _payouts_run(pipeline, issued)
