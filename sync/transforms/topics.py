@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 #: Topics whose job destroys or erases something: a replayed or re-labelled old delivery must not run them.
-DESTRUCTIVE_TOPICS = frozenset({"orders/cancelled", "customers/redact", "shop/redact"})
+DESTRUCTIVE_TOPICS = frozenset({"orders/cancelled", "customers/redact", "shop/redact", "app/uninstalled"})
 
 _ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 _CUSTOMER_TOPICS = ("customers/create", "customers/update")
@@ -82,6 +82,27 @@ def topic_shape_problem(topic: str, payload: dict[str, Any], *, shop_domain: str
         if not isinstance(payload.get("refund_line_items"), list) or "line_items" in payload:
             return "refund_line_items is missing (or the body has line_items): not a refund"
         return _gid_matches(payload, "Refund")
+    if topic in ("fulfillments/create", "fulfillments/update"):
+        if not _is_id(payload.get("id")) or not _is_id(payload.get("order_id")):
+            return "id or order_id is missing or not a number: not a fulfilment"
+        return _gid_matches(payload, "Fulfillment")
+    if topic == "products/update":
+        if not _is_id(payload.get("id")) or not isinstance(payload.get("variants"), list):
+            return "id or variants is missing: not a product"
+        if "line_items" in payload:
+            return "the body has line_items: an order, not a product"
+        return _gid_matches(payload, "Product")
+    if topic == "inventory_levels/update":
+        if not _is_id(payload.get("inventory_item_id")) or not _is_id(payload.get("location_id")):
+            return "inventory_item_id or location_id is missing or not a number: not an inventory level"
+        return None
+    if topic == "app/uninstalled":
+        if not _is_id(payload.get("id")) or "line_items" in payload:
+            return "id is missing, or the body has line_items: not a shop"
+        domain = payload.get("myshopify_domain") or payload.get("domain")
+        if not isinstance(domain, str) or domain.strip().lower() != shop_domain.strip().lower():
+            return f"the shop in the body ({str(domain)[:80]!r}) is not the shop the delivery was signed for"
+        return None
     if topic in _CUSTOMER_TOPICS:
         if not _is_id(payload.get("id")):
             return "id is missing or not a number"

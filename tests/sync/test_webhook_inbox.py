@@ -351,7 +351,20 @@ def _recent(hours: float = 0) -> str:
     return (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
 
 
-@pytest.mark.parametrize("topic", ["orders/cancelled", "customers/redact", "shop/redact", "customers/update"])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "orders/cancelled",
+        "customers/redact",
+        "shop/redact",
+        "customers/update",
+        "app/uninstalled",
+        "refunds/create",
+        "products/update",
+        "inventory_levels/update",
+        "fulfillments/create",
+    ],
+)
 def test_an_order_body_under_another_topic_is_quarantined_without_a_job_of_that_topic(client, topic):
     response = deliver(client, body_of(ORDER), topic=topic, **{"X-Shopify-Triggered-At": _recent()})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import timezone
 
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.run import job_run
@@ -41,6 +42,7 @@ def _deliver(shop: ShopifyShop, topic: str, payload: dict) -> int | None:  # typ
         "hmac": sign(body, shop.client_secret),
         "webhook_id": f"w-{topic}-{payload['id']}",
         "api_version": "2026-07",
+        "triggered_at": timezone.now().isoformat(),  # app/uninstalled is acted on only when fresh
     }
     return webhook_receive(headers=headers, body=body, remote_addr="127.0.0.1").job_id
 
