@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from opsconsole.core.models import AuditEntry
-from sync.models import JobState
+from sync.models import JobState, SyncJob
 from tests.console.conftest import make_job
 
 
@@ -114,3 +114,84 @@ def test_a_fulfilment_job_links_the_odoo_delivery_and_the_shopify_order(shop, cl
     assert 'href="https://odoo.test/web#id=70&amp;model=stock.picking&amp;view_type=form"' in content
     assert 'href="https://admin.shopify.test/store/demo/admin/orders/5940139491234"' in content
     assert "gid://shopify/Fulfillment/8" in content
+
+
+def test_an_orders_job_page_shows_its_money_timeline_with_differences_highlighted(shop, client_for):
+    # given an order booked, invoiced and paid, a refund credited and paid back, and a refund that differs
+    order_id = 5940139490016
+    gid = "gid://shopify/OrderTransaction/71"
+    make_job(
+        shop,
+        state=JobState.SUCCEEDED,
+        order_id=order_id,
+        result={
+            "outcome": "created",
+            "odoo_order_id": 77,
+            "odoo_order_name": "S00077",
+            "amount_total": "120.00",
+            "booked": {"amount_total": "120.00"},
+            "cash": {
+                "odoo_invoice_id": 9,
+                "invoice": "INV/2026/00009",
+                "invoice_total": "120.00",
+                "payment_state": "paid",
+                "amount_residual": "0.00",
+                "payments": {
+                    gid: {
+                        "gateway": "shopify_payments",
+                        "kind": "sale",
+                        "amount": "120.00",
+                        "odoo_payment_id": "31",
+                    }
+                },
+            },
+        },
+    )
+    refund = make_job(
+        shop,
+        state=JobState.SUCCEEDED,
+        order_id=order_id,
+        result={
+            "outcome": "credit_note",
+            "refund_id": "501",
+            "shopify_total": "24.00",
+            "odoo_total": "24.00",
+            "odoo_credit_note": "RINV/2026/00003",
+            "payments": [
+                {
+                    "transaction": "gid://shopify/OrderTransaction/72",
+                    "gateway": "shopify_payments",
+                    "amount": "24.00",
+                    "odoo_amount": "24.00",
+                    "odoo_payment_id": 32,
+                }
+            ],
+        },
+    )
+    mismatch = make_job(
+        shop,
+        order_id=order_id,
+        finance=True,
+        code="refund_mismatch",
+    )
+    SyncJob.objects.filter(pk__in=[refund.pk, mismatch.pk]).update(kind="refund.create")
+    SyncJob.objects.filter(pk=mismatch.pk).update(
+        error_context={"shopify_total": "10.00", "odoo_total": "9.99", "difference": "-0.01", "odoo_id": 40}
+    )
+    client, _ = client_for("viewer")
+    # when
+    content = client.get(f"/jobs/{refund.pk}/").content.decode()
+    # then both sides, row by row, and the difference stands out
+    assert 'data-testid="money-timeline"' in content
+    for text in ("INV/2026/00009", "RINV/2026/00003", "payment 31", "payment 32", gid, "120.00", "24.00"):
+        assert text in content
+    assert content.count('data-testid="money-difference"') == 1
+    assert "Finance problem: refund_mismatch" in content and "difference -0.01" in content
+    assert 'data-testid="money-differences">1 difference<' in content
+
+
+def test_a_job_of_no_order_has_no_money_timeline(shop, client_for):
+    job = make_job(shop, state=JobState.SUCCEEDED, flow="customers")
+    SyncJob.objects.filter(pk=job.pk).update(subject="customer:9")
+    client, _ = client_for("viewer")
+    assert 'data-testid="money-timeline"' not in client.get(f"/jobs/{job.pk}/").content.decode()

@@ -24,6 +24,7 @@ from sync.selectors.jobs import (
     job_list,
     shops_for_filters,
 )
+from sync.selectors.money import order_money_timeline
 from sync.services import console as console_services
 from sync.transforms.privacy import limit_depth, mask_payload
 from sync.views.console.common import (
@@ -101,6 +102,7 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "attempts": list(job.attempt_set.all()),
         "links": job_links(job=job),
+        "money": order_money_timeline(job=job),
         "payload_json": _pretty(mask_payload(payload)) if payload is not None else "",
         "revealed": False,
         "input_json": _pretty(mask_payload({k: v for k, v in (job.input or {}).items() if k != "payload"}))
