@@ -463,6 +463,39 @@ def payouts_run(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payout_page(request: HttpRequest, payout_id: int) -> HttpResponse:
     payout = get_object_or_404(Payout.objects.select_related("shop"), pk=payout_id)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"payout-{payout.legacy_id}.csv",
+            [
+                "transaction",
+                "type",
+                "order",
+                "date",
+                "amount",
+                "fee",
+                "net",
+                "currency",
+                "odoo",
+                "odoo_amount",
+                "match",
+            ],
+            (
+                [
+                    line.transaction_id,
+                    line.type,
+                    line.order_name,
+                    line.transaction_date.isoformat(),
+                    line.amount,
+                    line.fee,
+                    line.net,
+                    line.currency,
+                    line.odoo_label,
+                    line.odoo_amount,
+                    line.match,
+                ]
+                for line in payout.lines.all()
+            ),
+        )
     context = {
         "title": f"Payout {payout.legacy_id}",
         "payout": payout,

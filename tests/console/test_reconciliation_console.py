@@ -245,6 +245,10 @@ def test_payouts_are_listed_with_their_status_filtered_exported_and_shown_line_b
     assert listed.count('data-testid="payout-row"') == 1 and 'data-testid="payout-row"' not in none
     assert 'data-match="amount_differs"' in page and "PBNK1/2026/00001" in page and "u-bad" in page
     assert list(csv.reader(io.StringIO(exported)))[1][:2] == ["77", shop.domain]
+    lines = client.get(f"/reconciliation/payouts/{payout.pk}/", {"format": "csv"}).content.decode()
+    assert [r[1:3] + r[-1:] for r in csv.reader(io.StringIO(lines))][1:] == [
+        ["CHARGE", "#1001", "amount_differs"]
+    ]
     assert 'data-testid="payouts-run"' not in listed  # viewers read only
     assert client.post("/reconciliation/payouts/run/", {"shop": shop.pk}).status_code == 403
 
