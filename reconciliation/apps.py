@@ -1,4 +1,8 @@
+from datetime import time
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ReconciliationConfig(AppConfig):
@@ -15,3 +19,25 @@ class ReconciliationConfig(AppConfig):
         if reconciliation_conditions not in ALERT_RULE_HOOKS:
             ALERT_RULE_HOOKS.append(reconciliation_conditions)
         scrape_collector_add(ReconciliationState())
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="reconciliation.ensure_schedules")
+
+
+def _ensure_schedules(**kwargs: Any) -> None:
+    from sync.schedules import ScheduleSpec, next_utc, schedules_ensure
+
+    schedules_ensure(
+        (
+            ScheduleSpec(
+                "reconciliation.daily",
+                "reconciliation.tasks.daily",
+                "D",
+                first_run=lambda: next_utc(time(2, 30)),
+            ),
+            ScheduleSpec(
+                "reconciliation.weekly",
+                "reconciliation.tasks.weekly",
+                "W",
+                first_run=lambda: next_utc(time(3, 30), weekday=0),
+            ),
+        )
+    )

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SyncConfig(AppConfig):
@@ -11,3 +14,10 @@ class SyncConfig(AppConfig):
         from sync.engine.queue_adapter import verify_or_refuse
 
         verify_or_refuse()
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="sync.ensure_schedules")
+
+
+def _ensure_schedules(**kwargs: Any) -> None:
+    from sync.schedules import SYNC_SCHEDULES, schedules_ensure
+
+    schedules_ensure(SYNC_SCHEDULES)
