@@ -1,4 +1,4 @@
-"""The worker's schedules come back after every migrate (and a test database flush), untouched when they exist."""
+"""The worker's schedules come back after every migrate (and a test flush), untouched when they exist."""
 
 from __future__ import annotations
 
