@@ -196,6 +196,33 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 "payment_state": after.payment_state,
             },
         )
+    # Refunds Shopify made before this invoice existed reduced the order (sync/flows/refunds.py); their
+    # outgoing payments are not booked yet, so the sales overpay the smaller invoice. Not a success: say so.
+    pending = [
+        t
+        for r in (link.data.get("refunds") or {}).values()
+        for t in r.get("pending_transactions", [])
+        if t.get("gid") not in registered
+    ]
+    if pending and paid > after.amount_total:
+        owed = sum((Decimal(t["amount"]) for t in pending), ZERO)
+        raise BusinessRuleError(
+            f"invoice {after.name} of {_money(after.amount_total)} is paid {_money(paid)} by Shopify's "
+            f"sales; Shopify refunded {_money(owed)} before it was invoiced "
+            f"({', '.join(t['gid'] for t in pending)}), "
+            "which Odoo does not hold as an outgoing payment yet: register it (memo = the transaction gid) "
+            "against the customer's overpayment, then resolve",
+            code="payment_mismatch",
+            key="refund_before_invoice",
+            details={
+                "order_id": str(order.get("id")),
+                "odoo_invoice_id": after.id,
+                "shopify_total": _money(paid - owed),
+                "odoo_total": _money(after.amount_total),
+                "difference": _money(after.amount_total - (paid - owed)),
+                "pending_transactions": pending,
+            },
+        )
     cash.update(seen_status=status, settled=True, payment_state=after.payment_state)
     _save(link, cash)
     return {
