@@ -24,7 +24,7 @@ from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
 from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
 from sync.flows.verify import booked_verify
-from sync.models import ExternalLink, SyncJob
+from sync.models import ExternalLink, JobAttempt, SyncJob
 from sync.transforms.money import currency_decimals, quantum, tax_key, to_decimal
 from sync.transforms.orders import (
     order_lines_for,
@@ -116,6 +116,29 @@ def _save_link(
     return link
 
 
+def order_write_possible(ctx: JobContext) -> bool:
+    """Whether an earlier attempt on this order's subject may have written its sale order to Odoo without
+    our knowing the answer: an attempt that was lost or is still marked running (its worker killed), or one
+    that called ``create_sale_order`` and did not succeed (its answer lost, or a failure after the write).
+
+    Only then is Odoo searched by ``client_order_ref`` before creating: in steady state an order's first
+    attempt creates straight away (a successful earlier write left the order's link, which is read first).
+    """
+    job = ctx.job
+    earlier = JobAttempt.objects.filter(job__shop_id=job.shop_id, job__subject=job.subject).exclude(
+        job_id=job.pk, number=job.attempts
+    )
+    unknown = (JobAttempt.Outcome.RUNNING, JobAttempt.Outcome.LOST)
+    for outcome, calls in earlier.exclude(outcome=JobAttempt.Outcome.SUCCEEDED).values_list(
+        "outcome", "external_calls"
+    ):
+        if outcome in unknown:
+            return True
+        if any(isinstance(c, dict) and c.get("op") == "create_sale_order" for c in calls or []):
+            return True
+    return False
+
+
 def order_create(
     ctx: JobContext, payload: dict[str, Any], *, position: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -138,8 +161,10 @@ def order_create(
         )
         for line in draft.lines
     )
+    look_up = order_write_possible(ctx)
     with ctx.call("odoo", "create_sale_order"):
-        # Created (or found by client_order_ref) and read back in the same round trip: Odoo's own totals.
+        # Created (or, after an attempt that may have written, found by client_order_ref) and read back in
+        # the same round trip: Odoo's own totals.
         booked = ctx.odoo.create_sale_order_with_totals(
             OrderInput(
                 partner_id=partner.partner_id,
@@ -152,7 +177,8 @@ def order_create(
                 date_order=odoo_datetime(draft.processed_at),
                 company_id=draft.company_id,
                 carrier_id=draft.carrier_id,
-            )
+            ),
+            look_up=look_up,
         )
     q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
     booked_totals = MoneyTotals(booked.amount_untaxed, booked.amount_tax, booked.amount_total).quantized(q)

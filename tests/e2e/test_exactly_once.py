@@ -106,14 +106,14 @@ def test_a_worker_killed_after_odoo_created_the_order_leaves_no_second_order_aft
 
 
 def test_a_worker_killed_before_the_odoo_call_runs_the_job_again_to_completion(pipeline):
-    # given Odoo is slow to start the order lookup that comes before any sale order write
-    pipeline.odoo.control.add_fault("latency", model="sale.order", method="search_read", ms=15000)
+    # given Odoo is slow to answer the customer look-up that comes before any sale order write
+    pipeline.odoo.control.add_fault("latency", model="res.partner", ms=15000)
     order = pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=23)[0]
 
     # when the worker is killed while that call has not run yet
     running = _running_attempt(pipeline, order["id"])
     wait_for(
-        lambda: pipeline.odoo.control.counters()["calls"].get("sale.order", {}).get("search_read"),
+        lambda: pipeline.odoo.control.counters()["calls"].get("res.partner"),
         timeout=60,
         message="the worker to call Odoo",
     )

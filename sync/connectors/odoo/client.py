@@ -493,22 +493,27 @@ class OdooClient:
             vals["name"] = order.name
         return vals
 
-    def create_sale_order_with_totals(self, order: OrderInput) -> OrderTotals:
-        """2 calls, totals included: look up by ``client_order_ref`` reading the amounts, else ``web_save``.
+    def create_sale_order_with_totals(self, order: OrderInput, *, look_up: bool = True) -> OrderTotals:
+        """1 call (``web_save``), totals included; 2 with ``look_up``: first a look-up by ``client_order_ref``
+        reading the amounts, and ``web_save`` only if nothing is found.
 
         ``web_save`` (Odoo 17+, every model) creates the order and answers it read with the given
-        specification in the same call, so the amounts Odoo computed come back with the id.
+        specification in the same call, so the amounts Odoo computed come back with the id. The caller
+        asks for the look-up only when an earlier attempt may have written the order (its answer lost,
+        its worker killed): in steady state an order costs one call to create.
         """
-        rows = self.execute(
-            "sale.order",
-            "search_read",
-            domain=[("client_order_ref", "=", order.client_order_ref)],
-            fields=["name", "state", *_TOTALS, "currency_id"],
-            order="id asc",
-            limit=1,
-        )
-        if rows:
-            return _order_totals(rows[0], created=False, currency=_m2o_name(rows[0].get("currency_id")))
+        if look_up:
+            rows = self.execute(
+                "sale.order",
+                "search_read",
+                domain=[("client_order_ref", "=", order.client_order_ref)],
+                fields=["name", "state", *_TOTALS, "currency_id"],
+                order="id asc",
+                limit=1,
+            )
+            if rows:
+                currency_name = _m2o_name(rows[0].get("currency_id"))
+                return _order_totals(rows[0], created=False, currency=currency_name)
         spec: dict[str, Any] = {
             "name": {},
             "state": {},
