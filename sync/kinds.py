@@ -21,6 +21,17 @@ class JobKind:
     # "outbound": the job writes to Shopify (Odoo's truth going out); paused while the app is uninstalled.
     direction: str = "inbound"
 
+    @property
+    def priority(self) -> int:
+        """0 runs first (orders, cancellations, refunds, fulfilments, stock, the connection), 1 after
+        (catalogue, customers, privacy): a worker whose queue entry names a later job runs a due job of an
+        earlier priority first (sync/engine/pick.py)."""
+        return 1 if self.flow in LATER_FLOWS else 0
+
+
+#: Flow groups whose jobs yield to the others (a catalogue re-sync never holds an order back).
+LATER_FLOWS = frozenset({"catalogue", "customers", "privacy", "reconciliation"})
+
 
 KINDS: dict[str, JobKind] = {
     k.kind: k
@@ -101,6 +112,14 @@ def backfill_key(shop_id: int, order_id: int | str) -> str:
 #: A signed delivery that cannot be read is quarantined as a job of this kind (no flow runs it).
 QUARANTINE_KIND = "inbox.unreadable"
 QUARANTINE_FLOW = "inbox"
+
+
+def kind_priority(kind: str, flow: str = "") -> int:
+    """A job's priority by its kind (its flow group when the kind is not in the table)."""
+    known = KINDS.get(kind)
+    if known is not None:
+        return known.priority
+    return 1 if flow in LATER_FLOWS else 0
 
 
 def kind_for_topic(topic: str) -> JobKind | None:

@@ -160,6 +160,9 @@ class SyncJob(models.Model):
     subject_label = models.CharField(max_length=120, blank=True, help_text="e.g. the order name #1001")
     input = models.JSONField(null=True, blank=True, help_text="parameters for jobs that have no event")
     state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    priority = models.PositiveSmallIntegerField(
+        default=0, help_text="0 first (orders, stock, fulfilments), 1 after (catalogue, customers)"
+    )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=8)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +206,12 @@ class SyncJob(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(state="retrying"), name="job_due_idx"),
             models.Index(fields=["lease_expires_at"], condition=Q(state="running"), name="job_lease_idx"),
             models.Index(fields=["shop", "subject"], name="job_subject_idx"),
+            # The pick (sync/engine/pick.py): per shop, its oldest due job of an earlier priority.
+            models.Index(
+                fields=["shop", "priority", "id"],
+                condition=Q(state__in=["queued", "retrying"]),
+                name="job_pick_idx",
+            ),
             models.Index(fields=["flow", "created_at"], name="job_flow_time_idx"),
             # The console's job explorer (filter by state, newest first).
             models.Index(fields=["state", "-created_at"], name="job_state_time_idx"),

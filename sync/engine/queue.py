@@ -27,7 +27,7 @@ from django_q.tasks import async_task
 from opsconsole.core.correlation import correlation_id
 from sync.engine.config import max_attempts
 from sync.engine.queue_adapter import TASK, orm_broker, task_name
-from sync.kinds import KINDS, JobRequest
+from sync.kinds import KINDS, JobRequest, kind_priority
 from sync.models import ShopifyShop, SyncJob
 
 
@@ -60,6 +60,7 @@ def _job_values(spec: JobSpec) -> dict[str, Any]:
         "input": spec.input,
         "source_updated_at": spec.source_updated_at,
         "max_attempts": max_attempts(),
+        "priority": kind_priority(spec.kind, spec.flow),
     }
 
 

@@ -18,6 +18,8 @@ from opsconsole.core.metrics import JOB_SECONDS, JOBS_FINISHED
 from sync.engine.attempts import record_failure, record_success
 from sync.engine.claim import job_claim, job_subject_busy, subject_waiters_wake
 from sync.engine.context import connections_mark, context_for
+from sync.engine.pick import job_pick_earlier
+from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
 from sync.models import JobAttempt, SyncJob
@@ -30,11 +32,24 @@ def job_run(*, key: str) -> str:
     missing, subject_busy, not_runnable, succeeded or failed."""
     job = (
         SyncJob.objects.filter(idempotency_key=key)
-        .only("pk", "subject", "shop_id", "correlation_id", "flow", "kind")
+        .only("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
         .first()
     )
     if job is None:
         return "missing"
+    earlier = job_pick_earlier(job.priority)
+    if earlier is not None:
+        # An order (or stock, a fulfilment...) is due while this entry names a catalogue or customer job:
+        # run that one now and put this entry back at the end of the queue (sync/engine/pick.py).
+        job_key_enqueue(key)
+        picked = (
+            SyncJob.objects.filter(pk=earlier.pk)
+            .only("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
+            .first()
+        )
+        if picked is None:
+            return "missing"
+        job = picked
     with log_context(
         correlation_id=str(job.correlation_id),
         job_id=job.pk,

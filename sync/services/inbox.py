@@ -316,6 +316,7 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
             subject_label=label[:120],
             source_updated_at=updated_at or triggered_at,
             max_attempts=max_attempts(),
+            priority=kind.priority,
         )
         cid = correlation_id()  # the request's (CorrelationIdMiddleware): the job carries it on
         if cid:
