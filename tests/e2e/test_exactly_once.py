@@ -148,6 +148,7 @@ def test_an_odoo_answer_lost_after_the_commit_makes_the_retry_find_the_order(pip
 
     # when an order is placed and its job has settled
     order = pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=24)[0]
+    wait_for(lambda: pipeline.order_jobs(order["id"]), timeout=60, message="the order's job")
     pipeline.settle(expect_jobs=1)
 
     # then the retry found the committed order: one sale order, created once
