@@ -120,7 +120,8 @@ GENERATE = [
     """
     INSERT INTO sync_inboundevent (shop_id, topic, webhook_id, event_id, triggered_at, api_version, headers,
         raw_body, payload, parse_error, subject_id, payload_updated_at, received_at, purged_at)
-    SELECT s.ids[1 + g %% array_length(s.ids, 1)], t.topic, 'wh-' || g, 'ev-' || g, at, '2026-07', '{}'::jsonb,
+    SELECT s.ids[1 + g %% array_length(s.ids, 1)], t.topic, 'wh-' || g, 'ev-' || g, at, '2026-07',
+        '{}'::jsonb,
         convert_to('{"id":' || (6000000000 + g) || '}', 'UTF8'),
         jsonb_build_object('id', 6000000000 + g, 'name', '#' || g), '', (6000000000 + g)::text, at, at, NULL
     FROM generate_series(1, %(deliveries)s) g
@@ -191,7 +192,10 @@ def pages() -> dict[str, str]:
 
     problem = Problem.objects.filter(status="open").order_by("-times_seen", "pk").first()
     searched = (
-        SyncJob.objects.filter(flow="orders", state="succeeded").order_by("-pk").values("subject_label").first()
+        SyncJob.objects.filter(flow="orders", state="succeeded")
+        .order_by("-pk")
+        .values("subject_label")
+        .first()
     )
     label = (searched or {}).get("subject_label") or "#1"
     return {
@@ -235,12 +239,14 @@ def _timed(client: Any, path: str, repeat: int) -> tuple[float, float, int]:
         times.append((time.perf_counter() - started) * 1000)
         status = response.status_code
     times.sort()
-    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     return (statistics.median(times), p95, status)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--jobs", type=int, default=3_000_000)
     parser.add_argument("--deliveries", type=int, default=None, help="default: as many as jobs")
     parser.add_argument("--problems", type=int, default=10_000)
