@@ -34,7 +34,14 @@ class TwoWorkers:
 
     def __init__(self, queue: RedisQueue) -> None:
         self.workers = [
-            Worker(f"e2e-redis-worker-{n}-{os.getpid()}", **queue.worker_env(), OPSCONSOLE_Q_WORKERS="1")
+            Worker(
+                f"e2e-redis-worker-{n}-{os.getpid()}",
+                **queue.worker_env(),
+                OPSCONSOLE_Q_WORKERS="1",
+                # A lease long enough that a slow attempt on a loaded machine does not outlive it (the
+                # other worker would take the job back while it still runs); kills still recover quickly.
+                OPSCONSOLE_SYNC_LEASE_SECONDS="15",
+            )
             for n in (1, 2)
         ]
 
