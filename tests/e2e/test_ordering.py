@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sync.models import ExternalLink, InboundEvent, JobState
+from sync.models import ExternalLink, InboundEvent, JobState, MappingTable
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.transforms.timestamps import parse_shopify_timestamp
 from tests.support.processes import wait_for
 
@@ -193,7 +194,13 @@ def test_a_cancellation_after_odoo_delivered_the_order_needs_a_person_with_a_pla
 
 
 def test_an_order_edit_in_shopify_changes_the_quantities_of_the_booked_sale_order(pipeline):
-    # given an order of three of each booked and confirmed in Odoo
+    # given a shop that invoices on delivery (an invoiced order is not edited: it parks with the difference),
+    # and an order of three of each booked and confirmed in Odoo
+    entry = pipeline.shop.mappings.get(table=MappingTable.SHOP, key="shop", valid_to__isnull=True)
+    mapping_apply(
+        shop=pipeline.shop,
+        rows=[MappingRow(MappingTable.SHOP, "shop", {**entry.value, "invoice_on": "delivered"})],
+    )
     order = pipeline.generate_orders(1, skus=SKUS, quantity=3, seed=56)[0]
     pipeline.settle(expect_jobs=1)
 

@@ -23,8 +23,9 @@ from sync.engine.clients import clients_reset
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.run import job_run
 from sync.flows.taxes import facts_cache_clear
-from sync.models import InboundEvent, ShopifyShop, SyncJob
+from sync.models import InboundEvent, MappingTable, ShopifyShop, SyncJob
 from sync.services.connections import odoo_connect, shopify_connect
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.services.setup import SetupCatalogue, shop_setup
 from tests.support.odoo import odoo_config
 from tests.support.onboarding import proposal_accept
@@ -128,6 +129,11 @@ class Booking:
             domain=[("client_order_ref", "=", str(order_id))],
             fields=["name", "state", "amount_untaxed", "amount_tax", "amount_total", "currency_id"],
         )
+
+    def set_shop_value(self, **values: Any) -> None:
+        """Change keys of the shop's SHOP mapping row (per-shop settings), as an approved change would."""
+        entry = self.shop.mappings.get(table=MappingTable.SHOP, key="shop", valid_to__isnull=True)
+        mapping_apply(shop=self.shop, rows=[MappingRow(MappingTable.SHOP, "shop", {**entry.value, **values})])
 
     def tax_id(self, name: str) -> int:
         return int(self.odoo.execute("account.tax", "search", domain=[("name", "=", name)], limit=1)[0])

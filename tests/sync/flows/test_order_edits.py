@@ -1,5 +1,8 @@
 """Order edits reach the Odoo order while it is editable, read back to the cent; changes that share a second
-are ordered by X-Shopify-Triggered-At and the order-edit id; a delivered order gets a problem instead."""
+are ordered by X-Shopify-Triggered-At and the order-edit id; a delivered order gets a problem instead.
+
+The shops here invoice on delivery (``invoice_on``), so that their confirmed orders are still editable: a shop
+that invoices once paid has its orders invoiced at once, and an edit then parks as for a delivered order."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ def test_a_line_added_by_an_order_edit_reaches_the_confirmed_odoo_order_and_tota
 ):
     # given an order booked and confirmed in Odoo
     booking = booking_for(version, taxes_included=taxes_included)
+    booking.set_shop_value(invoice_on="delivered")
     order = booking.order(skus=SKUS, quantity=1, seed=21, discount_code=None)
     assert booking.run(order).state == JobState.SUCCEEDED
 
@@ -47,6 +51,7 @@ def test_a_line_added_by_an_order_edit_reaches_the_confirmed_odoo_order_and_tota
 
 def test_a_line_removed_by_an_edit_is_set_to_zero_on_the_confirmed_order(booking_for):
     booking = booking_for(19)
+    booking.set_shop_value(invoice_on="delivered")
     order = booking.order(skus=SKUS, quantity=2, seed=22, discount_code=None)
     assert booking.run(order).state == JobState.SUCCEEDED
     removed = order["line_items"][1]
@@ -69,6 +74,7 @@ def test_a_line_removed_by_an_edit_is_set_to_zero_on_the_confirmed_order(booking
 def test_two_changes_in_one_second_are_both_applied_in_the_order_shopify_triggered_them(booking_for):
     # given an order booked in Odoo, then edited in Shopify (a line added)
     booking = booking_for(19)
+    booking.set_shop_value(invoice_on="delivered")
     order = booking.order(skus=SKUS, quantity=1, seed=23, discount_code=None)
     assert booking.run(order).state == JobState.SUCCEEDED
     edited = booking.shopify.control.edit(order["id"], add=[{"sku": "MERINOTE-L-NAVY", "quantity": 1}])
@@ -96,6 +102,7 @@ def test_two_changes_in_one_second_are_both_applied_in_the_order_shopify_trigger
 def test_an_edit_of_an_order_odoo_already_delivered_is_a_problem_with_the_difference(booking_for):
     # given an order booked, confirmed and delivered in Odoo
     booking = booking_for(19)
+    booking.set_shop_value(invoice_on="off")
     order = booking.order(skus=SKUS, quantity=1, seed=24, discount_code=None)
     created = booking.run(order)
     assert created.state == JobState.SUCCEEDED
