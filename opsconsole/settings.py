@@ -325,6 +325,9 @@ CHANGES_CYCLE_SECONDS = {
         item.partition("=") for item in env_list("OPSCONSOLE_CHANGES_CYCLE_SECONDS", "") if "=" in item
     )
 }
+# Off: this worker reads no Odoo changes at all (no stream is due here); other workers may. The shared
+# end-to-end test worker runs with it off so that only what a test does makes jobs.
+CHANGES_TICKER = env_bool("OPSCONSOLE_CHANGES_TICKER", True)
 # Stock out (sync/flows/stock.py): off, Odoo's stock streams are not read (nothing is pushed by them).
 STOCK_OUT = env_bool("OPSCONSOLE_STOCK_OUT", True)
 # Background threads every worker (qcluster) runs beside django-q2's processes, by dotted path; each is

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -342,7 +343,11 @@ def changes_wake(*, shop_id: int, stream: str | None = None) -> int:
 
 
 def changes_ticker(stop: threading.Event) -> None:
-    """The loop every worker runs in a thread (settings.WORKER_THREADS): tick until the worker stops."""
+    """The loop every worker runs in a thread (settings.WORKER_THREADS): tick until the worker stops (not at
+    all in a worker started with OPSCONSOLE_CHANGES_TICKER=0)."""
+    if not getattr(settings, "CHANGES_TICKER", True):
+        logger.info("the Odoo change ticker is off in this worker (OPSCONSOLE_CHANGES_TICKER=0)")
+        return
     interval = changes_tick_seconds()
     while not stop.is_set():
         try:

@@ -5,6 +5,7 @@ Odoo change, as the Odoo automation rule would) and pushed by its jobs, through 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,12 +15,22 @@ from sync.engine.clients import shopify_client_for
 from sync.engine.mappings import mapping_entries
 from sync.models import ExternalLink, MappingTable
 from sync.services.mappings import MappingRow, mapping_apply
-from tests.support.pipeline import Pipeline
+from tests.e2e.conftest import Worker
+from tests.support.pipeline import STREAM_WORKER_ENV, Pipeline
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 
 STREAMS = ("catalogue.template", "catalogue.variant")
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
+    # A worker that reads Odoo's changes (the shared one does not).
+    w = Worker("e2e-catalogue-out-worker", **STREAM_WORKER_ENV)
+    w.start()
+    yield w
+    w.stop()
 
 
 def wake(p: Pipeline) -> None:

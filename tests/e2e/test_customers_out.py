@@ -15,7 +15,7 @@ from sync.engine.mappings import mapping_entries
 from sync.models import ExternalLink, JobState, MappingTable, OdooChangeCursor, Problem, ShopifyShop, SyncJob
 from sync.services.mappings import MappingRow, mapping_apply
 from tests.e2e.conftest import Worker
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import STREAM_WORKER_ENV, Pipeline
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
     w = Worker(
         "e2e-customers-out-worker",
+        **STREAM_WORKER_ENV,
         OPSCONSOLE_CHANGES_CYCLE_SECONDS="partners=0.5",
         OPSCONSOLE_CHANGES_TICK_SECONDS="0.5",
     )

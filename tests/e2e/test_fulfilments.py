@@ -24,7 +24,7 @@ from sync.engine.replay import jobs_requeue
 from sync.models import Fulfilment, JobState, OdooChangeCursor, SyncJob
 from sync.services.stock import odoo_wake_path
 from tests.e2e.conftest import Worker
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import STREAM_WORKER_ENV, Pipeline
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +39,7 @@ def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ign
     cycle = os.environ.get("OPSCONSOLE_FULFILMENT_CYCLE", "0.5")
     w = Worker(
         "e2e-fulfilments-worker",
+        **STREAM_WORKER_ENV,
         OPSCONSOLE_CHANGES_CYCLE_SECONDS=f"pickings={cycle}",
         OPSCONSOLE_CHANGES_TICK_SECONDS="0.5",
     )

@@ -21,7 +21,7 @@ from sync.engine.mappings import mappings_for_shop
 from sync.models import JobState, OdooChangeCursor, StockLevel, SyncJob
 from sync.services.stock import stock_resync
 from tests.e2e.conftest import ROOT, Worker
-from tests.support.pipeline import WORKER_ENV, Pipeline
+from tests.support.pipeline import STREAM_WORKER_ENV, WORKER_ENV, Pipeline
 from tests.support.processes import LOG_DIR, process_env, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +30,7 @@ MAIN = "Main Warehouse"
 CITY = "City Store"
 STOCK_WORKER_ENV = {
     **WORKER_ENV,
+    **STREAM_WORKER_ENV,
     "OPSCONSOLE_STOCK_OUT": "1",
     "OPSCONSOLE_CHANGES_CYCLE_SECONDS": "stock.quant=2,stock.move=2",
 }

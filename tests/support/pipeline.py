@@ -49,7 +49,14 @@ WORKER_ENV = {
     # Stock out reads Odoo's stock streams and pushes to Shopify; tests of it start their own worker with
     # it on (tests/e2e/test_stock_out.py), the others are not disturbed by pushes and their echoes.
     "OPSCONSOLE_STOCK_OUT": "0",
+    # Nor does it read Odoo's changes (partners, deliveries, catalogue): a read running while a test's
+    # database is flushed deadlocks the flush, and stream jobs would mix with the jobs a test waits for.
+    # Tests of the outbound flows start a worker with the ticker on (STREAM_WORKER_ENV).
+    "OPSCONSOLE_CHANGES_TICKER": "0",
 }
+
+#: A worker that reads Odoo's changes (the outbound flows' tests).
+STREAM_WORKER_ENV = {"OPSCONSOLE_CHANGES_TICKER": "1"}
 
 
 @dataclass
