@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from opsconsole.core.fields import EncryptedTextField
 
@@ -213,8 +215,19 @@ class SyncJob(models.Model):
                 name="job_pick_idx",
             ),
             models.Index(fields=["flow", "created_at"], name="job_flow_time_idx"),
-            # The console's job explorer (filter by state, newest first).
+            # The console's job explorer (filter by state, newest first; unfiltered, newest first).
             models.Index(fields=["state", "-created_at"], name="job_state_time_idx"),
+            models.Index(fields=["-created_at"], name="job_time_idx"),
+            # The job search (sync/selectors/jobs.py: job_search_q): by label, by error key (parked jobs
+            # only), by what a job produced (written at its end, never on the webhook's insert).
+            models.Index(Upper("subject_label"), name="job_label_upper_idx"),
+            models.Index(Upper("error_key"), condition=~Q(error_key=""), name="job_error_key_upper_idx"),
+            GinIndex(
+                fields=["result"],
+                opclasses=["jsonb_path_ops"],
+                condition=Q(result__isnull=False),
+                name="job_result_gin_idx",
+            ),
             # A problem's jobs by state (its blocked count, its parked jobs); partial, so that a new job
             # (no problem yet) does not pay for it on the webhook's insert.
             models.Index(

@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from sync.models import JobState, ShopifyShop, SyncJob
+from sync.kinds import KINDS, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND
+from sync.models import InboundEvent, JobState, ShopifyShop, SyncJob
 from sync.selectors.access import ShopScope, in_scope
 
 AGES: dict[str, timedelta] = {
@@ -21,29 +22,45 @@ AGES: dict[str, timedelta] = {
 }
 
 
+#: Subject prefixes a Shopify or Odoo id can follow (``order:5940139491234``, ``product:42``, ...).
+SUBJECT_PREFIXES = ("order", "customer", "product", "partner", "inventory_levels", "products", "event")
+#: At most this many jobs match one search (the newest of them are shown).
+SEARCH_LIMIT = 2000
+
+
 def job_search_q(query: str) -> Q:
-    """Match a Shopify order name (#1001) or id, or an Odoo reference (sale order id or name)."""
+    """Match a Shopify order name (#1001) or id, or an Odoo reference (sale order id or name), or an
+    error key (a SKU). Each way is one indexed look-up (so that a search stays fast over millions of jobs:
+    bench/console.py); the jobs found are returned as ``pk IN (...)``."""
     query = query.strip()
     if not query:
         return Q()
     name = query if query.startswith("#") else f"#{query}"
-    condition = (
-        Q(subject_label__iexact=query)
-        | Q(subject_label__iexact=name)
-        | Q(subject__iexact=query)
-        | Q(event__payload__name=name)
-        | Q(result__odoo_order_name__iexact=query)
-        | Q(result__name__iexact=query)
-        | Q(error_key__iexact=query)
-    )
+    shops = list(ShopifyShop.objects.values_list("pk", flat=True))
+    subjects = {query, query.lower()}
     if query.isdigit():
-        condition |= (
-            Q(subject__endswith=f":{query}")
-            | Q(event__subject_id=query)
-            | Q(result__odoo_order_id=int(query))
-            | Q(result__odoo_partner_id=int(query))
-        )
-    return condition
+        subjects |= {f"{prefix}:{query}" for prefix in SUBJECT_PREFIXES}
+    jobs = SyncJob.objects.order_by()
+    ways: list[QuerySet[SyncJob]] = [
+        # (shop, subject): every shop's ids with every subject, one index scan
+        jobs.filter(shop_id__in=shops, subject__in=sorted(subjects)),
+        jobs.filter(Q(subject_label__iexact=query) | Q(subject_label__iexact=name)),
+        jobs.exclude(error_key="").filter(error_key__iexact=query),
+        jobs.filter(result__isnull=False, result__contains={"odoo_order_name": query.upper()}),
+        jobs.filter(result__isnull=False, result__contains={"name": query}),
+    ]
+    if query.isdigit():
+        number = int(query)
+        events = InboundEvent.objects.filter(shop_id__in=shops, subject_id=query).values("pk")
+        ways += [
+            jobs.filter(event_id__in=events),
+            jobs.filter(result__isnull=False, result__contains={"odoo_order_id": number}),
+            jobs.filter(result__isnull=False, result__contains={"odoo_partner_id": number}),
+        ]
+    found: set[int] = set()
+    for way in ways:
+        found.update(way.values_list("pk", flat=True)[:SEARCH_LIMIT])
+    return Q(pk__in=sorted(found)[-SEARCH_LIMIT:])
 
 
 # --------------------------------------------------------------------------------------------- jobs
@@ -87,7 +104,8 @@ def job_detail(*, job_id: int, shops: ShopScope = None) -> SyncJob:
 
 
 def job_kinds() -> list[str]:
-    return sorted(SyncJob.objects.values_list("kind", flat=True).distinct().order_by())
+    """The kinds a job can have (the table, not a DISTINCT over millions of jobs)."""
+    return sorted({*KINDS, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND})
 
 
 def shops_for_filters(*, shops: ShopScope = None) -> list[ShopifyShop]:
