@@ -218,6 +218,11 @@ class SyncJob(models.Model):
             # The console's job explorer (filter by state, newest first; unfiltered, newest first).
             models.Index(fields=["state", "-created_at"], name="job_state_time_idx"),
             models.Index(fields=["-created_at"], name="job_time_idx"),
+            # The dashboard's latency and throughput over its window (jobs that succeeded since then);
+            # partial, so that neither the webhook's insert nor a failed attempt pays for it.
+            models.Index(
+                fields=["finished_at"], condition=Q(state="succeeded"), name="job_succeeded_time_idx"
+            ),
             # The job search (sync/selectors/jobs.py: job_search_q): by label, by error key (parked jobs
             # only), by what a job produced (written at its end, never on the webhook's insert).
             models.Index(Upper("subject_label"), name="job_label_upper_idx"),
