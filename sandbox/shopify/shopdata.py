@@ -1321,6 +1321,18 @@ def cancel_order(
     return [("orders/cancelled", order), *events, ("orders/updated", order)]
 
 
+def _line_as_edited(li: dict[str, Any], k: int, kept: int, included: bool) -> tuple[Decimal, Decimal]:
+    """A line's discounted amount and tax for ``kept`` of its units (``k``: 0 shop, 1 presentment money)."""
+    discounted, tax = Decimal(li["_discounted"][k]), Decimal(li["_tax"][k])
+    if kept == li["quantity"]:
+        return discounted, tax
+    sub = q2(discounted * kept / li["quantity"])
+    rates = [Decimal(str(t["rate"])) for t in li["tax_lines"]]
+    if included:
+        return sub, sum((q2(sub * r / (1 + sum(rates, ZERO))) for r in rates), ZERO)
+    return sub, sum((q2(sub * r) for r in rates), ZERO)
+
+
 def edit_order(
     store: Store,
     shop: dict[str, Any],
@@ -1347,14 +1359,14 @@ def edit_order(
         left = li["quantity"] - li["_refunded_qty"] - li["_removed_qty"] - li["_fulfilled_qty"]
         if qty <= 0 or qty > left:
             raise OperationError("Cannot remove more than the unfulfilled quantity", ["quantity"], "INVALID")
+        # Shopify's tax engine taxes each line as it now stands, rounded per line: the edit's tax change is
+        # the line's tax before less its tax recalculated on the quantity kept (not a share of the old tax).
+        kept_before = li["quantity"] - li["_removed_qty"]
         deltas = []
         for k in (0, 1):
-            deltas.append(
-                (
-                    q2(Decimal(li["_discounted"][k]) * qty / li["quantity"]),
-                    q2(Decimal(li["_tax"][k]) * qty / li["quantity"]),
-                )
-            )
+            sub_before, tax_before = _line_as_edited(li, k, kept_before, included)
+            sub_after, tax_after = _line_as_edited(li, k, kept_before - qty, included)
+            deltas.append((sub_before - sub_after, tax_before - tax_after))
         (ss, ts), (sp, tp) = deltas
         li["_removed_qty"] += qty
         li["current_quantity"] -= qty

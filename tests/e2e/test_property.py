@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from sync.models import ExternalLink, InboundEvent, JobState
+from sync.models import ExternalLink, InboundEvent, JobState, MappingTable
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.transforms.timestamps import parse_shopify_timestamp
 from tests.support.processes import wait_for
 
@@ -73,7 +74,15 @@ def test_any_interleaving_of_deliveries_and_odoo_faults_ends_in_shopifys_newest_
     pipeline, steps, faults, odoo_fault, seed
 ):
     control = pipeline.shopify.control
-    # given delivery faults for this order's webhooks and a transient Odoo fault
+    # given a shop that invoices on delivery, so that its confirmed orders stay editable (an invoiced order
+    # is not edited: it parks with the difference, tests/e2e/test_ordering.py)
+    entry = pipeline.shop.mappings.get(table=MappingTable.SHOP, key="shop", valid_to__isnull=True)
+    if entry.value.get("invoice_on") != "delivered":
+        mapping_apply(
+            shop=pipeline.shop,
+            rows=[MappingRow(MappingTable.SHOP, "shop", {**entry.value, "invoice_on": "delivered"})],
+        )
+    # and delivery faults for this order's webhooks and a transient Odoo fault
     control.clear_faults()
     pipeline.odoo.control.clear_faults()
     taken: dict[str, int] = {}  # deliveries of each topic an earlier fault takes (a delivery takes one fault)
@@ -87,7 +96,12 @@ def test_any_interleaving_of_deliveries_and_odoo_faults_ends_in_shopifys_newest_
         pipeline.odoo.control.add_fault(**odoo_fault)
 
     # when an order is placed and then changed in Shopify (one sandbox minute apart)
-    order = pipeline.generate_orders(1, skus=SKUS, quantity=3, seed=seed)[0]
+    # (without discounts: how Shopify splits a line's discount over the units an edit keeps is not measured,
+    # and the stand-in's split can differ from Odoo's percentage by a cent, which the order flow rightly parks
+    # as booked-but-different; this property is about order and exactly-once, not about that split)
+    order = pipeline.generate_orders(
+        1, skus=SKUS, quantity=3, seed=seed, discount_code=None, automatic_discount=False
+    )[0]
     for number, step in enumerate(steps):
         control.advance_clock(60)
         if step == "touch":
