@@ -238,6 +238,11 @@ class SyncJob(models.Model):
             models.Index(
                 fields=["problem", "state"], condition=Q(problem__isnull=False), name="job_problem_state_idx"
             ),
+            # A problem's newest job (its page's sample, also once no job is parked): without it the planner
+            # walks the primary key backwards through millions of jobs when the problem has none left.
+            models.Index(
+                fields=["problem", "-id"], condition=Q(problem__isnull=False), name="job_problem_recent_idx"
+            ),
         ]
 
     def __str__(self) -> str:
