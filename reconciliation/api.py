@@ -1,12 +1,14 @@
-"""/api/v1/reconciliation-runs/ and /api/v1/discrepancies/: the Reconciliation screens' runs and discrepancy
-queue, through the same selectors and services (finance acts, every console role reads; a user limited to
-some shops sees only theirs)."""
+"""/api/v1/reconciliation-runs/, /api/v1/discrepancies/ and /api/v1/payouts/: the Reconciliation screens'
+runs, discrepancy queue and payouts, through the same selectors and services (finance acts, every console role
+reads; a user limited to some shops sees only theirs)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.dateparse import parse_date
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -15,7 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsconsole.core.permissions import allowed
-from reconciliation.models import Discrepancy, DiscrepancyActivity, ReconciliationRun, RunKind
+from reconciliation.models import (
+    Discrepancy,
+    DiscrepancyActivity,
+    Payout,
+    PayoutLine,
+    ReconciliationRun,
+    RunKind,
+)
+from reconciliation.selectors.payouts import PAYOUT_STATUSES, payout_list
 from reconciliation.selectors.runs import DISCREPANCY_STATUSES, DiscrepancyFilters, discrepancy_list, run_list
 from reconciliation.services import discrepancies as discrepancy_services
 from reconciliation.services.runs import run_rerun
@@ -243,3 +253,102 @@ class DiscrepancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
                 user=request.user, discrepancy=d, assignee=who, note=data["note"]
             )
         )
+
+
+class PayoutLineOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = PayoutLine
+        fields = (
+            "transaction_id",
+            "type",
+            "source_type",
+            "order_id",
+            "order_name",
+            "transaction_date",
+            "amount",
+            "fee",
+            "net",
+            "currency",
+            "adjustment_reason",
+            "match",
+            "odoo_model",
+            "odoo_id",
+        )
+
+
+class PayoutOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+    shop = serializers.CharField(source="shop.domain")
+    differences = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Payout
+        fields: tuple[str, ...] = (
+            "id",
+            "shop",
+            "shop_id",
+            "payout_id",
+            "legacy_id",
+            "issued_at",
+            "shopify_status",
+            "net",
+            "currency",
+            "status",
+            "expected_net",
+            "difference",
+            "fees",
+            "differences",
+            "odoo_move_id",
+            "odoo_move_name",
+            "bank_line_id",
+            "posted_at",
+            "reconciled_at",
+        )
+
+
+class PayoutDetailOut(PayoutOut):
+    lines = PayoutLineOut(many=True, read_only=True)
+
+    class Meta(PayoutOut.Meta):
+        fields: tuple[str, ...] = (*PayoutOut.Meta.fields, "lines")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Shopify Payments payouts, newest first, with how each reconciled",
+        parameters=[
+            OpenApiParameter("status", str, enum=list(PAYOUT_STATUSES)),
+            OpenApiParameter("shop", int, description="shop id"),
+            OpenApiParameter("since", str, description="issued on or after (YYYY-MM-DD)"),
+            OpenApiParameter("until", str, description="issued on or before (YYYY-MM-DD)"),
+        ],
+    ),
+    retrieve=extend_schema(summary="One payout with each balance transaction and its Odoo match"),
+)
+class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = PayoutOut
+    audit_object_type = "payout"
+    cursor_ordering = ("-issued_at", "-id")
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        payouts = payout_list(
+            status=params.get("status", ""),
+            shop=int_param(params.get("shop")),
+            since=_date_param(params.get("since")),
+            until=_date_param(params.get("until")),
+        )
+        return in_scope(payouts, shop_scope(self.request.user))
+
+    def get_object(self) -> Payout:
+        return self.get_queryset().prefetch_related("lines").get(pk=pk_of(self.kwargs["pk"]))
+
+    def get_serializer_class(self) -> Any:
+        return PayoutDetailOut if self.action == "retrieve" else PayoutOut
+
+
+def _date_param(value: str | None) -> date | None:
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        raise ValidationError({"date": [f"not a date: {value!r}"]}) from None

@@ -22,6 +22,7 @@ from opsconsole.core.csv_export import csv_response
 from opsconsole.core.permissions import allowed
 from opsconsole.core.roles import perm
 from reconciliation.models import DailyReport, Discrepancy, Payout, ReconciliationRun
+from reconciliation.selectors.payouts import payout_list
 from reconciliation.selectors.runs import (
     CHART_H,
     CHART_W,
@@ -382,15 +383,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
     shop = _int(request.GET.get("shop"))
     since = parse_date(request.GET.get("since", "") or "")
     until = parse_date(request.GET.get("until", "") or "")
-    rows = Payout.objects.select_related("shop").order_by("-issued_at", "-pk")
-    if status in ("imported", "matched", "variance", "posted"):
-        rows = rows.filter(status=status)
-    if shop:
-        rows = rows.filter(shop_id=shop)
-    if since:
-        rows = rows.filter(issued_at__date__gte=since)
-    if until:
-        rows = rows.filter(issued_at__date__lte=until)
+    rows = payout_list(status=status, shop=shop, since=since, until=until)
     if request.GET.get("format") == "csv":
         return csv_response(
             "payouts.csv",

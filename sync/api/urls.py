@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from reconciliation.api import DiscrepancyViewSet, RunViewSet
+from reconciliation.api import DiscrepancyViewSet, PayoutViewSet, RunViewSet
 from sync.api.base import not_found
 from sync.api.connections import ConnectionsView
 from sync.api.deliveries import DeliveryViewSet, RejectedDeliveryViewSet
@@ -25,6 +25,7 @@ router.register("rejected-deliveries", RejectedDeliveryViewSet, basename="api-re
 router.register("privacy-requests", PrivacyRequestViewSet, basename="api-privacy-request")
 router.register("reconciliation-runs", RunViewSet, basename="api-reconciliation-run")
 router.register("discrepancies", DiscrepancyViewSet, basename="api-discrepancy")
+router.register("payouts", PayoutViewSet, basename="api-payout")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from opsconsole.core.models import AuditEntry
-from reconciliation.models import Discrepancy, ReconciliationRun
+from reconciliation.models import Discrepancy, Payout, ReconciliationRun
 from reconciliation.services.runs import run_create
 from sync.models import ShopAccess
 from tests.factories import ShopifyShopFactory
@@ -93,3 +93,67 @@ def test_a_user_limited_to_another_shop_sees_no_run_and_no_discrepancy(shop, api
     assert finance.get(f"/api/v1/discrepancies/{d.pk}/").status_code == 404
     assert finance.post(f"/api/v1/discrepancies/{d.pk}/resolve/", {"note": "x"}).status_code == 404
     assert Discrepancy.objects.get(pk=d.pk).status == "open"
+
+
+def _payout(shop, *, legacy_id, status, issued):
+    from decimal import Decimal
+
+    from reconciliation.models import PayoutLine
+
+    payout = Payout.objects.create(
+        shop=shop,
+        payout_id=f"gid://shopify/ShopifyPaymentsPayout/{legacy_id}",
+        legacy_id=legacy_id,
+        issued_at=issued,
+        shopify_status="PAID",
+        net=Decimal("96.65"),
+        currency="EUR",
+        status=status,
+        expected_net=Decimal("96.65"),
+        difference=Decimal("0.00"),
+        fees=Decimal("3.35"),
+    )
+    PayoutLine.objects.create(
+        payout=payout,
+        transaction_id=f"gid://shopify/ShopifyPaymentsBalanceTransaction/{legacy_id}1",
+        type="CHARGE",
+        order_id="gid://shopify/Order/5940001",
+        order_name="#1001",
+        transaction_date=issued,
+        amount=Decimal("100.00"),
+        fee=Decimal("3.35"),
+        net=Decimal("96.65"),
+        currency="EUR",
+        match="matched",
+        odoo_model="account.payment",
+        odoo_id=42,
+    )
+    return payout
+
+
+def test_payouts_are_listed_filtered_and_read_with_their_lines_within_the_users_shops(shop, api_for):
+    now = timezone.now()
+    posted = _payout(shop, legacy_id=701, status="posted", issued=now - timedelta(days=1))
+    variance = _payout(shop, legacy_id=702, status="variance", issued=now)
+    other_shop = ShopifyShopFactory()
+    _payout(other_shop, legacy_id=703, status="posted", issued=now)
+    viewer, user, _ = api_for("viewer")
+    ShopAccess.objects.create(user=user, shop=shop)
+
+    # every role reads, newest first, only the shops it is given
+    listed = viewer.get("/api/v1/payouts/").json()["results"]
+    assert [(p["id"], p["status"], p["net"]) for p in listed] == [
+        (variance.pk, "variance", "96.65"),
+        (posted.pk, "posted", "96.65"),
+    ]
+    assert [p["id"] for p in viewer.get("/api/v1/payouts/", status="posted").json()["results"]] == [posted.pk]
+    since = (now - timedelta(hours=1)).date().isoformat()
+    assert [p["id"] for p in viewer.get("/api/v1/payouts/", since=since).json()["results"]] == [variance.pk]
+    assert viewer.get("/api/v1/payouts/", since="2026-13-45").status_code == 400
+    # one payout with each balance transaction and its Odoo match
+    detail = viewer.get(f"/api/v1/payouts/{posted.pk}/").json()
+    assert [(x["type"], x["amount"], x["match"], x["odoo_id"]) for x in detail["lines"]] == [
+        ("CHARGE", "100.00", "matched", 42)
+    ]
+    # and another shop's payout is not found for this user
+    assert viewer.get(f"/api/v1/payouts/{Payout.objects.get(legacy_id=703).pk}/").status_code == 404

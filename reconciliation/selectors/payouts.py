@@ -1,0 +1,26 @@
+"""Payouts as the Payouts screen and /api/v1/payouts/ list them: newest first, by status, shop, issue date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from reconciliation.models import Payout
+
+PAYOUT_STATUSES = tuple(Payout.Reconciliation.values)
+
+
+def payout_list(
+    *, status: str = "", shop: int | None = None, since: date | None = None, until: date | None = None
+) -> QuerySet[Payout]:
+    rows = Payout.objects.select_related("shop").order_by("-issued_at", "-pk")
+    if status in PAYOUT_STATUSES:
+        rows = rows.filter(status=status)
+    if shop:
+        rows = rows.filter(shop_id=shop)
+    if since:
+        rows = rows.filter(issued_at__date__gte=since)
+    if until:
+        rows = rows.filter(issued_at__date__lte=until)
+    return rows
