@@ -1,5 +1,5 @@
-"""The weekly integrity sample as pure functions: a sample of products (price, active) and customers (e-mail,
-name) compared between Shopify and Odoo, each difference a finding with both values."""
+"""The weekly integrity sample as pure functions: a sample of products (price, active), their stock levels and
+customers (e-mail, name) compared between Shopify and Odoo, each difference a finding with both values."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ CUSTOMER_MISSING_IN_SHOPIFY = "customer_missing_in_shopify"
 CUSTOMER_MISSING_IN_ODOO = "customer_missing_in_odoo"
 EMAIL_DIFFERS = "customer_email_differs"
 NAME_DIFFERS = "customer_name_differs"
+STOCK_DIFFERS = "stock_level_differs"
 
 INTEGRITY_CODES = (
     PRODUCT_MISSING_IN_SHOPIFY,
@@ -29,6 +30,7 @@ INTEGRITY_CODES = (
     CUSTOMER_MISSING_IN_ODOO,
     EMAIL_DIFFERS,
     NAME_DIFFERS,
+    STOCK_DIFFERS,
 )
 
 
@@ -139,4 +141,37 @@ def compare_customers(
                     odoo_value=mask_words(o.name),
                 )
             )
+    return out
+
+
+@dataclass(frozen=True)
+class StockSide:
+    """At one Shopify location: what Odoo says may be sold (available to sell, by the stock-out rules) and the
+    units of orders Shopify sold that Odoo has not booked yet."""
+
+    available_to_sell: int
+    pending_sales: int = 0
+
+
+def compare_stock(
+    levels: Sequence[tuple[str, str, int | None, StockSide]],
+) -> list[Finding]:
+    """(SKU, Shopify location, Shopify's available or None when not stocked there, Odoo's side) → the
+    differences. Shopify may be below Odoo's figure by the units of sales still on their way to Odoo (the
+    stock flow leaves those), never above it and never further below."""
+    out: list[Finding] = []
+    for sku, location, shopify_available, odoo in levels:
+        low = odoo.available_to_sell - odoo.pending_sales
+        if shopify_available is not None and low <= shopify_available <= odoo.available_to_sell:
+            continue
+        pending = f" ({odoo.pending_sales} sold, not yet in Odoo)" if odoo.pending_sales else ""
+        out.append(
+            Finding(
+                STOCK_DIFFERS,
+                f"stock:{sku}@{location}",
+                f"{sku} at {location}",
+                shopify_value="not stocked" if shopify_available is None else str(shopify_available),
+                odoo_value=f"{odoo.available_to_sell}{pending}",
+            )
+        )
     return out

@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -379,18 +380,33 @@ def _owners(parents: dict[int, int | None], mapped: dict[int, str]) -> dict[int,
 def _figures(
     ctx: JobContext, skus: Sequence[str]
 ) -> tuple[dict[tuple[str, str], StockFigures], dict[str, int]]:
+    return stock_figures(odoo=ctx.odoo, shop_id=ctx.shop.pk, mappings=ctx.mappings, skus=skus, call=ctx.call)
+
+
+def _no_call(system: str, op: str) -> AbstractContextManager[Any]:
+    return nullcontext()
+
+
+def stock_figures(
+    *,
+    odoo: Any,
+    shop_id: int,
+    mappings: ShopMappings,
+    skus: Sequence[str],
+    call: Callable[[str, str], AbstractContextManager[Any]] = _no_call,
+) -> tuple[dict[tuple[str, str], StockFigures], dict[str, int]]:
     """Read both sides' inputs: pending sales first (so an order booked meanwhile is subtracted at most
-    twice, which errs low, never high), then Odoo's quants."""
-    mappings = ctx.mappings
-    pending = pending_sales(shop_id=ctx.shop.pk, skus=skus)
+    twice, which errs low, never high), then Odoo's quants. Also the weekly integrity sample's Odoo side
+    (reconciliation), with the same rules."""
+    pending = pending_sales(shop_id=shop_id, skus=skus)
     mapped = {lid: gid for gid, ids in mappings.locations.items() for lid in ids}
     odoo_locations = sorted(mapped)
-    with ctx.call("odoo", "stock_location_parents"):
-        parents = ctx.odoo.stock_location_parents(odoo_locations)
+    with call("odoo", "stock_location_parents"):
+        parents = odoo.stock_location_parents(odoo_locations)
     owners = _owners(parents, mapped)
     product_ids = [mappings.skus[s] for s in skus]
-    with ctx.call("odoo", "stock_quants"):
-        quants = ctx.odoo.stock_quants(product_ids, odoo_locations)
+    with call("odoo", "stock_quants"):
+        quants = odoo.stock_quants(product_ids, odoo_locations)
     by_product = {pid: sku for sku, pid in mappings.skus.items()}
     on_hand: dict[tuple[str, str], Any] = defaultdict(int)
     reserved: dict[tuple[str, str], Any] = defaultdict(int)
@@ -401,7 +417,7 @@ def _figures(
             continue
         on_hand[(sku, owner)] += q.quantity
         reserved[(sku, owner)] += q.reserved
-    peak = bool(peak_state(shop_id=ctx.shop.pk, threshold=_threshold(mappings))) or (
+    peak = bool(peak_state(shop_id=shop_id, threshold=_threshold(mappings))) or (
         mappings.stock is not None and mappings.stock.peak
     )
     figures = {

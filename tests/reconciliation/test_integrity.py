@@ -11,14 +11,16 @@ import pytest
 from reconciliation.matchers.integrity import (
     CustomerSide,
     ProductSide,
+    StockSide,
     compare_customers,
     compare_products,
+    compare_stock,
     sample,
 )
 from reconciliation.models import Discrepancy
 from reconciliation.services.runs import run_create, run_execute, runs_weekly
-from sync.connectors.odoo import ProductInfo
-from sync.connectors.shopify.types import Customer
+from sync.connectors.odoo import ProductInfo, QuantInfo
+from sync.connectors.shopify.types import Customer, InventoryItemLevels
 from sync.models import ExternalLink, MappingTable
 from sync.services.mappings import MappingRow, mapping_apply
 from tests.factories import ShopifyShopFactory
@@ -147,3 +149,56 @@ def test_the_weekly_run_records_the_sample_s_differences_once_and_a_rerun_finds_
     assert Discrepancy.objects.count() == 2 and set(
         Discrepancy.objects.values_list("times_seen", flat=True)
     ) == {2}
+
+
+def test_stock_levels_differ_only_outside_what_sales_on_their_way_to_odoo_explain():
+    found = compare_stock(
+        [
+            ("A", "1", 5, StockSide(5)),  # equal
+            ("B", "1", 3, StockSide(5, pending_sales=2)),  # two sold, not yet in Odoo: fine
+            ("C", "1", 2, StockSide(5, pending_sales=2)),  # one more missing than the pending sales explain
+            ("D", "1", 6, StockSide(5)),  # Shopify offers more than Odoo may sell (an oversell risk)
+            ("E", "1", None, StockSide(4)),  # not stocked at the location in Shopify
+        ]
+    )
+    assert [(f.code, f.subject, f.shopify_value, f.odoo_value) for f in found] == [
+        ("stock_level_differs", "stock:C@1", "2", "5 (2 sold, not yet in Odoo)"),
+        ("stock_level_differs", "stock:D@1", "6", "5"),
+        ("stock_level_differs", "stock:E@1", "not stocked", "4"),
+    ]
+
+
+class FakeShopifyWithStock(FakeShopify):
+    def inventory_levels_by_sku(self, skus, locations):
+        available = {"SKU-1": 7, "SKU-2": 9}  # SKU-2: Shopify offers 9, Odoo may sell 4
+        return {
+            s: InventoryItemLevels(s, f"gid://shopify/InventoryItem/{i}", "", "", True, {"L1": available[s]})
+            for i, s in enumerate(skus)
+            if "L1" in locations
+        }
+
+
+class FakeOdooWithStock(FakeOdoo):
+    def stock_location_parents(self, location_ids):
+        return {8: None}
+
+    def stock_quants(self, product_ids, location_ids):
+        on_hand = {1: ("10", "3"), 2: ("6", "2")}  # (quantity, reserved): 7 and 4 to sell
+        return [
+            QuantInfo(pid, pid, 8, Decimal(on_hand[pid][0]), Decimal(on_hand[pid][1]))
+            for pid in product_ids
+            if pid in on_hand
+        ]
+
+
+def test_the_weekly_sample_compares_stock_available_to_sell_per_mapped_location(shop):
+    # given the shop pushes stock: Shopify location L1 is Odoo's location 8
+    mapping_apply(shop=shop, rows=[MappingRow(MappingTable.LOCATION, "L1", {"location_id": 8})])
+    [run] = runs_weekly(today=date(2026, 11, 30), enqueue=False)
+
+    run = run_execute(run_id=run.pk, shopify=FakeShopifyWithStock(), odoo=FakeOdooWithStock())
+
+    # then the level that differs is a discrepancy with both values, the equal one is not
+    stock = Discrepancy.objects.filter(code="stock_level_differs")
+    assert list(stock.values_list("subject", "shopify_value", "odoo_value")) == [("stock:SKU-2@L1", "9", "4")]
+    assert run.counts["stock_levels_sampled"] == 2
