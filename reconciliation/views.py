@@ -38,7 +38,7 @@ from reconciliation.selectors.runs import (
 )
 from reconciliation.services import discrepancies as discrepancy_services
 from reconciliation.services.runs import run_create, run_rerun
-from sync.models import ShopifyShop
+from sync.selectors.access import in_scope, shop_scope, shops_visible
 
 DISCREPANCIES_CHANGED = "discrepancies-changed"
 PAGE_SIZE = 50
@@ -83,7 +83,8 @@ def _finance_users() -> list[Any]:
 def reconciliation(request: HttpRequest) -> HttpResponse:
     shop = _int(request.GET.get("shop"))
     kind = request.GET.get("kind", "")
-    runs = run_list(shop=shop, kind=kind)
+    scope = shop_scope(request.user)
+    runs = run_list(shop=shop, kind=kind, shops=scope)
     if request.GET.get("format") == "csv":
         return csv_response(
             "reconciliation-runs.csv",
@@ -145,12 +146,12 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "shop": shop,
         "kind": kind,
-        "shops": ShopifyShop.objects.order_by("domain"),
-        "chart": run_chart(shop=shop),
+        "shops": shops_visible(request.user),
+        "chart": run_chart(shop=shop, shops=scope),
         "chart_w": CHART_W,
         "chart_h": CHART_H,
-        "reports": daily_reports(shop=shop),
-        "open_discrepancies": open_discrepancy_count(),
+        "reports": daily_reports(shop=shop, shops=scope),
+        "open_discrepancies": open_discrepancy_count(shops=scope),
         "can_act": allowed(request.user, "act_on_finance"),
         "default_day": today - timedelta(days=1),
     }
@@ -163,7 +164,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     if not allowed(request.user, "act_on_finance"):
         raise PermissionDenied("starting a reconciliation run needs the finance role")
-    shop = get_object_or_404(ShopifyShop, pk=_int(request.POST.get("shop")))
+    shop = get_object_or_404(shops_visible(request.user), pk=_int(request.POST.get("shop")))
     first = parse_date(request.POST.get("since", "") or "")
     last = parse_date(request.POST.get("until", "") or "") or first
     if first is None or last is None or last < first or (last - first).days > 92:
@@ -193,7 +194,10 @@ def run_start(request: HttpRequest) -> HttpResponse:
 @_view()
 @require_GET
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(ReconciliationRun.objects.select_related("shop", "started_by"), pk=run_id)
+    run = get_object_or_404(
+        in_scope(ReconciliationRun.objects.select_related("shop", "started_by"), shop_scope(request.user)),
+        pk=run_id,
+    )
     found = Discrepancy.objects.filter(Q(first_run=run) | Q(last_run=run)).select_related("assignee")
     counts = sorted(run.counts.items()) if isinstance(run.counts, dict) else []
     context = {
@@ -209,7 +213,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
 @_view()
 @require_POST
 def run_again(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(ReconciliationRun, pk=run_id)
+    run = get_object_or_404(in_scope(ReconciliationRun.objects.all(), shop_scope(request.user)), pk=run_id)
     again = run_rerun(user=request.user, run=run)  # PermissionDenied → 403
     return redirect("reconciliation-run", run_id=again.pk)
 
@@ -217,7 +221,9 @@ def run_again(request: HttpRequest, run_id: int) -> HttpResponse:
 @_view()
 @require_GET
 def report_page(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = get_object_or_404(DailyReport.objects.select_related("shop"), pk=report_id)
+    report = get_object_or_404(
+        in_scope(DailyReport.objects.select_related("shop"), shop_scope(request.user)), pk=report_id
+    )
     return render(request, "reconciliation/report.html", {"title": f"Report {report.day}", "report": report})
 
 
@@ -240,7 +246,7 @@ def _filters(request: HttpRequest) -> DiscrepancyFilters:
 @require_GET
 def discrepancies(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    rows = discrepancy_list(filters=filters, user=request.user)
+    rows = discrepancy_list(filters=filters, user=request.user, shops=shop_scope(request.user))
     if request.GET.get("format") == "csv":
         return csv_response(
             "discrepancies.csv",
@@ -292,7 +298,7 @@ def discrepancies(request: HttpRequest) -> HttpResponse:
         "rows": page.object_list,
         "query": query.urlencode(),
         "codes": discrepancy_codes(),
-        "shops": ShopifyShop.objects.order_by("domain"),
+        "shops": shops_visible(request.user),
         "statuses": [("open", "Open"), ("resolved", "Resolved"), ("all", "All")],
         "can_act": allowed(request.user, "act_on_finance"),
     }
@@ -305,7 +311,7 @@ def discrepancies(request: HttpRequest) -> HttpResponse:
 @_view()
 @require_GET
 def discrepancy_page(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
-    d = discrepancy_detail(discrepancy_id=discrepancy_id)
+    d = discrepancy_detail(discrepancy_id=discrepancy_id, shops=shop_scope(request.user))
     if d is None:
         raise Http404("no such discrepancy")
     return render(request, "reconciliation/discrepancy.html", _detail_context(request, d))
@@ -325,7 +331,10 @@ def _detail_context(request: HttpRequest, d: Discrepancy) -> dict[str, Any]:
 @require_POST
 def discrepancy_act(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
     d = get_object_or_404(
-        Discrepancy.objects.select_related("shop", "assignee", "last_run"), pk=discrepancy_id
+        in_scope(
+            Discrepancy.objects.select_related("shop", "assignee", "last_run"), shop_scope(request.user)
+        ),
+        pk=discrepancy_id,
     )
     action = request.POST.get("action", "")
     note = (request.POST.get("note") or request.headers.get("HX-Prompt") or "").strip()[:2000]
@@ -383,7 +392,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
     shop = _int(request.GET.get("shop"))
     since = parse_date(request.GET.get("since", "") or "")
     until = parse_date(request.GET.get("until", "") or "")
-    rows = payout_list(status=status, shop=shop, since=since, until=until)
+    rows = payout_list(status=status, shop=shop, since=since, until=until, shops=shop_scope(request.user))
     if request.GET.get("format") == "csv":
         return csv_response(
             "payouts.csv",
@@ -432,7 +441,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
         "since": since,
         "until": until,
         "statuses": PAYOUT_STATUSES,
-        "shops": ShopifyShop.objects.order_by("domain"),
+        "shops": shops_visible(request.user),
         "can_act": allowed(request.user, "act_on_finance"),
     }
     template = "reconciliation/payouts.html" + ("#results" if _is_partial(request) else "")
@@ -444,7 +453,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
 def payouts_run(request: HttpRequest) -> HttpResponse:
     if not allowed(request.user, "act_on_finance"):
         raise PermissionDenied("reconciling payouts needs the finance role")
-    shop = get_object_or_404(ShopifyShop, pk=_int(request.POST.get("shop")))
+    shop = get_object_or_404(shops_visible(request.user), pk=_int(request.POST.get("shop")))
     end = datetime.now(UTC) + timedelta(days=1)
     run = run_create(
         shop=shop, kind="payouts", window_start=end - timedelta(days=31), window_end=end, user=request.user
@@ -455,7 +464,9 @@ def payouts_run(request: HttpRequest) -> HttpResponse:
 @_view()
 @require_GET
 def payout_page(request: HttpRequest, payout_id: int) -> HttpResponse:
-    payout = get_object_or_404(Payout.objects.select_related("shop"), pk=payout_id)
+    payout = get_object_or_404(
+        in_scope(Payout.objects.select_related("shop"), shop_scope(request.user)), pk=payout_id
+    )
     if request.GET.get("format") == "csv":
         return csv_response(
             f"payout-{payout.legacy_id}.csv",

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from django.db.models import QuerySet
 
 from reconciliation.models import Payout
+from sync.selectors.access import in_scope
 
 PAYOUT_STATUSES = tuple(Payout.Reconciliation.values)
 
 
 def payout_list(
-    *, status: str = "", shop: int | None = None, since: date | None = None, until: date | None = None
+    *,
+    status: str = "",
+    shop: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    shops: Collection[int] | None = None,
 ) -> QuerySet[Payout]:
-    rows = Payout.objects.select_related("shop").order_by("-issued_at", "-pk")
+    rows = in_scope(Payout.objects.select_related("shop").order_by("-issued_at", "-pk"), shops)
     if status in PAYOUT_STATUSES:
         rows = rows.filter(status=status)
     if shop:

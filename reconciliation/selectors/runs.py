@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,12 +10,18 @@ from django.db.models import Q, QuerySet
 
 from reconciliation.matchers.orders import ORDER_CODES
 from reconciliation.models import DailyReport, Discrepancy, ReconciliationRun
+from sync.selectors.access import in_scope
 
 DISCREPANCY_STATUSES = ("open", "resolved", "all")
 
 
-def run_list(*, shop: int | None = None, kind: str = "") -> QuerySet[ReconciliationRun]:
-    runs = ReconciliationRun.objects.select_related("shop", "started_by").order_by("-created_at", "-pk")
+def run_list(
+    *, shop: int | None = None, kind: str = "", shops: Collection[int] | None = None
+) -> QuerySet[ReconciliationRun]:
+    """``shops``: the shops the user is given (None: every shop), as every selector here takes it."""
+    runs = in_scope(
+        ReconciliationRun.objects.select_related("shop", "started_by").order_by("-created_at", "-pk"), shops
+    )
     if shop:
         runs = runs.filter(shop_id=shop)
     if kind:
@@ -38,12 +45,16 @@ class ChartBar:
 CHART_W, CHART_H = 600.0, 140.0
 
 
-def run_chart(*, shop: int | None = None, limit: int = 30) -> list[ChartBar]:
+def run_chart(
+    *, shop: int | None = None, limit: int = 30, shops: Collection[int] | None = None
+) -> list[ChartBar]:
     """Matched and unmatched orders of the last ``limit`` finished order runs, oldest first, as bars of an
     SVG the server draws (no script: the console's policy allows none inline)."""
-    runs = list(run_list(shop=shop, kind="orders").filter(status=ReconciliationRun.Status.SUCCEEDED)[:limit])[
-        ::-1
-    ]
+    runs = list(
+        run_list(shop=shop, kind="orders", shops=shops).filter(status=ReconciliationRun.Status.SUCCEEDED)[
+            :limit
+        ]
+    )[::-1]
     if not runs:
         return []
     top = max(max(int(r.counts.get("shopify_orders", 0)), 1) for r in runs)
@@ -79,8 +90,13 @@ class DiscrepancyFilters:
     q: str = ""
 
 
-def discrepancy_list(*, filters: DiscrepancyFilters, user: Any = None) -> QuerySet[Discrepancy]:
-    rows = Discrepancy.objects.select_related("shop", "assignee", "last_run").order_by("-last_seen", "-pk")
+def discrepancy_list(
+    *, filters: DiscrepancyFilters, user: Any = None, shops: Collection[int] | None = None
+) -> QuerySet[Discrepancy]:
+    rows = in_scope(
+        Discrepancy.objects.select_related("shop", "assignee", "last_run").order_by("-last_seen", "-pk"),
+        shops,
+    )
     if filters.status in ("open", "resolved"):
         rows = rows.filter(status=filters.status)
     if filters.code:
@@ -101,20 +117,22 @@ def discrepancy_codes() -> list[str]:
     return sorted(known | set(ORDER_CODES))
 
 
-def discrepancy_detail(*, discrepancy_id: int) -> Discrepancy | None:
+def discrepancy_detail(*, discrepancy_id: int, shops: Collection[int] | None = None) -> Discrepancy | None:
     return (
-        Discrepancy.objects.select_related("shop", "assignee", "first_run", "last_run")
+        in_scope(Discrepancy.objects.select_related("shop", "assignee", "first_run", "last_run"), shops)
         .filter(pk=discrepancy_id)
         .first()
     )
 
 
-def daily_reports(*, shop: int | None = None, limit: int = 14) -> list[DailyReport]:
-    reports = DailyReport.objects.select_related("shop").order_by("-day", "shop__domain")
+def daily_reports(
+    *, shop: int | None = None, limit: int = 14, shops: Collection[int] | None = None
+) -> list[DailyReport]:
+    reports = in_scope(DailyReport.objects.select_related("shop").order_by("-day", "shop__domain"), shops)
     if shop:
         reports = reports.filter(shop_id=shop)
     return list(reports[:limit])
 
 
-def open_discrepancy_count() -> int:
-    return Discrepancy.objects.filter(status=Discrepancy.Status.OPEN).count()
+def open_discrepancy_count(*, shops: Collection[int] | None = None) -> int:
+    return in_scope(Discrepancy.objects.filter(status=Discrepancy.Status.OPEN), shops).count()

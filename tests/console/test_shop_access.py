@@ -145,3 +145,74 @@ def test_a_limited_user_reads_only_their_own_audit_entries(two_shops, make_user)
     # olga's own login and replay; not una's replay of the other shop's job, nor una's login
     assert page.count('data-testid="audit-row"') == 2 and "<strong>una</strong>" not in page
     assert everything.count('data-testid="audit-row"') == 4
+
+
+def test_the_reconciliation_screens_show_and_act_only_on_the_users_shops(two_shops, make_user):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from reconciliation.models import Discrepancy, Payout
+    from reconciliation.services.runs import run_create
+
+    shop, other, _, _ = two_shops
+    now = timezone.now()
+    records = {}
+    for s in (shop, other):
+        run = run_create(
+            shop=s, kind="orders", window_start=now - timedelta(days=1), window_end=now, enqueue=False
+        )
+        d = Discrepancy.objects.create(
+            shop=s,
+            kind="orders",
+            code="missing_in_odoo",
+            subject=f"order:{s.pk}",
+            label=f"#{s.domain}",
+            first_run=run,
+            last_run=run,
+            first_seen=now,
+            last_seen=now,
+        )
+        p = Payout.objects.create(
+            shop=s,
+            payout_id=f"gid://shopify/ShopifyPaymentsPayout/{s.pk}",
+            legacy_id=9000 + s.pk,
+            issued_at=now,
+            shopify_status="PAID",
+            net=Decimal("10.00"),
+            currency="EUR",
+        )
+        records[s.pk] = (run, d, p)
+    client, _ = _limited(make_user, "finance", shop, "fiona")
+    run, d, p = records[other.pk]
+
+    # the lists name only the user's shop
+    for url in ("/reconciliation/", "/reconciliation/discrepancies/", "/reconciliation/payouts/"):
+        page = client.get(url).content.decode()
+        assert "other.myshopify.com" not in page, url
+    assert (
+        client.get("/reconciliation/discrepancies/?format=csv").content.decode().count("missing_in_odoo") == 1
+    )
+    # another shop's run, discrepancy and payout are not found, and cannot be acted on
+    assert client.get(f"/reconciliation/runs/{run.pk}/").status_code == 404
+    assert client.get(f"/reconciliation/discrepancies/{d.pk}/").status_code == 404
+    assert client.get(f"/reconciliation/payouts/{p.pk}/").status_code == 404
+    assert (
+        client.post(
+            f"/reconciliation/discrepancies/{d.pk}/act/", {"action": "resolve", "note": "x"}
+        ).status_code
+        == 404
+    )
+    assert client.post(f"/reconciliation/runs/{run.pk}/again/").status_code == 404
+    refused = client.post(
+        "/reconciliation/runs/",
+        {"shop": other.pk, "since": "2026-11-01", "until": "2026-11-01", "kind": "orders"},
+    )
+    assert refused.status_code == 404
+    d.refresh_from_db()
+    assert d.status == Discrepancy.Status.OPEN
+    # while their own shop's are there
+    mine_run, mine_d, mine_p = records[shop.pk]
+    assert client.get(f"/reconciliation/runs/{mine_run.pk}/").status_code == 200
+    assert client.get(f"/reconciliation/payouts/{mine_p.pk}/").status_code == 200
