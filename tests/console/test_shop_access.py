@@ -215,4 +215,5 @@ def test_the_reconciliation_screens_show_and_act_only_on_the_users_shops(two_sho
     # while their own shop's are there
     mine_run, mine_d, mine_p = records[shop.pk]
     assert client.get(f"/reconciliation/runs/{mine_run.pk}/").status_code == 200
+    assert client.get(f"/reconciliation/discrepancies/{mine_d.pk}/").status_code == 200
     assert client.get(f"/reconciliation/payouts/{mine_p.pk}/").status_code == 200
