@@ -8,7 +8,8 @@ import json
 import pytest
 
 from opsconsole.core.models import AuditEntry
-from sync.models import ExternalLink, InboundEvent, JobState, PrivacyRequest
+from sync.models import ExternalLink, InboundEvent, JobState, MappingTable, PrivacyRequest
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.transforms.privacy import REDACTED
 from tests.support.processes import wait_for
 
@@ -36,7 +37,13 @@ def _redact(pipeline, customer_id):
 
 
 def test_customers_redact_erases_the_partner_purges_payloads_and_keeps_what_a_posted_invoice_shows(pipeline):
-    # given two customers, each with an order booked in Odoo; the second has a posted invoice there
+    # given a shop that invoices on delivery (so that booking an order posts no invoice by itself), and two
+    # customers, each with an order booked in Odoo; the second has a posted invoice there
+    entry = pipeline.shop.mappings.get(table=MappingTable.SHOP, key="shop", valid_to__isnull=True)
+    mapping_apply(
+        shop=pipeline.shop,
+        rows=[MappingRow(MappingTable.SHOP, "shop", {**entry.value, "invoice_on": "delivered"})],
+    )
     erased, invoiced = pipeline.shopify.control.customers()[:2]
     erased_order = pipeline.generate_orders(1, skus=SKUS, quantity=1, customer_id=erased["id"], seed=61)[0]
     pipeline.generate_orders(1, skus=SKUS, quantity=1, customer_id=invoiced["id"], seed=62)[0]
