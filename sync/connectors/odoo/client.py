@@ -456,21 +456,6 @@ class OdooClient:
             vals[self._sol_tax_field()] = [(6, 0, list(line.tax_ids))]
         return vals
 
-    def create_sale_order(self, order: OrderInput) -> OrderRef:
-        """2 calls: look up by ``client_order_ref`` (the idempotency key), then create with its lines.
-
-        If a previous attempt committed but its answer was lost, the lookup finds that order.
-        """
-        existing = self.find_order(order.client_order_ref)
-        if existing is not None:
-            return existing
-        vals = self._order_vals(order)
-        result = self.execute("sale.order", "create", vals_list=[vals])
-        ids = result if isinstance(result, list) else [result]
-        if len(ids) != 1 or not isinstance(ids[0], int):
-            raise ContractError(f"sale.order.create answered {result!r}", system=SYSTEM)
-        return OrderRef(id=ids[0], name=order.name or "", state="draft", created=True)
-
     def _order_vals(self, order: OrderInput) -> dict[str, Any]:
         vals: dict[str, Any] = {
             "partner_id": order.partner_id,
@@ -713,29 +698,7 @@ class OdooClient:
         )
         if not picks:
             return []
-        qty_f = self._move_qty_field()
-        moves = self.execute(
-            "stock.move",
-            "search_read",
-            domain=[("picking_id", "in", [p["id"] for p in picks])],
-            fields=["picking_id", "product_id", "product_uom_qty", qty_f, "state", "sale_line_id"],
-            order="id asc",
-        )
-        by_pick: dict[int, list[MoveInfo]] = {}
-        for m in moves:
-            pname = _m2o_name(m.get("product_id"))
-            by_pick.setdefault(_m2o_id(m.get("picking_id")) or 0, []).append(
-                MoveInfo(
-                    id=int(m["id"]),
-                    product_id=_m2o_id(m.get("product_id")),
-                    sku=_sku_from_display(pname),
-                    product_name=pname,
-                    demand=_dec(m.get("product_uom_qty")),
-                    quantity=_dec(m.get(qty_f)),
-                    state=_str(m.get("state")),
-                    sale_line_id=_m2o_id(m.get("sale_line_id")),
-                )
-            )
+        by_pick = self.picking_moves([int(p["id"]) for p in picks])
         return [
             PickingInfo(
                 id=int(p["id"]),

@@ -68,7 +68,7 @@ def _partner(client: OdooClient) -> int:
 
 def _order(client: OdooClient, partner_id: int, product_id: int, qty: str = "2") -> tuple[int, str]:
     key = _key("shopify")
-    ref = client.create_sale_order(
+    ref = client.create_sale_order_with_totals(
         OrderInput(
             partner_id=partner_id,
             client_order_ref=key,
@@ -158,10 +158,10 @@ def test_order_is_created_once_confirmed_and_gets_a_reserved_delivery(odoo_confi
     )
     before = client.calls
     # when
-    created = client.create_sale_order(order)
+    created = client.create_sale_order_with_totals(order)
     client.confirm_order(created.id)
     calls = client.calls - before
-    again = client.create_sale_order(order)
+    again = client.create_sale_order_with_totals(order)
     # then
     assert calls == 3
     assert created.created is True

@@ -95,11 +95,11 @@ def test_lost_answer_on_create_then_retry_finds_the_order(sandbox_for, protocol,
         client_order_ref=f"shopify:{uuid.uuid4().hex[:8]}",
         lines=(OrderLineInput(product_id=pid, quantity=Decimal("1")),),
     )
-    sb.control.add_fault("lose_answer", model="sale.order", method="create", count=1, mode=mode)
+    sb.control.add_fault("lose_answer", model="sale.order", method="web_save", count=1, mode=mode)
     # when
     with pytest.raises(TransientError):
-        client.create_sale_order(order)
-    retried = client.create_sale_order(order)
+        client.create_sale_order_with_totals(order)
+    retried = client.create_sale_order_with_totals(order)
     # then
     assert retried.created is False
     assert (
