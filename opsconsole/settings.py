@@ -384,6 +384,7 @@ SPECTACULAR_SETTINGS = {
         "DiscrepancyStatusEnum": "reconciliation.models.Discrepancy.Status",
         "RunKindEnum": "reconciliation.models.RunKind",
         "PrivacyRequestKindEnum": "sync.models.PrivacyRequest.Kind",
+        "PayoutStatusEnum": "reconciliation.models.Payout.Reconciliation",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
