@@ -32,7 +32,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
-	DJANGO_SETTINGS_MODULE=opsconsole.settings_test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=opsconsole.settings_test $(PY) -m opsconsole.check_migrations
 
 # Two processes (pytest-xdist), each with its own test database, live server, sandboxes and worker; a test
 # file stays on one process (its module- and session-scoped processes are shared within it).

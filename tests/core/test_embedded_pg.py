@@ -180,3 +180,30 @@ def test_a_test_run_leaves_a_server_it_found_running(data):
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert _pidfile(data)[0] == pid and _answers(data)
+
+
+def _migration_check(data: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "opsconsole.check_migrations"],
+        cwd=ROOT,
+        env={**_env(data), "DJANGO_SETTINGS_MODULE": "opsconsole.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_lints_migration_check_stops_the_server_it_started_and_leaves_one_it_found(data):
+    # given no server running: the check starts one, checks, and stops it (`make test` leaves none behind)
+    assert _embedded(data, "stop").returncode == 0
+    run = _migration_check(data)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "No changes detected" in run.stdout
+    assert not (data / "pg" / "postmaster.pid").exists()
+
+    # given a server running (`make run`): the check uses it and leaves it running
+    assert _embedded(data, "start").returncode == 0
+    pid = _pidfile(data)[0]
+    run = _migration_check(data)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _pidfile(data)[0] == pid and _answers(data)
