@@ -62,6 +62,9 @@ class ShopifyShop(models.Model):
         help_text="Shopify said the app was uninstalled (app/uninstalled); outbound jobs are paused "
         "until the shop is connected again",
     )
+    jobs_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a job of this shop was last claimed (fair turns between shops)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

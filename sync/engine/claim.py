@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sync.engine.config import lease_seconds
 from sync.engine.queue import job_key_enqueue
-from sync.models import JobState, SyncJob
+from sync.models import JobState, ShopifyShop, SyncJob
 
 
 def job_claim(job_id: int, now: datetime) -> bool:
@@ -26,6 +26,12 @@ def job_claim(job_id: int, now: datetime) -> bool:
         updated_at=now,
     )
     return claimed == 1
+
+
+def shop_turn_taken(shop_id: int, now: datetime) -> None:
+    """The shop has just been served: the next turn among shops waiting at one priority goes to another
+    (sync/engine/pick.py). One UPDATE by primary key."""
+    ShopifyShop.objects.filter(pk=shop_id).update(jobs_claimed_at=now)
 
 
 def job_subject_busy(job_id: int) -> None:

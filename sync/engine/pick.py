@@ -1,4 +1,4 @@
-"""Priorities: which job a worker runs when its queue entry names a job of a later priority.
+"""Priorities and fairness: which job a worker runs when it takes a queue entry.
 
 The queue (django-q2, ORM or Redis broker) is first in, first out, and carries only a job's key. So that a
 catalogue re-sync of thousands of products queued ahead of an order never holds that order back by more
@@ -7,8 +7,13 @@ than one claim cycle, a worker that takes an entry for a job of priority 1 (cata
 stock) and runs that one instead, putting the entry it took back at the end of the queue (its job stays
 queued; the other job's own entry, when it comes, finds that job done and does nothing).
 
-Fair between shops: among shops with such a job, the one with the fewest jobs running now goes first,
-then the oldest job. One indexed probe per shop (``job_pick_idx``), nearly always empty.
+Fair between shops, within a priority too: among shops with a due job of the entry's priority or an earlier
+one, the earliest priority goes first, then the shop with the fewest jobs running now, then the shop served
+longest ago (``ShopifyShop.jobs_claimed_at``, set at each claim), then the oldest job. So a shop with a
+backlog of 10,000 orders takes turns with a shop whose one order came after them: one worker alternates
+between the two, and the backlog's entries put back wait at the end of the queue. When the fairest shop is
+the entry's own shop at the entry's priority, the entry's job runs (nothing put back, no churn). One indexed
+probe per shop (``job_pick_idx``).
 """
 
 from __future__ import annotations
@@ -26,12 +31,12 @@ class Picked:
 
 
 _PICK_SQL = """
-SELECT j.id, j.idempotency_key
+SELECT j.id, j.idempotency_key, s.id, j.priority
 FROM sync_shopifyshop s
 CROSS JOIN LATERAL (
     SELECT id, idempotency_key, priority
     FROM sync_syncjob
-    WHERE shop_id = s.id AND state IN ('queued', 'retrying') AND priority < %(priority)s
+    WHERE shop_id = s.id AND state IN ('queued', 'retrying') AND priority <= %(priority)s
       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
     ORDER BY priority, id
     LIMIT 1
@@ -39,16 +44,25 @@ CROSS JOIN LATERAL (
 ORDER BY j.priority,
     (SELECT count(*) FROM sync_syncjob r WHERE r.shop_id = s.id AND r.state = 'running'
        AND r.lease_expires_at >= %(now)s),
+    s.jobs_claimed_at NULLS FIRST,
     j.id
 LIMIT 1
 """
 
 
-def job_pick_earlier(priority: int) -> Picked | None:
-    """The due job to run before one of ``priority``, if any (fairest shop first, then oldest)."""
-    if priority <= 0:
+def job_pick_first(*, shop_id: int, priority: int, due: bool) -> Picked | None:
+    """The due job to run instead of the entry's job (of ``shop_id`` and ``priority``), if any: one of an
+    earlier priority (fairest shop first, then oldest), or, when the entry's job is itself due, one of the
+    same priority in a shop whose turn it is. None: run the entry's job."""
+    bound = priority if due else priority - 1
+    if bound < 0:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_PICK_SQL, {"priority": priority, "now": timezone.now()})
+        cursor.execute(_PICK_SQL, {"priority": bound, "now": timezone.now()})
         row = cursor.fetchone()
-    return Picked(pk=row[0], idempotency_key=row[1]) if row else None
+    if row is None:
+        return None
+    pk, key, picked_shop, picked_priority = row
+    if picked_priority == priority and picked_shop == shop_id:
+        return None  # the entry's own shop has the turn: its job runs, in queue order
+    return Picked(pk=pk, idempotency_key=key)

@@ -16,37 +16,35 @@ from django.utils import timezone
 from opsconsole.core.correlation import log_context
 from opsconsole.core.metrics import JOB_SECONDS, JOBS_FINISHED
 from sync.engine.attempts import record_failure, record_success
-from sync.engine.claim import job_claim, job_subject_busy, subject_waiters_wake
+from sync.engine.claim import job_claim, job_subject_busy, shop_turn_taken, subject_waiters_wake
 from sync.engine.context import connections_mark, context_for
-from sync.engine.pick import job_pick_earlier
+from sync.engine.pick import job_pick_first
 from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
-from sync.models import JobAttempt, SyncJob
+from sync.models import RUNNABLE_STATES, JobAttempt, SyncJob
 
 logger = structlog.get_logger("sync.jobs")
+
+_RUN_FIELDS = ("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
 
 
 def job_run(*, key: str) -> str:
     """Run one job (by idempotency key) if it is due and not already running. Returns what happened:
     missing, subject_busy, not_runnable, succeeded or failed."""
-    job = (
-        SyncJob.objects.filter(idempotency_key=key)
-        .only("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
-        .first()
-    )
+    job = SyncJob.objects.filter(idempotency_key=key).only(*_RUN_FIELDS, "state", "next_attempt_at").first()
     if job is None:
         return "missing"
-    earlier = job_pick_earlier(job.priority)
+    due = job.state in RUNNABLE_STATES and (
+        job.next_attempt_at is None or job.next_attempt_at <= timezone.now()
+    )
+    earlier = job_pick_first(shop_id=job.shop_id, priority=job.priority, due=due)
     if earlier is not None:
-        # An order (or stock, a fulfilment...) is due while this entry names a catalogue or customer job:
-        # run that one now and put this entry back at the end of the queue (sync/engine/pick.py).
+        # An order (or stock, a fulfilment...) is due while this entry names a catalogue or customer job,
+        # or another shop's turn has come: run that one now and put this entry back at the end of the
+        # queue (sync/engine/pick.py).
         job_key_enqueue(key)
-        picked = (
-            SyncJob.objects.filter(pk=earlier.pk)
-            .only("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
-            .first()
-        )
+        picked = SyncJob.objects.filter(pk=earlier.pk).only(*_RUN_FIELDS).first()
         if picked is None:
             return "missing"
         job = picked
@@ -70,6 +68,7 @@ def _run(job: SyncJob) -> str:
         now = timezone.now()
         if not job_claim(job_id, now):
             return "not_runnable"
+        shop_turn_taken(job.shop_id, now)
         job = SyncJob.objects.select_related("shop", "shop__odoo", "event").get(pk=job_id)
         attempt = JobAttempt.objects.create(
             job=job, number=job.attempts, started_at=now, worker_pid=os.getpid()

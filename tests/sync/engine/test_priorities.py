@@ -102,9 +102,10 @@ def test_a_catalogue_resync_of_10000_products_never_delays_an_order_by_more_than
     assert RAN == ["product:1", "product:2", "product:3"]
 
     # when orders arrive (one, then two of two shops together) behind 9,997 catalogue entries
-    for arrivals in ([(shop, 1)], [(shop, 2), (other_shop, 3)]):
+    for arrivals, turns in (([(shop, 1)], [0]), ([(shop, 2), (other_shop, 3)], [1, 0])):
         orders = [_order(s, n) for s, n in arrivals]
-        for order in orders:
+        # (of two shops, the one the re-sync has not just served goes first: sync/engine/pick.py)
+        for order in [orders[i] for i in turns]:
             # then each runs in the very next claim cycle
             RAN.clear()
             assert _claim_cycle() == "succeeded"
@@ -168,3 +169,34 @@ def test_a_customer_job_waits_for_an_order_but_an_order_never_waits_for_a_custom
     assert _claim_cycle() == "not_runnable"  # the order's own entry: nothing left to do for it
     assert _claim_cycle() == "succeeded"  # the customer's entry, put back at the end
     assert RAN == ["order:7", "customer:1"]
+
+
+def test_a_shop_with_a_backlog_of_orders_takes_turns_with_a_shop_whose_orders_came_after():
+    # given a shop with 30 orders queued, then a second shop's three orders, all of one priority
+    busy_shop = ShopifyShopFactory()
+    quiet_shop = ShopifyShopFactory()
+    backlog = [_order(busy_shop, n) for n in range(1, 31)]
+    later = [_order(quiet_shop, n) for n in (101, 102, 103)]
+    assert max(j.pk for j in backlog) < min(j.pk for j in later)
+
+    # when one worker takes six queue entries (all of them the busy shop's)
+    for _ in range(6):
+        assert _claim_cycle() == "succeeded"
+
+    # then the shops took turns: the quiet shop's orders did not wait behind the backlog
+    assert RAN == ["order:1", "order:101", "order:3", "order:102", "order:5", "order:103"]
+    # and the busy shop's orders passed over kept their entries (put back at the end of the queue)
+    queued = set(
+        SyncJob.objects.filter(shop=busy_shop, state=JobState.QUEUED).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    named = [SignedPackage.loads(p)["args"][0] for p in OrmQ.objects.values_list("payload", flat=True)]
+    assert len(queued) == 27
+    assert queued <= set(named)
+    # once the quiet shop has nothing due, the backlog runs on in queue order, nothing put back
+    entries = OrmQ.objects.count()
+    RAN.clear()
+    assert _claim_cycle() == "succeeded"
+    assert RAN == ["order:7"]
+    assert OrmQ.objects.count() == entries - 1
