@@ -1610,6 +1610,17 @@ def m_refund_create(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, A
             if ship.get("amount") is not None
             else None,
             note=input.get("note"),
+            transactions=[
+                {
+                    "parent_id": gid_id(x["parentId"], "OrderTransaction") if x.get("parentId") else None,
+                    "amount": _money(x["amount"], "transactions.amount"),
+                    "gateway": x.get("gateway"),
+                    "kind": x.get("kind"),
+                }
+                for x in input["transactions"]
+            ]
+            if input.get("transactions")
+            else None,
         )
     except OperationError as exc:
         idem.finish(failed=True)

@@ -1052,14 +1052,22 @@ def create_refund(
     shipping_full: bool = False,
     shipping_amount: Decimal | None = None,
     note: str | None = None,
+    transactions: list[dict[str, Any]] | None = None,
     fire: bool = True,
 ) -> tuple[dict[str, Any], Events]:
     """Refund ``line_items`` (``{"line_item_id", "quantity", "restock_type": return|cancel|no_restock,
-    "location_id"}``) and optionally the shipping. Amounts are computed as Shopify's suggested refund."""
+    "location_id"}``) and optionally the shipping.
+
+    ``transactions`` (``{"parent_id", "amount", "gateway", "kind"}``, amounts in the presentment currency)
+    are the money given back, as refundCreate's ``transactions`` input: each goes back to its parent sale or
+    capture, never beyond what that payment has left to refund, and the refund totals their sum (what the
+    items and shipping are worth besides is a ``refund_discrepancy`` adjustment). Without them the money is
+    computed as Shopify's suggested refund and taken from the payments, Shopify Payments first."""
     order = _order(shop, oid)
     if order["financial_status"] in ("refunded", "voided"):
         raise OperationError("Order has been fully refunded", ["orderId"], "INVALID")
     cur, pcur = order["currency"], order["presentment_currency"]
+    given = _given_transactions(order, transactions) if transactions is not None else None
     included = order["taxes_included"]
     now = store.clock.iso()
     rid = store.new_id()
@@ -1178,11 +1186,47 @@ def create_refund(
     items_gross_s = sub_s + (ZERO if included else tax_s)
     items_gross_p = sub_p + (ZERO if included else tax_p)
     total_s, total_p = items_gross_s + ship_gross_s, items_gross_p + ship_gross_p
+    if given is not None:
+        # The money is what the transactions say; what the items and shipping are worth besides is a
+        # discrepancy adjustment (negative: more was given back than they are worth).
+        given_s = sum((g[1] for g in given), ZERO)
+        given_p = sum((g[2] for g in given), ZERO)
+        if given_s != total_s:
+            adjustments.append(
+                {
+                    "id": store.new_id(),
+                    "order_id": order["id"],
+                    "refund_id": rid,
+                    "kind": "refund_discrepancy",
+                    "reason": "Refund discrepancy",
+                    "amount": s(total_s - given_s),
+                    "tax_amount": "0.00",
+                    "amount_set": money_set(total_s - given_s, cur, total_p - given_p, pcur),
+                    "tax_amount_set": money_set(ZERO, cur, ZERO, pcur),
+                }
+            )
+        total_s, total_p = given_s, given_p
     if total_s == 0 and not rlis:
         raise OperationError("Refund must include line items or shipping", ["refundLineItems"], "INVALID")
     # Transactions: back to Shopify Payments first, then the gift card.
-    txs = []
-    remaining_s, remaining_p = total_s, total_p
+    txs: list[dict[str, Any]] = []
+    for parent, a_shop, a_pres in given or ():
+        tx = _transaction(
+            store.new_id(),
+            order["id"],
+            "refund",
+            parent["gateway"],
+            a_shop,
+            a_pres,
+            cur,
+            pcur,
+            now,
+            parent["id"],
+            order["test"],
+        )
+        tx["payment_id"] = f"{order['name']}.{len(order['_transactions']) + len(txs) + 1}"
+        txs.append(tx)
+    remaining_s, remaining_p = (ZERO, ZERO) if given is not None else (total_s, total_p)
     sales = [t for t in order["_transactions"] if t["kind"] == "sale"]
     sales.sort(key=lambda t: t["gateway"] != "shopify_payments")
     for sale in sales:
@@ -1261,6 +1305,68 @@ def create_refund(
     order["updated_at"] = now
     events: Events = [("refunds/create", refund), ("orders/updated", order), *stock_events] if fire else []
     return refund, events
+
+
+def _refundable_left(order: dict[str, Any], parent: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    """What a sale or capture has left to refund (shop money, presentment money)."""
+    refunds = [t for t in order["_transactions"] if t["kind"] == "refund" and t["parent_id"] == parent["id"]]
+    return (
+        Decimal(parent["_shop_amount"]) - sum((Decimal(t["_shop_amount"]) for t in refunds), ZERO),
+        Decimal(parent["amount"]) - sum((Decimal(t["amount"]) for t in refunds), ZERO),
+    )
+
+
+def _given_transactions(
+    order: dict[str, Any], transactions: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], Decimal, Decimal]]:
+    """Check refundCreate's ``transactions`` before anything changes: (parent, shop amount, presentment
+    amount) each. A refund transaction goes back to a successful sale or capture of the order through that
+    payment's gateway, and never beyond what the payment has left to refund."""
+    payments = {
+        t["id"]: t
+        for t in order["_transactions"]
+        if t["kind"] in ("sale", "capture") and t["status"] == "success"
+    }
+    taken: dict[int, Decimal] = {}
+    out = []
+    for i, spec in enumerate(transactions):
+        field = ["transactions", str(i)]
+        if str(spec.get("kind") or "").lower() != "refund":
+            raise OperationError("Kind must be refund", [*field, "kind"], "INVALID")
+        amount = Decimal(str(spec.get("amount")))
+        if amount <= 0:
+            raise OperationError("Amount must be greater than zero", [*field, "amount"], "INVALID")
+        parent_id = spec.get("parent_id")
+        if parent_id is None:
+            parent = next((p for p in payments.values() if p["gateway"] == spec.get("gateway")), None)
+        else:
+            parent = payments.get(int(parent_id))
+        if parent is None:
+            raise OperationError("Parent transaction does not exist", [*field, "parentId"], "NOT_FOUND")
+        if spec.get("gateway") != parent["gateway"]:
+            raise OperationError(
+                f"Gateway must be {parent['gateway']}, the gateway of the parent transaction",
+                [*field, "gateway"],
+                "INVALID",
+            )
+        _, left_p = _refundable_left(order, parent)
+        left_p -= taken.get(parent["id"], ZERO)
+        if amount > left_p:
+            raise OperationError(
+                f"Refund amount {s(amount)} {order['presentment_currency']} is greater than the "
+                f"{s(max(left_p, ZERO))} {order['presentment_currency']} refundable on the transaction",
+                [*field, "amount"],
+                "INVALID",
+            )
+        taken[parent["id"]] = taken.get(parent["id"], ZERO) + amount
+        rate = (
+            Decimal(parent["_shop_amount"]) / Decimal(parent["amount"])
+            if Decimal(parent["amount"])
+            else Decimal(1)
+        )
+        a_shop = amount if order["currency"] == order["presentment_currency"] else q2(amount * rate)
+        out.append((parent, a_shop, amount))
+    return out
 
 
 def cancel_order(

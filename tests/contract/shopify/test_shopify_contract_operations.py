@@ -332,3 +332,86 @@ def test_orders_created_in_a_window_are_read_by_pages_and_by_a_bulk_export_alike
     assert [r.created_at for r in paged] == sorted(r.created_at for r in paged)  # oldest first
     assert all(since <= r.created_at < until for r in paged)
     assert sorted(exported, key=lambda r: r.id) == sorted(paged, key=lambda r: r.id)  # the same values
+
+
+def test_refund_create_returns_stock_where_told_pays_back_through_the_sale_and_replays_by_its_key(shopify):
+    # given a shipped order of 2 units paid by one sale
+    variant = _variant(shopify)
+    order = _order(shopify, variant, quantity=2)
+    order_id = order["legacyResourceId"]
+    line = shopify.fetch_order_rest(order_id)["line_items"][0]
+    [assigned] = {fo["assignedLocation"]["location"]["id"] for fo in shopify.fulfillment_orders(order_id)}
+    shopify.create_fulfillment(order_id, lines=[(line["id"], 2)])
+    before = shopify.inventory_quantities(variant["inventoryItem"]["id"], [assigned], names=("available",))
+    [sale] = [t for t in shopify.order_money(order_id).transactions if t.kind == "SALE"]
+    price = Decimal(variant["price"])
+    key = str(uuid.uuid4())
+    transactions = [
+        {
+            "orderId": order["id"],
+            "parentId": sale.id,
+            "amount": str(price),
+            "gateway": sale.gateway,
+            "kind": "REFUND",
+        }
+    ]
+
+    # when one unit comes back to that location and is refunded, twice with the same idempotency key
+    refund = shopify.create_refund(
+        order_id,
+        lines=[RefundLine(str(line["id"]), 1, "RETURN", assigned)],
+        transactions=transactions,
+        note="contract: returned unit",
+        idempotency_key=key,
+    )
+    again = shopify.create_refund(
+        order_id,
+        lines=[RefundLine(str(line["id"]), 1, "RETURN", assigned)],
+        transactions=transactions,
+        note="contract: returned unit",
+        idempotency_key=key,
+    )
+
+    # then one refund of exactly the unit's price, through the sale, and the unit is back in stock there
+    after = shopify.order_money(order_id)
+    stock = shopify.inventory_quantities(variant["inventoryItem"]["id"], [assigned], names=("available",))
+    assert (refund.id, refund.total.amount, refund.idempotency_key) == (again.id, price, key)
+    assert [r["id"] for r in shopify.fetch_order_rest(order_id)["refunds"]] == [refund.legacy_id]
+    assert after.refunded.amount == price
+    assert [(t.kind, t.parent_id, t.amount.amount) for t in after.transactions if t.kind == "REFUND"] == [
+        ("REFUND", sale.id, price)
+    ]
+    assert stock[assigned]["available"] == before[assigned]["available"] + 1
+
+
+def test_refund_create_refuses_more_money_than_the_payment_has_left_and_changes_nothing(shopify):
+    # given a paid order with its sale
+    variant = _variant(shopify)
+    order = _order(shopify, variant, quantity=1)
+    order_id = order["legacyResourceId"]
+    money = shopify.order_money(order_id)
+    [sale] = [t for t in money.transactions if t.kind == "SALE"]
+    too_much = money.received.amount + Decimal("10.00")
+
+    # when a refund asks for more than the sale took
+    with pytest.raises(BusinessRuleError) as refused:
+        shopify.create_refund(
+            order_id,
+            transactions=[
+                {
+                    "orderId": order["id"],
+                    "parentId": sale.id,
+                    "amount": str(too_much),
+                    "gateway": sale.gateway,
+                    "kind": "REFUND",
+                }
+            ],
+            note="contract: goodwill beyond the payment",
+        )
+
+    # then Shopify says so in userErrors and nothing was refunded
+    assert refused.value.system == "shopify"
+    assert str(refused.value).startswith("refundCreate: ")
+    assert refused.value.details["userErrors"]
+    assert shopify.order_money(order_id).refunded.amount == Decimal("0")
+    assert shopify.fetch_order_rest(order_id)["refunds"] == []

@@ -254,3 +254,46 @@ def test_an_adjustment_names_the_order_it_concerns(fresh, client):
     row = next(r for r in client.balance_transactions() if r.type == "ADJUSTMENT")
     assert (row.adjustment_reason, row.payout_status) == ("shopify_collective_debit", "PENDING")
     assert [(a.name, a.amount.amount) for a in row.adjustments_orders] == [(order["name"], D("-3.50"))]
+
+
+def test_refund_by_transactions_gives_back_what_they_say_and_fires_refunds_create(fresh, client, receiver):
+    # given a paid order and a subscription to refunds/create
+    client.create_webhook_subscription("REFUNDS_CREATE", receiver.url)
+    order = fresh.control.generate_orders(
+        count=1, seed=37, gift_card=False, quantity=1, presentment_currency=None
+    )[0]
+    [sale] = [t for t in client.order_money(order["id"]).transactions if t.kind == "SALE"]
+    goodwill = {
+        "orderId": gid("Order", order["id"]),
+        "parentId": sale.id,
+        "amount": "5.00",
+        "gateway": sale.gateway,
+        "kind": "REFUND",
+    }
+
+    # when 5.00 is given back without any line (a goodwill credit), and then more than the sale has left
+    refund = client.create_refund(order["id"], transactions=[goodwill], note="goodwill")
+    with pytest.raises(BusinessRuleError) as refused:
+        client.create_refund(order["id"], transactions=[{**goodwill, "amount": order["total_price"]}])
+    with pytest.raises(BusinessRuleError) as wrong_gateway:
+        client.create_refund(order["id"], transactions=[{**goodwill, "gateway": "manual"}])
+
+    # then the refund is the 5.00, a discrepancy beyond the items, delivered as refunds/create
+    body = json.loads(receiver.wait_for(lambda r: len(r) == 1)[0].body)
+    left, currency = D(order["total_price"]) - D("5.00"), order["presentment_currency"]
+    assert refund.total.amount == D("5.00")
+    assert (body["id"], body["note"], body["refund_line_items"]) == (refund.legacy_id, "goodwill", [])
+    assert [(t["kind"], t["amount"], t["parent_id"]) for t in body["transactions"]] == [
+        ("refund", "5.00", int(sale.id.rsplit("/", 1)[1]))
+    ]
+    assert [(a["kind"], a["amount"]) for a in body["order_adjustments"]] == [("refund_discrepancy", "-5.00")]
+    assert refused.value.details["userErrors"] == [
+        {
+            "field": ["input", "transactions", "0", "amount"],
+            "message": f"Refund amount {order['total_price']} {currency} is greater than the {left} "
+            f"{currency} refundable on the transaction",
+        }
+    ]
+    assert wrong_gateway.value.details["userErrors"][0]["field"] == ["input", "transactions", "0", "gateway"]
+    assert client.order_money(order["id"]).refunded.amount == D("5.00")
+    assert len(fresh.control.order(order["id"])["refunds"]) == 1
