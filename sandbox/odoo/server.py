@@ -216,6 +216,10 @@ class Sandbox:
     def can_write(self, uid: int) -> bool:
         return bool(self.credentials().get(str(uid), {}).get("can_write", False))
 
+    def denied(self, uid: int) -> dict[str, list[str]]:
+        """Access rights taken away from the user per model (``{"account.payment": ["create"]}``)."""
+        return dict(self.credentials().get(str(uid), {}).get("denied") or {})
+
     # -- calls -----------------------------------------------------------------------------------
 
     def call(
@@ -262,7 +266,9 @@ class Sandbox:
         meth = m.methods.get(method)
         if meth is None:
             raise AttributeError(f"The method '{method}' does not exist on the model '{model}'")
-        orm_methods.check_access(env, model, method, self.can_write(env.uid))
+        if method in ("check_access_rights", "has_access"):
+            return self._access_rights(env, model, method, ids, args, kwargs, json2)
+        orm_methods.check_access(env, model, method, self.can_write(env.uid), self.denied(env.uid))
         if json2:
             return meth.func(env, ids, **kwargs)
         if meth.api_model:
@@ -270,6 +276,40 @@ class Sandbox:
         if not args:
             raise TypeError(f"{model}.{method}() missing 1 required positional argument: 'ids'")
         return meth.func(env, args[0], *args[1:], **kwargs)
+
+    def _access_rights(
+        self,
+        env: Env,
+        model: str,
+        method: str,
+        ids: Any,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        json2: bool,
+    ) -> bool:
+        """``has_access(operation)`` (18+, on a recordset: an empty one asks about the model) and
+        ``check_access_rights(operation, raise_exception=True)`` (``@api.model``). The sandbox has no record
+        rules, so records do not narrow the answer."""
+        params = dict(kwargs)
+        if not json2:
+            if method == "has_access":
+                if not args:
+                    raise TypeError(f"{model}.{method}() missing 1 required positional argument: 'ids'")
+                args = args[1:]
+            for name, value in zip(("operation", "raise_exception"), args, strict=False):
+                params.setdefault(name, value)
+        names = {"operation"} if method == "has_access" else {"operation", "raise_exception"}
+        if set(params) - names:
+            raise TypeError(
+                f"{method}() got an unexpected keyword argument '{sorted(set(params) - names)[0]}'"
+            )
+        if "operation" not in params:
+            raise TypeError(f"{method}() missing 1 required positional argument: 'operation'")
+        operation = params["operation"]
+        allowed = orm_methods.access_allowed(model, operation, self.can_write(env.uid), self.denied(env.uid))
+        if method == "check_access_rights" and params.get("raise_exception", True) and not allowed:
+            raise orm_methods.access_error(env, model, operation)
+        return allowed
 
     def control(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
@@ -999,11 +1039,16 @@ class Handler(BaseHTTPRequestHandler):
                 creds[uid]["api_keys"] = [data["api_key"]] if data["api_key"] else []
             if "can_write" in data:
                 creds[uid]["can_write"] = bool(data["can_write"])
+            if "denied" in data:
+                creds[uid]["denied"] = {
+                    str(m): [str(o) for o in ops] for m, ops in dict(data["denied"]).items()
+                }
             sb.store.persist([])
             return {
                 "login": login,
                 "api_keys": len(creds[uid]["api_keys"]),
                 "can_write": creds[uid]["can_write"],
+                "denied": creds[uid].get("denied") or {},
             }
 
 

@@ -787,6 +787,18 @@ def r_current_bulk_operation(_root: Any, info: Any, type: str = "QUERY") -> dict
     return ctx.views.bulk_operation(newest, ctx.store.clock.now())
 
 
+def r_app_installation(_root: Any, info: Any) -> dict[str, Any]:
+    """The app's installation on this shop: the access scopes the merchant granted (a read of it needs no
+    scope)."""
+    ctx = _ctx(info)
+    scopes = ctx.shop["app"].get("scopes", shopdata.DEFAULT_SCOPES)
+    return {
+        "id": gid("AppInstallation", ctx.shop["id"]),
+        "app": {"id": gid("App", 1), "title": "opsconsole", "handle": "opsconsole"},
+        "accessScopes": [{"handle": h, "description": h.replace("_", " ").capitalize()} for h in scopes],
+    }
+
+
 def r_return(_root: Any, info: Any, id: str) -> dict[str, Any] | None:
     ctx = _ctx(info)
     rid = gid_id(id, "Return")
@@ -2147,6 +2159,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "bulkOperation": r_bulk_operation,
         "bulkOperations": r_bulk_operations,
         "currentBulkOperation": r_current_bulk_operation,
+        "currentAppInstallation": r_app_installation,
     },
     "Mutation": {
         "orderCreate": m_order_create,

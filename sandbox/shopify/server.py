@@ -403,6 +403,8 @@ def _shop_control(
         for key in ("taxes_included", "plan", "name"):
             if key in body:
                 shop[key] = body[key]
+        if "scopes" in body:
+            shop["app"] = {**shop["app"], "scopes": [str(h) for h in body["scopes"]]}
         if "bucket_available" in body:
             sb.buckets.set_available(shop, float(body["bucket_available"]))
         if body.get("reset_usage"):

@@ -35,6 +35,27 @@ Events = list[tuple[str, dict[str, Any]]]
 #: API; they are delivered to this URL.
 DEFAULT_APP_CONFIG: dict[str, Any] = {"webhooks_api_version": "2026-07", "compliance_url": None}
 
+#: The access scopes the merchant granted when installing the app (``currentAppInstallation.accessScopes``):
+#: by default what the app's ``shopify.app.toml`` asks for. A write scope is listed with the read scope it
+#: implies, as Shopify lists them. The control API's ``settings`` replaces the list (``scopes``).
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "read_customers",
+    "write_customers",
+    "read_inventory",
+    "write_inventory",
+    "read_locations",
+    "read_merchant_managed_fulfillment_orders",
+    "write_merchant_managed_fulfillment_orders",
+    "read_orders",
+    "write_orders",
+    "read_products",
+    "write_products",
+    "read_returns",
+    "write_returns",
+    "read_shopify_payments_disputes",
+    "read_shopify_payments_payouts",
+)
+
 #: Keys a shop saved by an older sandbox may lack (filled in when the state is loaded).
 SHOP_DEFAULTS: dict[str, Any] = {
     "disputes": {},

@@ -12,6 +12,7 @@ from typing import Any
 
 from sync.connectors.odoo import OdooClient, OdooConfig
 from sync.connectors.shopify import ShopifyClient, ShopifyConfig
+from sync.connectors.shopify.documents import REQUIRED_SCOPES
 from sync.engine.throttle_store import database_throttle
 from sync.models import OdooConnection, ShopifyShop
 
@@ -74,12 +75,60 @@ def clients_reset() -> None:
     _cache().clear()
 
 
+#: The access rights the integration needs in Odoo, per model: what the Odoo connector reads, and what it
+#: creates or modifies (wizards are created by the user too, so they need ``create``). Unlink is never used.
+ODOO_RIGHTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("sale.order", "sales orders", ("read", "create", "write")),
+    ("sale.order.line", "sales order lines", ("read", "create", "write")),
+    ("res.partner", "contacts", ("read", "create", "write")),
+    ("ir.model.data", "external identifiers", ("read", "create")),
+    ("product.product", "products", ("read",)),
+    ("product.template", "product templates", ("read",)),
+    ("account.tax", "taxes", ("read",)),
+    ("account.move", "invoices and journal entries", ("read", "create", "write")),
+    ("account.payment", "payments", ("read", "create")),
+    ("account.payment.register", "the register-payment wizard", ("create",)),
+    ("account.move.reversal", "the credit-note wizard", ("create",)),
+    ("sale.advance.payment.inv", "the invoicing wizard", ("create",)),
+    ("stock.picking", "transfers", ("read", "write")),
+    ("stock.move", "stock moves", ("read", "write")),
+    ("stock.quant", "stock quantities", ("read",)),
+    ("stock.return.picking", "the return wizard", ("create",)),
+    ("stock.backorder.confirmation", "the backorder wizard", ("create",)),
+)
+
+_VERBS = {"read": "read", "create": "create", "write": "modify"}
+
+
+def odoo_rights_problems(client: OdooClient, login: str) -> list[str]:
+    """One plain sentence per model on which the user lacks a right the integration needs. Asks Odoo
+    (``has_access`` / ``check_access_rights``), never tries a write."""
+    from opsconsole.core.errors import IntegrationError
+
+    problems = []
+    for model, what, operations in ODOO_RIGHTS:
+        missing = []
+        try:
+            for operation in operations:
+                if not client.has_access(model, operation):
+                    missing.append(_VERBS[operation])
+        except IntegrationError as exc:
+            problems.append(f"Odoo has no {what} ({model}) for the user {login!r}: {exc.message}")
+            continue
+        if missing:
+            verbs = (
+                " or ".join(missing) if len(missing) < 3 else ", ".join(missing[:-1]) + " or " + missing[-1]
+            )
+            problems.append(f"The user {login!r} may not {verbs} {what} ({model}) in Odoo")
+    return problems
+
+
 def odoo_connection_check(
     *, url: str, database: str, login: str, secret: str, protocol: str = "jsonrpc"
 ) -> tuple[list[str], str]:
     """Before a connection is saved: can we log in, on that database, on a supported Odoo, with the rights
-    the integration reads with? Answers (problems in plain words, the server version); no problem: usable.
-    Reads only. Write rights are not probed (that would write): a refused write parks its job and says so."""
+    the integration reads and writes with? Answers (problems in plain words, one sentence each; the server
+    version); no problem: usable. Rights are asked for (``ODOO_RIGHTS``), never tried: nothing is written."""
     from opsconsole.core.errors import AuthError, BusinessRuleError, IntegrationError
 
     client = OdooClient(
@@ -99,33 +148,31 @@ def odoo_connection_check(
             return [f"Odoo at {url} has no database {database!r}, or refused it: {exc.message}"], ""
         except IntegrationError as exc:
             return [f"Odoo at {url} did not answer as Odoo does ({type(exc).__name__}: {exc.message})"], ""
-        problems = []
         if version[0] not in (17, 18, 19):
-            problems.append(
+            return [
                 f"Odoo {version[0]}.{version[1]} is not supported: the integration runs on 17, 18 and 19"
-            )
-        for model, what in (
-            ("sale.order", "sales orders"),
-            ("res.partner", "contacts"),
-            ("product.product", "products"),
-            ("account.tax", "taxes"),
-            ("account.move", "invoices"),
-            ("stock.picking", "transfers"),
-        ):
-            try:
-                client.execute(model, "search_read", domain=[], fields=["id"], limit=1)
-            except IntegrationError as exc:
-                problems.append(f"the user {login!r} cannot read {what} ({model}): {exc.message}")
-        return problems, f"{version[0]}.{version[1]}"
+            ], f"{version[0]}.{version[1]}"
+        if protocol == "json2" and version[0] < 19:
+            return [
+                f"Odoo {version[0]}.{version[1]} has no JSON-2 API (it came with 19): connect over jsonrpc"
+            ], f"{version[0]}.{version[1]}"
+        return odoo_rights_problems(client, login), f"{version[0]}.{version[1]}"
     finally:
         client.close()
+
+
+def missing_scopes(granted: set[str]) -> list[str]:
+    """The scopes the connector needs (``REQUIRED_SCOPES``) that ``granted`` lacks; a write scope implies
+    its read scope."""
+    have = set(granted) | {"read_" + h.removeprefix("write_") for h in granted if h.startswith("write_")}
+    return sorted(REQUIRED_SCOPES - have)
 
 
 def shopify_connection_check(
     *, domain: str, token: str, api_version: str, admin_url: str = ""
 ) -> tuple[list[str], str]:
-    """Before a shop is saved: does the token open this shop's Admin API, at the API version asked for?
-    Answers (problems in plain words, the shop's name)."""
+    """Before a shop is saved: does the token open this shop's Admin API, at the API version asked for, with
+    every access scope the connector's documents need? Answers (problems in plain words, the shop's name)."""
     from opsconsole.core.errors import AuthError, IntegrationError
 
     client = ShopifyClient(
@@ -150,6 +197,18 @@ def shopify_connection_check(
             problems.append(
                 f"Shopify answered with API version {seen}, not {api_version}: {api_version} is not (or no "
                 "longer) supported; connect with a supported version"
+            )
+        try:
+            granted = client.access_scopes()
+        except IntegrationError as exc:
+            problems.append(f"Shopify did not say which access scopes the app has ({exc.message})")
+            return problems, info.name
+        missing = missing_scopes(granted)
+        if missing:
+            problems.append(
+                f"The app's access token lacks the access scope{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}: grant {'them' if len(missing) > 1 else 'it'} in the app's "
+                "configuration and reinstall the app on the shop"
             )
         return problems, info.name
     finally:

@@ -536,6 +536,18 @@ def orm_methods(m: Model, version: int) -> dict[str, Method]:
         "web_read": Method(web_read_m, writes=False),
         "web_save": Method(web_save),
     }
+
+    def has_access(env: Env, ids: Any, operation: str) -> bool:
+        raise AssertionError("answered by Sandbox._access_rights, which knows the user's rights")
+
+    def check_access_rights(env: Env, ids: Any, operation: str, raise_exception: bool = True) -> bool:
+        raise AssertionError("answered by Sandbox._access_rights, which knows the user's rights")
+
+    # check_access_rights: @api.model on every model (deprecated since 18.0, removed after 19.0);
+    # has_access: on every recordset from 18.0 (check_access is @api.private).
+    methods["check_access_rights"] = Method(check_access_rights, api_model=True, writes=False)
+    if version >= 18:
+        methods["has_access"] = Method(has_access, writes=False)
     if "message_ids" in m.fields:
 
         def post(env: Env, ids: Any, **kwargs: Any) -> Any:
@@ -577,17 +589,44 @@ READ_METHODS = {
     "context_get",
     "read_group",
     "web_read",
+    "has_access",
+    "check_access_rights",
 }
 
 
-def check_access(env: Env, model: str, method: str, can_write: bool) -> None:
-    """The read-only API user of the sandbox may call the read methods only (ACL "read" without "write")."""
-    if can_write or method in READ_METHODS:
-        return
+#: The access operation (``ir.model.access`` column) a remote method needs; any other public method writes.
+OPERATIONS = {"create": "create", "name_create": "create", "copy": "create", "unlink": "unlink"}
+ACCESS_OPERATIONS = ("read", "write", "create", "unlink")
+
+
+def operation_of(method: str) -> str:
+    return "read" if method in READ_METHODS else OPERATIONS.get(method, "write")
+
+
+def access_allowed(model: str, operation: str, can_write: bool, denied: dict[str, list[str]]) -> bool:
+    """The user's access rights on ``model``: a read-only API user reads only; ``denied`` takes rights away
+    per model (as a missing ``ir.model.access`` line would)."""
+    if operation not in ACCESS_OPERATIONS:
+        raise ValueError(f"Invalid access mode {operation!r}")
+    if operation in denied.get(model, []):
+        return False
+    return can_write or operation == "read"
+
+
+def access_error(env: Env, model: str, operation: str) -> AccessError:
     m = env.model(model)
-    verb = {"create": "create", "write": "modify", "unlink": "delete"}.get(method, "modify")
-    raise AccessError(
+    verb = {"create": "create", "write": "modify", "unlink": "delete", "read": "access"}[operation]
+    return AccessError(
         f"You are not allowed to {verb} '{m.description}' ({model}) records.\n\n"
         "This operation is allowed for the following groups:\n\t- Sales/User: Own Documents Only\n\n"
         "Contact your administrator to request access if necessary."
     )
+
+
+def check_access(
+    env: Env, model: str, method: str, can_write: bool, denied: dict[str, list[str]] | None = None
+) -> None:
+    """Refuse a call the user's access rights do not allow (``AccessError``, as Odoo's ORM raises it)."""
+    operation = operation_of(method)
+    if not access_allowed(model, operation, can_write, denied or {}):
+        raise access_error(env, model, operation)

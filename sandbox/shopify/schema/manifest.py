@@ -50,6 +50,7 @@ TYPES: dict[str, tuple[str, ...]] = {
         "bulkOperation(id)",
         f"bulkOperations({PAGE}, query, sortKey)",
         "currentBulkOperation(type)",
+        "currentAppInstallation",
     ),
     "Mutation": (
         "orderCreate(order, options)",
@@ -86,6 +87,8 @@ TYPES: dict[str, tuple[str, ...]] = {
     "Job": ("id", "done"),
     "UserError": ("field", "message"),
     "App": ("id", "title", "handle"),
+    "AppInstallation": ("id", "app", "accessScopes"),
+    "AccessScope": ("handle", "description"),
     "MailingAddress": (
         "id",
         "firstName",

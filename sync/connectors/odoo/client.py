@@ -173,6 +173,20 @@ class OdooClient:
             login=self.config.login,
         )
 
+    def has_access(self, model: str, operation: str) -> bool:
+        """1 call: may the API user perform ``operation`` (read / create / write / unlink) on ``model`` at all
+        (its access rights, ``ir.model.access``)? Asks without trying: Odoo 18 and 19 answer ``has_access`` on
+        an empty recordset; 17 has only ``check_access_rights`` (deprecated since 18, gone after 19)."""
+        if operation not in ("read", "create", "write", "unlink"):
+            raise ValueError(f"unknown access operation {operation!r}")
+        if self.version[0] >= 18:
+            answer = self.execute(model, "has_access", [], operation=operation)
+        else:
+            answer = self.execute(model, "check_access_rights", operation=operation, raise_exception=False)
+        if not isinstance(answer, bool):
+            raise ContractError(f"{model} access check answered {type(answer).__name__}", system=SYSTEM)
+        return answer
+
     # -- partners --------------------------------------------------------------------------------
 
     def _country_id(self, code: str) -> int | None:

@@ -50,6 +50,8 @@ READ_METHODS = frozenset(
         "context_get",
         "default_get",
         "exists",
+        "has_access",
+        "check_access_rights",
     }
 )
 

@@ -252,6 +252,11 @@ class ShopifyClient:
             resp.api_version,
         )
 
+    def access_scopes(self) -> set[str]:
+        """The access scopes the merchant granted the app on this shop (``currentAppInstallation``)."""
+        data = self.graphql(docs.APP_SCOPES, estimate=2)
+        return {str(s["handle"]) for s in data["currentAppInstallation"]["accessScopes"]}
+
     def locations(self) -> list[Location]:
         data = self.graphql(docs.LOCATIONS, estimate=52)
         return [

@@ -387,3 +387,64 @@ DISPUTES = document(
     f" amount {{ {MONEY} }} order {{ id legacyResourceId name }}"
     " reasonDetails { reason networkReasonCode } } } } }"
 )
+
+# -- the app's installation ------------------------------------------------------------------------------
+APP_SCOPES = document("query AppScopes { currentAppInstallation { accessScopes { handle } } }")
+
+#: The access scopes each document needs (Shopify's "Required access" of the fields it selects or the
+#: mutation it runs; a write scope implies its read scope). A document without an entry fails
+#: tests/contract/shopify/test_graphql_documents.py, so a new document states what it needs.
+DOCUMENT_SCOPES: dict[str, tuple[str, ...]] = {
+    "ShopInfo": (),
+    "AppScopes": (),
+    "Locations": ("read_locations",),
+    "Order": ("read_orders",),
+    "OrderLines": ("read_orders",),
+    "Orders": ("read_orders",),
+    "OrdersCreated": ("read_orders",),
+    "OrdersExport": ("read_orders",),
+    "OrdersCount": ("read_orders",),
+    "OrderNodes": ("read_orders",),
+    "OrderCancel": ("write_orders",),
+    "OrderCreate": ("write_orders",),
+    "OrderMoney": ("read_orders",),
+    "OrderRisk": ("read_orders",),
+    "SuggestedRefund": ("read_orders",),
+    "RefundCreate": ("write_orders",),
+    "FulfillmentOrders": ("read_merchant_managed_fulfillment_orders",),
+    "FulfillmentCreate": ("write_merchant_managed_fulfillment_orders",),
+    "FulfillmentTrackingInfoUpdate": ("write_merchant_managed_fulfillment_orders",),
+    "FulfillmentCancel": ("write_merchant_managed_fulfillment_orders",),
+    "OrderFulfillments": ("read_orders",),
+    "ReturnCreate": ("write_returns",),
+    "OrderReturns": ("read_returns",),
+    "VariantsPage": ("read_products",),
+    "RecentOrderChannels": ("read_orders",),
+    "VariantsBySku": ("read_products", "read_inventory"),
+    **{f"InventoryBySku{n}": ("read_products", "read_inventory") for n in range(1, 9)},
+    "InventoryLevel": ("read_inventory",),
+    "InventorySet": ("write_inventory",),
+    "InventoryActivate": ("write_inventory",),
+    "VariantPrices": ("write_products",),
+    "ProductSet": ("write_products",),
+    "VariantsUpdate": ("write_products",),
+    "ProductsBySku": ("read_products",),
+    "VariantPricesBySku": ("read_products",),
+    "Customer": ("read_customers",),
+    "CustomerFind": ("read_customers",),
+    "CustomerCreate": ("write_customers",),
+    "CustomerUpdate": ("write_customers",),
+    "WebhookSubscriptions": (),
+    "WebhookSubscriptionCreate": (),
+    "WebhookSubscriptionDelete": (),
+    "BulkOperationRunQuery": (),
+    "BulkOperation": (),
+    "BulkOperationsRunning": (),
+    "BulkOperationCancel": (),
+    "Payouts": ("read_shopify_payments_payouts",),
+    "BalanceTransactions": ("read_shopify_payments_payouts",),
+    "Disputes": ("read_shopify_payments_disputes",),
+}
+
+#: Every scope the connector needs, as a merchant must grant them to the app.
+REQUIRED_SCOPES: frozenset[str] = frozenset(s for scopes in DOCUMENT_SCOPES.values() for s in scopes)

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--protocol", choices=["jsonrpc", "json2"], default="jsonrpc")
         parser.add_argument("--name", default="")
         parser.add_argument(
-            "--no-verify", action="store_true", help="save without checking the login, database and version"
+            "--no-verify",
+            action="store_true",
+            help="save without checking the login, database, version and access rights",
         )
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
@@ -51,5 +53,5 @@ class Command(BaseCommand):
             name=o["name"],
         )
         verb = "Created" if created else "Updated"
-        checked = f", checked: Odoo {version}, login and read rights" if version else ""
+        checked = f", checked: Odoo {version}, login, read and write rights" if version else ""
         self.stdout.write(f"{verb} Odoo connection {connection.name} (id {connection.pk}){checked}.")

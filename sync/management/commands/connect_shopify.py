@@ -30,7 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--admin-url", default="", help="defaults to https://<domain>")
         parser.add_argument("--odoo", default="", help="Odoo connection name or id (default: the only one)")
         parser.add_argument(
-            "--no-verify", action="store_true", help="save without checking the token and version"
+            "--no-verify",
+            action="store_true",
+            help="save without checking the token, API version and access scopes",
         )
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
@@ -66,7 +68,9 @@ class Command(BaseCommand):
             admin_url=o["admin_url"],
             odoo=connections.get(),
         )
-        checked = f", checked: {name}, token and API version {o['api_version']}" if name else ""
+        checked = (
+            f", checked: {name}, token, API version {o['api_version']} and access scopes" if name else ""
+        )
         self.stdout.write(
             f"{'Created' if created else 'Updated'} shop {shop.domain} (id {shop.pk}){checked}."
         )

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from opsconsole.core.errors import AuthError, BusinessRuleError, ContractError, TransientError
+from sandbox.odoo.seed import READONLY_API_KEY, READONLY_LOGIN
 from sandbox.odoo.testing import free_port
 from sync.connectors.odoo import (
     Address,
@@ -29,6 +30,7 @@ from sync.connectors.odoo import (
 )
 from sync.flows.customers_out import PARTNER_FIELDS, partners_domain, partners_handle
 from sync.flows.fulfilments import PICKING_FIELDS, picking_input, pickings_domain
+from tests.contract.odoo.conftest import REAL
 
 
 def _key(prefix: str) -> str:
@@ -91,6 +93,34 @@ def test_whoami_names_the_user_and_version(odoo_config: OdooConfig) -> None:
     assert me.uid > 0
     assert me.db == odoo_config.db
     assert me.version == f"{client.version[0]}.{client.version[1]}"
+
+
+@pytest.mark.parametrize(
+    ("model", "operation"),
+    [
+        ("sale.order", "read"),
+        ("sale.order", "create"),
+        ("res.partner", "write"),
+        ("account.payment", "create"),
+    ],
+)
+def test_access_rights_are_asked_without_trying(odoo_config: OdooConfig, model: str, operation: str) -> None:
+    # The suite's user writes everything it tests, so it has these rights on any server.
+    client = connect(odoo_config)
+    assert client.has_access(model, operation) is True
+    with pytest.raises(ValueError, match="unknown access operation"):
+        client.has_access(model, "approve")
+
+
+@pytest.mark.skipif(REAL, reason="needs a second, read-only API user: the sandbox has one")
+def test_a_missing_access_right_is_answered_false_and_nothing_is_written(odoo_config: OdooConfig) -> None:
+    readonly = dataclasses.replace(odoo_config, login=READONLY_LOGIN, secret=READONLY_API_KEY)
+    client = connect(readonly)
+    before = client.execute("sale.order", "search_count", domain=[])
+    assert client.has_access("sale.order", "read") is True
+    assert client.has_access("sale.order", "create") is False
+    assert client.has_access("account.move", "write") is False
+    assert client.execute("sale.order", "search_count", domain=[]) == before
 
 
 def test_partner_with_contacts_is_created_once_and_found_again(odoo_config: OdooConfig) -> None:

@@ -53,7 +53,7 @@ def test_the_registry_holds_every_document_constant_of_the_module():
         if isinstance(text, str) and text.lstrip().startswith(("query ", "mutation "))
     ]
     assert sorted([*constants.values(), *families]) == sorted(documents.DOCUMENTS.values())
-    assert len(documents.DOCUMENTS) == 47 + documents.INVENTORY_LOCATIONS_MAX
+    assert len(documents.DOCUMENTS) == 48 + documents.INVENTORY_LOCATIONS_MAX
 
 
 def _string_literals(path: Path) -> list[tuple[int, str]]:
@@ -165,3 +165,9 @@ def test_variables_of_the_wrong_shape_are_refused():
     assert variable_problems(real_schema(), doc, wrong_enum) == [
         "Variable '$reason' has invalid value: Value 'BORED' does not exist in 'OrderCancelReason' enum."
     ]
+
+
+def test_every_document_states_the_access_scopes_it_needs():
+    assert sorted(documents.DOCUMENT_SCOPES) == sorted(documents.DOCUMENTS)
+    assert all(h.startswith(("read_", "write_")) for h in documents.REQUIRED_SCOPES)
+    assert {"read_orders", "write_orders", "write_inventory", "write_customers"} <= documents.REQUIRED_SCOPES

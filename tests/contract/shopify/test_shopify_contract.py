@@ -113,6 +113,20 @@ def test_shop_info_is_served_by_the_pinned_api_version(shopify, shopify_target):
     assert shopify.warnings == []
 
 
+def test_the_access_scopes_granted_to_the_app_are_listed(shopify, shopify_target):
+    granted = shopify.access_scopes()
+
+    implied = granted | {"read_" + h.removeprefix("write_") for h in granted if h.startswith("write_")}
+    assert implied >= documents.REQUIRED_SCOPES  # the suite itself needs every scope the connector does
+    if shopify_target.control is not None:  # the sandbox answers what the merchant granted, exactly
+        domain = shopify_target.config.domain
+        shopify_target.control.settings(domain, scopes=["read_orders", "write_products"])
+        try:
+            assert shopify.access_scopes() == {"read_orders", "write_products"}
+        finally:
+            shopify_target.control.settings(domain, scopes=sorted(granted))
+
+
 def test_locations_are_listed(shopify):
     locations = shopify.locations()
     assert locations
