@@ -406,6 +406,7 @@ class MappingTable(models.TextChoices):
     CARRIER = "carrier", "Odoo carrier → Shopify tracking company"
     SHOP = "shop", "Shop → company, pricelist, currency"
     FINANCIAL_STATUS = "financial_status", "Financial status → confirmation policy"
+    BUNDLE = "bundle", "Bundle SKU → kit or components"
 
 
 class MappingEntry(models.Model):

@@ -560,6 +560,8 @@ def build_order(
         else:
             price = Decimal(str(line["price"]))
             tax = line.get("tax")
+            if tax is not None:
+                tax = (str(tax[0]), Decimal(str(tax[1])))
         line["_tax"] = tax
         rate = tax[1] if tax else None
         title = tax[0] if tax else ""
@@ -609,9 +611,10 @@ def build_order(
                 "attributed_staffs": [],
                 "current_quantity": qty,
                 "fulfillable_quantity": qty,
-                "fulfillment_service": "manual",
+                # A gift card is fulfilled by Shopify's gift_card service (it issues the card), never shipped.
+                "fulfillment_service": "gift_card" if line.get("gift_card") else "manual",
                 "fulfillment_status": None,
-                "gift_card": False,
+                "gift_card": bool(line.get("gift_card")),
                 "grams": 300,
                 "name": f"{ptitle} - {vtitle}" if vtitle else ptitle,
                 "price": s(lin.unit_price),
@@ -620,7 +623,7 @@ def build_order(
                 "product_id": product["id"] if product else None,
                 "properties": line.get("properties", []),
                 "quantity": qty,
-                "requires_shipping": True,
+                "requires_shipping": not line.get("gift_card"),
                 "sku": variant["sku"] if variant else line.get("sku"),
                 "taxable": tax is not None,
                 "title": ptitle,
@@ -870,6 +873,7 @@ def build_order(
                 "variant_id": li["variant_id"],
             }
             for li in line_items
+            if not li["gift_card"]
         ],
     }
     if customer:
@@ -927,8 +931,10 @@ def _transaction(
 
 def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any]) -> tuple[list[int], Events]:
     """The control API's order generator. Options: count, seed, skus, quantity, customer_id, guest,
-    include_shopify_only, presentment_currency, discount_code, automatic_discount, gift_card,
-    shipping (STANDARD|EXPRESS|PICKUP|none), note, note_attributes, taxes_included, created_at."""
+    include_shopify_only, presentment_currency, discount_code, automatic_discount, gift_card (paid with one),
+    shipping (STANDARD|EXPRESS|PICKUP|none), note, note_attributes, taxes_included, created_at, custom_lines
+    (lines besides the SKUs: ``{"title", "sku", "price", "quantity", "tax": [title, rate] | None,
+    "gift_card": bool}``; a gift card sold is not shipped and not taxed)."""
     count = int(options.get("count", 1))
     rng = random.Random(options.get("seed"))
     ids: list[int] = []
@@ -962,6 +968,17 @@ def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any])
             {"product": p, "variant": v, "quantity": int(qty_opt) if qty_opt else rng.choice([1, 1, 1, 2, 3])}
             for p, v in picks
         ]
+        for custom in options.get("custom_lines") or []:
+            lines.append(
+                {
+                    "title": str(custom.get("title") or "Custom item"),
+                    "sku": custom.get("sku"),
+                    "price": str(custom["price"]),
+                    "quantity": int(custom.get("quantity") or 1),
+                    "tax": None if custom.get("gift_card") else custom.get("tax"),
+                    "gift_card": bool(custom.get("gift_card")),
+                }
+            )
         discounts: list[Discount] = []
         code = options.get("discount_code", "random")
         if code == "random":

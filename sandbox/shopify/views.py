@@ -314,6 +314,7 @@ class Views:
             "unfulfilledQuantity": li["fulfillable_quantity"],
             "taxable": li["taxable"],
             "requiresShipping": li["requires_shipping"],
+            "isGiftCard": bool(li.get("gift_card")),
             "variant": variant,
             "product": self.product(product) if product else None,
             "originalUnitPriceSet": price,

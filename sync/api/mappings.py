@@ -152,7 +152,7 @@ class RowIn(serializers.Serializer):
                     raise ValidationError({"value": [f"{name} ({label}) is required"]})
                 value.pop(name, None)
                 continue
-            expected = {"int": int, "int?": int, "str": str, "bool": bool}[kind]
+            expected = {"int": int, "int?": int, "str": str, "bool": bool, "components": list}[kind]
             if not isinstance(item, expected) or (expected is int and isinstance(item, bool)):
                 raise ValidationError({"value": [f"{name} must be {kind.rstrip('?')}"]})
             if isinstance(item, int) and not 0 < item < 2**31:

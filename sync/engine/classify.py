@@ -42,6 +42,7 @@ FINANCE_CODES = frozenset(
         "refund_mismatch",
         "order_edit_after_fulfilment",
         "payment_mismatch",
+        "gift_card_product_invalid",
     }
 )
 

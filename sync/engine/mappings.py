@@ -9,7 +9,15 @@ from typing import Any
 from django.db.models import Max
 
 from sync.models import MappingEntry, MappingTable, MappingVersion, ShopifyShop
-from sync.transforms.types import CarrierTarget, RoundingAdjustment, ShippingTarget, ShopMappings, StockRules
+from sync.transforms.bundles import bundle_rule_parse
+from sync.transforms.types import (
+    BundleRule,
+    CarrierTarget,
+    RoundingAdjustment,
+    ShippingTarget,
+    ShopMappings,
+    StockRules,
+)
 
 #: The error code a missing entry of each table parks jobs with (see sync/transforms).
 MISSING_CODES: dict[str, str] = {
@@ -21,9 +29,35 @@ MISSING_CODES: dict[str, str] = {
     MappingTable.CARRIER: "unknown_carrier",
     MappingTable.SHOP: "shop_not_mapped",
     MappingTable.FINANCIAL_STATUS: "unknown_financial_status",
+    MappingTable.BUNDLE: "bundle_rule_invalid",
 }
 #: For each missing-mapping error code, the table whose entry fixes it.
-TABLE_FOR_CODE = {code: table for table, code in MISSING_CODES.items()}
+TABLE_FOR_CODE = {
+    **{code: table for table, code in MISSING_CODES.items()},
+    # the SHOP row's gift_card_product_id
+    "gift_card_not_mapped": MappingTable.SHOP,
+    "gift_card_product_invalid": MappingTable.SHOP,
+}
+
+
+def codes_fixed_by(*, table: str, value: dict[str, Any] | None) -> list[str]:
+    """The missing-mapping causes an entry of ``table`` with ``value`` fixes (for its key): its own table's,
+    an unmapped SKU for a bundle rule, a missing gift-card product for a SHOP row that names one (any SHOP
+    row when ``value`` is not known)."""
+    codes = [MISSING_CODES[table]] if table in MISSING_CODES else []
+    if table == MappingTable.BUNDLE:
+        codes.append(MISSING_CODES[MappingTable.SKU])
+    if table == MappingTable.SHOP and (value is None or value.get("gift_card_product_id")):
+        codes += ["gift_card_not_mapped", "gift_card_product_invalid"]
+    return codes
+
+
+def fingerprints_fixed_by(*, table: str, key: str, value: dict[str, Any] | None) -> list[str]:
+    """The problems (by fingerprint) that adding this entry fixes; none for a deletion."""
+    if value is None:
+        return []
+    return [f"{code}:{key}" for code in codes_fixed_by(table=table, value=value)]
+
 
 DEFAULT_CONFIRM_ON = frozenset({"paid", "partially_paid", "authorized", "partially_refunded", "refunded"})
 
@@ -106,12 +140,24 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         },
         options=dict(shop_values),
         invoice_on=str(shop_values.get("invoice_on") or "paid"),
+        gift_card_product_id=int(shop_values["gift_card_product_id"])
+        if shop_values.get("gift_card_product_id")
+        else None,
+        bundles={k: _bundle_rule(v) for k, v in by_table.get(MappingTable.BUNDLE, {}).items()},
         gateway_method_lines={
             k: int(v["payment_method_line_id"])
             for k, v in by_table.get(MappingTable.GATEWAY, {}).items()
             if v.get("payment_method_line_id")
         },
     )
+
+
+def _bundle_rule(value: dict[str, Any]) -> BundleRule | str:
+    """The row's rule, or why it cannot be used (its orders park naming it, never booked otherwise)."""
+    try:
+        return bundle_rule_parse(value)
+    except ValueError as exc:
+        return str(exc)
 
 
 def _location_ids(value: dict[str, Any]) -> tuple[int, ...]:

@@ -20,6 +20,7 @@ from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import OrderInput, OrderLineInput, OrderTotals, OrderUpdate
 from sync.flows.cash import order_to_cash
 from sync.flows.context import JobContext
+from sync.flows.order_products import with_order_products
 from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
 from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
@@ -143,7 +144,7 @@ def order_create(
     ctx: JobContext, payload: dict[str, Any], *, position: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     facts = tax_facts(ctx, company_id=ctx.mappings.company_id)
-    mappings = with_odoo_rounding(ctx.mappings, facts)
+    mappings = with_order_products(ctx, with_odoo_rounding(ctx.mappings, facts), payload)
     draft = order_to_odoo(payload, mappings)
     taxes_check(
         facts, order=dict(unwrap_order(payload)), included=draft.taxes_included, used=draft.taxes_used
@@ -488,6 +489,7 @@ def _line_plan(
             plan.set_quantities.update(_spread_quantity(candidates, wanted))
     if plan.add:
         plan.delivered = plan.delivered or any(line.qty_delivered > 0 for line in odoo_lines)
+        plan.mappings = with_order_products(ctx, plan.mappings, payload)
         new = order_lines_for(payload, plan.mappings, plan.add)
         taxes_check(
             facts,

@@ -10,8 +10,9 @@ from django.db.models.functions import Cast
 
 from opsconsole.core.errors import IntegrationError
 from sync.engine.mappings import (
-    MISSING_CODES,
     build_shop_mappings,
+    codes_fixed_by,
+    fingerprints_fixed_by,
     mapping_entries,
     mapping_version_current,
 )
@@ -60,12 +61,28 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("tax_rounding", "Tax rounding (round_per_line / round_globally)", "str"),
         ("fulfilment_notify_customer", "Shopify e-mails the customer on each fulfilment", "bool"),
         (
+            "gift_card_product_id",
+            "Gift-card product id (a service product whose income account is the gift-card liability)",
+            "int?",
+        ),
+        (
             "shipping_owner",
             "Who ships: odoo (default) or shopify (a 3PL; Odoo's delivery is validated)",
             "str",
         ),
     ),
     MappingTable.FINANCIAL_STATUS: (("confirm", "Confirm the Odoo order", "bool"),),
+    MappingTable.BUNDLE: (
+        ("mode", "kit (one line of the kit product) or components (one line per component)", "str"),
+        ("product_id", "Kit product id (mode kit)", "int?"),
+        ("split", "Price split between components: ratio or list_price (mode components)", "str"),
+        (
+            "components",
+            "Components (mode components): product_id x quantity @ ratio, separated by ; "
+            "(e.g. 12x1@3; 15x2@1)",
+            "components",
+        ),
+    ),
 }
 KEY_LABELS: dict[str, str] = {
     MappingTable.SKU: "Shopify SKU",
@@ -76,6 +93,7 @@ KEY_LABELS: dict[str, str] = {
     MappingTable.CARRIER: "Odoo carrier name",
     MappingTable.SHOP: "Key (always 'shop')",
     MappingTable.FINANCIAL_STATUS: "Financial status",
+    MappingTable.BUNDLE: "Bundle SKU",
 }
 
 
@@ -179,9 +197,9 @@ def change_diff(*, change: MappingChange) -> list[RowDiff]:
 
 def change_fingerprints(*, change: MappingChange) -> list[str]:
     return [
-        f"{MISSING_CODES[r['table']]}:{r['key']}"
+        fingerprint
         for r in change.rows
-        if r["value"] is not None and r["table"] in MISSING_CODES
+        for fingerprint in fingerprints_fixed_by(table=r["table"], key=r["key"], value=r["value"])
     ]
 
 
@@ -203,9 +221,10 @@ def change_unblocks(*, change: MappingChange, limit: int = 200) -> list[SyncJob]
 
 def mapping_unblocks_count(*, shop: ShopifyShop, table: str, key: str) -> int:
     """How many parked jobs wait for this one entry."""
-    if not key or table not in MISSING_CODES:
+    codes = codes_fixed_by(table=table, value=None)
+    if not key or not codes:
         return 0
-    return parked_for(shop=shop, fingerprints=[f"{MISSING_CODES[table]}:{key}"]).count()
+    return parked_for(shop=shop, fingerprints=[f"{code}:{key}" for code in codes]).count()
 
 
 # ------------------------------------------------------------------------------------------ preview

@@ -23,6 +23,7 @@ from sync.models import (
     JobState,
     MappingChange,
     MappingEntry,
+    MappingTable,
     Problem,
     ProblemActivity,
     ShopifyShop,
@@ -30,6 +31,7 @@ from sync.models import (
 )
 from sync.selectors.access import require_shop, shop_visible
 from sync.services.mappings import MappingRow, mapping_apply
+from sync.transforms.bundles import bundle_rule_parse
 
 
 def _can_act_on(user: Any, job: SyncJob) -> bool:
@@ -105,6 +107,7 @@ def mapping_propose(
     require_shop(actor, shop.pk)
     if not rows:
         raise ValidationError("a change needs at least one row")
+    mapping_rows_check(rows)
     change = MappingChange.objects.create(
         shop=shop,
         summary=summary[:300],
@@ -121,6 +124,27 @@ def mapping_propose(
         request=request,
     )
     return change
+
+
+def mapping_rows_check(rows: list[MappingRow]) -> None:
+    """Rows whose meaning is more than their fields' types are checked before anyone can approve them:
+    a bundle rule must be one the order flow can book (sync/transforms/bundles.py), a gift-card product an
+    Odoo id. ValidationError naming each bad row; nothing is proposed."""
+    errors = []
+    for row in rows:
+        if row.value is None:
+            continue
+        if row.table == MappingTable.BUNDLE:
+            try:
+                bundle_rule_parse(row.value)
+            except ValueError as exc:
+                errors.append(f"bundle {row.key}: {exc}")
+        if row.table == MappingTable.SHOP and row.value.get("gift_card_product_id") is not None:
+            product = row.value["gift_card_product_id"]
+            if isinstance(product, bool) or not isinstance(product, int) or not 0 < product < 2**31:
+                errors.append(f"shop {row.key}: gift_card_product_id must be an Odoo product id")
+    if errors:
+        raise ValidationError(errors)
 
 
 def _decidable(actor: Any, change: MappingChange, verb: str) -> MappingChange:

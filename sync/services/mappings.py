@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from sync.engine.mappings import MISSING_CODES, mapping_version_current
+from sync.engine.mappings import fingerprints_fixed_by, mapping_version_current
 from sync.engine.replay import problem_jobs_replay
 from sync.models import MappingChange, MappingEntry, MappingVersion, Problem, ShopifyShop
 
@@ -24,9 +24,9 @@ class MappingRow:
 def missing_mapping_fingerprints(rows: list[MappingRow]) -> list[str]:
     """The problems (by fingerprint) that these rows fix: each added entry's missing-mapping cause."""
     return [
-        f"{MISSING_CODES[row.table]}:{row.key}"
+        fingerprint
         for row in rows
-        if row.value is not None and row.table in MISSING_CODES
+        for fingerprint in fingerprints_fixed_by(table=row.table, key=row.key, value=row.value)
     ]
 
 

@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError, ContractError
+from sync.transforms.bundles import balance_taxes, component_weights, split_amount
 from sync.transforms.money import (
     OdooTotals,
     Tax,
@@ -55,6 +56,7 @@ from sync.transforms.money import (
 from sync.transforms.partners import address_to_contact, order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
 from sync.transforms.types import (
+    BundleRule,
     ExpectedTotals,
     LineKind,
     LineQuantity,
@@ -68,7 +70,14 @@ from sync.transforms.types import (
 # How far from the even unit price the alternative two-line splits look (in currency quanta).
 SPLIT_SEARCH_WINDOW = 10
 # Order in which a blocking mapping problem is raised (all of them are listed in ``details``).
-MISSING_ORDER = ("unknown_sku", "missing_sku", "unknown_tax", "unknown_shipping_method")
+MISSING_ORDER = (
+    "unknown_sku",
+    "missing_sku",
+    "gift_card_not_mapped",
+    "bundle_rule_invalid",
+    "unknown_tax",
+    "unknown_shipping_method",
+)
 
 
 def unwrap_order(payload: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -183,8 +192,14 @@ def _allocated(allocations: Sequence[Mapping[str, Any]]) -> Decimal:
     return sum((shop_money(a, "amount", default=Decimal(0)) for a in allocations), Decimal(0))
 
 
+def is_gift_card(line_item: Mapping[str, Any]) -> bool:
+    """A gift card sold as an order line: REST ``gift_card``, GraphQL ``isGiftCard`` (Admin API 2024-04+)."""
+    return bool(line_item.get("gift_card") or line_item.get("isGiftCard"))
+
+
 def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
     missing: dict[str, set[str]] = {code: set() for code in MISSING_ORDER}
+    reasons: dict[str, str] = {}  # bundle SKU -> why its rule cannot be used
     items: list[_Item] = []
     tax_table = mappings.taxes_for(included=bool(order.get("taxes_included")))
     for li in order.get("line_items") or []:
@@ -196,32 +211,55 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
         taxes, shopify_taxes, keys = _tax_entries(
             li.get("tax_lines") or [], tax_table, missing["unknown_tax"]
         )
-        if sku is None:
+        gift_card = is_gift_card(li)
+        rule = mappings.bundles.get(sku) if sku is not None and not gift_card else None
+        product_id: int | None
+        if gift_card:
+            # Not a stocked product: a liability to the card's holder, booked on the gift-card product.
+            product_id = mappings.gift_card_product_id
+            if product_id is None:
+                missing["gift_card_not_mapped"].add("shop")
+                continue
+        elif isinstance(rule, str):
+            missing["bundle_rule_invalid"].add(sku or "")
+            reasons[sku or ""] = rule
+            continue
+        elif isinstance(rule, BundleRule):
+            product_id = rule.product_id  # the kit; None for a bundle booked as its components
+        elif sku is None:
             missing["missing_sku"].add(title)
             continue
-        if sku not in mappings.skus:
+        elif sku not in mappings.skus:
             missing["unknown_sku"].add(sku)
             continue
+        else:
+            product_id = mappings.skus[sku]
         allocations = li.get("discount_allocations") or []
         discount = _allocated(allocations)
         name = _text(li.get("name")) or " - ".join(p for p in (title, _text(li.get("variant_title"))) if p)
         if discount:
             label = _discount_label(order, allocations)
             name = f"{name} (discount -{discount}{': ' + label if label else ''})"
-        items.append(
-            _Item(
-                kind="product",
-                ref=str(li.get("id")),
-                sku=sku,
-                product_id=mappings.skus[sku],
-                name=name,
-                quantity=quantity,
-                net=shop_money(li, "price") * quantity - discount,
-                taxes=taxes,
-                shopify_taxes=shopify_taxes,
-                tax_keys=keys,
-            )
+        item = _Item(
+            kind="gift_card" if gift_card else "product",
+            ref=str(li.get("id")),
+            sku=sku,
+            product_id=product_id or 0,
+            name=name,
+            quantity=quantity,
+            net=shop_money(li, "price") * quantity - discount,
+            taxes=taxes,
+            shopify_taxes=shopify_taxes,
+            tax_keys=keys,
         )
+        if isinstance(rule, BundleRule) and rule.mode == "components":
+            try:
+                items.extend(_components(item, rule, order, mappings))
+            except ValueError as exc:
+                missing["bundle_rule_invalid"].add(sku or "")
+                reasons[sku or ""] = str(exc)
+            continue
+        items.append(item)
     for sl in order.get("shipping_lines") or []:
         if sl.get("is_removed"):
             continue
@@ -259,15 +297,72 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
                 tax_keys=keys,
             )
         )
-    _raise_missing(order, missing)
+    _raise_missing(order, missing, reasons)
     return items
+
+
+def _components(
+    item: _Item, rule: BundleRule, order: Mapping[str, Any], mappings: ShopMappings
+) -> list[_Item]:
+    """A bundle line item booked as its components (sync/transforms/bundles.py): the line's net amount split
+    by the rule, the rounding remainder on the last component, each part carrying the line's taxes; parts
+    moved by whole quanta where Odoo's per-line tax rounding would otherwise differ from Shopify's tax."""
+    q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    included = bool(order.get("taxes_included"))
+    net_units = item.net / q
+    if net_units != net_units.to_integral_value():
+        raise ContractError(f"line {item.ref}: amount {item.net} has more decimals than the currency")
+    if net_units < 0:
+        raise ContractError(f"line {item.ref}: discounts exceed the line amount ({item.net})")
+    parts = split_amount(int(net_units), component_weights(rule))
+    quantities = [item.quantity * c.quantity for c in rule.components]
+
+    def part_taxes(units: int, quantity: int) -> list[Decimal]:
+        totals = [Decimal(0)] * len(item.taxes)
+        for count, unit in split_candidates(units, quantity)[0]:
+            rounded = item_tax_rounded(unit * q * count, item.taxes, included=included, q=q)
+            totals = [a + b for a, b in zip(totals, rounded, strict=True)]
+        return totals
+
+    def taxes_of(candidate: list[int]) -> list[Decimal]:
+        totals = [Decimal(0)] * len(item.taxes)
+        for units, quantity in zip(candidate, quantities, strict=True):
+            totals = [a + b for a, b in zip(totals, part_taxes(units, quantity), strict=True)]
+        return totals
+
+    if item.taxes and mappings.tax_rounding == "round_per_line":
+        parts = balance_taxes(parts, taxes_of, list(item.shopify_taxes))
+    out: list[_Item] = []
+    left = list(item.shopify_taxes)  # Shopify's tax on the bundle line, shared out: the last takes the rest
+    for n, (component, units, quantity) in enumerate(zip(rule.components, parts, quantities, strict=True)):
+        last = n == len(parts) - 1
+        taxes = left if last else part_taxes(units, quantity)
+        left = [a - b for a, b in zip(left, taxes, strict=True)]
+        label = component.name or f"component {component.product_id}"
+        out.append(
+            _Item(
+                kind="bundle_component",
+                ref=item.ref,
+                sku=item.sku,
+                product_id=component.product_id,
+                name=f"{item.name} / {label} x{component.quantity}",
+                quantity=quantity,
+                net=units * q,
+                taxes=item.taxes,
+                shopify_taxes=tuple(taxes),
+                tax_keys=item.tax_keys,
+            )
+        )
+    return out
 
 
 def _treatment(order: Mapping[str, Any]) -> str:
     return "prices include tax" if order.get("taxes_included") else "prices exclude tax"
 
 
-def _raise_missing(order: Mapping[str, Any], missing: Mapping[str, set[str]]) -> None:
+def _raise_missing(
+    order: Mapping[str, Any], missing: Mapping[str, set[str]], reasons: Mapping[str, str] | None = None
+) -> None:
     listed = {code: sorted(keys) for code, keys in missing.items() if keys}
     if not listed:
         return
@@ -276,6 +371,11 @@ def _raise_missing(order: Mapping[str, Any], missing: Mapping[str, set[str]]) ->
     what = {
         "unknown_sku": f"SKU {key!r} is not mapped to an Odoo product",
         "missing_sku": f"line item {key!r} has no SKU",
+        "gift_card_not_mapped": "it sells a gift card, and no Odoo gift-card product is mapped for the shop "
+        "(SHOP row key gift_card_product_id: a service product whose income account is the gift-card "
+        "liability); it is not booked as an ordinary product",
+        "bundle_rule_invalid": f"the bundle rule of SKU {key!r} cannot be used: "
+        f"{(reasons or {}).get(key, '')}",
         "unknown_tax": f"Shopify tax {key!r} is not mapped to an Odoo tax for orders whose "
         f"{_treatment(order)} (taxes_included {bool(order.get('taxes_included'))})",
         "unknown_shipping_method": f"shipping method {key!r} is not mapped to an Odoo delivery product",

@@ -27,7 +27,7 @@ from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.transforms.money import Tax, item_tax_rounded, shop_money, to_decimal
-from sync.transforms.types import RoundingAdjustment, ShopMappings
+from sync.transforms.types import BundleRule, RoundingAdjustment, ShopMappings
 
 ZERO = Decimal(0)
 RESTOCK_TYPES = ("no_restock", "cancel", "return", "legacy_restock")
@@ -130,7 +130,26 @@ def refund_from_shopify(
     for rli in payload.get("refund_line_items") or []:
         item = rli.get("line_item") or {}
         sku = _text(item.get("sku"))
-        if sku is None or sku not in mappings.skus:
+        rule = mappings.bundles.get(sku) if sku is not None else None
+        product_id: int | None
+        if item.get("gift_card") or item.get("isGiftCard"):
+            product_id = (
+                mappings.gift_card_product_id
+            )  # booked on the gift-card product (transforms/orders.py)
+        elif isinstance(rule, BundleRule) and rule.mode == "kit":
+            product_id = rule.product_id
+        elif rule is not None:
+            raise BusinessRuleError(
+                f"refund {payload.get('id')}: bundle {sku!r} was booked as its components; Shopify "
+                "refunded the bundle line, whose amount is not split over the components' invoice lines "
+                "automatically. Make the credit note in Odoo, then resolve this job.",
+                code="bundle_refund_by_hand",
+                key=sku or "",
+                details={"order_id": str(payload.get("order_id")), "refund_id": str(payload.get("id"))},
+            )
+        else:
+            product_id = mappings.skus.get(sku or "")
+        if product_id is None:
             missing.append(sku or str(item.get("name") or rli.get("line_item_id")))
             continue
         restock = str(rli.get("restock_type") or "no_restock")
@@ -138,7 +157,7 @@ def refund_from_shopify(
             RefundedLine(
                 line_item_id=str(rli.get("line_item_id") or item.get("id")),
                 sku=sku,
-                product_id=mappings.skus[sku],
+                product_id=product_id,
                 quantity=int(rli.get("quantity") or 0),
                 subtotal=shop_money(rli, "subtotal", default=ZERO),
                 tax=shop_money(rli, "total_tax", default=ZERO),

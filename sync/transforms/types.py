@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 ContactType = Literal["contact", "invoice", "delivery", "other"]
-LineKind = Literal["product", "delivery", "rounding"]
+LineKind = Literal["product", "delivery", "rounding", "gift_card", "bundle_component"]
 TaxRounding = Literal["round_per_line", "round_globally"]
 
 
@@ -44,6 +44,31 @@ class CarrierTarget:
 
     company: str
     url: str = ""
+
+
+@dataclass(frozen=True)
+class BundleComponent:
+    """One component of a bundle sold as its components: ``quantity`` units of ``product_id`` per bundle.
+    ``ratio``: its share of the bundle's price (split ``ratio``); ``list_price``: the product's Odoo list
+    price, filled by the flow from Odoo at booking time (split ``list_price``)."""
+
+    product_id: int
+    quantity: int
+    ratio: Decimal | None = None
+    name: str = ""
+    list_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class BundleRule:
+    """How a bundle SKU is booked (BUNDLE mapping rows, sync/transforms/bundles.py): ``kit`` books one line of
+    the kit product (an Odoo product whose bill of materials Odoo explodes on delivery); ``components`` books
+    one line per component, the bundle line's amount split by ``split`` (``ratio`` or ``list_price``)."""
+
+    mode: Literal["kit", "components"]
+    product_id: int | None = None  # the kit (mode kit)
+    split: Literal["ratio", "list_price"] = "ratio"
+    components: tuple[BundleComponent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,12 @@ class ShopMappings:
     # gateway -> account.payment.method.line id whose outstanding account receives its payments (e.g. the
     # gift-card liability account for "gift_card"); absent: the journal's default
     gateway_method_lines: Mapping[str, int] = field(default_factory=dict)
+    # Gift cards sold as order lines (``gift_card: true``): the Odoo service product whose income account is
+    # the gift-card liability (SHOP row key ``gift_card_product_id``); None: such orders park.
+    gift_card_product_id: int | None = None
+    # Bundle SKU -> how it is booked (BUNDLE rows); a row that does not parse is held as its error message,
+    # so that its orders park naming it.
+    bundles: Mapping[str, BundleRule | str] = field(default_factory=dict)
 
     # Who gets the daily reconciliation report (SHOP row keys ``finance_recipients``, ``ops_recipients``).
     finance_recipients: tuple[str, ...] = ()

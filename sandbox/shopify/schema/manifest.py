@@ -206,6 +206,7 @@ TYPES: dict[str, tuple[str, ...]] = {
         "unfulfilledQuantity",
         "taxable",
         "requiresShipping",
+        "isGiftCard",
         "variant",
         "product",
         "originalUnitPriceSet",

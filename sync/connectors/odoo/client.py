@@ -42,6 +42,7 @@ from .types import (
     PaymentInput,
     PickingInfo,
     PickingValidation,
+    ProductFacts,
     ProductInfo,
     QuantInfo,
     ReturnInput,
@@ -391,6 +392,71 @@ class OdooClient:
                 active=bool(r.get("active", True)),
                 template_id=_m2o_id(r.get("product_tmpl_id")),
                 uom_id=_m2o_id(r.get("uom_id")),
+            )
+        return out
+
+    def product_facts(self, product_ids: Iterable[int]) -> dict[int, ProductFacts]:
+        """At most 3 calls for any number of products (archived ones too): type, list price, invoicing
+        policy and income account (the product's, else its category's) with the account's type. Unknown
+        ids are absent from the answer."""
+        wanted = sorted({int(i) for i in product_ids})
+        if not wanted:
+            return {}
+        rows = self.execute(
+            "product.product",
+            "search_read",
+            domain=[("id", "in", wanted)],
+            fields=[
+                "display_name",
+                "type",
+                "lst_price",
+                "invoice_policy",
+                "active",
+                "property_account_income_id",
+                "categ_id",
+            ],
+            context={"active_test": False},
+        )
+        categories = sorted(
+            {c for r in rows if not r.get("property_account_income_id") and (c := _m2o_id(r.get("categ_id")))}
+        )
+        by_category: dict[int, int | None] = {}
+        if categories:
+            for c in self.execute(
+                "product.category",
+                "read",
+                categories,
+                fields=["property_account_income_categ_id"],
+            ):
+                by_category[int(c["id"])] = _m2o_id(c.get("property_account_income_categ_id"))
+        income = {
+            int(r["id"]): _m2o_id(r.get("property_account_income_id"))
+            or by_category.get(_m2o_id(r.get("categ_id")) or 0)
+            for r in rows
+        }
+        account_ids = sorted({a for a in income.values() if a})
+        accounts = {
+            int(a["id"]): a
+            for a in (
+                self.execute("account.account", "read", account_ids, fields=["code", "account_type"])
+                if account_ids
+                else []
+            )
+        }
+        out: dict[int, ProductFacts] = {}
+        for r in rows:
+            account = income[int(r["id"])]
+            facts = accounts.get(account or 0, {})
+            out[int(r["id"])] = ProductFacts(
+                id=int(r["id"]),
+                name=_str(r.get("display_name")),
+                type=_str(r.get("type")),
+                list_price=_dec(r.get("lst_price")),
+                invoice_policy=_str(r.get("invoice_policy")),
+                active=bool(r.get("active", True)),
+                income_account_id=account,
+                income_account_code=_str(facts.get("code")),
+                income_account_type=_str(facts.get("account_type")),
             )
         return out
 

@@ -64,6 +64,24 @@ class ProductInfo:
 
 
 @dataclass(frozen=True)
+class ProductFacts:
+    """What booking needs to know about a product it was mapped to: its type (``service`` for a gift card),
+    list price (a bundle's price split), invoicing policy, and the income account its invoice lines go to
+    (the product's own, else its category's; ``income_account_type`` is ``account.account.account_type``,
+    e.g. ``liability_current`` for a gift-card liability)."""
+
+    id: int
+    name: str
+    type: str
+    list_price: Decimal
+    invoice_policy: str
+    active: bool
+    income_account_id: int | None
+    income_account_code: str
+    income_account_type: str
+
+
+@dataclass(frozen=True)
 class OrderLineInput:
     product_id: int | None
     quantity: Decimal

@@ -43,7 +43,7 @@ CUSTOMER = (
 )
 LINE_ITEM = (
     "id name title variantTitle vendor sku quantity currentQuantity unfulfilledQuantity taxable"
-    " requiresShipping"
+    " requiresShipping isGiftCard"
     " variant { legacyResourceId } product { legacyResourceId }"
     f" originalUnitPriceSet {{ {BAG} }} totalDiscountSet {{ {BAG} }}"
     f" taxLines {{ {TAX_LINE} }}"

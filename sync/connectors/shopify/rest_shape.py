@@ -92,6 +92,7 @@ def order_to_rest(o: dict[str, Any]) -> dict[str, Any]:
                 "fulfillable_quantity": li.get("unfulfilledQuantity"),
                 "taxable": li["taxable"],
                 "requires_shipping": li["requiresShipping"],
+                "gift_card": bool(li.get("isGiftCard")),
                 "variant_id": int(li["variant"]["legacyResourceId"]) if li.get("variant") else None,
                 "product_id": int(li["product"]["legacyResourceId"]) if li.get("product") else None,
                 "price": _amount(li["originalUnitPriceSet"]),

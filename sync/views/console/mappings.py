@@ -34,6 +34,7 @@ from sync.selectors.mappings import (
 )
 from sync.services import console as console_services
 from sync.services.mappings import MappingRow
+from sync.transforms.bundles import components_from_text, components_text
 from sync.views.console.common import (
     MAPPINGS_CHANGED,
     PROBLEMS_CHANGED,
@@ -124,6 +125,12 @@ def _parse_value(table: str, data: Any) -> tuple[dict[str, Any] | None, list[str
                 errors.append(f"{label} must be a whole number")
                 continue
             value[name] = int(raw)
+        elif kind == "components":
+            if raw:
+                try:
+                    value[name] = components_from_text(raw)
+                except ValueError as exc:
+                    errors.append(str(exc))
         elif raw:
             value[name] = raw
     return value, errors
@@ -172,7 +179,14 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         initial = {name: request.POST.get(f"f_{name}", "") for name, _, _ in TABLE_FIELDS[table]}
     fields = [
-        {"name": name, "label": label, "kind": kind, "value": initial.get(name, "")}
+        {
+            "name": name,
+            "label": label,
+            "kind": kind,
+            "value": components_text(initial.get(name))
+            if kind == "components" and isinstance(initial.get(name), list)
+            else initial.get(name, ""),
+        }
         for name, label, kind in TABLE_FIELDS[table]
     ]
     context = {

@@ -648,3 +648,65 @@ def test_bank_statement_lines_are_found_by_amount_and_date(odoo_config: OdooConf
         ("2026-11-21", Decimal("1234.56"), ref)
     ]
     assert line_id not in {line.id for line in outside}
+
+
+def _create(client: OdooClient, model: str, vals: dict[str, object]) -> int:
+    created = client.execute(model, "create", vals_list=[vals])
+    return int(created[0] if isinstance(created, list) else created)
+
+
+def test_product_facts_name_type_price_policy_and_income_account(odoo_config: OdooConfig) -> None:
+    # given a liability account, a service product booked on it, a product whose category's income account
+    # it is, and an ordinary product
+    client = connect(odoo_config)
+    code = str(uuid.uuid4().int)[:6]
+    liability = _create(
+        client,
+        "account.account",
+        {"code": f"25{code}", "name": f"Gift cards {code}", "account_type": "liability_current"},
+    )
+    card = _create(
+        client,
+        "product.product",
+        {
+            "name": f"Gift card {code}",
+            "type": "service",
+            "list_price": 0.0,
+            "invoice_policy": "order",
+            "property_account_income_id": liability,
+        },
+    )
+    category = _create(
+        client, "product.category", {"name": f"Cards {code}", "property_account_income_categ_id": liability}
+    )
+    by_category = _create(
+        client,
+        "product.product",
+        {"name": f"Card by category {code}", "type": "service", "categ_id": category, "list_price": 5.0},
+    )
+    goods, _ = _make_product(client, price="12.90", stock=0)
+    before = client.calls
+    # when
+    facts = client.product_facts([card, by_category, goods, 10**9])
+    # then
+    assert client.calls - before <= 3
+    assert sorted(facts) == sorted([card, by_category, goods])
+    assert (facts[card].type, facts[card].invoice_policy, facts[card].list_price) == (
+        "service",
+        "order",
+        Decimal(0),
+    )
+    assert (facts[card].income_account_id, facts[card].income_account_type) == (
+        liability,
+        "liability_current",
+    )
+    assert facts[card].income_account_code == f"25{code}"
+    assert (facts[by_category].income_account_id, facts[by_category].income_account_type) == (
+        liability,
+        "liability_current",
+    )
+    assert facts[goods].list_price == Decimal("12.9")
+    assert (
+        facts[goods].type in ("consu", "product") and facts[goods].income_account_type != "liability_current"
+    )
+    assert client.product_facts([]) == {}
