@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0022_problem_recent_job_index"),
+        ("sync", "0023_shop_jobs_claimed_at"),
     ]
 
     operations = [
