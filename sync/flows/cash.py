@@ -13,7 +13,11 @@ mapping; a gateway entry may name the payment method line whose outstanding acco
 how gift-card redemptions reach the gift-card liability account), with the transaction's gid as the
 payment's memo — exactly, so that reconciliation finds a payment by transaction. Authorisations not captured,
 pending transactions (bank transfer, cash on delivery), failures and voids register nothing and are listed
-as Shopify states them. Refund transactions are the refund flow's (credit notes, sync/flows/refunds.py).
+as Shopify states them. Refund transactions are the refund flow's (credit notes, sync/flows/refunds.py),
+except those of a refund made before the invoice existed (the order was reduced instead, so the sales
+overpay the invoice by what was given back): each is paid out to the customer here (an outbound customer
+payment, memo = its gid, in its gateway's journal) and reconciled with the sales' open credit, read back
+matched and to the cent.
 
 Idempotent per transaction: a payment is found by its memo before one is registered, and the order's link
 keeps the invoice id and the transactions registered. Read back: the invoice's ``payment_state`` and
@@ -27,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.connectors.odoo import InvoiceInfo, PaymentInput
+from sync.connectors.odoo import InvoiceInfo, PaymentInput, PayoutInput
 from sync.flows.context import JobContext
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink
@@ -103,6 +107,72 @@ def _invoice(
         rounding=mappings.tax_rounding,
     )
     return invoice
+
+
+def _pay_out_early_refunds(
+    ctx: JobContext,
+    order: Mapping[str, Any],
+    link: ExternalLink,
+    cash: dict[str, Any],
+    invoice: InvoiceInfo,
+    registered: Mapping[str, Mapping[str, str]],
+) -> dict[str, dict[str, str]]:
+    """The refund transactions of refunds made before the invoice (recorded by sync/flows/refunds.py as
+    ``pending_transactions``), each booked as an outgoing payment to the customer (memo = its gid) in the
+    journal of its gateway and reconciled with the open credit the sales left; read back: the amount to the
+    cent, and matched (a payout left open would leave the customer's credit standing)."""
+    paid_out: dict[str, dict[str, str]] = dict(cash.get("paid_out") or {})
+    pending = [
+        t
+        for r in (link.data.get("refunds") or {}).values()
+        for t in r.get("pending_transactions", [])
+        if t.get("gid") and t["gid"] not in paid_out
+    ]
+    if not pending or not registered or invoice.partner_id is None:
+        return paid_out
+    against = tuple(sorted({int(p["odoo_payment_id"]) for p in registered.values()}))
+    for t in pending:
+        gateway = str(t.get("gateway") or "")
+        journal = ctx.mappings.gateways.get(gateway)
+        if journal is None:
+            raise BusinessRuleError(
+                f"no Odoo journal mapped for payment gateway {gateway!r}",
+                code="unknown_gateway",
+                key=gateway,
+                details={"order_id": str(order.get("id")), "transaction": t["gid"]},
+            )
+        amount = Decimal(str(t["amount"]))
+        with ctx.call("odoo", "pay_out"):
+            payment = ctx.odoo.pay_out(
+                PayoutInput(invoice.partner_id, t["gid"], amount, journal, against=against)
+            )
+        if payment.amount.quantize(Decimal("0.01")) != amount.quantize(Decimal("0.01")) or not (
+            payment.is_reconciled
+        ):
+            raise BusinessRuleError(
+                f"Shopify refund transaction {t['gid']} of {_money(amount)} was paid out in Odoo as "
+                f"{_money(payment.amount)} (payment {payment.name}, "
+                f"{'matched' if payment.is_reconciled else 'not matched with the sales it pays back'})",
+                code="payment_mismatch",
+                key="refund_before_invoice",
+                details={
+                    "order_id": str(order.get("id")),
+                    "transaction": t["gid"],
+                    "odoo_payment_id": payment.id,
+                    "shopify_total": _money(amount),
+                    "odoo_total": _money(payment.amount),
+                    "difference": _money(payment.amount - amount),
+                },
+            )
+        paid_out[t["gid"]] = {
+            "gateway": gateway,
+            "kind": "refund",
+            "amount": _money(amount),
+            "odoo_payment_id": str(payment.id),
+        }
+        cash["paid_out"] = paid_out
+        _save(link, cash)
+    return paid_out
 
 
 def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLink) -> dict[str, Any]:
@@ -197,22 +267,22 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 "payment_state": after.payment_state,
             },
         )
-    # Refunds Shopify made before this invoice existed reduced the order (sync/flows/refunds.py); their
-    # outgoing payments are not booked yet, so the sales overpay the smaller invoice. Not a success: say so.
-    pending = [
-        t
-        for r in (link.data.get("refunds") or {}).values()
-        for t in r.get("pending_transactions", [])
-        if t.get("gid") not in registered
-    ]
-    if pending and paid > after.amount_total:
-        owed = sum((Decimal(t["amount"]) for t in pending), ZERO)
+    # Refunds Shopify made before this invoice existed reduced the order (sync/flows/refunds.py), so the
+    # sales overpay the smaller invoice by what was given back: each refund transaction is paid out to the
+    # customer and matched with the sales' open credit.
+    paid_out = _pay_out_early_refunds(ctx, order, link, cash, after, registered)
+    owed = sum((Decimal(p["amount"]) for p in paid_out.values()), ZERO)
+    if paid - owed > after.amount_total:
+        pending = [
+            t
+            for r in (link.data.get("refunds") or {}).values()
+            for t in r.get("pending_transactions", [])
+            if t.get("gid") not in paid_out
+        ]
         raise BusinessRuleError(
             f"invoice {after.name} of {_money(after.amount_total)} is paid {_money(paid)} by Shopify's "
-            f"sales; Shopify refunded {_money(owed)} before it was invoiced "
-            f"({', '.join(t['gid'] for t in pending)}), "
-            "which Odoo does not hold as an outgoing payment yet: register it (memo = the transaction gid) "
-            "against the customer's overpayment, then resolve",
+            f"sales and {_money(owed)} was paid back: {_money(paid - owed - after.amount_total)} overpaid "
+            "that no refund transaction accounts for",
             code="payment_mismatch",
             key="refund_before_invoice",
             details={
@@ -232,6 +302,7 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         "odoo_invoice_id": after.id,
         "invoice_total": _money(after.amount_total),
         "paid": _money(paid),
+        "paid_out": {gid: p for gid, p in paid_out.items()},
         "payment_state": after.payment_state,
         "amount_residual": _money(after.amount_residual),
         "payments": registered,

@@ -11,8 +11,9 @@ with the transaction's gid as the payment's memo, and read back paid.
 Without an invoice yet (an order invoiced on delivery, refunded before it shipped), the order itself is
 adjusted instead: the refunded quantities come off its lines (and so off the open delivery) and the shipping
 line's price goes down by the shipping refunded; Odoo's new order total is read back and must be the old one
-less the refund. What the order cannot absorb (quantities already delivered, a refund discrepancy) is booked
-as a credit note after invoicing what the order holds.
+less the refund. What the order cannot absorb (quantities already delivered, a refund discrepancy) parks as
+``refund_mismatch``. The refund's transactions are recorded on the order's link (``pending_transactions``)
+and paid out to the customer when the order is invoiced and paid (sync/flows/cash.py).
 
 Goods: ``restock_type`` ``return`` makes a return of those quantities from the order's delivery through
 ``stock.return.picking`` and validates it (Shopify has put them back in stock); ``cancel`` (and a return of

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from sync.connectors.odoo import OdooClient, connect
+from sync.engine.clients import shopify_client_for
 from sync.models import ExternalLink, JobState, MappingEntry, MappingTable, Problem
 from sync.services.mappings import MappingRow, mapping_apply
+from tests.support.money import odoo_money, shopify_money
 from tests.support.odoo import odoo_config
 
 pytestmark = pytest.mark.e2e
@@ -202,21 +204,35 @@ def test_a_refund_before_the_invoice_takes_the_lines_off_the_order(pipeline: Any
     pick = client.order_pickings(odoo_id)[0]
     demand = {m.sku: m.demand for m in pick.moves}
     assert demand[SKUS[0]] == Decimal(2)
-    # and when it is delivered and invoiced, the invoice holds what Shopify kept; the refund's outgoing
-    # payment is not booked yet, which parks as a finance problem instead of reading "paid"
+    # and when it is delivered and invoiced, the invoice holds what Shopify kept, paid by the sale; the
+    # refund's transaction is paid out to the customer against what the sale overpaid, and nothing is open
     client.validate_picking(pick.id)
     before_jobs = len(pipeline.jobs())
     pipeline.shopify.control.advance_clock(2)
     pipeline.shopify.control.touch_order(order["id"])
     pipeline.settle(expect_jobs=before_jobs + 1)
+    jobs = pipeline.order_jobs(order["id"], "order.upsert")
+    assert {j.state for j in jobs} == {JobState.SUCCEEDED}, [j.error_message for j in jobs]
     invoices = [m for m in client.invoices_for_order(after.name) if m.move_type == "out_invoice"]
-    assert [m.amount_total for m in invoices] == [Decimal(order["total_price"]) - total]
-    parked = [
-        j for j in pipeline.order_jobs(order["id"], "order.upsert") if j.state == JobState.NEEDS_ATTENTION
+    assert [(m.amount_total, m.payment_state, m.amount_residual) for m in invoices] == [
+        (Decimal(order["total_price"]) - total, "paid", Decimal(0))
     ]
-    assert [(j.error_code, j.error_key, j.finance) for j in parked] == [
-        ("payment_mismatch", "refund_before_invoice", True)
-    ]
+    tx = next(t for t in refund["transactions"] if t["kind"] == "refund")
+    [payout] = client.payments_for_reference(tx["admin_graphql_api_id"])
+    assert (payout.payment_type, payout.amount, payout.is_reconciled) == ("outbound", total, True)
+    assert jobs[-1].result["cash"]["paid_out"][tx["admin_graphql_api_id"]]["amount"] == str(total)
+    shopify = shopify_money(shopify_client_for(pipeline.shop), order["id"])
+    odoo = odoo_money(client, after.name, shopify.transaction_ids)
+    assert (odoo.invoiced - odoo.credited, odoo.received - odoo.paid_out) == (
+        shopify.current_total,
+        shopify.net_payment,
+    )
+    assert odoo.receivable == shopify.receivable == Decimal(0)
+    # and a later update books nothing twice
+    pipeline.shopify.control.advance_clock(2)
+    pipeline.shopify.control.touch_order(order["id"])
+    pipeline.settle(expect_jobs=len(pipeline.jobs()) + 1)
+    assert len(client.payments_for_reference(tx["admin_graphql_api_id"])) == 1
 
 
 def test_a_refund_odoo_cannot_match_parks_as_a_finance_problem_and_posts_nothing(pipeline: Any) -> None:

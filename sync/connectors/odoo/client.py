@@ -40,6 +40,7 @@ from .types import (
     PartnerRef,
     PaymentInfo,
     PaymentInput,
+    PayoutInput,
     PickingInfo,
     PickingValidation,
     ProductFacts,
@@ -1460,6 +1461,67 @@ class OdooClient:
         if len(rows) != 1:
             raise ContractError(f"action_create_payments answered {action!r}", system=SYSTEM)
         return rows[0]
+
+    def pay_out(self, payout: PayoutInput) -> PaymentInfo:
+        """7 calls: look up by memo (the idempotency key), create an outbound customer ``account.payment``,
+        ``action_post``, read it, find the open receivable lines of it and of the payments in ``against``
+        (lines, then their accounts' types), reconcile them (``account.move.line.reconcile``), read back.
+
+        For money a customer got back without a credit note (Shopify refunded before Odoo invoiced, and the
+        order was reduced instead): the sales overpaid the smaller invoice and left a credit on the
+        customer's receivable, which this payment settles. A retry finds the payment by its memo and only
+        reconciles what is still open. Refusals are a BusinessRuleError(payment_refused).
+        """
+        ref_f = self._payment_ref_field()
+        existing = self._payments([(ref_f, "=", payout.memo)])
+        try:
+            if existing:
+                payment = existing[0]
+            else:
+                vals: dict[str, Any] = {
+                    "payment_type": "outbound",
+                    "partner_type": "customer",
+                    "partner_id": payout.partner_id,
+                    "amount": _num(payout.amount),
+                    "journal_id": payout.journal_id,
+                    ref_f: payout.memo,
+                }
+                if payout.payment_date:
+                    vals["date"] = payout.payment_date
+                created = self.execute("account.payment", "create", vals_list=[vals])
+                pid = _first_id(created, "account.payment.create")
+                self.execute("account.payment", "action_post", [pid])
+                found = self._payments([("id", "=", pid)])
+                if not found:
+                    raise ContractError(f"the payment {pid} Odoo made cannot be read", system=SYSTEM)
+                payment = found[0]
+            if not payment.is_reconciled and payout.against:
+                lines = self.execute(
+                    "account.move.line",
+                    "search_read",
+                    domain=[
+                        ("payment_id", "in", [payment.id, *payout.against]),
+                        ("reconciled", "=", False),
+                        ("parent_state", "=", "posted"),
+                    ],
+                    fields=["account_id"],
+                )
+                accounts = sorted({a for r in lines if (a := _m2o_id(r.get("account_id")))})
+                receivable = {
+                    int(r["id"])
+                    for r in self.execute("account.account", "read", accounts, fields=["account_type"])
+                    if r.get("account_type") == "asset_receivable"
+                }
+                ids = [int(r["id"]) for r in lines if _m2o_id(r.get("account_id")) in receivable]
+                if len(ids) > 1:
+                    self.execute("account.move.line", "reconcile", ids)
+                again = self._payments([("id", "=", payment.id)])
+                payment = again[0] if again else payment
+        except BusinessRuleError as exc:
+            if exc.code in ("odoo_user_error", "odoo_validation"):
+                raise _refused(exc, "payment_refused", payout.partner_id, record="res.partner") from None
+            raise
+        return payment
 
     def reverse_invoice(self, reversal: ReversalInput) -> InvoiceInfo:
         """5 calls: look up the credit note by its reason, ``account.move.reversal`` on the invoice,

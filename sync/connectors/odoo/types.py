@@ -447,6 +447,19 @@ class PaymentInput:
 
 
 @dataclass(frozen=True)
+class PayoutInput:
+    """Money paid back to a customer without a credit note: an outbound customer payment, matched against
+    the open receivable credit of the payments that overpaid (``against``, payment ids)."""
+
+    partner_id: int
+    memo: str  # the idempotency key, e.g. the refund transaction's gid
+    amount: Decimal
+    journal_id: int
+    against: tuple[int, ...] = ()
+    payment_date: str | None = None  # "YYYY-MM-DD"; None: today
+
+
+@dataclass(frozen=True)
 class ReversalInput:
     invoice_id: int
     reason: str  # the idempotency key: Odoo writes it into the credit note's ref ("Reversal of: X, <reason>")

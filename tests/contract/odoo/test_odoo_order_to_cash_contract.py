@@ -22,6 +22,7 @@ from sync.connectors.odoo import (
     OrderLineInput,
     PartnerInput,
     PaymentInput,
+    PayoutInput,
     ReturnInput,
     ReversalInput,
     connect,
@@ -247,6 +248,55 @@ def test_a_payment_with_memo_and_journal_pays_the_invoice_once(odoo_config: Odoo
     with pytest.raises(BusinessRuleError) as err:
         client.register_payment(PaymentInput(invoice.id, _key("late")))
     assert err.value.code == "payment_refused"
+
+
+def test_a_payout_settles_what_a_sale_overpaid_a_smaller_invoice_once(odoo_config: OdooConfig) -> None:
+    # given an invoice of 80 paid 100 by one payment (the order was reduced before it was invoiced)
+    client = connect(odoo_config)
+    pid = _goods(client, policy="order")
+    oid, _ = _order(client, (_line(pid, "4", "20.00"),))
+    invoice = client.invoice_order(oid)
+    journal = client.execute(
+        "account.journal", "search_read", domain=[("type", "=", "bank")], fields=["id"], limit=1
+    )[0]["id"]
+    sale = client.register_payment(
+        PaymentInput(
+            invoice.id, _key("gid://shopify/OrderTransaction"), amount=Decimal("100"), journal_id=journal
+        )
+    )
+    overpaid = client.read_invoice(invoice.id)
+    memo = _key("gid://shopify/OrderTransaction")
+    assert invoice.partner_id is not None
+    payout = PayoutInput(invoice.partner_id, memo, Decimal("20"), journal, against=(sale.id,))
+    # when the 20 given back is paid out against it, twice
+    paid_out = client.pay_out(payout)
+    again = client.pay_out(payout)
+    # then one outbound payment of 20, reconciled with the sale's open credit, and nothing is left open
+    assert overpaid is not None and (overpaid.payment_state, overpaid.amount_residual) in {
+        ("paid", Decimal("0")),
+        ("in_payment", Decimal("0")),
+    }
+    assert (paid_out.payment_type, paid_out.amount, paid_out.memo, paid_out.is_reconciled) == (
+        "outbound",
+        Decimal("20"),
+        memo,
+        True,
+    )
+    assert again.id == paid_out.id
+    assert len(client.payments_for_reference(memo)) == 1
+    [sale_after] = [p for p in client.payments_for_reference(sale.memo) if p.id == sale.id]
+    assert sale_after.is_reconciled is True
+    open_lines = client.execute(
+        "account.move.line",
+        "search_read",
+        domain=[
+            ("payment_id", "in", [sale.id, paid_out.id]),
+            ("account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+        ],
+        fields=["amount_residual"],
+    )
+    assert open_lines == []
 
 
 def test_a_credit_note_by_reversal_is_posted_and_found_again(odoo_config: OdooConfig) -> None:
