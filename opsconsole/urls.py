@@ -43,6 +43,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/reveal/", jobs.job_reveal, name="job-reveal"),
     path("mappings/", mappings.mappings, name="mappings"),
     path("mappings/propose/", mappings.mapping_propose, name="mapping-propose"),
+    path("mappings/pick/", mappings.mapping_pick, name="mapping-pick"),
     path("mappings/import/", mappings.mapping_import, name="mapping-import"),
     path("mappings/history/", mappings.mapping_history_page, name="mapping-history"),
     path("mappings/rollback/", mappings.mapping_rollback, name="mapping-rollback"),
@@ -99,19 +100,6 @@ urlpatterns = [
     path("stock/<int:shop_id>/push/", stock.stock_push, name="stock-push"),
     path("stock/<int:shop_id>/peak/", stock.stock_peak, name="stock-peak"),
     path("connections/", connections.connections, name="connections"),
-    path("connections/odoo/new/", connections.odoo_connection_edit, name="odoo-connection-new"),
-    path(
-        "connections/odoo/<int:connection_id>/edit/",
-        connections.odoo_connection_edit,
-        name="odoo-connection-edit",
-    ),
-    path("connections/shops/new/", connections.shop_connection_edit, name="shop-connection-new"),
-    path(
-        "connections/shops/<int:shop_id>/edit/", connections.shop_connection_edit, name="shop-connection-edit"
-    ),
-    path("connections/<str:kind>/<int:pk>/active/", connections.connection_active, name="connection-active"),
-    path("connections/<str:kind>/<int:pk>/remove/", connections.connection_remove, name="connection-remove"),
-    path("connections/connect-shop/", connections.connect_shop, name="connect-shop"),
     path(
         "connections/shops/<int:shop_id>/check-webhooks/",
         connections.shop_check_webhooks,

@@ -1,25 +1,36 @@
 """Console screens in Chromium with factory-made data: each screen at 1280 px (screenshots saved under
 test-artifacts/screenshots/), bulk replay of a group, a viewer cannot replay, a proposer cannot approve
-their own change, masked fields stay masked for ops."""
+their own change (the product picked by searching the Odoo stand-in by SKU), masked fields stay masked for
+ops."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from sandbox.odoo.testing import RunningOdooSandbox, odoo_sandbox
+from sync.engine.clients import clients_reset
 from sync.models import JobState, MappingChange, ShopifyRateLimitState, SyncJob
 from sync.services.console import mapping_propose
 from sync.services.mappings import MappingRow
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.console.conftest import make_job
 from tests.console.conftest import shop as _shop_fixture
+from tests.support.odoo import Rpc, shop_on_standin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 shop = _shop_fixture
+
+
+@pytest.fixture(scope="module")
+def odoo_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningOdooSandbox]:
+    with odoo_sandbox(tmp_path_factory.mktemp("screens-odoo"), version=19, seed=True) as sandbox:
+        yield sandbox
 
 
 def _accept_confirms(page) -> None:  # type: ignore[no-untyped-def]
@@ -194,22 +205,49 @@ def test_a_viewer_sees_no_replay_button_and_a_post_is_refused(page, login, make_
 
 
 def test_a_proposer_cannot_approve_their_own_change_but_a_second_admin_can(
-    page, login, make_user, screenshot, shop
+    page, login, make_user, screenshot, shop, odoo_standin
 ):
+    # given the shop's Odoo (the stand-in) holding the product, and orders parked for its unmapped SKU
+    shop_on_standin(shop, odoo_standin)
+    clients_reset()
+    [product] = Rpc(odoo_standin)(
+        "product.product",
+        "search_read",
+        [("default_code", "=", "MERINOTE-S-NAVY")],
+        ["display_name", "barcode"],
+    )
     blocked = [make_job(shop, sku="ABC-123") for _ in range(2)]
     make_user("integration_admin", username="ada")
     make_user("integration_admin", username="admin2")
     _accept_confirms(page)
     login("ada")
 
+    # when one admin searches the product by its SKU, picks it and proposes the mapping
     page.goto(f"/exceptions/group/?fp={blocked[0].fingerprint}")
     page.get_by_test_id("fix-button").click()
     expect(page.get_by_test_id("key")).to_have_value("ABC-123")
-    page.get_by_test_id("field-product_id").fill("42")
+    page.get_by_test_id("pick-search-product_id").fill("merinote-s-n")
+    result = page.get_by_test_id("pick-result")
+    expect(result).to_have_count(1)
+    expect(result).to_have_text(
+        f"{product['display_name']} · barcode {product['barcode']} (id {product['id']}, every company)"
+    )
+    result.click()
+    expect(page.get_by_test_id("picked-product_id")).to_contain_text(f"(id {product['id']}, ")
+    screenshot("console-mapping-picked")  # (not while the search box has focus: Playwright hides the caret
+    # with an inline style, which the Content-Security-Policy refuses)
+    expect(page.get_by_test_id("field-default_code")).to_have_value("MERINOTE-S-NAVY")
     page.get_by_test_id("submit-proposal").click()
     expect(page.get_by_test_id("own-change")).to_be_visible()
     expect(page.get_by_test_id("approve")).to_have_count(0)
     change = MappingChange.objects.get()
+    assert change.rows == [
+        {
+            "table": "sku",
+            "key": "ABC-123",
+            "value": {"product_id": product["id"], "default_code": "MERINOTE-S-NAVY"},
+        }
+    ]
     assert _post_with_csrf(page, f"/mappings/changes/{change.pk}/approve/") == 403
     change.refresh_from_db()
     assert change.state == "proposed"

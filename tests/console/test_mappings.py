@@ -19,21 +19,6 @@ def _propose(client, shop, **fields):
     return client.post("/mappings/propose/", data)
 
 
-def test_an_admin_proposes_a_sku_mapping_through_the_form(shop, client_for):
-    client, admin = client_for("integration_admin", "ada")
-
-    response = _propose(client, shop)
-
-    change = MappingChange.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == f"/mappings/changes/{change.pk}/"
-    assert (change.state, change.proposed_by, change.summary) == ("proposed", admin, "Map sku ABC-123")
-    assert change.rows == [
-        {"table": "sku", "key": "ABC-123", "value": {"product_id": 42, "default_code": "ABC"}}
-    ]
-    assert AuditEntry.objects.get(action="mapping.propose").actor_name == "ada"
-
-
 def test_a_proposal_with_a_bad_product_id_is_refused_and_nothing_is_written(shop, client_for):
     client, _ = client_for("integration_admin")
 

@@ -80,3 +80,12 @@ class Rpc:
         rows = self(model, "read", [rid], fields, **kwargs)
         assert len(rows) == 1, rows
         return rows[0]  # type: ignore[no-any-return]
+
+
+def shop_on_standin(shop: Any, sandbox: RunningOdooSandbox) -> None:
+    """Point ``shop``'s Odoo connection at the running stand-in (its admin's API key, JSON-RPC)."""
+    connection = shop.odoo
+    connection.url, connection.database = sandbox.base_url, sandbox.db
+    connection.login, connection.secret = sandbox.login, sandbox.api_key
+    connection.protocol, connection.timeout_seconds = "jsonrpc", 10
+    connection.save()

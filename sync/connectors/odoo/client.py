@@ -7,6 +7,7 @@ transport counts them in :attr:`OdooClient.calls`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,7 @@ from .types import (
     ProductFacts,
     ProductInfo,
     QuantInfo,
+    RecordChoice,
     ReturnInput,
     ReturnResult,
     ReversalInput,
@@ -1829,6 +1831,100 @@ class OdooClient:
             )
             for r in rows
         ]
+
+    # -- picking records for mappings ------------------------------------------------------------
+
+    PICK_LIMIT = 20
+
+    def _pick_spec(self, kind: str) -> tuple[str, list[Any], list[str], list[str]]:
+        """(model, base domain, fields searched by text, fields read) of one kind of pickable record, in the
+        client's company: a record of another company is not offered (nor is it visible to Odoo's rules)."""
+        company = self.company_id
+        shared: list[Any] = [("company_id", "in", [False, company])] if company is not None else []
+        own: list[Any] = [("company_id", "=", company)] if company is not None else []
+        if kind == "product":
+            return (
+                "product.product",
+                shared,
+                ["default_code", "name", "barcode"],
+                ["default_code", "display_name", "barcode", "company_id", "active"],
+            )
+        if kind == "tax":
+            fields = ["name", "amount", "amount_type", "price_include", "company_id", "active"]
+            if self.version[0] >= 18:
+                fields.append("price_include_override")
+            return "account.tax", [("type_tax_use", "=", "sale"), *own], ["name"], fields
+        if kind == "carrier":
+            return "delivery.carrier", shared, ["name"], ["name", "product_id", "company_id", "active"]
+        if kind == "journal":
+            return (
+                "account.journal",
+                [("type", "in", ["bank", "cash", "sale"]), *own],
+                ["name", "code"],
+                ["name", "code", "type", "company_id", "active"],
+            )
+        raise ValueError(f"no pickable Odoo record of kind {kind!r}")
+
+    def _choice(self, kind: str, r: dict[str, Any]) -> RecordChoice:
+        amount = r.get("amount")
+        return RecordChoice(
+            kind=kind,
+            id=int(r["id"]),
+            name=_str(r.get("name")) or _str(r.get("display_name")),
+            code=_str(r.get("default_code")) or _str(r.get("code")),
+            barcode=_str(r.get("barcode")),
+            company_id=_m2o_id(r.get("company_id")),
+            company=_m2o_name(r.get("company_id")),
+            amount=_dec(amount) if kind == "tax" else None,
+            amount_type=_str(r.get("amount_type")),
+            price_include=bool(r.get("price_include")) if kind == "tax" else None,
+            price_include_override=_str(r.get("price_include_override")),
+            price_include_from_company=kind == "tax"
+            and self.version[0] >= 18
+            and not r.get("price_include_override"),
+            journal_type=_str(r.get("type")) if kind == "journal" else "",
+            product_id=_m2o_id(r.get("product_id")),
+            active=bool(r.get("active", True)),
+        )
+
+    def pick_search(self, kind: str, text: str, *, limit: int = PICK_LIMIT) -> list[RecordChoice]:
+        """1 call: at most ``limit`` (capped at 20) active records of ``kind`` (product, tax, carrier,
+        journal) of the client's company whose searched fields contain ``text`` (products: internal
+        reference, name or barcode; taxes: name, or the rate when ``text`` is a number; journals: name or
+        code). Products and carriers shared by every company count; taxes and journals are the company's."""
+        model, base, searched, fields = self._pick_spec(kind)
+        text = text.strip()
+        terms: list[Any] = [(f, "ilike", text) for f in searched]
+        if kind == "tax":
+            with contextlib.suppress(ArithmeticError):  # not a number: searched by name only
+                terms.append(("amount", "=", float(Decimal(text.rstrip("%").strip()))))
+        domain: list[Any] = [*base, *(["|"] * (len(terms) - 1)), *terms]
+        rows = self.execute(
+            model,
+            "search_read",
+            domain=domain,
+            fields=fields,
+            order="id asc",
+            limit=max(1, min(limit, self.PICK_LIMIT)),
+        )
+        return [self._choice(kind, r) for r in rows]
+
+    def pick_read(self, kind: str, ids: Sequence[int]) -> dict[int, RecordChoice]:
+        """1 call: those of ``ids`` that are records of ``kind`` in the client's company (archived ones too,
+        with ``active`` False). An id absent from the answer does not exist, is of another kind (a purchase
+        tax, a general journal) or belongs to another company."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        model, base, _, fields = self._pick_spec(kind)
+        rows = self.execute(
+            model,
+            "search_read",
+            domain=[*base, ("id", "in", wanted)],
+            fields=fields,
+            context={"active_test": False},
+        )
+        return {int(r["id"]): self._choice(kind, r) for r in rows}
 
     def post_order_message(self, order_id: int, body: str, *, subject: str = "") -> int:
         """1 call: a note in the order's chatter (``message_post``); answers the message id.

@@ -511,3 +511,24 @@ class TaxInfo:
     price_include_override: str  # 18+: "tax_included" / "tax_excluded" / "" (company default); "" on 17
     company_id: int | None
     active: bool
+
+
+@dataclass(frozen=True)
+class RecordChoice:
+    """An Odoo record a person can pick for a mapping (product, sale tax, carrier, journal)."""
+
+    kind: str  # "product" / "tax" / "carrier" / "journal"
+    id: int
+    name: str
+    code: str = ""  # product: internal reference (SKU); journal: short code
+    barcode: str = ""
+    company_id: int | None = None  # None: shared by every company
+    company: str = ""
+    amount: Decimal | None = None  # tax: the rate (percent) or fixed amount
+    amount_type: str = ""
+    price_include: bool | None = None  # tax: as Odoo computes it
+    price_include_override: str = ""  # tax, 18+: "tax_included" / "tax_excluded" / "" (company default)
+    price_include_from_company: bool = False  # tax, 18+: no override, so the company's default applies
+    journal_type: str = ""  # journal: bank / cash / sale
+    product_id: int | None = None  # carrier: its delivery product
+    active: bool = True

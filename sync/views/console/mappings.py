@@ -8,12 +8,14 @@ import io
 import json
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from opsconsole.core.errors import IntegrationError
 from opsconsole.core.grants import permission_held_since
 from opsconsole.core.permissions import allowed
 from sync.models import MappingChange, MappingEntry, MappingTable, ShopifyShop
@@ -31,6 +33,16 @@ from sync.selectors.mappings import (
     mapping_table_counts,
     mapping_unblocks_count,
     mapping_version_current,
+)
+from sync.selectors.odoo_records import (
+    MAX_RESULTS,
+    MIN_CHARS,
+    PICKER_FIELDS,
+    SEARCH_HINTS,
+    choice_label,
+    mapping_value_problems,
+    record_choice,
+    record_choices,
 )
 from sync.services import console as console_services
 from sync.services.mappings import MappingRow
@@ -158,6 +170,8 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
             errors.insert(0, f"{KEY_LABELS[table]} is required")
         if delete and current is None:
             errors.append(f"{key} is not mapped, so there is nothing to delete")
+        if not errors and not delete:
+            errors = mapping_value_problems(shop=shop, rows=[(table, key, value)])
         if not errors:
             verb = "Delete" if delete else ("Change" if current else "Map")
             summary = str(request.POST.get("summary", "")).strip() or f"{verb} {table} {key}"
@@ -186,9 +200,14 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
             "value": components_text(initial.get(name))
             if kind == "components" and isinstance(initial.get(name), list)
             else initial.get(name, ""),
+            "picker": PICKER_FIELDS.get((table, name)),
         }
         for name, label, kind in TABLE_FIELDS[table]
     ]
+    for f in fields:
+        if f["picker"] is not None:
+            f["hint"] = SEARCH_HINTS[f["picker"].kind]
+            f["named"] = next((g["value"] for g in fields if g["name"] == f["picker"].fills), "")
     context = {
         "title": "Propose a mapping change",
         "shop": shop,
@@ -204,6 +223,74 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
         "unblocks": mapping_unblocks_count(shop=shop, table=table, key=key),
     }
     return page_or_partial(request, "sync/mapping_propose.html", context, "form", status=200)
+
+
+#: Searches one person may make per window (per server process): a picker searches as they type.
+PICK_RATE = (30, 10)  # searches, seconds
+
+
+def _pick_allowed(request: HttpRequest) -> bool:
+    searches, seconds = PICK_RATE
+    key = f"mapping-pick:{request.user.pk}"
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key) <= searches
+    except ValueError:  # the window ended between add and incr
+        cache.add(key, 1, timeout=seconds)
+        return True
+
+
+@console_view("propose_mapping")
+@require_GET
+def mapping_pick(request: HttpRequest) -> HttpResponse:
+    """A picker of the propose form: the shop's Odoo records matching ``q`` (at least 2 characters, at
+    most 20 answers), or, with ``choose``, the picker holding that record (checked to exist in the shop's
+    company)."""
+    shop = _shop(request)
+    table = _table(request.GET.get("table"))
+    field = str(request.GET.get("field", ""))
+    spec = PICKER_FIELDS.get((table, field))
+    if shop is None or spec is None or int_or_none(request.GET.get("shop")) != shop.pk:
+        raise Http404("no such picker")
+    context: dict[str, Any] = {"shop": shop, "table": table, "field": field, "spec": spec}
+    chosen = int_or_none(request.GET.get("choose"))
+    if chosen is not None:
+        try:
+            choice = record_choice(shop=shop, kind=spec.kind, record_id=chosen)
+        except IntegrationError as exc:
+            choice, context["error"] = None, f"Odoo could not be asked: {exc.message}"
+        if choice is None:
+            context.setdefault("error", f"Odoo has no {spec.kind} {chosen} for this shop's company")
+            return render(request, "sync/partials/_picker.html#results", context)
+        label = choice_label(choice)
+        fills = choice.code if spec.kind == "product" else choice.name
+        context.update(
+            f={
+                "name": field,
+                "label": dict((n, lbl) for n, lbl, _ in TABLE_FIELDS[table])[field],
+                "value": choice.id,
+                "picker": spec,
+                "hint": SEARCH_HINTS[spec.kind],
+            },
+            chosen_label=label,
+            fill={"name": spec.fills, "value": fills} if spec.fills else None,
+        )
+        return render(request, "sync/partials/_picker.html#picker", context)
+    q = str(request.GET.get("q", "")).strip()[:80]
+    context.update(q=q, min_chars=MIN_CHARS, max_results=MAX_RESULTS)
+    if len(q) < MIN_CHARS:
+        context["error"] = f"Type at least {MIN_CHARS} characters"
+        return render(request, "sync/partials/_picker.html#results", context)
+    if not _pick_allowed(request):
+        context["error"] = "Too many searches at once: wait a few seconds and type again"
+        return render(request, "sync/partials/_picker.html#results", context, status=429)
+    try:
+        choices = record_choices(shop=shop, kind=spec.kind, text=q)
+    except IntegrationError as exc:
+        context["error"] = f"Odoo could not be searched: {exc.message}"
+        choices = []
+    context["choices"] = [(c.id, choice_label(c)) for c in choices]
+    return render(request, "sync/partials/_picker.html#results", context)
 
 
 @console_view("propose_mapping")
