@@ -39,6 +39,7 @@ from sync.selectors.odoo_records import (
     MIN_CHARS,
     PICKER_FIELDS,
     SEARCH_HINTS,
+    PickerField,
     choice_label,
     mapping_value_problems,
     record_choice,
@@ -192,7 +193,7 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
     initial = dict(current.value) if current is not None else {}
     if request.method == "POST":
         initial = {name: request.POST.get(f"f_{name}", "") for name, _, _ in TABLE_FIELDS[table]}
-    fields = [
+    fields: list[dict[str, Any]] = [
         {
             "name": name,
             "label": label,
@@ -205,9 +206,10 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
         for name, label, kind in TABLE_FIELDS[table]
     ]
     for f in fields:
-        if f["picker"] is not None:
-            f["hint"] = SEARCH_HINTS[f["picker"].kind]
-            f["named"] = next((g["value"] for g in fields if g["name"] == f["picker"].fills), "")
+        picker: PickerField | None = f["picker"]
+        if picker is not None:
+            f["hint"] = SEARCH_HINTS[picker.kind]
+            f["named"] = next((g["value"] for g in fields if g["name"] == picker.fills), "")
     context = {
         "title": "Propose a mapping change",
         "shop": shop,
