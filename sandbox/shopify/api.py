@@ -1830,6 +1830,19 @@ def m_product_set(
     ):
         if input.get(src) is not None:
             product[dst] = input[src]
+    if input.get("giftCard") is not None:
+        if not created and bool(input["giftCard"]) != bool(product.get("gift_card")):
+            return {
+                "product": None,
+                "userErrors": [
+                    {
+                        "field": ["input", "giftCard"],
+                        "message": "Gift card attribute cannot be changed",
+                        "code": "GIFT_CARD_ATTRIBUTE_CANNOT_BE_CHANGED",
+                    }
+                ],
+            }
+        product["gift_card"] = bool(input["giftCard"])
     if input.get("status"):
         product["status"] = input["status"].lower()
     if input.get("tags") is not None:
@@ -1905,6 +1918,8 @@ def m_product_set(
                 v["presentment_prices"][0]["price"]["amount"] = v["price"]
             if vin.get("barcode") is not None:
                 v["barcode"] = vin["barcode"]
+            if vin.get("requiresComponents") is not None:
+                v["requires_components"] = bool(vin["requiresComponents"])
             if "compareAtPrice" in vin:
                 v["compare_at_price"] = (
                     str(q2(Decimal(str(vin["compareAtPrice"])))) if vin["compareAtPrice"] else None

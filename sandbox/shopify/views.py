@@ -675,6 +675,7 @@ class Views:
             "createdAt": gql_time(p["created_at"]),
             "updatedAt": gql_time(p["updated_at"]),
             "totalInventory": sum(v["inventory_quantity"] for v in p["variants"]),
+            "isGiftCard": bool(p.get("gift_card")),
             "variants": lambda _i, first=None, after=None: connection(
                 p["variants"],
                 lambda v: self.variant(p, v),
@@ -703,6 +704,7 @@ class Views:
             "selectedOptions": [
                 {"name": n, "value": val} for n, val in zip(names, values, strict=False) if val
             ],
+            "requiresComponents": bool(v.get("requires_components")),
             "createdAt": gql_time(v["created_at"]),
             "updatedAt": gql_time(v["updated_at"]),
             "product": lambda _i: self.product(p),

@@ -154,8 +154,9 @@ class RowIn(serializers.Serializer):
                 continue
             expected = {"int": int, "int?": int, "str": str, "bool": bool, "components": list}[kind]
             if not isinstance(item, expected) or (expected is int and isinstance(item, bool)):
-                raise ValidationError({"value": [f"{name} must be {kind.rstrip('?')}"]})
-            if isinstance(item, int) and not 0 < item < 2**31:
+                what = "a list" if kind == "components" else kind.rstrip("?")
+                raise ValidationError({"value": [f"{name} must be {what}"]})
+            if isinstance(item, int) and kind in ("int", "int?") and not 0 < item < 2**31:
                 raise ValidationError({"value": [f"{name} must be an Odoo id"]})
             if isinstance(item, str) and len(item) > 255:
                 raise ValidationError({"value": [f"{name} is longer than 255 characters"]})

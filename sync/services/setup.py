@@ -107,6 +107,8 @@ def onboarding_read(
         gateways=channels.gateways,
         taxes=channels.taxes,
         orders_read=channels.orders,
+        gift_card_skus=frozenset(v.sku for v in variants if v.gift_card and v.sku),
+        bundle_skus=frozenset(v.sku for v in variants if v.bundle and v.sku),
     )
     companies = [
         {
@@ -185,8 +187,8 @@ def onboarding_read(
 
 def onboarding_summary(report: dict[str, Any]) -> str:
     parts = []
-    for section in ("matched", "ambiguous", "missing_in_odoo", "missing_in_shopify"):
-        counts = report["summary"][section]
+    for section in ("matched", "ambiguous", "missing_in_odoo", "missing_in_shopify", "recognised"):
+        counts = report["summary"].get(section, {})
         text = ", ".join(f"{n} {table}" for table, n in counts.items()) or "none"
         parts.append(f"{section.replace('_', ' ')}: {text}")
     return "Onboarding proposal. " + "; ".join(parts)

@@ -5,8 +5,11 @@ mapping change for maker-checker approval. Nothing here (or there) writes to Odo
 Matching rules, each conservative — a person decides anything uncertain:
 
 - SKU: a Shopify variant's SKU to the Odoo product with that internal reference (``default_code``); if no
-  product has it, the product with the variant's barcode. Two Odoo products with one SKU (or barcode) are
-  *ambiguous*; Odoo products whose reference no Shopify variant has are *missing on the Shopify side*.
+  product has it, the product with the variant's barcode. Gift cards (``Product.isGiftCard``) and bundles
+  (``ProductVariant.requiresComponents``) are *recognised* instead: a gift card needs the shop's gift-card
+  product, a bundle a BUNDLE row (proposed as a kit when an Odoo product has its SKU). Two Odoo products
+  with one SKU (or barcode) are *ambiguous*; Odoo products whose reference no Shopify variant has are
+  *missing on the Shopify side*.
 - Taxes: each tax line seen on recent orders (title, rate) to the active percent sale tax of that rate and
   treatment (prices excluding tax: ``tax_id``; including it: ``included_tax_id``; ``price_include`` as Odoo
   computes it). The treatment the shop sells in that Odoo lacks is reported with exactly what to create.
@@ -51,6 +54,8 @@ class ShopifySide:
     gateways: Sequence[str]
     taxes: Sequence[tuple[str, str]]  # (title, rate) seen on recent orders
     orders_read: int = 0
+    gift_card_skus: frozenset[str] = frozenset()  # SKUs of gift-card products (Product.isGiftCard)
+    bundle_skus: frozenset[str] = frozenset()  # SKUs of bundles (ProductVariant.requiresComponents)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,9 @@ class Proposal:
     ambiguous: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     missing_in_odoo: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     missing_in_shopify: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Shopify SKUs that are not mapped by SKU: gift cards (the SHOP row's gift_card_product_id) and bundles
+    # (a BUNDLE row, kit or components), each saying what it needs
+    recognised: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     create_in_odoo: list[str] = field(default_factory=list)
 
     def _add(self, section: dict[str, list[dict[str, Any]]], table: str, entry: dict[str, Any]) -> None:
@@ -110,7 +118,9 @@ class Proposal:
                 "ambiguous": counts(self.ambiguous),
                 "missing_in_odoo": counts(self.missing_in_odoo),
                 "missing_in_shopify": counts(self.missing_in_shopify),
+                "recognised": counts(self.recognised),
             },
+            "recognised": self.recognised,
             "matched": self.matched,
             "ambiguous": self.ambiguous,
             "missing_in_odoo": self.missing_in_odoo,
@@ -218,6 +228,33 @@ def _skus(p: Proposal, shopify: ShopifySide, odoo: OdooSide, skip: set[str]) -> 
         found, how = by_code.get(sku, []), "internal reference"
         if not found and barcode:
             found, how = by_barcode.get(barcode, []), "barcode"
+        if sku in shopify.gift_card_skus:
+            p._add(
+                p.recognised,
+                "gift_card",
+                {
+                    "shopify": sku,
+                    "name": name,
+                    "why": "a gift card: its lines are booked on the shop's gift-card product (SHOP row "
+                    "gift_card_product_id: a service product whose income account is the gift-card "
+                    "liability), not by SKU",
+                },
+            )
+            continue
+        if sku in shopify.bundle_skus:
+            entry: dict[str, Any] = {"shopify": sku, "name": name}
+            if len(found) == 1:
+                # A product with the bundle's SKU in Odoo: taken as its kit (a person may make it components)
+                kit = found[0]
+                p.rows.append(("bundle", sku, {"mode": "kit", "product_id": int(kit["id"])}))
+                entry.update(odoo=f"{kit['name']} (id {kit['id']})", how=f"kit, by {how}")
+            else:
+                entry["why"] = (
+                    "a bundle: map it with a BUNDLE row, as a kit (an Odoo product with a phantom bill of "
+                    "materials) or as its components with a price split"
+                )
+            p._add(p.recognised, "bundle", entry)
+            continue
         if len(found) > 1:
             p._add(
                 p.ambiguous,

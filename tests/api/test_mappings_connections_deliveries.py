@@ -135,3 +135,63 @@ def test_webhook_deliveries_without_bodies_and_refused_ones(shop, api_for):
     assert client.get("/api/v1/webhook-deliveries/", topic="orders/paid").json()["results"] == []
     refused = client.get("/api/v1/rejected-deliveries/").json()["results"]
     assert [(r["reason"], r["shop_domain"]) for r in refused] == [("bad_signature", "x.myshopify.com")]
+
+
+def test_a_bundle_rule_is_checked_when_proposed_and_its_approval_replays_its_orders(shop, api_for):
+    # given an order parked because its bundle SKU is not mapped, and a gift-card order parked too
+    parked = make_job(shop, sku="BUNDLE-BREW")
+    gift = make_job(shop, code="gift_card_not_mapped", key="shop")
+    maker, _, _ = api_for("integration_admin", username="maker")
+    checker, _, _ = api_for("integration_admin", username="checker")
+    # when rules that cannot be booked are proposed, they are refused naming the fault; nothing is proposed
+    for value, fault in (
+        ({"mode": "components", "split": "ratio", "components": [{"product_id": 5, "quantity": 1}]}, "ratio"),
+        ({"mode": "components", "components": []}, "components must be a non-empty list"),
+        ({"mode": "kit"}, "product_id"),
+        ({"mode": "components", "components": "5x1@1"}, "components must be a list"),
+    ):
+        refused = maker.post(
+            "/api/v1/mapping-changes/",
+            {"shop": shop.pk, "rows": [{"table": "bundle", "key": "BUNDLE-BREW", "value": value}]},
+        )
+        assert refused.status_code == 400, (value, refused.content)
+        assert fault in refused.content.decode(), refused.content
+    assert not MappingChange.objects.exists()
+    # when a good rule and the gift-card product are proposed
+    rule = {
+        "mode": "components",
+        "split": "ratio",
+        "components": [
+            {"product_id": 5, "quantity": 1, "ratio": "1"},
+            {"product_id": 6, "quantity": 2, "ratio": "2"},
+        ],
+    }
+    proposed = maker.post(
+        "/api/v1/mapping-changes/",
+        {
+            "shop": shop.pk,
+            "rows": [
+                {"table": "bundle", "key": "BUNDLE-BREW", "value": rule},
+                {
+                    "table": "shop",
+                    "key": "shop",
+                    "value": {
+                        "company_id": 1,
+                        "pricelist_id": 1,
+                        "fulfilment_notify_customer": False,
+                        "gift_card_product_id": 900,
+                    },
+                },
+            ],
+        },
+    )
+    assert proposed.status_code == 201, proposed.content
+    # then it shows the parked orders it unblocks, and its approval by another replays them
+    assert sorted(proposed.json()["unblocks"]) == sorted([parked.pk, gift.pk])
+    approved = checker.post(f"/api/v1/mapping-changes/{proposed.json()['id']}/approve/")
+    assert approved.status_code == 200, approved.content
+    assert (
+        MappingEntry.objects.get(shop=shop, table="bundle", key="BUNDLE-BREW", valid_to__isnull=True).value
+        == rule
+    )
+    assert sorted(queued_job_ids()) == sorted([parked.pk, gift.pk])

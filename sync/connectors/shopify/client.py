@@ -279,6 +279,8 @@ class ShopifyClient:
                     sku=n.get("sku") or "",
                     barcode=n.get("barcode") or "",
                     name=n.get("displayName") or "",
+                    gift_card=bool((n.get("product") or {}).get("isGiftCard")),
+                    bundle=bool(n.get("requiresComponents")),
                 )
             if not conn["pageInfo"]["hasNextPage"]:
                 return

@@ -236,7 +236,8 @@ ORDER_RETURNS = document(
 # -- onboarding: what the shop sells and how it has been selling ---------------------------------------------
 VARIANTS_PAGE = document(
     "query VariantsPage($first: Int!, $after: String) { productVariants(first: $first, after: $after) {"
-    " pageInfo { hasNextPage endCursor } nodes { id sku barcode displayName } } }"
+    " pageInfo { hasNextPage endCursor } nodes { id sku barcode displayName requiresComponents"
+    " product { isGiftCard } } } }"
 )
 #: The newest orders' shipping methods, payment gateways and tax lines (for the onboarding's proposal).
 RECENT_ORDER_CHANNELS = document(

@@ -82,6 +82,8 @@ class VariantInfo:
     sku: str
     barcode: str
     name: str
+    gift_card: bool = False  # its product is a gift card (Product.isGiftCard)
+    bundle: bool = False  # a bundle of other variants (ProductVariant.requiresComponents)
 
 
 @dataclass(frozen=True)

@@ -389,3 +389,27 @@ def test_payouts_and_balance_transactions_are_readable(shopify):
             bt.payout_id in (None, payouts[0].id) or bt.payout_id
             for bt in shopify.balance_transactions(payout_id=payouts[0].id, first=20)
         )
+
+
+def test_variants_are_listed_with_whether_they_are_gift_cards_or_bundles(shopify):
+    # given an ordinary product
+    sku = f"CT-{uuid.uuid4().hex[:10].upper()}"
+    shopify.product_set(
+        {
+            "title": f"Contract {sku}",
+            "status": "ACTIVE",
+            "productOptions": [{"name": "Title", "values": [{"name": "Default Title"}]}],
+            "variants": [
+                {
+                    "optionValues": [{"optionName": "Title", "name": "Default Title"}],
+                    "sku": sku,
+                    "price": "9.00",
+                }
+            ],
+        }
+    )
+    # when the variants are listed (onboarding's read)
+    [variant] = [v for v in shopify.iter_variants() if v.sku == sku]
+    # then it is neither a gift card (Product.isGiftCard) nor a bundle (ProductVariant.requiresComponents)
+    assert (variant.gift_card, variant.bundle) == (False, False)
+    assert variant.name.startswith(f"Contract {sku}")

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from opsconsole.demo_catalogue import demo_setup_catalogue
 from sandbox import catalogue
+from sync.engine.clients import shopify_client_for
 from sync.models import MappingChange, MappingEntry
 from sync.services.setup import SetupCatalogue, shop_setup
 from tests.sync.flows.conftest import NO_WEBHOOKS
@@ -155,3 +156,73 @@ def test_the_report_names_price_include_override_for_a_missing_tax_included_tax(
             "taxes_included": True,
         },
     ) in proposal.rows
+
+
+PRODUCT_SET = (
+    "mutation P($input: ProductSetInput!) { productSet(input: $input, synchronous: true) {"
+    " product { id isGiftCard variants(first: 5) { nodes { sku requiresComponents } } }"
+    " userErrors { field message code } } }"
+)
+
+
+def test_gift_cards_and_bundles_are_recognised_not_missing_in_odoo(booking_for):
+    # given a gift-card product and two bundles in Shopify; Odoo has a product with one bundle's SKU (its kit)
+    booking = booking_for(19, setup=False)
+    shopify = shopify_client_for(booking.shop)
+    for title, gift, sku, bundle in (
+        ("Gift card", True, "GC-50", False),
+        ("Brew set", False, "BUNDLE-BREW", True),
+        ("Coffee gift set", False, "BUNDLE-COFFEE", True),
+    ):
+        data = shopify.graphql(
+            PRODUCT_SET,
+            {
+                "input": {
+                    "title": title,
+                    "giftCard": gift,
+                    "productOptions": [{"name": "Title", "values": [{"name": "Default Title"}]}],
+                    "variants": [
+                        {
+                            "optionValues": [{"optionName": "Title", "name": "Default Title"}],
+                            "sku": sku,
+                            "price": "50.00",
+                            "requiresComponents": bundle,
+                        }
+                    ],
+                }
+            },
+        )["productSet"]
+        assert data["userErrors"] == []
+        assert data["product"]["isGiftCard"] is gift
+        assert data["product"]["variants"]["nodes"] == [{"sku": sku, "requiresComponents": bundle}]
+    [kit] = booking.odoo.execute(
+        "product.product",
+        "create",
+        vals_list=[{"name": "Coffee gift set", "default_code": "BUNDLE-COFFEE", "type": "consu"}],
+    )
+    # when set-up runs
+    report = shop_setup(
+        shop=booking.shop,
+        callback_url=NO_WEBHOOKS,
+        catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
+    )
+    # then the gift card and the bundles are recognised as such, not reported missing in Odoo
+    found = report.report
+    missing = {e["shopify"] for e in found["missing_in_odoo"].get("sku", [])}
+    assert {"GC-50", "BUNDLE-BREW", "BUNDLE-COFFEE"}.isdisjoint(missing)
+    [gift] = found["recognised"]["gift_card"]
+    assert gift["shopify"] == "GC-50" and "gift_card_product_id" in gift["why"]
+    bundles = {e["shopify"]: e for e in found["recognised"]["bundle"]}
+    assert "BUNDLE row" in bundles["BUNDLE-BREW"]["why"]
+    assert bundles["BUNDLE-COFFEE"]["how"] == "kit, by internal reference"
+    # and the bundle whose SKU Odoo has is proposed as that kit; neither is proposed as a SKU
+    change = MappingChange.objects.get(pk=report.change_id)
+    rows = {(r["table"], r["key"]): r["value"] for r in change.rows}
+    assert rows[("bundle", "BUNDLE-COFFEE")] == {"mode": "kit", "product_id": kit}
+    assert not {
+        ("sku", "GC-50"),
+        ("sku", "BUNDLE-BREW"),
+        ("sku", "BUNDLE-COFFEE"),
+        ("bundle", "BUNDLE-BREW"),
+    } & set(rows)
+    assert found["summary"]["recognised"] == {"bundle": 2, "gift_card": 1}
