@@ -18,6 +18,7 @@ from sync.transforms.bundles import (
     split_amount,
 )
 from sync.transforms.money import quantum
+from sync.transforms.refunds import refund_from_shopify
 from sync.transforms.types import BundleComponent, BundleRule
 from tests.transforms.builders import CENT, TAX_COMBOS, LineSpec, OrderSpec, build_order, mappings_for
 
@@ -315,3 +316,45 @@ def test_tax_balancing_keeps_a_three_way_split_exact() -> None:
     )
     assert taxes == Decimal("20.00")
     assert sum((x.subtotal for x in lines), Decimal(0)) == Decimal("100.00")
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+
+
+def _refund(item: dict) -> dict:
+    return {
+        "id": 501,
+        "order_id": 77,
+        "refund_line_items": [
+            {
+                "line_item_id": 1000,
+                "quantity": 1,
+                "restock_type": "no_restock",
+                "subtotal_set": {"shop_money": {"amount": "50.00", "currency_code": "EUR"}},
+                "total_tax_set": {"shop_money": {"amount": "0.00", "currency_code": "EUR"}},
+                "line_item": {"id": 1000, **item},
+            }
+        ],
+        "order_adjustments": [],
+        "transactions": [],
+    }
+
+
+def test_a_refunded_gift_card_credits_the_gift_card_product_and_a_kit_the_kit() -> None:
+    mappings = mappings_for(
+        gift_card_product_id=GIFT_PRODUCT, bundles={"BUNDLE-1": BundleRule(mode="kit", product_id=KIT)}
+    )
+    [card] = refund_from_shopify(
+        _refund({"sku": None, "gift_card": True}), mappings, taxes_included=False
+    ).lines
+    assert (card.product_id, card.subtotal) == (GIFT_PRODUCT, Decimal("50.00"))
+    [kit] = refund_from_shopify(_refund({"sku": "BUNDLE-1"}), mappings, taxes_included=False).lines
+    assert kit.product_id == KIT
+
+
+def test_a_refunded_bundle_booked_as_components_is_left_to_a_person() -> None:
+    with pytest.raises(BusinessRuleError) as raised:
+        refund_from_shopify(
+            _refund({"sku": "BUNDLE-1"}), mappings_for(bundles={"BUNDLE-1": RATIO}), taxes_included=False
+        )
+    assert (raised.value.code, raised.value.key) == ("bundle_refund_by_hand", "BUNDLE-1")
