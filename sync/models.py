@@ -10,6 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from opsconsole.core.fields import EncryptedTextField
 
@@ -99,7 +100,8 @@ class RejectedDelivery(models.Model):
 
 
 class InboundEvent(models.Model):
-    """One webhook delivery as received: headers, raw body, parsed JSON or the parse error."""
+    """One webhook delivery as received: headers and raw body (written by the request), then the parsed
+    JSON or the parse error (written by the worker that ingests it: sync/engine/ingest.py)."""
 
     shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="events", db_index=False)
     topic = models.CharField(max_length=100)
@@ -114,6 +116,15 @@ class InboundEvent(models.Model):
     subject_id = models.CharField(max_length=64, blank=True, help_text="Shopify id of the order/customer")
     payload_updated_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Empty while a worker has yet to parse it and make its job (the webhook request stores it so); a row
+    # made any other way (with its job, by whoever made it) is complete when created.
+    ingested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="parsed and turned into its job by a worker (empty: not yet)",
+    )
+    correlation_id = models.UUIDField(null=True, blank=True, help_text="the request's, carried on by its job")
     purged_at = models.DateTimeField(null=True, blank=True, help_text="personal data removed")
 
     class Meta:
@@ -125,7 +136,16 @@ class InboundEvent(models.Model):
                 name="inbound_event_unique_event",
             ),
         ]
-        indexes = [models.Index(fields=["shop", "subject_id"], name="inbound_event_subject_idx")]
+        indexes = [
+            models.Index(fields=["shop", "subject_id"], name="inbound_event_subject_idx"),
+            # Deliveries not ingested yet (sync/engine/ingest.py): the sweeper's and a privacy job's look-up;
+            # partial, so that it holds only the few waiting for a worker.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(ingested_at__isnull=True),
+                name="inbound_event_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.webhook_id}"

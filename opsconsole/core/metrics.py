@@ -47,7 +47,8 @@ JOB_SECONDS = Histogram(
 )
 WEBHOOKS = Counter(
     "opsconsole_webhooks_received",
-    "Webhook deliveries answered, by outcome (stored, duplicate, quarantined, rejected:<reason>).",
+    "Webhook deliveries answered, by outcome (stored, duplicate, rejected:<reason>); a stored one the worker "
+    "quarantines is a problem (sync/engine/ingest.py).",
     ["outcome"],
 )
 CONNECTOR_CALLS = Counter(

@@ -33,6 +33,7 @@ class DeliveryOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "subject_id",
             "parse_error",
             "received_at",
+            "ingested_at",
             "purged_at",
             "job_count",
             "parked_count",

@@ -1,7 +1,7 @@
 """The two places on the hot path that rely on library internals, kept together and checked at start-up.
 
-1. The webhook's one-statement insert (sync/services/inbox.py) writes the event, its job and the job's
-   django-q2 queue entry in one SQL statement. It builds each INSERT from the model's fields (their
+1. The webhook's one-statement insert (sync/services/inbox.py) writes the event and the django-q2 queue
+   entry of the job it will become in one SQL statement. It builds each INSERT from the model's fields (their
    pre_save, defaults and database adapters) without Django's insert compiler, whose per-request cost is a
    third of that endpoint's: ``insert_sql``.
 2. That queue entry carries a task package built by hand (``queue_package``): what ``async_task`` would
@@ -108,6 +108,15 @@ def insert_sql(obj: Any) -> tuple[str, list[Any]]:
             placeholders.append("%s")
             params.append(field.get_db_prep_save(value, connection=connection))
     return f"{head} VALUES ({', '.join(placeholders)})", params
+
+
+def insert_select_sql(obj: Any, *, source: str) -> tuple[str, list[Any]]:
+    """``insert_sql`` as INSERT ... SELECT ... FROM ``source`` (a CTE of the same statement): one row per
+    row of ``source``, so none when it returned none."""
+    sql, params = insert_sql(obj)
+    head, values = sql.split(" VALUES (", 1)
+    # Our own compiled INSERT and a CTE name of ours; every value stays a parameter.
+    return f"{head} SELECT {values[:-1]} FROM {source}", params  # noqa: S608
 
 
 # ------------------------------------------------------------------------------------------ checking

@@ -18,6 +18,7 @@ from opsconsole.core.metrics import JOB_SECONDS, JOBS_FINISHED
 from sync.engine.attempts import record_failure, record_success
 from sync.engine.claim import job_claim, job_subject_busy, shop_turn_taken, subject_waiters_wake
 from sync.engine.context import connections_mark, context_for
+from sync.engine.ingest import deliveries_ingest_pending, delivery_ingest_key
 from sync.engine.pick import job_pick_first
 from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
@@ -26,15 +27,29 @@ from sync.models import RUNNABLE_STATES, JobAttempt, SyncJob
 
 logger = structlog.get_logger("sync.jobs")
 
+#: Flows that read the shop's stored deliveries as a whole: its deliveries not ingested yet are ingested
+#: before they run (sync/engine/ingest.py).
+INGEST_FIRST_FLOWS = frozenset({"privacy", "stock"})
+
 _RUN_FIELDS = ("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
 
 
 def job_run(*, key: str) -> str:
     """Run one job (by idempotency key) if it is due and not already running. Returns what happened:
-    missing, subject_busy, not_runnable, succeeded or failed."""
+    missing, subject_busy, not_runnable, succeeded or failed; for a webhook's entry whose delivery the
+    worker parks instead of making a job: quarantined, unhandled or purged."""
     job = SyncJob.objects.filter(idempotency_key=key).only(*_RUN_FIELDS, "state", "next_attempt_at").first()
     if job is None:
-        return "missing"
+        # A webhook's entry comes before its job: the worker ingests the stored delivery first
+        # (sync/engine/ingest.py); a delivery it parks (unreadable, mismatched, unhandled) has nothing to run.
+        ingested = delivery_ingest_key(key)
+        if ingested.job_id is None or ingested.outcome != "stored":
+            return ingested.outcome
+        job = (
+            SyncJob.objects.filter(pk=ingested.job_id).only(*_RUN_FIELDS, "state", "next_attempt_at").first()
+        )
+        if job is None:
+            return "missing"
     due = job.state in RUNNABLE_STATES and (
         job.next_attempt_at is None or job.next_attempt_at <= timezone.now()
     )
@@ -77,6 +92,10 @@ def _run(job: SyncJob) -> str:
         started = time.monotonic()
         logger.info("job.started", attempt=job.attempts)
         try:
+            if job.flow in INGEST_FIRST_FLOWS:
+                # A redaction must see every stored body of its shop, and a stock push every sale Odoo has
+                # not booked yet (pending_sales: the order jobs on their way), those waiting for a worker too.
+                deliveries_ingest_pending(shop_id=job.shop_id)
             flow = registry.for_job(job)
             result = flow(job, context)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded

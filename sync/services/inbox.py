@@ -1,35 +1,31 @@
-"""The webhook inbox: verify, store, dedupe, and create the job, all before answering Shopify."""
+"""The webhook inbox: verify the signature, store the delivery as received (raw body and headers) with its
+queue entry in one statement, dedupe, and answer Shopify. The worker parses it and makes its job
+(sync/engine/ingest.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from opsconsole.core.correlation import correlation_id
 from sync.connectors.shopify.webhooks import verify_webhook
-from sync.engine.config import max_attempts
-from sync.engine.problems import Occurrence, problem_record_occurrence
+from sync.engine.ingest import delivery_job_key
 from sync.engine.queue import task_enqueue
-from sync.engine.queue_adapter import TASK, insert_sql, orm_broker, queue_entry, task_name
-from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
-from sync.models import InboundEvent, JobState, RejectedDelivery, ShopifyShop, SyncJob
-from sync.transforms.topics import freshness_problem, topic_shape_problem
+from sync.engine.queue_adapter import TASK, insert_select_sql, insert_sql, orm_broker, queue_entry, task_name
+from sync.kinds import kind_for_topic
+from sync.models import InboundEvent, RejectedDelivery, ShopifyShop
 
 logger = logging.getLogger("sync.inbox")
 security_log = logging.getLogger("opsconsole.security")
@@ -145,82 +141,13 @@ def record_rejection(
 @dataclass(frozen=True)
 class Receipt:
     status: int
-    outcome: str  # stored | duplicate | quarantined | rejected:<reason>
+    outcome: str  # stored | duplicate | rejected:<reason>
     event_id: int | None = None
-    job_id: int | None = None
-
-
-def _strict_json(raw: bytes) -> tuple[Any, str]:
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"non-standard JSON constant {name}")
-
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"body is not valid UTF-8: {exc}"
-    try:
-        return json.loads(text, parse_constant=no_constants), ""
-    except (ValueError, RecursionError) as exc:
-        return None, f"body is not valid JSON: {str(exc)[:300]}"
-
-
-def _subject(topic: str, payload: Any) -> tuple[str, str, datetime | None]:
-    """(subject id, label, updated_at) of a payload, for per-order serialisation and ordering."""
-    if not isinstance(payload, dict):
-        return "", "", None
-    if topic == "orders/edited" and isinstance(payload.get("order_edit"), dict):
-        subject_id, label = str(payload["order_edit"].get("order_id", "")), "order edit"
-    elif topic.startswith("orders/"):
-        subject_id, label = str(payload.get("id", "")), str(payload.get("name", ""))
-    elif topic.startswith("fulfillments/"):
-        subject_id, label = str(payload.get("order_id", "")), f"fulfilment {payload.get('id', '')}"
-    elif topic.startswith("refunds/"):
-        subject_id, label = str(payload.get("order_id", "")), f"refund {payload.get('id', '')}"
-    elif topic.startswith("customers/") and isinstance(payload.get("customer"), dict):
-        subject_id, label = str(payload["customer"].get("id", "")), "customer"
-    elif topic.startswith("customers/"):
-        subject_id, label = str(payload.get("id", "")), "customer"
-    else:
-        subject_id, label = str(payload.get("id", "")), ""
-    updated = payload.get("updated_at")
-    return subject_id, label, _datetime(updated)
-
-
-def _datetime(value: Any) -> datetime | None:
-    """An ISO timestamp, or None when it is missing or impossible (such as a 31st of February)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        return None
-
-
-#: \u0000 or a surrogate escape in the raw text: only then is the parsed payload walked (rarely).
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB][0-9a-fA-F]{2})")
-
-
-def _unstorable_text(value: Any) -> bool:
-    """True if a string anywhere in the payload holds U+0000 or a lone surrogate: valid JSON for Python, but
-    text PostgreSQL's jsonb refuses (or the payload is too deep to look through)."""
-    try:
-        return _unstorable(value)
-    except RecursionError:
-        return True
-
-
-def _unstorable(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(v) for v in value)
-    return False
 
 
 def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | None) -> Receipt:
-    """Verify and store one delivery. ``headers`` maps our short names (HEADER_NAMES) to values."""
+    """Verify and store one delivery, as received, with its queue entry. ``headers`` maps our short names
+    (HEADER_NAMES) to values. The worker that takes the entry ingests it (sync/engine/ingest.py)."""
     headers = headers_capped(headers)
     domain = headers.get("shop", "").strip().lower()
     shop = shop_secrets(domain) if domain else None
@@ -244,219 +171,69 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
         return Receipt(401, "rejected:bad_signature")
 
     topic = headers.get("topic", "")
-    payload, parse_error = _strict_json(body)
-    if not parse_error and not isinstance(payload, dict):
-        parse_error = f"body is JSON but not an object ({type(payload).__name__})"
-    if not topic:
-        parse_error = parse_error or "the X-Shopify-Topic header is missing"
     # Without a webhook id (Shopify always sends one) the topic and body identify the delivery.
     webhook_id = (
         headers.get("webhook_id") or f"sha256:{hashlib.sha256(topic.encode() + b'|' + body).hexdigest()}"
-    )
-    triggered_at = _datetime(headers.get("triggered_at"))
-    subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
-    kind = kind_for_topic(topic) if not parse_error else None
-
-    if not parse_error and _SUSPECT_ESCAPE.search(body) and _unstorable_text(payload):
-        # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate: keep the raw body.
-        parse_error = "body contains \\u0000 or an unpaired surrogate escape, which jsonb cannot store"
-    # Shopify signs the body, not the topic: a body must fit its topic (and a destructive one be fresh)
-    # before a job is made, or it is quarantined for a person and never acted on.
-    mismatch: tuple[str, str] | None = None
-    if not parse_error and kind is not None:
-        if problem := topic_shape_problem(topic, payload, shop_domain=domain):
-            mismatch = ("topic_mismatch", f"the body does not fit the topic {topic}: {problem}")
-        elif problem := freshness_problem(
-            topic,
-            triggered_at,
-            now=timezone.now(),
-            window=timedelta(hours=settings.WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS),
-        ):
-            mismatch = ("stale_delivery", f"a {topic} delivery too old to act on: {problem}")
+    )[:100]
+    cid = correlation_id()  # the request's (CorrelationIdMiddleware): the job carries it on
     event = InboundEvent(
         shop_id=shop.shop_id,
         topic=topic[:100],
-        webhook_id=webhook_id[:100],
+        webhook_id=webhook_id,
         event_id=headers.get("event_id", "")[:100],
-        triggered_at=triggered_at,
+        triggered_at=_datetime(headers.get("triggered_at")),
         api_version=headers.get("api_version", "")[:20],
         headers={k: v for k, v in headers.items() if k != "hmac"},
         raw_body=body,
-        parse_error=parse_error,
-        subject_id=subject_id[:64],
-        payload_updated_at=updated_at,
+        correlation_id=uuid.UUID(cid) if cid else None,
+        ingested_at=None,  # the worker's (sync/engine/ingest.py)
     )
-    try:
-        if parse_error:
-            with transaction.atomic():
-                event.save()
-                job_id: int | None = _quarantine(event, parse_error)
-            return Receipt(200, "quarantined", event.pk, job_id)
-        if mismatch is not None:
-            event.payload = payload
-            with transaction.atomic():
-                event.save()
-                job_id = _quarantine(event, mismatch[1], code=mismatch[0])
-            security_log.warning("webhook quarantined: %s shop=%r topic=%r", mismatch[0], domain, topic[:100])
-            return Receipt(200, "quarantined", event.pk, job_id)
-        if kind is None:
-            # A topic no flow handles: stored, and in front of a person at once ("no flow handles topic X"),
-            # never silently ignored. A replay runs the topic's flow once one exists.
-            event.payload = payload
-            with transaction.atomic():
-                event.save()
-                job_id = _unhandled(event, subject_id=subject_id, label=label)
-            return Receipt(200, "unhandled", event.pk, job_id)
-        job = SyncJob(
-            kind=kind.kind,
-            flow=kind.flow,
-            shop_id=shop.shop_id,
-            idempotency_key=f"webhook:{shop.shop_id}:{webhook_id}"[:255],
-            subject=f"{_subject_kind(topic)}:{subject_id}",
-            subject_label=label[:120],
-            source_updated_at=updated_at or triggered_at,
-            max_attempts=max_attempts(),
-            priority=kind.priority,
-        )
-        cid = correlation_id()  # the request's (CorrelationIdMiddleware): the job carries it on
-        if cid:
-            job.correlation_id = uuid.UUID(cid)
-        event_pk, job_pk = _insert_event_job_and_queue_entry(event, job, raw_json=body.decode("utf-8"))
-    except IntegrityError:
+    kind = kind_for_topic(topic)
+    event_pk = _insert_event_and_queue_entry(
+        event, job_key=delivery_job_key(shop.shop_id, webhook_id), group=kind.flow if kind else "inbox"
+    )
+    if event_pk is None:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
         return Receipt(200, "duplicate")
-    except DataError as exc:
-        # PostgreSQL refused a value we could not foresee: keep the raw delivery for a person, answer 200.
-        event.payload = None
-        event.parse_error = f"PostgreSQL refused the payload: {str(exc).splitlines()[0][:300]}"
-        try:
-            with transaction.atomic():
-                event.save()
-                job_id = _quarantine(event, event.parse_error)
-        except IntegrityError:
-            return Receipt(200, "duplicate")
-        return Receipt(200, "quarantined", event.pk, job_id)
-    logger.info(
-        "received %s %s for %s: event %s, job %s [cid=%s]",
-        topic,
-        webhook_id,
-        domain,
-        event_pk,
-        job_pk,
-        job.correlation_id,
-    )
-    return Receipt(200, "stored", event_pk, job_pk)
+    return Receipt(200, "stored", event_pk)
 
 
-def _insert_event_job_and_queue_entry(event: InboundEvent, job: SyncJob, *, raw_json: str) -> tuple[int, int]:
-    """Insert the event, its job and (ORM broker) the job's queue entry in ONE statement: atomic like a
-    transaction, one round trip to PostgreSQL instead of five (BEGIN, three INSERTs, COMMIT). The parsed
-    payload is the raw text cast to jsonb rather than re-serialised in Python. The INSERTs and the queue
-    entry come from sync/engine/queue_adapter.py, which checks at start-up that they are still what Django
-    and django-q2 would write. With the Redis broker the statement inserts the event and the job, and the
-    job is pushed to Redis once that has committed (sync/engine/queue.py)."""
-    event.payload = RawSQL("%s::jsonb", [raw_json])
-    job.event_id = RawSQL("SELECT id FROM ev", [])  # type: ignore[assignment]
+def _datetime(value: str | None) -> datetime | None:
+    """An ISO timestamp, or None when it is missing or impossible (such as a 31st of February)."""
+    if not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _insert_event_and_queue_entry(event: InboundEvent, *, job_key: str, group: str) -> int | None:
+    """Insert the delivery as received and (ORM broker) the queue entry of the job it will become, in ONE
+    statement: atomic like a transaction, one round trip. A duplicate (same webhook id, or same topic and
+    event id) inserts nothing: ``ON CONFLICT DO NOTHING`` on the event, and the queue entry is inserted
+    only FROM the event's RETURNING, so it exists only if the event was written; returns None then. The
+    INSERTs come from sync/engine/queue_adapter.py, which checks at start-up that they are still what
+    Django and django-q2 would write. With the Redis broker the statement inserts the event alone, and the
+    entry is pushed to Redis once that has committed (a push lost there is enqueued again by the sweeper,
+    sync/engine/sweep.py). Parsing, validation and the job are the worker's (sync/engine/ingest.py)."""
     event_sql, event_params = insert_sql(event)
-    job_sql, job_params = insert_sql(job)
     in_database = orm_broker()
+    entry_cte, entry_params = "", list[Any]()
     if in_database:
-        entry_sql, entry_params = insert_sql(queue_entry(job.idempotency_key, group=job.flow))
-    else:
-        entry_sql, entry_params = "SELECT 0 AS id", []
+        entry_sql, entry_params = insert_select_sql(queue_entry(job_key, group=group), source="ev")
+        entry_cte = f", qe AS ({entry_sql} RETURNING id)"
     # Only Django-compiled INSERTs are spliced in; every value is a parameter.
-    sql = (
-        f"WITH ev AS ({event_sql} RETURNING id), jb AS ({job_sql} RETURNING id), "  # noqa: S608
-        f"qe AS ({entry_sql}{' RETURNING id' if in_database else ''}) "
-        "SELECT (SELECT id FROM ev), (SELECT id FROM jb), (SELECT id FROM qe)"
-    )
+    sql = f"WITH ev AS ({event_sql} ON CONFLICT DO NOTHING RETURNING id){entry_cte} SELECT id FROM ev"  # noqa: S608
     # In autocommit (a web request) the statement is its own transaction. Inside a caller's transaction
-    # (tests, scripts) a savepoint keeps a duplicate's IntegrityError from poisoning the outer one.
+    # (tests, scripts) a savepoint keeps an error from poisoning the outer one.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with guard, connection.cursor() as cursor:
-        cursor.execute(sql, [*event_params, *job_params, *entry_params])
-        event_pk, job_pk, _ = cursor.fetchone()
+        cursor.execute(sql, [*event_params, *entry_params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
     if not in_database:
         # After the commit (at once in autocommit); a push lost here is enqueued again by the sweeper.
-        task_enqueue(TASK, job.idempotency_key, task_name=task_name(job.idempotency_key), group=job.flow)
-    return int(event_pk), int(job_pk)
-
-
-def _subject_kind(topic: str) -> str:
-    if topic.startswith(("orders/", "refunds/", "fulfillments/")):
-        return "order"
-    if topic.startswith("customers/"):
-        return "customer"
-    return topic.split("/")[0]
-
-
-_QUARANTINE_MESSAGES = {
-    "unreadable_payload": "Shopify sent a correctly signed delivery that cannot be read: {reason}",
-    "topic_mismatch": "A correctly signed delivery was not acted on, {reason}. Shopify signs only the body, "
-    "so this may be a captured body re-sent under another topic.",
-    "stale_delivery": "A correctly signed delivery was not acted on, {reason}. Check in Shopify whether it "
-    "still applies before doing by hand what it asks.",
-}
-
-
-def _quarantine(event: InboundEvent, reason: str, *, code: str = "unreadable_payload") -> int:
-    """A signed delivery we cannot read, or must not act on: keep it, and put it in front of a person at
-    once (a job parked on the problem ``code`` of its topic: "unreadable payload", "topic mismatch",
-    "stale delivery")."""
-    job_id = _park(
-        event,
-        kind=QUARANTINE_KIND,
-        subject=f"event:{event.pk}",
-        label=event.topic or "unknown topic",
-        code=code,
-        message=_QUARANTINE_MESSAGES[code].format(reason=reason),
-    )
-    logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
-    return job_id
-
-
-def _unhandled(event: InboundEvent, *, subject_id: str, label: str) -> int:
-    """A delivery of a topic no flow handles: a job parked on the problem "no flow handles topic X"."""
-    job_id = _park(
-        event,
-        kind=UNHANDLED_TOPIC_KIND,
-        subject=f"{_subject_kind(event.topic)}:{subject_id}" if subject_id else f"event:{event.pk}",
-        label=label or event.topic,
-        code="unhandled_topic",
-        message=f"no flow handles topic {event.topic}: the delivery is stored, nothing was done with it",
-    )
-    logger.warning("no flow handles topic %s (delivery %s)", event.topic, event.webhook_id)
-    return job_id
-
-
-def _park(event: InboundEvent, *, kind: str, subject: str, label: str, code: str, message: str) -> int:
-    now = timezone.now()
-    cid = correlation_id()
-    job = SyncJob.objects.create(
-        **({"correlation_id": uuid.UUID(cid)} if cid else {}),
-        kind=kind,
-        flow=QUARANTINE_FLOW,
-        shop_id=event.shop_id,
-        event=event,
-        idempotency_key=f"event:{event.pk}",
-        subject=subject[:120],
-        subject_label=label[:120],
-        state=JobState.NEEDS_ATTENTION,
-        error_class="BusinessRuleError",
-        error_code=code,
-        error_key=event.topic,
-        error_message=message,
-        fingerprint=f"{code}:{event.topic or 'no-topic'}",
-        finished_at=now,
-    )
-    occurrence = Occurrence(
-        fingerprint=job.fingerprint,
-        error_class=job.error_class,
-        error_code=job.error_code,
-        error_key=job.error_key,
-        message=message,
-        flow=QUARANTINE_FLOW,
-    )
-    problem = problem_record_occurrence(job=job, occurrence=occurrence, now=now)
-    SyncJob.objects.filter(pk=job.pk).update(problem=problem)
-    return job.pk
+        task_enqueue(TASK, job_key, task_name=task_name(job_key), group=group)
+    return int(row[0])

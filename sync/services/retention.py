@@ -57,7 +57,8 @@ def retention_purge(*, now: datetime | None = None) -> RetentionRun:
     run = RetentionRun.objects.create(started_at=now)
     payload_cutoff = now - timedelta(days=settings.RETENTION_PAYLOAD_DAYS)
     open_jobs = SyncJob.objects.filter(event=OuterRef("pk"), state__in=OPEN_JOB_STATES)
-    old = InboundEvent.objects.filter(received_at__lt=payload_cutoff).exclude(
+    # A delivery not ingested yet (sync/engine/ingest.py) is still to be acted on, like one with an open job.
+    old = InboundEvent.objects.filter(received_at__lt=payload_cutoff, ingested_at__isnull=False).exclude(
         Q(raw_body=b"") & Q(payload__isnull=True)
     )
     run.payloads_kept_for_jobs = old.filter(Exists(open_jobs)).count()

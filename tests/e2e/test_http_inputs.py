@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django_q.models import OrmQ
 
+from sync.engine.ingest import delivery_ingest_key
 from sync.models import InboundEvent, JobState, RejectedDelivery, SyncJob
 from sync.services.inbox import shop_cache_clear
 from tests.factories import ShopifyShopFactory
@@ -79,10 +81,17 @@ ORDER = json.dumps(
 ).encode()
 
 
-def test_a_good_delivery_over_http_is_stored_with_its_job(endpoint):
+def ingest() -> list[str]:
+    """What a worker does first with each queue entry a delivery wrote: ingest the stored delivery."""
+    return [delivery_ingest_key(entry.task["args"][0]).outcome for entry in OrmQ.objects.order_by("pk")]
+
+
+def test_a_good_delivery_over_http_is_stored_with_its_queue_entry_and_becomes_its_job(endpoint):
     response = requests.post(endpoint, data=ORDER, headers=headers_for(ORDER), timeout=10)
 
     assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert bytes(InboundEvent.objects.get().raw_body) == ORDER
+    assert ingest() == ["stored"]
     assert SyncJob.objects.get().state == JobState.QUEUED
 
 
@@ -151,7 +160,8 @@ def test_a_chunked_body_without_a_length_is_refused_not_half_read(endpoint):
 def test_signed_unreadable_bodies_are_kept_and_quarantined_with_a_200(endpoint, case, body, error):
     response = requests.post(endpoint, data=body, headers=headers_for(body), timeout=10)
 
-    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert ingest() == ["quarantined"]
     event = InboundEvent.objects.get()
     assert bytes(event.raw_body) == body and error in event.parse_error
     assert SyncJob.objects.get().state == JobState.NEEDS_ATTENTION

@@ -42,9 +42,17 @@ def test_an_order_body_resent_as_cancelled_or_redact_changes_nothing_and_is_show
     ]
     pipeline.settle()
 
-    # then both are answered 200 (Shopify must not retry them) and quarantined, never made into a job of
-    # their topic
-    assert answers == [{"status": "quarantined"}, {"status": "quarantined"}]
+    # then both are answered 200 (Shopify must not retry them: stored as received), and the worker
+    # quarantines them, never making them into a job of their topic
+    assert answers == [{"status": "stored"}, {"status": "stored"}]
+    assert (
+        InboundEvent.objects.filter(
+            topic__in=["orders/cancelled", "customers/redact"], ingested_at__isnull=False
+        )
+        .exclude(payload=None)
+        .count()
+        == 2
+    )
     assert not pipeline.jobs(kind__in=["order.cancel", "privacy.customer_redact"])
     # and Odoo is untouched: the order still confirmed, the partner not erased
     assert [o["state"] for o in pipeline.sale_orders(order["id"])] == ["sale"]

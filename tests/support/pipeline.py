@@ -27,7 +27,7 @@ from opsconsole.demo_catalogue import demo_setup_catalogue
 from sandbox.shopify.testing import RunningSandbox
 from sync.engine.clients import clients_reset
 from sync.engine.sweep import jobs_sweep
-from sync.models import JobState, ShopifyShop, SyncJob
+from sync.models import InboundEvent, JobState, ShopifyShop, SyncJob
 from sync.services.connections import odoo_connect, shopify_connect
 from sync.services.inbox import shop_cache_clear
 from sync.services.setup import SetupCatalogue, SetupReport, shop_setup
@@ -107,10 +107,13 @@ class Pipeline:
         jobs_sweep()
 
     def settle(self, *, timeout: float = 90, expect_jobs: int | None = None) -> list[SyncJob]:
-        """Wait until no job is queued, running or retrying (sweeping as the scheduler would)."""
+        """Wait until no delivery waits to be ingested and no job is queued, running or retrying (sweeping
+        as the scheduler would)."""
 
         def settled() -> list[SyncJob] | None:
             self.sweep()
+            if InboundEvent.objects.filter(shop=self.shop, ingested_at__isnull=True).exists():
+                return None
             jobs = self.jobs()
             if expect_jobs is not None and len(jobs) < expect_jobs:
                 return None

@@ -4,12 +4,21 @@ import hmac
 import json
 import threading
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_q.models import OrmQ
 
+from sync.engine import ingest as ingest_module
+from sync.engine.ingest import delivery_ingest_key
+from sync.engine.queue import JobSpec, job_create
+from sync.engine.run import job_run
+from sync.engine.sweep import jobs_sweep
+from sync.flows import registry
+from sync.flows.stock import pending_sales
 from sync.models import InboundEvent, JobState, Problem, RejectedDelivery, SyncJob
 from sync.services.inbox import shop_cache_clear
 from tests.factories import ShopifyShopFactory
@@ -52,6 +61,11 @@ def deliver(
     return client.post("/webhooks/shopify", data=body, content_type="application/json", headers=headers)
 
 
+def ingest() -> list[str]:
+    """What a worker does first with each queue entry a delivery wrote: ingest the stored delivery."""
+    return [delivery_ingest_key(entry.task["args"][0]).outcome for entry in OrmQ.objects.order_by("pk")]
+
+
 @pytest.fixture(autouse=True)
 def shop(db):
     shop_cache_clear()
@@ -63,12 +77,15 @@ def body_of(payload) -> bytes:
     return json.dumps(payload).encode()
 
 
-def test_a_signed_order_is_stored_with_its_job_and_queue_entry_before_the_answer(client, shop):
+def test_a_signed_order_is_stored_raw_with_its_queue_entry_before_the_answer_and_made_a_job_by_the_worker(
+    client, shop
+):
     body = body_of(ORDER)
 
     response = deliver(client, body, webhook_id="wh-1", event_id="ev-1")
 
-    assert response.status_code == 200
+    # before the answer: the delivery as received and the queue entry of the job it will become
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
     event = InboundEvent.objects.get()
     assert (event.shop, event.topic, event.webhook_id, event.event_id) == (
         shop,
@@ -77,7 +94,14 @@ def test_a_signed_order_is_stored_with_its_job_and_queue_entry_before_the_answer
         "ev-1",
     )
     assert bytes(event.raw_body) == body
-    assert event.payload == ORDER
+    assert (event.payload, event.ingested_at, SyncJob.objects.count()) == (None, None, 0)
+    assert OrmQ.objects.get().task["args"] == (f"webhook:{shop.pk}:wh-1",)
+
+    # the worker that takes the entry parses it and makes the job, once
+    assert ingest() == ["stored"]
+    assert ingest() == ["ingested_before"]
+    event.refresh_from_db()
+    assert event.payload == ORDER and event.ingested_at is not None
     assert event.subject_id == "820982911946154508"
     assert "hmac" not in event.headers and event.headers["api_version"] == "2026-01"
     job = SyncJob.objects.get()
@@ -98,6 +122,7 @@ def test_a_duplicate_delivery_answers_200_and_creates_nothing(client):
 
     same_delivery = deliver(client, body, webhook_id="wh-1", event_id="ev-1")
     same_event_new_delivery = deliver(client, body, webhook_id="wh-2", event_id="ev-1")
+    ingest()
 
     assert same_delivery.status_code == 200 and same_delivery.json() == {"status": "duplicate"}
     assert same_event_new_delivery.status_code == 200 and same_event_new_delivery.json() == {
@@ -124,6 +149,7 @@ def test_five_concurrent_copies_of_one_delivery_make_one_event_and_one_job():
         t.start()
     for t in threads:
         t.join()
+    ingest()
 
     assert answers == [200] * 5
     assert (InboundEvent.objects.count(), SyncJob.objects.count(), OrmQ.objects.count()) == (1, 1, 1)
@@ -207,23 +233,26 @@ def test_an_oversized_body_is_413_without_storing_it(client, settings):
         ("a byte-order mark", b'\xef\xbb\xbf{"id": 1}', "not valid JSON"),
     ],
 )
-def test_a_signed_but_unreadable_body_is_stored_quarantined_and_answered_200(client, case, body, error):
+def test_a_signed_but_unreadable_body_is_stored_answered_200_and_quarantined(client, case, body, error):
     response = deliver(client, body)
 
-    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert ingest() == ["quarantined"]
     event = InboundEvent.objects.get()
     assert bytes(event.raw_body) == body
     assert event.payload is None and error in event.parse_error
     job = SyncJob.objects.get()
     assert job.state == JobState.NEEDS_ATTENTION
     assert job.fingerprint == "unreadable_payload:orders/create"
-    assert OrmQ.objects.count() == 0
+    # its entry (taken by the worker) names no job: nothing runs
+    assert not SyncJob.objects.filter(idempotency_key=OrmQ.objects.get().task["args"][0]).exists()
 
 
 def test_a_signed_body_without_a_topic_is_quarantined(client):
     response = deliver(client, body_of(ORDER), topic="<omit>")
 
     assert response.status_code == 200
+    assert ingest() == ["quarantined"]
     assert SyncJob.objects.get().fingerprint == "unreadable_payload:no-topic"
 
 
@@ -231,10 +260,11 @@ def test_a_topic_no_flow_handles_is_stored_and_parked_on_one_problem_per_topic(c
     # given two deliveries of a topic no job kind handles (a subscription made outside opsconsole)
     first = deliver(client, body_of({"id": 7, "title": "Summer"}), topic="collections/update")
     second = deliver(client, body_of({"id": 8, "title": "Winter"}), topic="collections/update")
+    assert ingest() == ["unhandled", "unhandled"]
 
     # then both are stored and answered 200, each with a job parked at once on ONE problem, never silently
     assert [first.status_code, second.status_code] == [200, 200]
-    assert first.json() == {"status": "unhandled"}
+    assert first.json() == {"status": "stored"}
     assert InboundEvent.objects.filter(topic="collections/update").count() == 2
     jobs = list(SyncJob.objects.order_by("pk"))
     assert [(j.kind, j.state, j.error_code, j.fingerprint) for j in jobs] == [
@@ -253,7 +283,9 @@ def test_a_topic_no_flow_handles_is_stored_and_parked_on_one_problem_per_topic(c
         2,
     )
     assert {j.problem_id for j in jobs} == {problem.pk}
-    assert OrmQ.objects.count() == 0  # nothing for a worker to do until a person replays
+    # nothing for a worker to do until a person replays: the entries name no job
+    keys = [entry.task["args"][0] for entry in OrmQ.objects.all()]
+    assert not SyncJob.objects.filter(idempotency_key__in=keys).exists()
 
 
 def test_a_signed_body_with_an_escaped_nul_is_kept_raw_and_quarantined(client):
@@ -262,7 +294,8 @@ def test_a_signed_body_with_an_escaped_nul_is_kept_raw_and_quarantined(client):
 
     response = deliver(client, body)
 
-    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert ingest() == ["quarantined"]
     event = InboundEvent.objects.get()
     assert bytes(event.raw_body) == body and "\\u0000" in event.parse_error
     assert SyncJob.objects.get().state == JobState.NEEDS_ATTENTION
@@ -272,6 +305,7 @@ def test_the_stored_delivery_is_logged_with_its_jobs_correlation_id(client, capl
     caplog.set_level("INFO", logger="sync.inbox")
 
     deliver(client, body_of(ORDER), webhook_id="wh-cid")
+    ingest()
 
     job = SyncJob.objects.get()
     assert f"job {job.pk} [cid={job.correlation_id}]" in caplog.text
@@ -282,7 +316,8 @@ def test_a_lone_surrogate_escape_is_kept_raw_and_quarantined_not_a_500(client):
 
     response = deliver(client, body)
 
-    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert ingest() == ["quarantined"]
     assert bytes(InboundEvent.objects.get().raw_body) == body
 
 
@@ -292,6 +327,7 @@ def test_an_escaped_backslash_before_u0000_is_ordinary_text(client):
     response = deliver(client, body)
 
     assert response.json() == {"status": "stored"}
+    assert ingest() == ["stored"]
     assert InboundEvent.objects.get().payload["note"] == "C:\\u0000dir"
 
 
@@ -303,6 +339,7 @@ def test_without_a_webhook_id_two_topics_with_the_same_body_are_two_deliveries(c
 
     assert (first.json(), second.json()) == ({"status": "stored"}, {"status": "stored"})
     assert InboundEvent.objects.count() == 2
+    assert ingest() == ["stored", "stored"]
 
 
 def test_an_impossible_timestamp_is_stored_without_it(client):
@@ -311,12 +348,14 @@ def test_an_impossible_timestamp_is_stored_without_it(client):
     response = deliver(client, body, **{"X-Shopify-Triggered-At": "2026-13-01T00:00:00Z"})
 
     assert response.json() == {"status": "stored"}
+    assert ingest() == ["stored"]
     event = InboundEvent.objects.get()
     assert (event.payload_updated_at, event.triggered_at) == (None, None)
 
 
 def test_the_response_carries_the_correlation_id_the_job_was_given(client):
     response = deliver(client, body_of(ORDER), webhook_id="wh-cid-response")
+    ingest()
 
     job = SyncJob.objects.get()
     assert response["X-Correlation-ID"] == str(job.correlation_id)
@@ -329,6 +368,7 @@ def test_a_callers_uuid_correlation_id_is_kept_and_anything_else_replaced(client
     replaced = deliver(
         client, body_of({**ORDER, "id": 2}), webhook_id="wh-cid-bad", **{"X-Correlation-ID": "x {evil}"}
     )
+    ingest()
 
     assert kept["X-Correlation-ID"] == given
     assert str(SyncJob.objects.get(idempotency_key__endswith="wh-cid-kept").correlation_id) == given
@@ -368,7 +408,8 @@ def _recent(hours: float = 0) -> str:
 def test_an_order_body_under_another_topic_is_quarantined_without_a_job_of_that_topic(client, topic):
     response = deliver(client, body_of(ORDER), topic=topic, **{"X-Shopify-Triggered-At": _recent()})
 
-    assert response.status_code == 200 and response.json() == {"status": "quarantined"}
+    assert response.status_code == 200 and response.json() == {"status": "stored"}
+    assert ingest() == ["quarantined"]
     job = SyncJob.objects.get()
     assert (job.kind, job.state, job.error_code, job.fingerprint) == (
         "inbox.unreadable",
@@ -385,7 +426,8 @@ def test_a_redaction_for_another_shop_is_quarantined(client):
 
     response = deliver(client, body, topic="customers/redact", **{"X-Shopify-Triggered-At": _recent()})
 
-    assert response.json() == {"status": "quarantined"}
+    assert response.json() == {"status": "stored"}
+    assert ingest() == ["quarantined"]
     assert SyncJob.objects.get().error_code == "topic_mismatch"
 
 
@@ -403,7 +445,8 @@ def test_a_destructive_topic_is_acted_on_only_within_its_freshness_window(client
         client, body_of(REDACT), topic="customers/redact", **{"X-Shopify-Triggered-At": triggered()}
     )
 
-    assert response.json() == {"status": status}
+    assert response.json() == {"status": "stored"}
+    assert ingest() == [status]
     job = SyncJob.objects.get()
     assert job.kind == kind
     if status == "quarantined":
@@ -421,6 +464,7 @@ def test_the_freshness_window_is_configurable(client, settings):
     )
 
     assert response.json() == {"status": "stored"}
+    assert ingest() == ["stored"]
 
 
 # ------------------------------------------------------------------ bounded: headers, rejections, cache
@@ -451,3 +495,105 @@ def test_the_shop_cache_is_bounded(client):
         inbox.shop_secrets(f"shop-{i}.myshopify.com")
 
     assert inbox.shop_cache_size() == inbox.SHOP_CACHE_MAX
+
+
+# ------------------------------------------------------------------ the worker's half: never lost, once
+
+
+def test_a_delivery_whose_entry_was_lost_before_it_was_ingested_is_enqueued_again_by_the_sweeper_once(
+    client, shop
+):
+    # given a stored delivery whose queue entry was lost (the worker that took it died before ingesting it)
+    deliver(client, body_of(ORDER), webhook_id="wh-lost")
+    OrmQ.objects.all().delete()
+
+    # when the sweeper runs before, and after, the stranded delay
+    early = jobs_sweep(now=timezone.now())
+    later = jobs_sweep(now=timezone.now() + timedelta(minutes=10))
+    again = jobs_sweep(now=timezone.now() + timedelta(minutes=20))
+
+    # then its entry is back on the queue once, and the worker that takes it makes its job
+    assert (early.stranded, later.stranded, again.stranded) == (0, 1, 0)
+    assert ingest() == ["stored"]
+    assert SyncJob.objects.get().idempotency_key == f"webhook:{shop.pk}:wh-lost"
+
+
+def test_a_backlog_of_deliveries_waiting_for_a_worker_is_not_enqueued_twice(client):
+    for n in range(3):
+        deliver(client, body_of({**ORDER, "id": n}))
+
+    report = jobs_sweep(now=timezone.now() + timedelta(minutes=10))
+
+    assert (report.stranded, OrmQ.objects.count()) == (0, 3)
+
+
+def test_a_destructive_delivery_is_judged_fresh_by_when_it_was_received_not_when_a_worker_got_to_it(
+    client, monkeypatch
+):
+    # given a redaction triggered 23 hours ago, received now, and ingested by a worker three hours later
+    response = deliver(
+        client, body_of(REDACT), topic="customers/redact", **{"X-Shopify-Triggered-At": _recent(hours=23)}
+    )
+    assert response.json() == {"status": "stored"}
+
+    class ThreeHoursLater:
+        @staticmethod
+        def now() -> datetime:
+            return timezone.now() + timedelta(hours=3)
+
+    monkeypatch.setattr(ingest_module, "timezone", ThreeHoursLater)
+
+    # then it is acted on
+    assert ingest() == ["stored"]
+    assert SyncJob.objects.get().kind == "privacy.customer_redact"
+
+
+def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(client, monkeypatch):
+    # given an order of the customer, stored but not yet ingested, and the customer's redaction
+    deliver(client, body_of({**ORDER, "customer": {"id": 191167}}), webhook_id="wh-order")
+    deliver(
+        client,
+        body_of(REDACT),
+        topic="customers/redact",
+        webhook_id="wh-redact",
+        **{"X-Shopify-Triggered-At": _recent()},
+    )
+    redact_key = OrmQ.objects.order_by("pk").last().task["args"][0]
+    seen: list[list[tuple[str, bool]]] = []
+
+    def redaction(job, ctx):  # what the flow finds of the shop's stored deliveries when it runs
+        rows = InboundEvent.objects.order_by("pk").values_list("subject_id", "ingested_at")
+        seen.append([(subject, ingested is not None) for subject, ingested in rows])
+        return {"outcome": "redacted"}
+
+    monkeypatch.setitem(registry.FLOWS, "privacy.customer_redact", redaction)
+
+    # when a worker takes the redaction's entry first
+    assert job_run(key=redact_key) == "succeeded"
+
+    # then the order's delivery was ingested before the flow looked: its customer is there to find
+    assert seen == [[(str(ORDER["id"]), True), ("191167", True)]]
+    assert InboundEvent.objects.get(webhook_id="wh-order").payload["customer"] == {"id": 191167}
+    assert SyncJob.objects.filter(kind="order.upsert").count() == 1
+
+
+def test_a_stock_job_counts_the_sales_of_orders_still_waiting_for_a_worker(client, shop, monkeypatch):
+    # given an order of 3 units of a SKU, stored but not yet ingested
+    order = {**ORDER, "line_items": [{"sku": "MERINOTE-M-NAVY", "quantity": 3}]}
+    deliver(client, body_of(order), webhook_id="wh-sale")
+    stock_job, _ = job_create(
+        spec=JobSpec(kind="stock.push", flow="stock", shop=shop, idempotency_key="stock-1", subject="sku:1")
+    )
+    seen: list[dict[str, int]] = []
+
+    def push(job, ctx):  # what the stock flow would hold back for sales Odoo has not booked yet
+        seen.append(pending_sales(shop_id=shop.pk, skus=["MERINOTE-M-NAVY"]))
+        return {"outcome": "pushed"}
+
+    monkeypatch.setitem(registry.FLOWS, "stock.push", push)
+
+    # when a worker runs the stock job before the order's entry
+    assert job_run(key=stock_job.idempotency_key) == "succeeded"
+
+    # then the order's sale was counted
+    assert seen == [{"MERINOTE-M-NAVY": 3}]

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from sync.engine.ingest import delivery_ingest
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.run import job_run
 from sync.flows import registry
@@ -44,7 +45,9 @@ def _deliver(shop: ShopifyShop, topic: str, payload: dict) -> int | None:  # typ
         "api_version": "2026-07",
         "triggered_at": timezone.now().isoformat(),  # app/uninstalled is acted on only when fresh
     }
-    return webhook_receive(headers=headers, body=body, remote_addr="127.0.0.1").job_id
+    receipt = webhook_receive(headers=headers, body=body, remote_addr="127.0.0.1")
+    assert receipt.event_id is not None
+    return delivery_ingest(event_id=receipt.event_id).job_id  # what the worker does first
 
 
 def test_app_uninstalled_marks_the_shop_and_parks_outbound_jobs_until_it_is_connected_again(outbound_kind):

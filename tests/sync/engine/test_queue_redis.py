@@ -12,9 +12,10 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from sync.engine import queue as queue_module
+from sync.engine.ingest import delivery_ingest_key
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.sweep import jobs_sweep
-from sync.models import JobState, SyncJob
+from sync.models import InboundEvent, JobState, SyncJob
 from tests.factories import ShopifyShopFactory
 from tests.support.redis_queue import redis_queue
 
@@ -86,22 +87,17 @@ def test_a_backlog_waiting_in_redis_is_not_enqueued_twice(rq):
     assert rq.length() == 3
 
 
-def test_a_webhook_stores_its_event_and_job_and_pushes_the_job_after_the_commit(rq, client):
+def _post_order(client, webhook_id: str):  # type: ignore[no-untyped-def]
     import base64
     import hashlib
     import hmac
     import json
 
-    from sync.services.inbox import shop_cache_clear
-
-    shop_cache_clear()
-    ShopifyShopFactory(domain="redis.myshopify.com", client_secret="s3cret")
     body = json.dumps(
         {"id": 77, "name": "#77", "updated_at": "2026-11-20T10:00:00Z", "line_items": []}
     ).encode()
     signature = base64.b64encode(hmac.new(b"s3cret", body, hashlib.sha256).digest()).decode()
-
-    response = client.post(
+    return client.post(
         "/webhooks/shopify",
         data=body,
         content_type="application/json",
@@ -109,14 +105,54 @@ def test_a_webhook_stores_its_event_and_job_and_pushes_the_job_after_the_commit(
             "X-Shopify-Topic": "orders/create",
             "X-Shopify-Shop-Domain": "redis.myshopify.com",
             "X-Shopify-Hmac-Sha256": signature,
-            "X-Shopify-Webhook-Id": "wh-redis-1",
-            "X-Shopify-Event-Id": "ev-redis-1",
+            "X-Shopify-Webhook-Id": webhook_id,
+            "X-Shopify-Event-Id": f"ev-{webhook_id}",
             "X-Shopify-Triggered-At": timezone.now().isoformat(),
         },
     )
+
+
+@pytest.fixture
+def redis_shop():  # type: ignore[no-untyped-def]
+    from sync.services.inbox import shop_cache_clear
+
+    shop_cache_clear()
+    yield ShopifyShopFactory(domain="redis.myshopify.com", client_secret="s3cret")
     shop_cache_clear()
 
+
+def test_a_webhook_stores_its_delivery_and_pushes_its_entry_after_the_commit(rq, client, redis_shop):
+    response = _post_order(client, "wh-redis-1")
+
     assert response.status_code == 200 and response.json() == {"status": "stored"}
-    job = SyncJob.objects.get()
-    assert rq.job_keys() == [job.idempotency_key]
+    event = InboundEvent.objects.get()
+    key = f"webhook:{redis_shop.pk}:wh-redis-1"
+    assert rq.job_keys() == [key]
     assert OrmQ.objects.count() == 0
+    # the worker that pops the entry makes the job of that key
+    assert delivery_ingest_key(key).outcome == "stored"
+    assert SyncJob.objects.get().idempotency_key == key and SyncJob.objects.get().event == event
+
+
+def test_a_delivery_whose_push_was_lost_is_enqueued_again_by_the_sweeper_once(
+    rq, client, redis_shop, monkeypatch
+):
+    # given Redis refuses the push after the delivery committed (answered 200: Shopify will not resend)
+    def refused() -> None:
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(queue_module, "_redis_broker", refused)
+    response = _post_order(client, "wh-redis-lost")
+    monkeypatch.undo()
+    assert (response.status_code, InboundEvent.objects.count(), rq.length()) == (200, 1, 0)
+
+    # when the sweeper runs before, and after, the stranded delay
+    early = jobs_sweep(now=timezone.now())
+    later = jobs_sweep(now=timezone.now() + timedelta(minutes=10))
+    again = jobs_sweep(now=timezone.now() + timedelta(minutes=20))
+
+    # then the delivery's entry is back on the queue once, and stays once
+    assert (early.stranded, later.stranded, again.stranded) == (0, 1, 0)
+    key = f"webhook:{redis_shop.pk}:wh-redis-lost"
+    assert rq.job_keys() == [key]
+    assert delivery_ingest_key(key).outcome == "stored"

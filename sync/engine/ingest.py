@@ -1,0 +1,325 @@
+"""Ingesting a stored delivery: the worker's half of the webhook inbox.
+
+The request (sync/services/inbox.py) verifies the signature and stores the raw body with its headers in one
+INSERT, with the queue entry of the job the delivery will become (its idempotency key,
+``webhook:<shop>:<webhook id>``), and answers. The worker that takes that entry finds no job yet and
+ingests the delivery here, once (the event's row is locked and marked ``ingested_at``): it parses and
+validates the body, stores the parsed payload (the raw text cast to jsonb), and creates the job, or parks
+a delivery it cannot read or must not act on (quarantine: unreadable, topic mismatch, stale) or that no
+flow handles, in front of a person, exactly as the inbox did before answering until now. A delivery whose
+queue entry was lost (Redis, a crash) is enqueued again by the sweeper (sync/engine/sweep.py); a privacy
+job ingests its shop's pending deliveries before it runs, so that a redaction sees every stored body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DataError, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from sync.engine.config import max_attempts
+from sync.engine.problems import Occurrence, problem_record_occurrence
+from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
+from sync.models import InboundEvent, JobState, SyncJob
+from sync.transforms.topics import freshness_problem, topic_shape_problem
+
+logger = logging.getLogger("sync.inbox")
+security_log = logging.getLogger("opsconsole.security")
+
+WEBHOOK_KEY_PREFIX = "webhook:"
+
+
+def delivery_job_key(shop_id: int, webhook_id: str) -> str:
+    """The idempotency key of the job a delivery becomes (and of its queue entry, written with it)."""
+    return f"{WEBHOOK_KEY_PREFIX}{shop_id}:{webhook_id}"[:255]
+
+
+@dataclass(frozen=True)
+class Ingested:
+    outcome: str  # stored (a job made) | quarantined | unhandled | purged | ingested_before | missing
+    event_id: int | None = None
+    job_id: int | None = None
+
+
+def delivery_ingest_key(key: str) -> Ingested:
+    """Ingest the stored delivery a webhook job key names (``webhook:<shop id>:<webhook id>``)."""
+    _, shop_id, webhook_id = [*key.split(":", 2), "", ""][:3]
+    if not key.startswith(WEBHOOK_KEY_PREFIX) or not shop_id.isdigit():
+        return Ingested("missing")
+    return _ingest(InboundEvent.objects.filter(shop_id=int(shop_id), webhook_id=webhook_id))
+
+
+def delivery_ingest(*, event_id: int) -> Ingested:
+    """Ingest one stored delivery (once: a second call returns what the first made)."""
+    return _ingest(InboundEvent.objects.filter(pk=event_id))
+
+
+def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000) -> int:
+    """Ingest the shop's deliveries not ingested yet, oldest first (a privacy job runs this before it
+    looks for a customer's stored bodies). Returns how many it ingested."""
+    pending = list(
+        InboundEvent.objects.filter(shop_id=shop_id, ingested_at__isnull=True)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(delivery_ingest(event_id=pk).outcome != "missing" for pk in pending)
+
+
+def _ingest(query: QuerySet[InboundEvent]) -> Ingested:
+    with transaction.atomic():
+        event = query.select_for_update().first()
+        if event is None:
+            return Ingested("missing")
+        if event.ingested_at is not None:
+            job_id = SyncJob.objects.filter(event=event).order_by("pk").values_list("pk", flat=True).first()
+            return Ingested("ingested_before", event.pk, job_id)
+        return _classify(event)
+
+
+def _correlation(event: InboundEvent) -> dict[str, Any]:
+    # The request's correlation id (CorrelationIdMiddleware), stored with the delivery: the job carries it on.
+    return {"correlation_id": event.correlation_id} if event.correlation_id else {}
+
+
+def _classify(event: InboundEvent) -> Ingested:
+    now = timezone.now()
+    event.ingested_at = now
+    if event.purged_at is not None:
+        # Erased (shop/redact) before it was ingested: nothing left to act on.
+        event.save(update_fields=["ingested_at"])
+        return Ingested("purged", event.pk)
+    body = bytes(event.raw_body)
+    topic = event.topic
+    domain = str(event.headers.get("shop", "")).strip().lower() if isinstance(event.headers, dict) else ""
+    payload, parse_error = _strict_json(body)
+    if not parse_error and not isinstance(payload, dict):
+        parse_error = f"body is JSON but not an object ({type(payload).__name__})"
+    if not topic:
+        parse_error = parse_error or "the X-Shopify-Topic header is missing"
+    subject_id, label, updated_at = _subject(topic, payload) if not parse_error else ("", "", None)
+    kind = kind_for_topic(topic) if not parse_error else None
+    if not parse_error and _SUSPECT_ESCAPE.search(body) and _unstorable_text(payload):
+        # Valid JSON, but PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate: keep the raw body.
+        parse_error = "body contains \\u0000 or an unpaired surrogate escape, which jsonb cannot store"
+    # Shopify signs the body, not the topic: a body must fit its topic (and a destructive one be fresh when
+    # it was received) before a job is made, or it is quarantined for a person and never acted on.
+    mismatch: tuple[str, str] | None = None
+    if not parse_error and kind is not None:
+        if problem := topic_shape_problem(topic, payload, shop_domain=domain):
+            mismatch = ("topic_mismatch", f"the body does not fit the topic {topic}: {problem}")
+        elif problem := freshness_problem(
+            topic,
+            event.triggered_at,
+            now=event.received_at or now,
+            window=timedelta(hours=settings.WEBHOOK_DESTRUCTIVE_MAX_AGE_HOURS),
+        ):
+            mismatch = ("stale_delivery", f"a {topic} delivery too old to act on: {problem}")
+    event.subject_id = subject_id[:64]
+    event.payload_updated_at = updated_at
+    fields = ["ingested_at", "subject_id", "payload_updated_at", "parse_error"]
+    if not parse_error:
+        try:
+            with transaction.atomic():
+                # The raw text cast to jsonb rather than re-serialised in Python.
+                InboundEvent.objects.filter(pk=event.pk).update(
+                    payload=RawSQL("%s::jsonb", [body.decode("utf-8")]),
+                    **{name: getattr(event, name) for name in fields},
+                )
+        except DataError as exc:
+            # PostgreSQL refused a value we could not foresee: keep the raw delivery for a person.
+            parse_error = f"PostgreSQL refused the payload: {str(exc).splitlines()[0][:300]}"
+            event.subject_id, event.payload_updated_at = "", None
+        else:
+            event.payload = payload
+    if parse_error:
+        event.parse_error = parse_error
+        event.save(update_fields=fields)
+        return Ingested("quarantined", event.pk, _quarantine(event, parse_error))
+    if mismatch is not None:
+        security_log.warning("webhook quarantined: %s shop=%r topic=%r", mismatch[0], domain, topic[:100])
+        return Ingested("quarantined", event.pk, _quarantine(event, mismatch[1], code=mismatch[0]))
+    if kind is None:
+        # A topic no flow handles: stored, and in front of a person at once ("no flow handles topic X"),
+        # never silently ignored. A replay runs the topic's flow once one exists.
+        return Ingested("unhandled", event.pk, _unhandled(event, subject_id=subject_id, label=label))
+    job = SyncJob.objects.create(
+        **_correlation(event),
+        kind=kind.kind,
+        flow=kind.flow,
+        shop_id=event.shop_id,
+        event=event,
+        idempotency_key=delivery_job_key(event.shop_id, event.webhook_id),
+        subject=f"{_subject_kind(topic)}:{subject_id}"[:120],
+        subject_label=label[:120],
+        source_updated_at=updated_at or event.triggered_at,
+        max_attempts=max_attempts(),
+        priority=kind.priority,
+    )
+    logger.info(
+        "received %s %s for %s: event %s, job %s [cid=%s]",
+        topic,
+        event.webhook_id,
+        domain,
+        event.pk,
+        job.pk,
+        job.correlation_id,
+    )
+    return Ingested("stored", event.pk, job.pk)
+
+
+def _strict_json(raw: bytes) -> tuple[Any, str]:
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"body is not valid UTF-8: {exc}"
+    try:
+        return json.loads(text, parse_constant=no_constants), ""
+    except (ValueError, RecursionError) as exc:
+        return None, f"body is not valid JSON: {str(exc)[:300]}"
+
+
+def _subject(topic: str, payload: Any) -> tuple[str, str, datetime | None]:
+    """(subject id, label, updated_at) of a payload, for per-order serialisation and ordering."""
+    if not isinstance(payload, dict):
+        return "", "", None
+    if topic == "orders/edited" and isinstance(payload.get("order_edit"), dict):
+        subject_id, label = str(payload["order_edit"].get("order_id", "")), "order edit"
+    elif topic.startswith("orders/"):
+        subject_id, label = str(payload.get("id", "")), str(payload.get("name", ""))
+    elif topic.startswith("fulfillments/"):
+        subject_id, label = str(payload.get("order_id", "")), f"fulfilment {payload.get('id', '')}"
+    elif topic.startswith("refunds/"):
+        subject_id, label = str(payload.get("order_id", "")), f"refund {payload.get('id', '')}"
+    elif topic.startswith("customers/") and isinstance(payload.get("customer"), dict):
+        subject_id, label = str(payload["customer"].get("id", "")), "customer"
+    elif topic.startswith("customers/"):
+        subject_id, label = str(payload.get("id", "")), "customer"
+    else:
+        subject_id, label = str(payload.get("id", "")), ""
+    updated = payload.get("updated_at")
+    return subject_id, label, _datetime(updated)
+
+
+def _datetime(value: Any) -> datetime | None:
+    """An ISO timestamp, or None when it is missing or impossible (such as a 31st of February)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+#: \u0000 or a surrogate escape in the raw text: only then is the parsed payload walked (rarely).
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB][0-9a-fA-F]{2})")
+
+
+def _unstorable_text(value: Any) -> bool:
+    """True if a string anywhere in the payload holds U+0000 or a lone surrogate: valid JSON for Python, but
+    text PostgreSQL's jsonb refuses (or the payload is too deep to look through)."""
+    try:
+        return _unstorable(value)
+    except RecursionError:
+        return True
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def _subject_kind(topic: str) -> str:
+    if topic.startswith(("orders/", "refunds/", "fulfillments/")):
+        return "order"
+    if topic.startswith("customers/"):
+        return "customer"
+    return topic.split("/")[0]
+
+
+_QUARANTINE_MESSAGES = {
+    "unreadable_payload": "Shopify sent a correctly signed delivery that cannot be read: {reason}",
+    "topic_mismatch": "A correctly signed delivery was not acted on, {reason}. Shopify signs only the body, "
+    "so this may be a captured body re-sent under another topic.",
+    "stale_delivery": "A correctly signed delivery was not acted on, {reason}. Check in Shopify whether it "
+    "still applies before doing by hand what it asks.",
+}
+
+
+def _quarantine(event: InboundEvent, reason: str, *, code: str = "unreadable_payload") -> int:
+    """A signed delivery we cannot read, or must not act on: keep it, and put it in front of a person at
+    once (a job parked on the problem ``code`` of its topic: "unreadable payload", "topic mismatch",
+    "stale delivery")."""
+    job_id = _park(
+        event,
+        kind=QUARANTINE_KIND,
+        subject=f"event:{event.pk}",
+        label=event.topic or "unknown topic",
+        code=code,
+        message=_QUARANTINE_MESSAGES[code].format(reason=reason),
+    )
+    logger.warning("quarantined delivery %s (%s): %s", event.webhook_id, event.topic, reason)
+    return job_id
+
+
+def _unhandled(event: InboundEvent, *, subject_id: str, label: str) -> int:
+    """A delivery of a topic no flow handles: a job parked on the problem "no flow handles topic X"."""
+    job_id = _park(
+        event,
+        kind=UNHANDLED_TOPIC_KIND,
+        subject=f"{_subject_kind(event.topic)}:{subject_id}" if subject_id else f"event:{event.pk}",
+        label=label or event.topic,
+        code="unhandled_topic",
+        message=f"no flow handles topic {event.topic}: the delivery is stored, nothing was done with it",
+    )
+    logger.warning("no flow handles topic %s (delivery %s)", event.topic, event.webhook_id)
+    return job_id
+
+
+def _park(event: InboundEvent, *, kind: str, subject: str, label: str, code: str, message: str) -> int:
+    now = timezone.now()
+    job = SyncJob.objects.create(
+        **_correlation(event),
+        kind=kind,
+        flow=QUARANTINE_FLOW,
+        shop_id=event.shop_id,
+        event=event,
+        idempotency_key=f"event:{event.pk}",
+        subject=subject[:120],
+        subject_label=label[:120],
+        state=JobState.NEEDS_ATTENTION,
+        error_class="BusinessRuleError",
+        error_code=code,
+        error_key=event.topic,
+        error_message=message,
+        fingerprint=f"{code}:{event.topic or 'no-topic'}",
+        finished_at=now,
+    )
+    occurrence = Occurrence(
+        fingerprint=job.fingerprint,
+        error_class=job.error_class,
+        error_code=job.error_code,
+        error_key=job.error_key,
+        message=message,
+        flow=QUARANTINE_FLOW,
+    )
+    problem = problem_record_occurrence(job=job, occurrence=occurrence, now=now)
+    SyncJob.objects.filter(pk=job.pk).update(problem=problem)
+    return job.pk
