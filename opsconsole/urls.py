@@ -100,6 +100,19 @@ urlpatterns = [
     path("stock/<int:shop_id>/push/", stock.stock_push, name="stock-push"),
     path("stock/<int:shop_id>/peak/", stock.stock_peak, name="stock-peak"),
     path("connections/", connections.connections, name="connections"),
+    path("connections/odoo/new/", connections.odoo_connection_edit, name="odoo-connection-new"),
+    path(
+        "connections/odoo/<int:connection_id>/edit/",
+        connections.odoo_connection_edit,
+        name="odoo-connection-edit",
+    ),
+    path("connections/shops/new/", connections.shop_connection_edit, name="shop-connection-new"),
+    path(
+        "connections/shops/<int:shop_id>/edit/", connections.shop_connection_edit, name="shop-connection-edit"
+    ),
+    path("connections/<str:kind>/<int:pk>/active/", connections.connection_active, name="connection-active"),
+    path("connections/<str:kind>/<int:pk>/remove/", connections.connection_remove, name="connection-remove"),
+    path("connections/connect-shop/", connections.connect_shop, name="connect-shop"),
     path(
         "connections/shops/<int:shop_id>/check-webhooks/",
         connections.shop_check_webhooks,

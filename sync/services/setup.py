@@ -14,15 +14,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, cast
 
+from django.db import transaction
 from django.utils import timezone
 
 from opsconsole.core.audit import audit_record
+from opsconsole.core.permissions import require
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.mappings import mapping_entries
 from sync.kinds import subscription_topics
-from sync.models import MappingChange, MappingTable, ShopifyShop
+from sync.models import MappingChange, MappingTable, OdooConnection, ShopifyShop
+from sync.selectors.access import require_shop
 from sync.transforms.onboarding import Hints, OdooSide, OdooTax, Proposal, ShopifySide, propose
 
 logger = logging.getLogger(__name__)
@@ -86,8 +90,16 @@ def _m2o(value: Any) -> tuple[int | None, str]:
     return None, ""
 
 
+class TooManyVariants(Exception):
+    """The shop has more variants than a run in a web request reads (``max_variants``)."""
+
+
 def onboarding_read(
-    shop: ShopifyShop, *, catalogue: SetupCatalogue, leave_unmapped: Iterable[str] = ()
+    shop: ShopifyShop,
+    *,
+    catalogue: SetupCatalogue,
+    leave_unmapped: Iterable[str] = (),
+    max_variants: int | None = None,
 ) -> Proposal:
     """Read both sides (Shopify: variants with SKU and barcode, locations, currency and tax treatment, the
     shipping methods, gateways and taxes of recent orders; Odoo: companies, pricelists, products by
@@ -95,7 +107,12 @@ def onboarding_read(
     odoo = odoo_client_for(shop.odoo)
     shopify = shopify_client_for(shop)
     info = shopify.shop_info()
-    variants = list(shopify.iter_variants())
+    variants = list(islice(shopify.iter_variants(), max_variants + 1 if max_variants else None))
+    if max_variants and len(variants) > max_variants:
+        raise TooManyVariants(
+            f"{shop.domain} has more than {max_variants} product variants: run manage.py setup_shop for it "
+            "(no time limit there); nothing was proposed or registered"
+        )
     channels = shopify.recent_sales_channels()
     shop_side = ShopifySide(
         domain=shop.domain,
@@ -202,6 +219,7 @@ def shop_setup(
     leave_unmapped: Iterable[str] = (),
     seed_mappings: bool = True,
     actor: Any = None,
+    max_variants: int | None = None,
 ) -> SetupReport:
     """Propose the shop's first mappings (only when it has none and no proposal waits) as ONE mapping change
     for maker-checker approval, with a report of what matched and what did not, and register the webhooks.
@@ -213,7 +231,9 @@ def shop_setup(
     mapped, unmapped = 0, cast(tuple[str, ...], ())
     waiting = MappingChange.objects.filter(shop=shop, state=MappingChange.State.PROPOSED).exists()
     if seed_mappings and not mapping_entries(shop=shop) and not waiting:
-        proposal = onboarding_read(shop, catalogue=catalogue, leave_unmapped=leave_unmapped)
+        proposal = onboarding_read(
+            shop, catalogue=catalogue, leave_unmapped=leave_unmapped, max_variants=max_variants
+        )
         report = proposal.report()
         summary = onboarding_summary(report)
         change = MappingChange.objects.create(
@@ -246,3 +266,62 @@ def shop_setup(
         webhooks_kept=len(sync.kept),
         report=report,
     )
+
+
+#: The most product variants the console's "Connect a shop" reads inside a web request: 10 pages of 100,
+#: which fit in Shopify's query-cost bucket without waiting (about 100 points a page; the bucket holds at
+#: least 1,000), so the whole read (plus about ten Odoo reads) stays well inside gunicorn's 30 s timeout.
+#: A bigger shop is set up with ``manage.py setup_shop``, which has no such limit.
+CONSOLE_MAX_VARIANTS = 1000
+
+
+def shop_connect_run(
+    *,
+    actor: Any,
+    shop: ShopifyShop,
+    odoo: OdooConnection,
+    callback_url: str,
+    catalogue: SetupCatalogue | None = None,
+    request: Any = None,
+) -> SetupReport:
+    """The console's "Connect a shop": point the shop at ``odoo`` if it is not already, then run the set-up
+    proposal as ``setup_shop`` does (bounded by CONSOLE_MAX_VARIANTS). Reads Odoo, never writes to it."""
+    require(actor, "manage_connections")
+    require(actor, "propose_mapping")
+    require_shop(actor, shop.pk)
+    if shop.odoo_id != odoo.pk:
+        before = shop.odoo.name
+        with transaction.atomic():
+            ShopifyShop.objects.filter(pk=shop.pk).update(odoo=odoo)
+            audit_record(
+                action="connection.shopify.update",
+                actor=actor,
+                object_type="shopify_shop",
+                object_id=shop.pk,
+                summary=f"{shop.domain} now syncs with the Odoo connection {odoo.name}",
+                before={"odoo": before},
+                after={"odoo": odoo.name},
+                request=request,
+            )
+        shop.odoo = odoo
+    report = shop_setup(
+        shop=shop,
+        callback_url=callback_url,
+        catalogue=catalogue,
+        actor=actor,
+        max_variants=CONSOLE_MAX_VARIANTS,
+    )
+    audit_record(
+        action="connection.onboard",
+        actor=actor,
+        object_type="shopify_shop",
+        object_id=shop.pk,
+        summary=(
+            f"connect {shop.domain} to {odoo.name}: "
+            + (f"proposed mapping change {report.change_id}" if report.change_id else "no new proposal")
+            + f"; webhooks {report.webhooks_created} registered, {report.webhooks_kept} kept"
+        ),
+        after={"change_id": report.change_id, "callback_url": callback_url},
+        request=request,
+    )
+    return report

@@ -71,3 +71,42 @@ def test_rotating_the_encryption_key_re_encrypts_every_credential(settings):
     settings.ENCRYPTION_KEYS = [new_key]  # the old key is gone: values still decrypt
     assert ShopifyShop.objects.get(pk=shop.pk).access_token == "tok"
     assert OdooConnection.objects.get(pk=odoo.pk).secret == "odoo-key"
+
+
+@pytest.mark.parametrize("role", ["viewer", "ops", "finance"])
+def test_the_connection_services_refuse_anyone_but_an_integration_admin(make_user, role):
+    from django.core.exceptions import PermissionDenied
+
+    from sync.services.connections import connection_active_set, connection_remove, odoo_connection_save
+    from tests.factories import ShopifyShopFactory
+
+    shop = ShopifyShopFactory()
+    user = make_user(role)
+
+    with pytest.raises(PermissionDenied):
+        connection_active_set(actor=user, target=shop, active=False)
+    with pytest.raises(PermissionDenied):
+        connection_remove(actor=user, target=shop)
+    with pytest.raises(PermissionDenied):
+        odoo_connection_save(actor=user, name="x", url="http://x.test", database="d", login="l", secret="s")
+
+    assert ShopifyShop.objects.get(pk=shop.pk).active is True
+    assert OdooConnection.objects.count() == 1
+
+
+def test_an_admin_limited_to_one_shop_cannot_remove_the_odoo_another_shop_uses(make_user):
+    from django.core.exceptions import PermissionDenied
+
+    from sync.models import ShopAccess
+    from sync.services.connections import connection_remove
+    from tests.factories import ShopifyShopFactory
+
+    mine = ShopifyShopFactory()
+    theirs = ShopifyShopFactory(odoo=mine.odoo)
+    admin = make_user("integration_admin")
+    ShopAccess.objects.create(user=admin, shop=mine)
+
+    with pytest.raises(PermissionDenied):
+        connection_remove(actor=admin, target=mine.odoo)
+
+    assert OdooConnection.objects.filter(pk=theirs.odoo_id).exists()
