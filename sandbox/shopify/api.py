@@ -2216,6 +2216,79 @@ class GraphQLAnswer:
     deprecated: list[str]
 
 
+#: The access scopes a root field needs (any one of them; a write scope grants its read scope), as the
+#: Admin API's "Requires ... access scope" notes say. Fields not listed need none (shop, node, nodes,
+#: webhooks, bulk operations, currentAppInstallation).
+ROOT_SCOPES: dict[str, tuple[str, ...]] = {
+    "order": ("read_orders",),
+    "orders": ("read_orders",),
+    "ordersCount": ("read_orders",),
+    "customer": ("read_customers",),
+    "customers": ("read_customers",),
+    "product": ("read_products",),
+    "products": ("read_products",),
+    "productVariant": ("read_products",),
+    "productVariants": ("read_products",),
+    "inventoryItem": ("read_inventory",),
+    "inventoryItems": ("read_inventory",),
+    "inventoryLevel": ("read_inventory",),
+    "location": ("read_locations",),
+    "locations": ("read_locations",),
+    "fulfillmentOrder": ("read_merchant_managed_fulfillment_orders", "read_assigned_fulfillment_orders"),
+    "return": ("read_returns",),
+    "shopifyPaymentsAccount": ("read_shopify_payments_payouts", "read_shopify_payments"),
+    "orderCreate": ("write_orders",),
+    "orderCancel": ("write_orders",),
+    "refundCreate": ("write_orders",),
+    "fulfillmentCreate": ("write_merchant_managed_fulfillment_orders", "write_assigned_fulfillment_orders"),
+    "fulfillmentTrackingInfoUpdate": (
+        "write_merchant_managed_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+    ),
+    "fulfillmentCancel": ("write_merchant_managed_fulfillment_orders", "write_assigned_fulfillment_orders"),
+    "fulfillmentOrderMove": ("write_merchant_managed_fulfillment_orders",),
+    "inventorySetQuantities": ("write_inventory",),
+    "inventoryAdjustQuantities": ("write_inventory",),
+    "inventoryActivate": ("write_inventory",),
+    "customerCreate": ("write_customers",),
+    "customerUpdate": ("write_customers",),
+    "productVariantsBulkUpdate": ("write_products",),
+    "productSet": ("write_products",),
+    "returnCreate": ("write_returns",),
+}
+
+
+def access_denied(shop: dict[str, Any], operation: OperationDefinitionNode) -> list[dict[str, Any]]:
+    """An ``ACCESS_DENIED`` error for each root field the app's granted scopes do not cover."""
+    granted = set(shop["app"].get("scopes", shopdata.DEFAULT_SCOPES))
+    granted |= {"read_" + h.removeprefix("write_") for h in granted if h.startswith("write_")}
+    errors = []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            continue
+        needed = ROOT_SCOPES.get(selection.name.value, ())
+        if needed and not granted & set(needed):
+            alias = selection.alias.value if selection.alias else selection.name.value
+            required = " or ".join(f"`{h}`" for h in needed) + " access scope."
+            errors.append(
+                {
+                    "message": f"Access denied for {selection.name.value} field. Required access: {required}",
+                    "locations": [
+                        {"line": selection.loc.start_token.line, "column": selection.loc.start_token.column}
+                    ]
+                    if selection.loc
+                    else [],
+                    "path": [alias],
+                    "extensions": {
+                        "code": "ACCESS_DENIED",
+                        "documentation": "https://shopify.dev/api/usage/access-scopes",
+                        "requiredAccess": required,
+                    },
+                }
+            )
+    return errors
+
+
 def run(
     store: Store,
     buckets: Buckets,
@@ -2259,6 +2332,9 @@ def run(
                 ]
             }
         )
+    denied = access_denied(shop, operation)
+    if denied:  # checked before any cost is taken from the bucket (not measured on a real shop)
+        return answer({"errors": denied, "data": None})
     requested = query_cost(document, operation, variables)
     if requested > MAX_QUERY_COST:
         return answer(

@@ -40,6 +40,7 @@ def odoo_connect(
     protocol: str = "jsonrpc",
     name: str = "",
     actor: Any = None,
+    request: Any = None,
 ) -> tuple[OdooConnection, bool]:
     """Create or update an Odoo connection (keyed by url + database). Jobs parked because Odoo refused
     the previous credentials are replayed."""
@@ -57,6 +58,7 @@ def odoo_connect(
             object_id=connection.pk,
             summary=f"{name} as {login} over {protocol}",
             after={"url": url, "database": database, "login": login, "protocol": protocol},
+            request=request,
         )
     if connection.auth_failed_at is not None or not created:
         odoo_auth_recovered(connection=connection)
@@ -83,6 +85,7 @@ def shopify_connect(
     odoo: OdooConnection,
     admin_url: str = "",
     actor: Any = None,
+    request: Any = None,
 ) -> tuple[ShopifyShop, bool]:
     """Create or update a shop. A new client secret keeps the old one as ``previous_client_secret`` so that
     deliveries signed with it (Shopify keeps using it for up to an hour) still verify."""
@@ -115,6 +118,7 @@ def shopify_connect(
                 "api_version": api_version,
                 "odoo": odoo.name,
             },
+            request=request,
         )
     shop_cache_clear()
     shop_cursors_ensure(shop_id=shop.pk)
@@ -226,7 +230,14 @@ def odoo_connection_save(
                 problems=(f"An Odoo connection to {url} database {database!r} exists already: edit it",)
             )
         saved, created = odoo_connect(
-            url=url, database=database, login=login, secret=secret, protocol=protocol, name=name, actor=actor
+            url=url,
+            database=database,
+            login=login,
+            secret=secret,
+            protocol=protocol,
+            name=name,
+            actor=actor,
+            request=request,
         )
         OdooConnection.objects.filter(pk=saved.pk).update(server_version=version)
         return ConnectionOutcome(saved=saved, created=created, checked=version)
@@ -293,6 +304,7 @@ def shop_connection_save(
         odoo=odoo,
         admin_url=admin_url,
         actor=actor,
+        request=request,
     )
     if not was_active:  # an edit does not switch a disabled shop back on: that is its own action
         ShopifyShop.objects.filter(pk=saved.pk).update(active=False)

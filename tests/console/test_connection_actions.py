@@ -141,7 +141,9 @@ def test_an_odoo_connection_is_added_only_once_verified_and_its_key_is_never_sho
         assert READONLY_API_KEY.encode() not in response.content
     assert _actions() == ["connection.odoo.create"]
     entry = AuditEntry.objects.get(action="connection.odoo.create")
-    assert entry.actor_name == "connector" and ADMIN_API_KEY not in str(entry.after)
+    assert (entry.actor_name, entry.ip) == ("connector", "127.0.0.1") and ADMIN_API_KEY not in str(
+        entry.after
+    )
 
 
 def test_editing_an_odoo_connection_keeps_a_blank_secret_and_is_verified_again(admin, odoo):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from opsconsole.core.errors import BusinessRuleError, ContractError
+from opsconsole.core.errors import AuthError, BusinessRuleError, ContractError
 from sync.connectors.shopify import StaleQuantityError, documents
 from sync.connectors.shopify.client import gid
 from sync.connectors.shopify.types import InventorySet, RefundLine
@@ -123,6 +123,11 @@ def test_the_access_scopes_granted_to_the_app_are_listed(shopify, shopify_target
         shopify_target.control.settings(domain, scopes=["read_orders", "write_products"])
         try:
             assert shopify.access_scopes() == {"read_orders", "write_products"}
+            with pytest.raises(AuthError) as denied:  # a field the scopes do not cover is refused
+                shopify.locations()
+            assert "Access denied for locations field. Required access: `read_locations` access scope." in (
+                str(denied.value)
+            )
         finally:
             shopify_target.control.settings(domain, scopes=sorted(granted))
 
