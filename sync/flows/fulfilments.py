@@ -41,7 +41,7 @@ from sync.transforms.fulfilments import (
     shipped_lines,
     tracking_for,
 )
-from sync.transforms.types import ShopMappings
+from sync.transforms.types import BundleRule, ShopMappings
 
 STREAM = "pickings"
 PICKING_FIELDS = (
@@ -153,6 +153,11 @@ def _tracking_of(row: Fulfilment) -> Tracking:
     return Tracking(company=row.tracking_company, number=row.tracking_number, url=row.tracking_url)
 
 
+def _bundles(mappings: ShopMappings, skus: set[str]) -> dict[str, BundleRule]:
+    """The rules of the bundles among ``skus`` (a delivery ships a kit, or a bundle's components)."""
+    return {sku: rule for sku in sorted(skus) if isinstance(rule := mappings.bundles.get(sku), BundleRule)}
+
+
 def fulfilment_push(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     picking = (job.input or {})["picking"]
     picking_id = int(picking["id"])
@@ -181,11 +186,20 @@ def fulfilment_push(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     with ctx.call("odoo", "picking_moves"):
         moves = ctx.odoo.picking_moves([picking_id]).get(picking_id, [])
     skus_by_product = {product: sku for sku, product in mappings.skus.items()}
-    shipped = shipped_lines(moves, skus_by_product=skus_by_product, picking=picking["name"])
-    if not shipped:
+    if not any(m.state == "done" and m.quantity for m in moves):
         return {"outcome": "nothing_shipped", "picking": picking["name"]}
     with ctx.call("shopify", "fulfillment_orders"):
         fulfillment_orders = ctx.shopify.fulfillment_orders(link.shopify_id)
+    ordered = {
+        str((foli.get("lineItem") or {}).get("sku") or "")
+        for fo in fulfillment_orders
+        for foli in fo["lineItems"]["nodes"]
+    }
+    shipped = shipped_lines(
+        moves, skus_by_product=skus_by_product, picking=picking["name"], bundles=_bundles(mappings, ordered)
+    )
+    if not shipped:
+        return {"outcome": "nothing_shipped", "picking": picking["name"]}
     by_odoo_location = {odoo: gid for gid, ids in mappings.locations.items() for odoo in ids}
     shopify_location = by_odoo_location.get(picking["location_id"] or 0)
     groups = plan_fulfilment(
@@ -346,14 +360,19 @@ def fulfilment_return(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     with ctx.call("odoo", "picking_moves"):
         moves = ctx.odoo.picking_moves([return_id]).get(return_id, [])
     skus_by_product = {product: sku for sku, product in ctx.mappings.skus.items()}
-    returned = {
-        line.sku: line.quantity
-        for line in shipped_lines(moves, skus_by_product=skus_by_product, picking=picking["name"])
-    }
     shipped: dict[str, int] = {}
     for row in rows:
         for line in row.lines:
             shipped[line["sku"]] = shipped.get(line["sku"], 0) + int(line["quantity"])
+    returned = {
+        line.sku: line.quantity
+        for line in shipped_lines(
+            moves,
+            skus_by_product=skus_by_product,
+            picking=picking["name"],
+            bundles=_bundles(ctx.mappings, set(shipped)),
+        )
+    }
     difference = line_difference(shipped, returned)
     if difference:
         detail = ", ".join(f"{sku}: shipped {s}, returned {o}" for sku, (s, o) in difference.items())

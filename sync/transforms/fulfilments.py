@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.transforms.types import CarrierTarget
+from sync.transforms.types import BundleRule, CarrierTarget
 
 FULFILLABLE = ("OPEN", "IN_PROGRESS")
 
@@ -71,22 +71,61 @@ def _whole(quantity: Decimal | float | int, sku: str) -> int:
 
 
 def shipped_lines(
-    moves: Iterable[Any], *, skus_by_product: Mapping[int, str], picking: str = ""
+    moves: Iterable[Any],
+    *,
+    skus_by_product: Mapping[int, str],
+    picking: str = "",
+    bundles: Mapping[str, BundleRule] | None = None,
 ) -> list[ShippedLine]:
     """What a done delivery shipped, per SKU (moves are ``MoveInfo``-like: product_id, sku, quantity, state).
-    The SKU is the Shopify SKU the product is mapped to, else the product's internal reference."""
+    The SKU is the Shopify SKU the product is mapped to, else the product's internal reference.
+
+    ``bundles``: the order's bundle SKUs with their rules (sync/transforms/bundles.py). A kit shipped is its
+    bundle; components shipped count as whole bundles (as many as every component's quantity allows, the
+    rest stays as the components' own SKUs, which Shopify has no line for unless sold apart)."""
+    by_product: dict[int, Decimal] = {}
+    described: dict[int, tuple[str, str]] = {}  # product -> (its internal reference, its name)
     totals: dict[str, Decimal] = {}
     for move in moves:
         if move.state != "done" or not move.quantity:
             continue
-        sku = skus_by_product.get(move.product_id or 0) or move.sku
+        quantity = Decimal(str(move.quantity))
+        if not move.product_id:
+            if not move.sku:
+                raise BusinessRuleError(
+                    f"delivery {picking} shipped {move.product_name!r}, which has no SKU Shopify knows",
+                    code="unknown_product",
+                    key="",
+                )
+            totals[move.sku] = totals.get(move.sku, Decimal(0)) + quantity
+            continue
+        by_product[move.product_id] = by_product.get(move.product_id, Decimal(0)) + quantity
+        described.setdefault(move.product_id, (move.sku or "", move.product_name or ""))
+    for sku, rule in (bundles or {}).items():
+        if rule.mode == "kit":
+            if rule.product_id is not None and rule.product_id in by_product:
+                totals[sku] = totals.get(sku, Decimal(0)) + by_product.pop(rule.product_id)
+            continue
+        units = min(
+            (by_product.get(c.product_id, Decimal(0)) // c.quantity for c in rule.components),
+            default=Decimal(0),
+        )
+        if units > 0:
+            totals[sku] = totals.get(sku, Decimal(0)) + units
+            for c in rule.components:
+                by_product[c.product_id] -= units * c.quantity
+    for product_id, quantity in by_product.items():
+        if quantity <= 0:
+            continue
+        code, name = described[product_id]
+        sku = skus_by_product.get(product_id) or code
         if not sku:
             raise BusinessRuleError(
-                f"delivery {picking} shipped {move.product_name!r}, which has no SKU Shopify knows",
+                f"delivery {picking} shipped {name!r}, which has no SKU Shopify knows",
                 code="unknown_product",
-                key=str(move.product_id or ""),
+                key=str(product_id),
             )
-        totals[sku] = totals.get(sku, Decimal(0)) + Decimal(str(move.quantity))
+        totals[sku] = totals.get(sku, Decimal(0)) + quantity
     return [ShippedLine(sku, _whole(qty, sku)) for sku, qty in totals.items() if qty > 0]
 
 

@@ -17,11 +17,13 @@ import pytest
 import requests
 from django.db import close_old_connections
 
+from sandbox import catalogue
 from sync.connectors.odoo import ReturnInput
 from sync.engine.changes import changes_wake
 from sync.engine.clients import odoo_client_for, shopify_client_for
 from sync.engine.replay import jobs_requeue
-from sync.models import Fulfilment, JobState, OdooChangeCursor, SyncJob
+from sync.models import Fulfilment, JobState, MappingEntry, MappingTable, OdooChangeCursor, SyncJob
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.services.stock import odoo_wake_path
 from tests.e2e.conftest import Worker
 from tests.support.pipeline import STREAM_WORKER_ENV, Pipeline
@@ -48,10 +50,14 @@ def worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:  # type: ign
     w.stop()
 
 
-def order_in_odoo(pipeline: Pipeline, quantity: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def order_in_odoo(
+    pipeline: Pipeline, quantity: int, seed: int, **options: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A Shopify order shipped by Express (Odoo carrier "Express Delivery" → "DHL Express"), booked in Odoo,
     with the stream of deliveries started (it starts from now: a delivery validated before is not read)."""
-    order = pipeline.generate_orders(1, skus=[SKU], quantity=quantity, shipping="EXPRESS", seed=seed)[0]
+    order = pipeline.generate_orders(
+        1, skus=[SKU], quantity=quantity, shipping="EXPRESS", seed=seed, **options
+    )[0]
     wait_for(
         lambda: any(j.state == JobState.SUCCEEDED for j in pipeline.order_jobs(order["id"], "order.upsert")),
         timeout=60,
@@ -345,3 +351,68 @@ def test_a_delivery_fulfils_the_fulfilment_order_of_the_location_it_left_from(pi
     assert job.result["outcome"] == "fulfilled"
     [fulfilment] = shopify_fulfilments(pipeline, order["id"])
     assert fulfilment["location_id"] == locations["Main Warehouse"].legacy_id
+
+
+def test_a_bundle_shipped_as_its_components_fulfils_the_bundle_line_and_a_gift_card_is_not_shipped(pipeline):
+    # given a bundle of a mug and two bags of beans booked as its components, sold twice with a tee and a
+    # gift card
+    env = pipeline.rpc.env
+    [mug] = env["product.product"].search([("default_code", "=", "CERAMICM-SAND")])
+    [beans] = env["product.product"].search([("default_code", "=", "COFFEEBE-WHOLE")])
+    liability = env["account.account"].create(
+        {"code": "259200", "name": "Gift cards", "account_type": "liability_current", "reconcile": True}
+    )
+    card = env["product.product"].create(
+        {
+            "name": "Gift card",
+            "type": "service",
+            "invoice_policy": "order",
+            "taxes_id": [(6, 0, [])],
+            "property_account_income_id": liability,
+        }
+    )
+    rule = {
+        "mode": "components",
+        "split": "ratio",
+        "components": [
+            {"product_id": mug, "quantity": 1, "ratio": "1"},
+            {"product_id": beans, "quantity": 2, "ratio": "1"},
+        ],
+    }
+    entry = MappingEntry.objects.get(shop=pipeline.shop, table=MappingTable.SHOP, valid_to__isnull=True)
+    mapping_apply(
+        shop=pipeline.shop,
+        rows=[
+            MappingRow(MappingTable.BUNDLE, "BUNDLE-BREW", rule),
+            MappingRow(MappingTable.SHOP, entry.key, {**entry.value, "gift_card_product_id": card}),
+        ],
+    )
+    standard = catalogue.TAXES["standard"]
+    order, _ = order_in_odoo(
+        pipeline,
+        quantity=1,
+        seed=39,
+        discount_code=None,
+        automatic_discount=False,
+        gift_card=False,
+        custom_lines=[
+            {
+                "title": "Brew set",
+                "sku": "BUNDLE-BREW",
+                "price": "39.90",
+                "quantity": 2,
+                "tax": [standard["shopify_title"], str(standard["rate"])],
+            },
+            {"title": "Gift card", "price": "25.00", "quantity": 1, "gift_card": True},
+        ],
+    )
+    # when Odoo's delivery (2 mugs, 4 bags, the tee) is validated
+    pipeline.odoo.control.validate_picking(client_order_ref=str(order["id"]), tracking_ref="JD0039")
+    [job] = jobs_done(pipeline, "fulfillment.push", 1)
+    # then Shopify's bundle line and the tee are fulfilled, the gift card is not Odoo's to ship
+    assert (job.state, job.result["outcome"]) == (JobState.SUCCEEDED, "fulfilled"), job.error_message
+    [fulfilment] = shopify_fulfilments(pipeline, order["id"])
+    assert sorted((li["sku"], li["quantity"]) for li in fulfilment["line_items"]) == [
+        ("BUNDLE-BREW", 2),
+        (SKU, 1),
+    ]

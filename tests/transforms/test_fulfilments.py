@@ -16,7 +16,7 @@ from sync.transforms.fulfilments import (
     shipped_lines,
     tracking_for,
 )
-from sync.transforms.types import CarrierTarget
+from sync.transforms.types import BundleComponent, BundleRule, CarrierTarget
 
 PARIS, LYON = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
@@ -109,3 +109,37 @@ def test_tracking_maps_the_carrier_and_prefers_odoos_url():
 
 def test_line_difference_names_each_sku_that_differs():
     assert line_difference({"TEE": 2, "CAP": 1}, {"TEE": 2, "MUG": 1}) == {"CAP": (1, 0), "MUG": (0, 1)}
+
+
+def test_a_kit_shipped_fulfils_its_bundle_and_components_shipped_count_as_whole_bundles():
+    # given a bundle of 1 mug (product 11) and 2 bags of beans (12), a kit (20), and a tee sold apart
+    bundles = {
+        "BUNDLE-BREW": BundleRule(
+            mode="components",
+            components=(BundleComponent(11, 1, Decimal(1)), BundleComponent(12, 2, Decimal(1))),
+        ),
+        "BUNDLE-KIT": BundleRule(mode="kit", product_id=20),
+    }
+    moves = [
+        Move(11, "MUG", Decimal("3")),
+        Move(12, "BEANS", Decimal("4")),
+        Move(12, "BEANS", Decimal("1")),
+        Move(20, "KIT-ODOO", Decimal("2")),
+        Move(1, "ODOO-TEE", Decimal("1")),
+    ]
+    # when / then: 2 whole bundles (5 bags allow 2), the third mug and the fifth bag stay themselves
+    shipped = shipped_lines(moves, skus_by_product={1: "TEE-M"}, bundles=bundles)
+    assert sorted(shipped, key=lambda line: line.sku) == [
+        ShippedLine("BEANS", 1),
+        ShippedLine("BUNDLE-BREW", 2),
+        ShippedLine("BUNDLE-KIT", 2),
+        ShippedLine("MUG", 1),
+        ShippedLine("TEE-M", 1),
+    ]
+    # and without the rules, the same moves are what Odoo holds
+    assert {line.sku for line in shipped_lines(moves, skus_by_product={1: "TEE-M"})} == {
+        "MUG",
+        "BEANS",
+        "KIT-ODOO",
+        "TEE-M",
+    }
