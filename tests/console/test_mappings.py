@@ -9,7 +9,7 @@ from sync.engine.mappings import mapping_version_current
 from sync.models import JobState, MappingChange, MappingEntry, SyncJob
 from sync.selectors.mappings import change_preview, mapping_history
 from sync.services.console import mapping_approve, mapping_propose, mapping_rows_from_csv
-from sync.services.mappings import MappingRow
+from sync.services.mappings import MappingRow, mapping_apply
 from tests.console.conftest import make_job, queued_job_ids
 
 
@@ -207,3 +207,44 @@ def test_tables_are_searchable(shop, client_for):
     assert hit.content.decode().count('data-testid="mapping-row"') == 1
     assert miss.content.decode().count('data-testid="mapping-row"') == 0
     assert by_value.content.decode().count('data-testid="mapping-row"') == 1
+
+
+def test_a_bundle_is_proposed_in_the_console_form_and_a_rule_that_cannot_be_booked_is_refused(
+    shop, client_for
+):
+    client, _ = client_for("integration_admin")
+    form = {
+        "shop": shop.pk,
+        "table": "bundle",
+        "key": "BUNDLE-BREW",
+        "f_mode": "components",
+        "f_split": "ratio",
+    }
+
+    # a component without a ratio, and components that do not read, are refused and nothing is proposed
+    no_ratio = client.post("/mappings/propose/", {**form, "f_components": "12x1@3; 15x2"})
+    unreadable = client.post("/mappings/propose/", {**form, "f_components": "mug x one"})
+    assert b"component 2: the ratio split needs a ratio" in no_ratio.content
+    assert b"write product_id x quantity @ ratio" in unreadable.content
+    assert MappingChange.objects.count() == 0
+
+    # a good rule is one change, stored as the order flow reads it, and the form shows it back as text
+    client.post("/mappings/propose/", {**form, "f_components": "12x1@3; 15x2@1"})
+    change = MappingChange.objects.get()
+    assert change.rows == [
+        {
+            "table": "bundle",
+            "key": "BUNDLE-BREW",
+            "value": {
+                "mode": "components",
+                "split": "ratio",
+                "components": [
+                    {"product_id": 12, "quantity": 1, "ratio": "3"},
+                    {"product_id": 15, "quantity": 2, "ratio": "1"},
+                ],
+            },
+        }
+    ]
+    mapping_apply(shop=shop, rows=[MappingRow("bundle", "BUNDLE-BREW", change.rows[0]["value"])])
+    page = client.get("/mappings/propose/", {"shop": shop.pk, "table": "bundle", "key": "BUNDLE-BREW"})
+    assert b'value="12x1@3; 15x2@1"' in page.content
