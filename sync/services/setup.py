@@ -268,10 +268,11 @@ def shop_setup(
     )
 
 
-#: The most product variants the console's "Connect a shop" reads inside a web request: 10 pages of 100,
-#: which fit in Shopify's query-cost bucket without waiting (about 100 points a page; the bucket holds at
-#: least 1,000), so the whole read (plus about ten Odoo reads) stays well inside gunicorn's 30 s timeout.
-#: A bigger shop is set up with ``manage.py setup_shop``, which has no such limit.
+#: The most product variants the console's "Connect a shop" reads inside a web request. The whole read then
+#: asks Shopify for about 2,000 query-cost points (11 pages of 100 variants at about 100 points each, the
+#: 100 newest orders at about 800, locations and the shop) and Odoo for about ten reads: on the smallest
+#: plan (a 1,000-point bucket restoring 100 points a second) about ten seconds of throttle waits, inside
+#: gunicorn's 30 s timeout. A bigger shop is set up with ``manage.py setup_shop``, which has no such limit.
 CONSOLE_MAX_VARIANTS = 1000
 
 

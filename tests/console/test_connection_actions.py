@@ -317,3 +317,28 @@ def test_connect_a_shop_proposes_one_change_shows_the_report_and_writes_nothing_
     )
     assert _actions()[-3:] == ["mapping.propose", "connection.onboard", "connection.onboard"]
     assert shopify.token.encode() not in response.content
+
+
+def test_connect_a_shop_bigger_than_the_limit_proposes_nothing_and_says_to_use_setup_shop(
+    admin, odoo, shopify, monkeypatch
+):
+    client, _ = admin
+    odoo.control.reset(seed=True)
+    shopify.control.reset(seed_demo=True)
+    client.post("/connections/odoo/new/", _odoo_form(odoo))
+    client.post("/connections/shops/new/", _shop_form(shopify, OdooConnection.objects.get().pk))
+    shop = ShopifyShop.objects.get()
+    monkeypatch.setattr("sync.services.setup.CONSOLE_MAX_VARIANTS", 5)  # the demo shop has more
+
+    response = client.post(
+        "/connections/connect-shop/", {"shop": shop.pk, "odoo": shop.odoo_id, "callback_url": CALLBACK}
+    )
+
+    assert response.status_code == 400
+    assert (
+        f"{shop.domain} has more than 5 product variants: run manage.py setup_shop for it (no time limit "
+        "there); nothing was proposed or registered."
+    ) in response.content.decode()
+    assert not MappingChange.objects.exists()
+    assert shopify.control.subscriptions()["subscriptions"] == []
+    assert not AuditEntry.objects.filter(action__in=["mapping.propose", "connection.onboard"]).exists()

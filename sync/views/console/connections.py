@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opsconsole.core.errors import IntegrationError
@@ -82,6 +83,7 @@ def _odoo_visible(request: HttpRequest, connection_id: int) -> OdooConnection:
 
 @console_view("manage_connections")
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("secret")
 def odoo_connection_edit(request: HttpRequest, connection_id: int | None = None) -> HttpResponse:
     connection = _odoo_visible(request, connection_id) if connection_id else None
     if request.method == "GET":
@@ -126,6 +128,7 @@ def odoo_connection_edit(request: HttpRequest, connection_id: int | None = None)
 
 @console_view("manage_connections")
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("token", "client_secret")
 def shop_connection_edit(request: HttpRequest, shop_id: int | None = None) -> HttpResponse:
     shop = get_object_or_404(shops_visible(request.user), pk=shop_id) if shop_id else None
     if request.method == "GET":
