@@ -319,6 +319,9 @@ SYNC_STRANDED_AFTER_SECONDS = float(os.environ.get("OPSCONSOLE_SYNC_STRANDED_AFT
 # Odoo changes the outbound flows follow (sync/engine/changes.py): the ticker in every worker looks for due
 # streams this often; a stream's cycle may be set per stream name ("stock.quant=10,pickings=30").
 CHANGES_TICK_SECONDS = float(os.environ.get("OPSCONSOLE_CHANGES_TICK_SECONDS", 1))
+# The inbox pump (sync/engine/ingest.py): every worker ingests stored webhook deliveries, looking again after
+# this many seconds when none waits.
+INBOX_PUMP_SECONDS = float(os.environ.get("OPSCONSOLE_INBOX_PUMP_SECONDS", 0.2))
 CHANGES_CYCLE_SECONDS = {
     name.strip(): float(value)
     for name, _, value in (
@@ -332,7 +335,11 @@ CHANGES_TICKER = env_bool("OPSCONSOLE_CHANGES_TICKER", True)
 STOCK_OUT = env_bool("OPSCONSOLE_STOCK_OUT", True)
 # Background threads every worker (qcluster) runs beside django-q2's processes, by dotted path; each is
 # called with a threading.Event that is set when the worker stops.
-WORKER_THREADS = ["sync.tasks.changes_ticker", "opsconsole.core.metrics.worker_metrics_server"]
+WORKER_THREADS = [
+    "sync.tasks.inbox_pump",
+    "sync.tasks.changes_ticker",
+    "opsconsole.core.metrics.worker_metrics_server",
+]
 
 # Metrics (opsconsole/core/metrics.py, docs/observability.md): GET /metrics, and on a worker host the
 # event counts on OPSCONSOLE_WORKER_METRICS_BIND (host:port, off when empty). Both ask for

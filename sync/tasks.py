@@ -7,7 +7,7 @@ import threading
 
 from django.db import close_old_connections
 
-from sync.engine import changes
+from sync.engine import changes, ingest
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
 from sync.services import alerts, retention
@@ -40,6 +40,7 @@ def sweep() -> dict[str, int]:
         "abandoned": report.abandoned,
         "due": report.due_retries,
         "stranded": report.stranded,
+        "deliveries_ingested": report.deliveries_ingested,
         "problems_woken": report.problems_woken,
         "recovered_connections": recovered,
     }
@@ -50,6 +51,11 @@ def changes_poll(shop_id: int, stream: str) -> dict[str, object]:
     close_old_connections()
     report = changes.changes_poll(shop_id=shop_id, stream_name=stream)
     return {"outcome": report.outcome, "records": report.records, "jobs": report.jobs, "more": report.more}
+
+
+def inbox_pump(stop: threading.Event) -> None:
+    """Run in a thread of every worker (settings.WORKER_THREADS): ingest stored webhook deliveries."""
+    ingest.inbox_pump(stop)
 
 
 def changes_ticker(stop: threading.Event) -> None:

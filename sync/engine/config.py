@@ -29,6 +29,10 @@ def stranded_after_seconds() -> float:
     return _setting("SYNC_STRANDED_AFTER_SECONDS", 300)
 
 
+def inbox_pump_seconds() -> float:
+    return _setting("INBOX_PUMP_SECONDS", 0.2)
+
+
 def changes_tick_seconds() -> float:
     return _setting("CHANGES_TICK_SECONDS", 1)
 

@@ -1,14 +1,19 @@
 """Ingesting a stored delivery: the worker's half of the webhook inbox.
 
-The request (sync/services/inbox.py) verifies the signature and stores the raw body with its headers in one
-INSERT, with the queue entry of the job the delivery will become (its idempotency key,
-``webhook:<shop>:<webhook id>``), and answers. The worker that takes that entry finds no job yet and
-ingests the delivery here, once (the event's row is locked and marked ``ingested_at``): it parses and
-validates the body, stores the parsed payload (the raw text cast to jsonb), and creates the job, or parks
-a delivery it cannot read or must not act on (quarantine: unreadable, topic mismatch, stale) or that no
-flow handles, in front of a person, exactly as the inbox did before answering until now. A delivery whose
-queue entry was lost (Redis, a crash) is enqueued again by the sweeper (sync/engine/sweep.py); a privacy
-job ingests its shop's pending deliveries before it runs, so that a redaction sees every stored body.
+The request (sync/services/inbox.py) verifies the signature, stores the raw body with its headers in one
+INSERT and answers; it writes no job and no queue entry. The inbox pump, a thread of every worker
+(``inbox_pump``, settings.WORKER_THREADS), takes the deliveries not ingested yet, oldest first, and
+ingests each once (its row locked, ``SKIP LOCKED`` between pumps, and marked ``ingested_at``): it parses
+and validates the body, stores the parsed payload (the raw text cast to jsonb), and creates the job with
+its queue entry in the same transaction (ORM broker; pushed on commit with Redis), or parks a delivery it
+cannot read or must not act on (quarantine: unreadable, topic mismatch, stale) or that no flow handles,
+in front of a person, exactly as the inbox did before answering until now. The pump looks again at once
+while deliveries wait, and after ``OPSCONSOLE_INBOX_PUMP_SECONDS`` (0.2) when none does: one query on a
+partial index that holds only the waiting ones. The sweep (sync/engine/sweep.py) ingests a delivery that
+waited longer than the stranded delay (no pump running), and a privacy or stock job ingests its shop's
+waiting deliveries before it runs (sync/engine/run.py), so that it sees every stored body and every sale
+on its way. A queue entry named after a webhook job's key whose job does not exist yet (written by the
+request before the pump) ingests that delivery in the worker that takes it (``delivery_ingest_key``).
 """
 
 from __future__ import annotations
@@ -16,19 +21,21 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, transaction
+from django.db import DataError, close_old_connections, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sync.engine.config import max_attempts
+from sync.engine.config import inbox_pump_seconds, max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
+from sync.engine.queue import job_enqueue
 from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
 from sync.models import InboundEvent, JobState, SyncJob
 from sync.transforms.topics import freshness_problem, topic_shape_problem
@@ -46,7 +53,7 @@ def delivery_job_key(shop_id: int, webhook_id: str) -> str:
 
 @dataclass(frozen=True)
 class Ingested:
-    outcome: str  # stored (a job made) | quarantined | unhandled | purged | ingested_before | missing
+    outcome: str  # stored (a job made) | quarantined | unhandled | purged | ingested_before | busy | missing
     event_id: int | None = None
     job_id: int | None = None
 
@@ -56,34 +63,59 @@ def delivery_ingest_key(key: str) -> Ingested:
     _, shop_id, webhook_id = [*key.split(":", 2), "", ""][:3]
     if not key.startswith(WEBHOOK_KEY_PREFIX) or not shop_id.isdigit():
         return Ingested("missing")
-    return _ingest(InboundEvent.objects.filter(shop_id=int(shop_id), webhook_id=webhook_id))
+    # The worker holds this key's entry: the job needs no other.
+    return _ingest(InboundEvent.objects.filter(shop_id=int(shop_id), webhook_id=webhook_id), enqueue=False)
 
 
 def delivery_ingest(*, event_id: int) -> Ingested:
-    """Ingest one stored delivery (once: a second call returns what the first made)."""
-    return _ingest(InboundEvent.objects.filter(pk=event_id))
+    """Ingest one stored delivery (once: a second call returns what the first made), its job enqueued."""
+    return _ingest(InboundEvent.objects.filter(pk=event_id), enqueue=True)
+
+
+def deliveries_ingest(
+    *, limit: int = 100, shop_id: int | None = None, received_before: datetime | None = None
+) -> list[Ingested]:
+    """Ingest deliveries not ingested yet, oldest first, each in its own transaction; one that another
+    pump holds now is skipped (``busy``). Returns what became of each."""
+    query = InboundEvent.objects.filter(ingested_at__isnull=True)
+    if shop_id is not None:
+        query = query.filter(shop_id=shop_id)
+    if received_before is not None:
+        query = query.filter(received_at__lt=received_before)
+    waiting = list(query.order_by("received_at").values_list("pk", flat=True)[:limit])
+    return [_ingest(InboundEvent.objects.filter(pk=pk), enqueue=True, skip_locked=True) for pk in waiting]
 
 
 def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000) -> int:
-    """Ingest the shop's deliveries not ingested yet, oldest first (a privacy job runs this before it
-    looks for a customer's stored bodies). Returns how many it ingested."""
-    pending = list(
-        InboundEvent.objects.filter(shop_id=shop_id, ingested_at__isnull=True)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(delivery_ingest(event_id=pk).outcome != "missing" for pk in pending)
+    """Ingest the shop's deliveries not ingested yet (a privacy or stock job runs this before it looks at
+    the shop's stored bodies). Returns how many it ingested."""
+    return sum(i.outcome not in ("busy", "missing") for i in deliveries_ingest(limit=limit, shop_id=shop_id))
 
 
-def _ingest(query: QuerySet[InboundEvent]) -> Ingested:
+def inbox_pump(stop: threading.Event) -> None:
+    """The loop every worker runs in a thread (settings.WORKER_THREADS): ingest waiting deliveries until the
+    worker stops; at once again while some wait, after ``OPSCONSOLE_INBOX_PUMP_SECONDS`` when none does."""
+    interval = inbox_pump_seconds()
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            done = deliveries_ingest()
+        except Exception:  # the pump must outlive a database hiccup: logged, tried again
+            logger.exception("the inbox pump failed; trying again")
+            done = []
+        if not any(i.outcome != "busy" for i in done):
+            stop.wait(interval)
+
+
+def _ingest(query: QuerySet[InboundEvent], *, enqueue: bool, skip_locked: bool = False) -> Ingested:
     with transaction.atomic():
-        event = query.select_for_update().first()
+        event = query.select_for_update(skip_locked=skip_locked).first()
         if event is None:
-            return Ingested("missing")
+            return Ingested("busy" if skip_locked and query.exists() else "missing")
         if event.ingested_at is not None:
             job_id = SyncJob.objects.filter(event=event).order_by("pk").values_list("pk", flat=True).first()
             return Ingested("ingested_before", event.pk, job_id)
-        return _classify(event)
+        return _classify(event, enqueue=enqueue)
 
 
 def _correlation(event: InboundEvent) -> dict[str, Any]:
@@ -91,7 +123,7 @@ def _correlation(event: InboundEvent) -> dict[str, Any]:
     return {"correlation_id": event.correlation_id} if event.correlation_id else {}
 
 
-def _classify(event: InboundEvent) -> Ingested:
+def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
     now = timezone.now()
     event.ingested_at = now
     if event.purged_at is not None:
@@ -165,6 +197,8 @@ def _classify(event: InboundEvent) -> Ingested:
         max_attempts=max_attempts(),
         priority=kind.priority,
     )
+    if enqueue:
+        job_enqueue(job=job)  # in this transaction (ORM broker), or once it commits (Redis)
     logger.info(
         "received %s %s for %s: event %s, job %s [cid=%s]",
         topic,

@@ -1,18 +1,17 @@
-"""The two places on the hot path that rely on library internals, kept together and checked at start-up.
+"""Two places that rely on library internals, kept together and checked at start-up.
 
-1. The webhook's one-statement insert (sync/services/inbox.py) writes the event and the django-q2 queue
-   entry of the job it will become in one SQL statement. It builds each INSERT from the model's fields (their
-   pre_save, defaults and database adapters) without Django's insert compiler, whose per-request cost is a
-   third of that endpoint's: ``insert_sql``.
-2. That queue entry carries a task package built by hand (``queue_package``): what ``async_task`` would
-   put on the queue, signed the same way, but without writing it, so that it can go into that statement.
+1. The webhook's insert (sync/services/inbox.py) writes the delivery in one SQL statement. It builds the
+   INSERT from the model's fields (their pre_save, defaults and database adapters) without Django's insert
+   compiler, whose per-request cost is a third of that endpoint's: ``insert_sql``.
+2. ``queue_package`` / ``queue_entry``: the signed package ``async_task`` would put on the queue, built
+   without writing it, so that many entries can be written in one INSERT (no longer on the webhook's path:
+   the inbox pump enqueues each job with ``async_task``; the priority tests queue a 10,000-job re-sync so).
 
 Both assume things about Django and django-q2 that a dependency upgrade could change: the broker is the
-ORM broker (its table is what we insert into) or the Redis broker (then the webhook pushes after its
-commit), the package has ``async_task``'s keys and signing, and the INSERT is the one Django's compiler
-writes. ``verify`` checks all three without touching the database; ``SyncConfig.ready`` (sync/apps.py) runs
-it in every process — web, worker, management commands — and refuses to start with a message saying which
-assumption broke.
+ORM broker or the Redis broker (sync/engine/queue.py knows no other), the package has ``async_task``'s keys
+and signing, and the INSERT is the one Django's compiler writes. ``verify`` checks all three without
+touching the database; ``SyncConfig.ready`` (sync/apps.py) runs it in every process — web, worker,
+management commands — and refuses to start with a message saying which assumption broke.
 """
 
 from __future__ import annotations
@@ -108,15 +107,6 @@ def insert_sql(obj: Any) -> tuple[str, list[Any]]:
             placeholders.append("%s")
             params.append(field.get_db_prep_save(value, connection=connection))
     return f"{head} VALUES ({', '.join(placeholders)})", params
-
-
-def insert_select_sql(obj: Any, *, source: str) -> tuple[str, list[Any]]:
-    """``insert_sql`` as INSERT ... SELECT ... FROM ``source`` (a CTE of the same statement): one row per
-    row of ``source``, so none when it returned none."""
-    sql, params = insert_sql(obj)
-    head, values = sql.split(" VALUES (", 1)
-    # Our own compiled INSERT and a CTE name of ours; every value stays a parameter.
-    return f"{head} SELECT {values[:-1]} FROM {source}", params  # noqa: S608
 
 
 # ------------------------------------------------------------------------------------------ checking

@@ -2,8 +2,8 @@
 is spent, so a job that kills its worker every time cannot loop forever), retries due now, and queued jobs
 that lost their queue entry — and open again snoozed problems whose date has passed. Safe to run anywhere,
 any number of times; a job handed over is marked queued so that the next sweep does not hand it over again.
-A webhook delivery stored but not ingested after the stranded delay (its queue entry lost) is enqueued
-again too, by its job's key (sync/engine/ingest.py).
+A webhook delivery no inbox pump has ingested within the stranded delay is ingested by the sweep itself
+(sync/engine/ingest.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from sync.engine.config import stranded_after_seconds
-from sync.engine.ingest import delivery_job_key
+from sync.engine.ingest import deliveries_ingest
 from sync.engine.problems import Occurrence, problem_record_occurrence, problems_wake
 from sync.engine.queue import job_key_enqueue
 from sync.engine.queue_adapter import queue_length
-from sync.models import InboundEvent, JobAttempt, JobState, SyncJob
+from sync.models import JobAttempt, JobState, SyncJob
 
 WORKER_LOST_MESSAGE = "the job stopped its worker on every attempt (timeout, memory or crash)"
 
@@ -31,6 +31,7 @@ class SweepReport:
     stranded: int
     dead: int = 0
     problems_woken: int = 0
+    deliveries_ingested: int = 0
 
 
 def _worker_lost_dead(job: SyncJob, now: datetime) -> None:
@@ -92,14 +93,11 @@ def jobs_sweep(
             .values_list("pk", flat=True)[:limit]
         )
         stranded: list[int] = []
-        stranded_deliveries: list[str] = []
         if include_stranded:
-            # Only when the queue holds fewer entries than there are queued jobs and deliveries not yet
-            # ingested (each has its entry, written with it: sync/engine/ingest.py): during a backlog every
-            # one is simply waiting its turn and must not be enqueued a second time.
+            # Only when the queue holds fewer entries than there are queued jobs: during a backlog every
+            # queued job is simply waiting its turn and must not be enqueued a second time.
             queued = SyncJob.objects.filter(state=JobState.QUEUED).count()
-            pending = InboundEvent.objects.filter(ingested_at__isnull=True).count()
-            missing = queued + pending - queue_length()
+            missing = queued - queue_length()
             if missing > 0:
                 stranded_after = timedelta(seconds=stranded_after_seconds())
                 stranded = list(
@@ -108,30 +106,26 @@ def jobs_sweep(
                     .select_for_update(skip_locked=True)
                     .values_list("pk", flat=True)[: min(limit, missing)]
                 )
-                # A delivery stored but never ingested (its entry lost: Redis away, a crash): its key
-                # again; ingesting twice makes one job.
-                stranded_deliveries = [
-                    delivery_job_key(shop_id, webhook_id)
-                    for shop_id, webhook_id in InboundEvent.objects.filter(
-                        ingested_at__isnull=True, received_at__lt=now - stranded_after
-                    )
-                    .order_by("received_at")
-                    .values_list("shop_id", "webhook_id")[: max(0, min(limit, missing) - len(stranded))]
-                ]
         handed_over = [*abandoned, *due, *stranded]
         for key in SyncJob.objects.filter(pk__in=handed_over).values_list("idempotency_key", flat=True):
-            job_key_enqueue(key)
-        for key in stranded_deliveries:
             job_key_enqueue(key)
         if handed_over:
             SyncJob.objects.filter(pk__in=handed_over).update(
                 state=JobState.QUEUED, next_attempt_at=None, lease_expires_at=None, updated_at=now
             )
+    # A webhook delivery no inbox pump has ingested within the stranded delay (no worker running one):
+    # ingested here, its job enqueued (sync/engine/ingest.py).
+    ingested = (
+        deliveries_ingest(limit=limit, received_before=now - timedelta(seconds=stranded_after_seconds()))
+        if include_stranded
+        else []
+    )
     woken = problems_wake(now=now) if wake_problems else 0
     return SweepReport(
         abandoned=len(abandoned),
         due_retries=len(due),
-        stranded=len(stranded) + len(stranded_deliveries),
+        stranded=len(stranded),
+        deliveries_ingested=sum(i.outcome not in ("busy", "missing") for i in ingested),
         dead=len(exhausted),
         problems_woken=woken,
     )

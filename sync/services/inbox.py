@@ -1,5 +1,5 @@
-"""The webhook inbox: verify the signature, store the delivery as received (raw body and headers) with its
-queue entry in one statement, dedupe, and answer Shopify. The worker parses it and makes its job
+"""The webhook inbox: verify the signature, store the delivery as received (raw body and headers) in one
+INSERT, dedupe, and answer Shopify. A worker's inbox pump parses it and makes its job
 (sync/engine/ingest.py)."""
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from opsconsole.core.correlation import correlation_id
 from sync.connectors.shopify.webhooks import verify_webhook
-from sync.engine.ingest import delivery_job_key
-from sync.engine.queue import task_enqueue
-from sync.engine.queue_adapter import TASK, insert_select_sql, insert_sql, orm_broker, queue_entry, task_name
-from sync.kinds import kind_for_topic
+from sync.engine.queue_adapter import insert_sql
 from sync.models import InboundEvent, RejectedDelivery, ShopifyShop
 
 logger = logging.getLogger("sync.inbox")
@@ -146,8 +143,8 @@ class Receipt:
 
 
 def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | None) -> Receipt:
-    """Verify and store one delivery, as received, with its queue entry. ``headers`` maps our short names
-    (HEADER_NAMES) to values. The worker that takes the entry ingests it (sync/engine/ingest.py)."""
+    """Verify and store one delivery, as received. ``headers`` maps our short names (HEADER_NAMES) to
+    values. A worker's inbox pump ingests it (sync/engine/ingest.py)."""
     headers = headers_capped(headers)
     domain = headers.get("shop", "").strip().lower()
     shop = shop_secrets(domain) if domain else None
@@ -188,10 +185,7 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
         correlation_id=uuid.UUID(cid) if cid else None,
         ingested_at=None,  # the worker's (sync/engine/ingest.py)
     )
-    kind = kind_for_topic(topic)
-    event_pk = _insert_event_and_queue_entry(
-        event, job_key=delivery_job_key(shop.shop_id, webhook_id), group=kind.flow if kind else "inbox"
-    )
+    event_pk = _insert_event(event)
     if event_pk is None:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
         return Receipt(200, "duplicate")
@@ -208,32 +202,19 @@ def _datetime(value: str | None) -> datetime | None:
         return None
 
 
-def _insert_event_and_queue_entry(event: InboundEvent, *, job_key: str, group: str) -> int | None:
-    """Insert the delivery as received and (ORM broker) the queue entry of the job it will become, in ONE
-    statement: atomic like a transaction, one round trip. A duplicate (same webhook id, or same topic and
-    event id) inserts nothing: ``ON CONFLICT DO NOTHING`` on the event, and the queue entry is inserted
-    only FROM the event's RETURNING, so it exists only if the event was written; returns None then. The
-    INSERTs come from sync/engine/queue_adapter.py, which checks at start-up that they are still what
-    Django and django-q2 would write. With the Redis broker the statement inserts the event alone, and the
-    entry is pushed to Redis once that has committed (a push lost there is enqueued again by the sweeper,
-    sync/engine/sweep.py). Parsing, validation and the job are the worker's (sync/engine/ingest.py)."""
+def _insert_event(event: InboundEvent) -> int | None:
+    """Insert the delivery as received, in ONE statement and one round trip: ``INSERT ... ON CONFLICT DO
+    NOTHING RETURNING id``, so that a duplicate (same webhook id, or same topic and event id) writes
+    nothing and returns None. No job and no queue entry: the inbox pump of a worker ingests it
+    (sync/engine/ingest.py). The INSERT comes from sync/engine/queue_adapter.py, which checks at start-up
+    that it is still what Django would write."""
     event_sql, event_params = insert_sql(event)
-    in_database = orm_broker()
-    entry_cte, entry_params = "", list[Any]()
-    if in_database:
-        entry_sql, entry_params = insert_select_sql(queue_entry(job_key, group=group), source="ev")
-        entry_cte = f", qe AS ({entry_sql} RETURNING id)"
-    # Only Django-compiled INSERTs are spliced in; every value is a parameter.
-    sql = f"WITH ev AS ({event_sql} ON CONFLICT DO NOTHING RETURNING id){entry_cte} SELECT id FROM ev"  # noqa: S608
+    # Only a Django-compiled INSERT is spliced in; every value is a parameter.
+    sql = f"{event_sql} ON CONFLICT DO NOTHING RETURNING id"
     # In autocommit (a web request) the statement is its own transaction. Inside a caller's transaction
     # (tests, scripts) a savepoint keeps an error from poisoning the outer one.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with guard, connection.cursor() as cursor:
-        cursor.execute(sql, [*event_params, *entry_params])
+        cursor.execute(sql, event_params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    if not in_database:
-        # After the commit (at once in autocommit); a push lost here is enqueued again by the sweeper.
-        task_enqueue(TASK, job_key, task_name=task_name(job_key), group=group)
-    return int(row[0])
+    return None if row is None else int(row[0])

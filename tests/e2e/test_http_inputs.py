@@ -18,9 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from django_q.models import OrmQ
 
-from sync.engine.ingest import delivery_ingest_key
+from sync.engine.ingest import deliveries_ingest
 from sync.models import InboundEvent, JobState, RejectedDelivery, SyncJob
 from sync.services.inbox import shop_cache_clear
 from tests.factories import ShopifyShopFactory
@@ -82,11 +81,11 @@ ORDER = json.dumps(
 
 
 def ingest() -> list[str]:
-    """What a worker does first with each queue entry a delivery wrote: ingest the stored delivery."""
-    return [delivery_ingest_key(entry.task["args"][0]).outcome for entry in OrmQ.objects.order_by("pk")]
+    """What a worker's inbox pump does: ingest the stored deliveries not ingested yet, oldest first."""
+    return [i.outcome for i in deliveries_ingest()]
 
 
-def test_a_good_delivery_over_http_is_stored_with_its_queue_entry_and_becomes_its_job(endpoint):
+def test_a_good_delivery_over_http_is_stored_and_becomes_its_job(endpoint):
     response = requests.post(endpoint, data=ORDER, headers=headers_for(ORDER), timeout=10)
 
     assert response.status_code == 200 and response.json() == {"status": "stored"}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from sync.engine import ingest as ingest_module
-from sync.engine.ingest import delivery_ingest_key
+from sync.engine.ingest import deliveries_ingest, delivery_ingest, inbox_pump
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
@@ -22,6 +22,7 @@ from sync.flows.stock import pending_sales
 from sync.models import InboundEvent, JobState, Problem, RejectedDelivery, SyncJob
 from sync.services.inbox import shop_cache_clear
 from tests.factories import ShopifyShopFactory
+from tests.support.processes import wait_for
 
 SECRET = "test-client-secret"
 ORDER = {
@@ -62,8 +63,8 @@ def deliver(
 
 
 def ingest() -> list[str]:
-    """What a worker does first with each queue entry a delivery wrote: ingest the stored delivery."""
-    return [delivery_ingest_key(entry.task["args"][0]).outcome for entry in OrmQ.objects.order_by("pk")]
+    """What a worker's inbox pump does: ingest the stored deliveries not ingested yet, oldest first."""
+    return [i.outcome for i in deliveries_ingest()]
 
 
 @pytest.fixture(autouse=True)
@@ -77,14 +78,14 @@ def body_of(payload) -> bytes:
     return json.dumps(payload).encode()
 
 
-def test_a_signed_order_is_stored_raw_with_its_queue_entry_before_the_answer_and_made_a_job_by_the_worker(
+def test_a_signed_order_is_stored_raw_before_the_answer_and_made_a_job_with_its_entry_by_the_pump(
     client, shop
 ):
     body = body_of(ORDER)
 
     response = deliver(client, body, webhook_id="wh-1", event_id="ev-1")
 
-    # before the answer: the delivery as received and the queue entry of the job it will become
+    # before the answer: the delivery as received, and nothing else
     assert response.status_code == 200 and response.json() == {"status": "stored"}
     event = InboundEvent.objects.get()
     assert (event.shop, event.topic, event.webhook_id, event.event_id) == (
@@ -94,12 +95,17 @@ def test_a_signed_order_is_stored_raw_with_its_queue_entry_before_the_answer_and
         "ev-1",
     )
     assert bytes(event.raw_body) == body
-    assert (event.payload, event.ingested_at, SyncJob.objects.count()) == (None, None, 0)
-    assert OrmQ.objects.get().task["args"] == (f"webhook:{shop.pk}:wh-1",)
+    assert (event.payload, event.ingested_at, SyncJob.objects.count(), OrmQ.objects.count()) == (
+        None,
+        None,
+        0,
+        0,
+    )
 
-    # the worker that takes the entry parses it and makes the job, once
+    # the inbox pump parses it and makes the job with its queue entry, once
     assert ingest() == ["stored"]
-    assert ingest() == ["ingested_before"]
+    assert ingest() == []
+    assert delivery_ingest(event_id=event.pk).outcome == "ingested_before"
     event.refresh_from_db()
     assert event.payload == ORDER and event.ingested_at is not None
     assert event.subject_id == "820982911946154508"
@@ -244,8 +250,7 @@ def test_a_signed_but_unreadable_body_is_stored_answered_200_and_quarantined(cli
     job = SyncJob.objects.get()
     assert job.state == JobState.NEEDS_ATTENTION
     assert job.fingerprint == "unreadable_payload:orders/create"
-    # its entry (taken by the worker) names no job: nothing runs
-    assert not SyncJob.objects.filter(idempotency_key=OrmQ.objects.get().task["args"][0]).exists()
+    assert OrmQ.objects.count() == 0
 
 
 def test_a_signed_body_without_a_topic_is_quarantined(client):
@@ -283,9 +288,7 @@ def test_a_topic_no_flow_handles_is_stored_and_parked_on_one_problem_per_topic(c
         2,
     )
     assert {j.problem_id for j in jobs} == {problem.pk}
-    # nothing for a worker to do until a person replays: the entries name no job
-    keys = [entry.task["args"][0] for entry in OrmQ.objects.all()]
-    assert not SyncJob.objects.filter(idempotency_key__in=keys).exists()
+    assert OrmQ.objects.count() == 0  # nothing for a worker to do until a person replays
 
 
 def test_a_signed_body_with_an_escaped_nul_is_kept_raw_and_quarantined(client):
@@ -500,31 +503,66 @@ def test_the_shop_cache_is_bounded(client):
 # ------------------------------------------------------------------ the worker's half: never lost, once
 
 
-def test_a_delivery_whose_entry_was_lost_before_it_was_ingested_is_enqueued_again_by_the_sweeper_once(
-    client, shop
-):
-    # given a stored delivery whose queue entry was lost (the worker that took it died before ingesting it)
-    deliver(client, body_of(ORDER), webhook_id="wh-lost")
-    OrmQ.objects.all().delete()
+def test_a_delivery_no_pump_ingested_is_ingested_by_the_sweep_after_the_stranded_delay_once(client, shop):
+    # given a stored delivery and no worker pumping the inbox
+    deliver(client, body_of(ORDER), webhook_id="wh-waiting")
 
     # when the sweeper runs before, and after, the stranded delay
     early = jobs_sweep(now=timezone.now())
     later = jobs_sweep(now=timezone.now() + timedelta(minutes=10))
     again = jobs_sweep(now=timezone.now() + timedelta(minutes=20))
 
-    # then its entry is back on the queue once, and the worker that takes it makes its job
-    assert (early.stranded, later.stranded, again.stranded) == (0, 1, 0)
-    assert ingest() == ["stored"]
-    assert SyncJob.objects.get().idempotency_key == f"webhook:{shop.pk}:wh-lost"
+    # then the later sweep made its job, with its queue entry, once
+    assert (early.deliveries_ingested, later.deliveries_ingested, again.deliveries_ingested) == (0, 1, 0)
+    job = SyncJob.objects.get()
+    assert job.idempotency_key == f"webhook:{shop.pk}:wh-waiting"
+    assert [e.task["args"] for e in OrmQ.objects.all()] == [(job.idempotency_key,)]
 
 
-def test_a_backlog_of_deliveries_waiting_for_a_worker_is_not_enqueued_twice(client):
-    for n in range(3):
-        deliver(client, body_of({**ORDER, "id": n}))
+@pytest.mark.django_db(transaction=True)
+def test_the_inbox_pump_of_a_worker_ingests_deliveries_as_they_are_stored():
+    # given a worker's inbox pump running in its thread
+    shop_cache_clear()
+    shop = ShopifyShopFactory(domain="demo.myshopify.com", client_secret=SECRET)
+    stop = threading.Event()
+    pump = threading.Thread(target=inbox_pump, args=(stop,))
+    pump.start()
+    try:
+        # when two deliveries are stored
+        for n in (1, 2):
+            deliver(Client(), body_of({**ORDER, "id": n}), webhook_id=f"wh-pump-{n}")
 
-    report = jobs_sweep(now=timezone.now() + timedelta(minutes=10))
+        # then each becomes its job, with its queue entry
+        jobs = wait_for(
+            lambda: list(SyncJob.objects.order_by("pk")) if SyncJob.objects.count() == 2 else None,
+            timeout=30,
+            message="the pump to make both jobs",
+        )
+    finally:
+        stop.set()
+        pump.join(timeout=10)
+    assert not pump.is_alive()
+    assert [j.idempotency_key for j in jobs] == [f"webhook:{shop.pk}:wh-pump-{n}" for n in (1, 2)]
+    assert OrmQ.objects.count() == 2
+    assert not InboundEvent.objects.filter(ingested_at__isnull=True).exists()
+    shop_cache_clear()
 
-    assert (report.stranded, OrmQ.objects.count()) == (0, 3)
+
+def test_an_entry_of_a_webhook_job_key_written_before_its_job_ingests_that_delivery(
+    client, shop, monkeypatch
+):
+    # given a delivery stored with a queue entry named after its job's key (a request of the version that
+    # wrote one), not yet ingested
+    deliver(client, body_of(ORDER), webhook_id="wh-entry")
+    ran: list[str] = []
+    monkeypatch.setitem(registry.FLOWS, "order.upsert", lambda job, ctx: ran.append(job.subject) or {})
+
+    # when a worker takes that entry
+    assert job_run(key=f"webhook:{shop.pk}:wh-entry") == "succeeded"
+
+    # then it ingested the delivery and ran its job in the same turn, writing no second entry
+    assert ran == [f"order:{ORDER['id']}"]
+    assert OrmQ.objects.count() == 0
 
 
 def test_a_destructive_delivery_is_judged_fresh_by_when_it_was_received_not_when_a_worker_got_to_it(
@@ -558,7 +596,9 @@ def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(clien
         webhook_id="wh-redact",
         **{"X-Shopify-Triggered-At": _recent()},
     )
-    redact_key = OrmQ.objects.order_by("pk").last().task["args"][0]
+    redact = delivery_ingest(event_id=InboundEvent.objects.get(webhook_id="wh-redact").pk)
+    assert redact.outcome == "stored"
+    redact_key = SyncJob.objects.get(pk=redact.job_id).idempotency_key
     seen: list[list[tuple[str, bool]]] = []
 
     def redaction(job, ctx):  # what the flow finds of the shop's stored deliveries when it runs
@@ -568,7 +608,7 @@ def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(clien
 
     monkeypatch.setitem(registry.FLOWS, "privacy.customer_redact", redaction)
 
-    # when a worker takes the redaction's entry first
+    # when a worker runs the redaction before the pump got to the order
     assert job_run(key=redact_key) == "succeeded"
 
     # then the order's delivery was ingested before the flow looked: its customer is there to find

@@ -47,7 +47,7 @@ def _deliver(shop: ShopifyShop, topic: str, payload: dict) -> int | None:  # typ
     }
     receipt = webhook_receive(headers=headers, body=body, remote_addr="127.0.0.1")
     assert receipt.event_id is not None
-    return delivery_ingest(event_id=receipt.event_id).job_id  # what the worker does first
+    return delivery_ingest(event_id=receipt.event_id).job_id  # what the inbox pump does
 
 
 def test_app_uninstalled_marks_the_shop_and_parks_outbound_jobs_until_it_is_connected_again(outbound_kind):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from sync.engine import queue as queue_module
-from sync.engine.ingest import delivery_ingest_key
+from sync.engine.ingest import deliveries_ingest
 from sync.engine.queue import JobSpec, job_create
 from sync.engine.sweep import jobs_sweep
 from sync.models import InboundEvent, JobState, SyncJob
@@ -121,38 +121,16 @@ def redis_shop():  # type: ignore[no-untyped-def]
     shop_cache_clear()
 
 
-def test_a_webhook_stores_its_delivery_and_pushes_its_entry_after_the_commit(rq, client, redis_shop):
+def test_a_webhook_stores_its_delivery_and_the_pump_pushes_its_job_after_the_commit(rq, client, redis_shop):
     response = _post_order(client, "wh-redis-1")
 
+    # the request stored the delivery and pushed nothing
     assert response.status_code == 200 and response.json() == {"status": "stored"}
     event = InboundEvent.objects.get()
-    key = f"webhook:{redis_shop.pk}:wh-redis-1"
-    assert rq.job_keys() == [key]
+    assert (rq.length(), OrmQ.objects.count()) == (0, 0)
+    # the inbox pump makes the job and pushes it once that has committed
+    assert [i.outcome for i in deliveries_ingest()] == ["stored"]
+    job = SyncJob.objects.get()
+    assert (job.idempotency_key, job.event) == (f"webhook:{redis_shop.pk}:wh-redis-1", event)
+    assert rq.job_keys() == [job.idempotency_key]
     assert OrmQ.objects.count() == 0
-    # the worker that pops the entry makes the job of that key
-    assert delivery_ingest_key(key).outcome == "stored"
-    assert SyncJob.objects.get().idempotency_key == key and SyncJob.objects.get().event == event
-
-
-def test_a_delivery_whose_push_was_lost_is_enqueued_again_by_the_sweeper_once(
-    rq, client, redis_shop, monkeypatch
-):
-    # given Redis refuses the push after the delivery committed (answered 200: Shopify will not resend)
-    def refused() -> None:
-        raise ConnectionError("Redis went away")
-
-    monkeypatch.setattr(queue_module, "_redis_broker", refused)
-    response = _post_order(client, "wh-redis-lost")
-    monkeypatch.undo()
-    assert (response.status_code, InboundEvent.objects.count(), rq.length()) == (200, 1, 0)
-
-    # when the sweeper runs before, and after, the stranded delay
-    early = jobs_sweep(now=timezone.now())
-    later = jobs_sweep(now=timezone.now() + timedelta(minutes=10))
-    again = jobs_sweep(now=timezone.now() + timedelta(minutes=20))
-
-    # then the delivery's entry is back on the queue once, and stays once
-    assert (early.stranded, later.stranded, again.stranded) == (0, 1, 0)
-    key = f"webhook:{redis_shop.pk}:wh-redis-lost"
-    assert rq.job_keys() == [key]
-    assert delivery_ingest_key(key).outcome == "stored"
