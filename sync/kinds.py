@@ -79,6 +79,8 @@ KINDS: dict[str, JobKind] = {
             "fulfillment.return", "fulfilments", "Delivery returned → cancel fulfilment", direction="outbound"
         ),
         JobKind("customer.push", "customers", "Odoo partner → Shopify customer", direction="outbound"),
+        # Made by the stream of Odoo credit notes (sync/flows/refunds_out.py).
+        JobKind("refund.push", "refunds", "Odoo credit note → Shopify refund", direction="outbound"),
         JobKind(
             "fulfillment.inbound",
             "fulfilments",

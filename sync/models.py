@@ -392,6 +392,7 @@ class ExternalLink(models.Model):
         ORDER = "order", "Order"
         CUSTOMER = "customer", "Customer"
         PRODUCT = "product", "Product"
+        REFUND = "refund", "Refund"  # a Shopify refund and its Odoo credit note (data.origin: which made it)
 
     shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="links")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -99,9 +99,13 @@ def _storage_error(code: str, message: str) -> bytes:
     ).encode()
 
 
-def _take_api_fault(shop: dict[str, Any]) -> dict[str, Any] | None:
+def _take_api_fault(shop: dict[str, Any], document: str = "") -> dict[str, Any] | None:
+    """The next API fault for this request: one narrowed to an ``operation`` (a field name such as
+    ``refundCreate``) acts only on requests whose document names it."""
     for fault in shop["faults"]["api"]:
         if fault["remaining"] == 0:
+            continue
+        if fault.get("operation") and fault["operation"] not in document:
             continue
         if fault["remaining"] > 0:
             fault["remaining"] -= 1
@@ -249,7 +253,9 @@ class Handler(BaseHTTPRequestHandler):
         token = self.headers.get("X-Shopify-Access-Token", "")
         with sb.store.lock:
             shop = sb.store.shop_by_token(token)
-            fault = _take_api_fault(shop) if shop and shop["installed"] else None
+            fault = (
+                _take_api_fault(shop, raw.decode("utf-8", "replace")) if shop and shop["installed"] else None
+            )
         if shop is None or not shop["installed"]:
             self._send(
                 401,
@@ -609,6 +615,7 @@ def _shop_control(
                 "retry_after": body.get("retry_after", 1),
                 "latency_ms": float(body.get("latency_ms", 500)),
                 "after": bool(body.get("after", False)),
+                "operation": str(body.get("operation") or ""),
             }
             shop["faults"]["api"].append(fault)
         else:

@@ -40,6 +40,7 @@ FINANCE_CODES = frozenset(
         "booked_total_mismatch",
         "tax_treatment_mismatch",
         "refund_mismatch",
+        "refund_refused",
         "order_edit_after_fulfilment",
         "payment_mismatch",
         "gift_card_product_invalid",

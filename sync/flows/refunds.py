@@ -22,6 +22,13 @@ delivered.
 
 Idempotent per refund id: the credit note is found again by its reversal reason (``shopify refund <id>``),
 payments by memo, returns by their key, and the order adjustments are recorded per refund on the order's link.
+The credit note is linked to the refund (``ExternalLink`` of kind ``refund``, origin ``shopify``), so that the
+outbound flow never pushes it back to Shopify.
+
+A refund we made ourselves from an Odoo credit note (sync/flows/refunds_out.py) comes back as
+``refunds/create`` too: it is linked to its credit note (origin ``odoo``) and the job does nothing. While the
+outbound job has asked Shopify for a refund and not linked it yet (a worker that died in between), a refund
+of the order with that job's note waits for it (a transient error: retried).
 """
 
 from __future__ import annotations
@@ -320,6 +327,18 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     if link is None:
         # The order's own job has not booked it yet (or parked): try again later, as its replay may.
         raise TransientError(f"Shopify order {order_id} of refund {refund_id} is not booked in Odoo yet")
+    ours = ExternalLink.objects.filter(
+        shop=ctx.shop, kind=ExternalLink.Kind.REFUND, shopify_id=refund_id
+    ).first()
+    if ours is not None and ours.data.get("origin") == "odoo":
+        # Made by us from an Odoo credit note (sync/flows/refunds_out.py): Odoo has it already.
+        return {"outcome": "made_in_odoo", "refund_id": refund_id, "odoo_credit_note_id": ours.odoo_id}
+    pending = pending_out_refund(link, str(payload.get("note") or ""))
+    if pending is not None:
+        raise TransientError(
+            f"Shopify refund {refund_id} may be the one credit note {pending.get('credit_note')} asked for, "
+            "which is not linked yet: waiting for its job"
+        )
     done = dict(link.data.get("refunds") or {})
     draft = refund_from_shopify(payload, ctx.mappings, taxes_included=_taxes_included(ctx, link, order_id))
     with ctx.call("odoo", "read_order"):
@@ -360,6 +379,17 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             credit, payments = _credit_note(ctx, draft, invoice)
             record.update(credit_note_id=credit.id)
             _record(link, refund_id, record)
+            ExternalLink.objects.update_or_create(
+                shop=ctx.shop,
+                kind=ExternalLink.Kind.REFUND,
+                shopify_id=refund_id,
+                defaults={
+                    "odoo_model": "account.move",
+                    "odoo_id": credit.id,
+                    "label": credit.name[:120],
+                    "data": {"origin": "shopify", "order_id": order_id},
+                },
+            )
             result.update(
                 outcome="credit_note",
                 odoo_invoice_id=invoice.id,
@@ -392,6 +422,17 @@ def refund_return_ids(link: ExternalLink | None) -> set[int]:
     if link is None:
         return set()
     return {int(i) for r in (link.data.get("refunds") or {}).values() for i in r.get("return_ids", [])}
+
+
+def pending_out_refund(link: ExternalLink, note: str) -> dict[str, Any] | None:
+    """A refund the outbound flow may have made in Shopify for this order and not linked yet, whose note is
+    ``note`` (sync/flows/refunds_out.py writes it before asking Shopify)."""
+    if not note:
+        return None
+    for record in (link.data.get("refunds_out") or {}).values():
+        if record.get("status") == "pending" and record.get("note") == note:
+            return dict(record)
+    return None
 
 
 def _record(link: ExternalLink, refund_id: str, record: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from sync.flows import (
     orders,
     privacy,
     refunds,
+    refunds_out,
     stock,
 )
 from sync.flows.payloads import job_topic
@@ -47,6 +48,7 @@ FLOWS: dict[str, FlowFunction] = {
     "fulfillment.return": fulfilments.fulfilment_return,
     "fulfillment.inbound": fulfilments_in.fulfilment_inbound,
     "customer.push": customers_out.customer_push,
+    "refund.push": refunds_out.refund_push,
 }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sync.connectors.odoo import ChangedRecord
-from sync.flows import catalogue, customers_out, fulfilments, stock
+from sync.flows import catalogue, customers_out, fulfilments, refunds_out, stock
 from sync.kinds import JobRequest
 from sync.transforms.types import ShopMappings
 
@@ -116,6 +116,16 @@ STREAMS: dict[str, ChangeStream] = {
             fields=customers_out.PARTNER_FIELDS,
             handle=customers_out.partners_handle,
             domain=customers_out.partners_domain,
+            cycle_seconds=10.0,
+        ),
+        # Posted credit notes of Shopify orders → Shopify refunds (sync/flows/refunds_out.py); from now on.
+        ChangeStream(
+            name=refunds_out.STREAM,
+            model="account.move",
+            fields=refunds_out.CREDIT_NOTE_FIELDS,
+            handle=refunds_out.credit_notes_handle,
+            domain=refunds_out.credit_notes_domain,
+            start="now",
             cycle_seconds=10.0,
         ),
     )

@@ -484,6 +484,25 @@ class OdooClient:
             created=False,
         )
 
+    def find_order_by_name(self, name: str) -> OrderRef | None:
+        """1 call: the sale order named ``name`` (an invoice's or credit note's ``invoice_origin``)."""
+        rows = self.execute(
+            "sale.order",
+            "search_read",
+            domain=[("name", "=", name)],
+            fields=["name", "state"],
+            order="id asc",
+            limit=1,
+        )
+        if not rows:
+            return None
+        return OrderRef(
+            id=int(rows[0]["id"]),
+            name=_str(rows[0].get("name")),
+            state=_str(rows[0].get("state")),
+            created=False,
+        )
+
     def sale_orders_by_refs(self, refs: Sequence[str]) -> list[SaleOrderSummary]:
         """1 call per 500 references: the sale orders whose ``client_order_ref`` is one of ``refs``."""
         out: list[SaleOrderSummary] = []
@@ -775,6 +794,8 @@ class OdooClient:
                 "date_done",
                 "backorder_id",
                 "location_id",
+                "location_dest_id",
+                "return_id",
                 "picking_type_id",
             ],
             order="id asc",
@@ -794,6 +815,8 @@ class OdooClient:
                 backorder_of=_m2o_id(p.get("backorder_id")),
                 location_id=_m2o_id(p.get("location_id")),
                 moves=by_pick.get(int(p["id"]), []),
+                return_of=_m2o_id(p.get("return_id")),
+                location_dest_id=_m2o_id(p.get("location_dest_id")),
             )
             for p in picks
         ]

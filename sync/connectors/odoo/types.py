@@ -245,6 +245,8 @@ class PickingInfo:
     backorder_of: int | None
     location_id: int | None
     moves: list[MoveInfo]
+    return_of: int | None = None  # the delivery this picking returns (``return_id``)
+    location_dest_id: int | None = None
 
 
 @dataclass(frozen=True)

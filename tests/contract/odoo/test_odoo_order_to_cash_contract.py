@@ -336,9 +336,26 @@ def test_a_return_takes_goods_back_once(odoo_config: OdooConfig) -> None:
     assert done.state == "done"
     info = client.read_order(oid)
     assert info is not None and [line.qty_delivered for line in info.lines] == [Decimal("1")]
+    # and the order's pickings say which returns which delivery, and where the goods went back to
+    by_id = {p.id: p for p in client.order_pickings(oid)}
+    assert (by_id[pick.id].return_of, by_id[ret.picking_id].return_of) == (None, pick.id)
+    assert by_id[ret.picking_id].location_dest_id == pick.location_id
     with pytest.raises(BusinessRuleError) as err:
         client.return_picking(ReturnInput(pick.id, {pid + 100000: Decimal("1")}, _key("bad")))
     assert err.value.code == "return_refused"
+
+
+def test_a_sale_order_is_found_by_its_name_the_origin_of_its_invoices(odoo_config: OdooConfig) -> None:
+    # given an invoiced order
+    client = connect(odoo_config)
+    pid = _goods(client, policy="order")
+    oid, _ = _order(client, (_line(pid, "1", "9.00"),))
+    invoice = client.invoice_order(oid)
+    # when it is looked up by its invoice's origin
+    found = client.find_order_by_name(invoice.invoice_origin)
+    # then it is the order; a name nobody has finds nothing
+    assert found is not None and (found.id, found.name) == (oid, invoice.invoice_origin)
+    assert client.find_order_by_name(_key("no such order")) is None
 
 
 def test_company_tax_settings_and_taxes_with_their_override(odoo_config: OdooConfig) -> None:
