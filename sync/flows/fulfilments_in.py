@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from opsconsole.core.errors import BusinessRuleError, TransientError
 from sync.connectors.odoo.types import PickingInfo
+from sync.flows.cash import order_to_cash
 from sync.flows.context import JobContext
 from sync.flows.payloads import job_payload
 from sync.models import ExternalLink, Fulfilment, SyncJob
@@ -119,15 +120,32 @@ def fulfilment_inbound(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         row.save(update_fields=["note", "updated_at"])
         return {"outcome": "cancelled_in_shopify", "fulfillment": fulfillment_id}
     if row.status in (Fulfilment.Status.VALIDATED, Fulfilment.Status.MATCHED) and row.odoo_picking_id:
-        return _update_tracking_in_odoo(ctx, row, number, previous or "")
+        return _invoice_if_delivered(ctx, link, _update_tracking_in_odoo(ctx, row, number, previous or ""))
 
     with ctx.call("odoo", "order_pickings"):
         pickings = ctx.odoo.order_pickings(link.odoo_id)
     skus_by_product = {product: sku for sku, product in ctx.mappings.skus.items()}
     owner = str(ctx.mappings.options.get("shipping_owner") or "odoo")
     if owner == "shopify":
-        return _validate_in_odoo(ctx, row, pickings, lines, skus_by_product, number)
+        result = _validate_in_odoo(ctx, row, pickings, lines, skus_by_product, number)
+        return _invoice_if_delivered(ctx, link, result)
     return _match_in_odoo(ctx, row, pickings, lines, skus_by_product)
+
+
+def _invoice_if_delivered(ctx: JobContext, link: ExternalLink, result: dict[str, Any]) -> dict[str, Any]:
+    """A shop invoicing on delivery invoices the order once this fulfilment has delivered the last of it.
+
+    Shopify's ``orders/updated`` for the fulfilment may be handled before this job validated the delivery
+    (the two webhooks arrive in any order), and then found nothing delivered yet: the invoice is made here,
+    from Shopify's order as it is now (sync/flows/cash.py; idempotent, and nothing when already settled)."""
+    if ctx.mappings.invoice_on != "delivered" or link.data.get("cancelled"):
+        return result
+    with ctx.call("shopify", "fetch_order"):
+        current = ctx.shopify.fetch_order_rest(link.shopify_id)
+    if current is None:
+        return result
+    link.refresh_from_db()
+    return {**result, "cash": order_to_cash(ctx, dict(current), link)}
 
 
 def _our_push_in_flight(ctx: JobContext, order_id: str, lines: Mapping[str, int]) -> bool:
