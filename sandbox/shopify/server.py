@@ -674,6 +674,16 @@ def _orders_control(
         )
         sb.fire(shop, events)
         return 201, public(refund)
+    if action == "pay":
+        tx, events = shopdata.pay_outstanding(
+            store,
+            shop,
+            order["id"],
+            amount=Decimal(str(body["amount"])) if body.get("amount") is not None else None,
+            gateway=body.get("gateway") or "shopify_payments",
+        )
+        sb.fire(shop, events)
+        return 201, tx
     if action == "cancel":
         events = shopdata.cancel_order(
             store,

@@ -1465,6 +1465,56 @@ def cancel_order(
     return [("orders/cancelled", order), *events, ("orders/updated", order)]
 
 
+def pay_outstanding(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    amount: Decimal | None = None,
+    gateway: str = "shopify_payments",
+) -> tuple[dict[str, Any], Events]:
+    """The customer pays what the order still owes (after an order edit added items, Shopify sends the
+    customer an invoice whose payment is a new ``sale`` transaction): ``amount`` (default: all of it) through
+    ``gateway``; the financial status becomes ``paid`` (or stays ``partially_paid``)."""
+    order = _order(shop, oid)
+    outstanding = Decimal(order["total_outstanding"])
+    paying = outstanding if amount is None else Decimal(str(amount))
+    if paying <= 0 or paying > outstanding:
+        raise OperationError(
+            f"Amount must be between 0 and the {outstanding} outstanding", ["amount"], "INVALID"
+        )
+    cur, pcur = order["currency"], order["presentment_currency"]
+    now = store.clock.iso()
+    tx = _transaction(
+        store.new_id(),
+        order["id"],
+        "sale",
+        gateway,
+        paying,
+        convert(paying, cur, pcur),
+        cur,
+        pcur,
+        now,
+        None,
+        order["test"],
+    )
+    tx["payment_id"] = f"{order['name']}.{len(order['_transactions']) + 1}"
+    order["_transactions"].append(tx)
+    left = outstanding - paying
+    order["total_outstanding"] = s(left)
+    if left > 0:
+        order["financial_status"] = "partially_paid"
+    else:
+        order["financial_status"] = "partially_refunded" if order["refunds"] else "paid"
+    if gateway not in order["payment_gateway_names"]:
+        order["payment_gateway_names"].append(gateway)
+    order["updated_at"] = now
+    events: Events = [("orders/updated", order)]
+    if left == 0:
+        events.append(("orders/paid", order))
+    return public(tx), events
+
+
 def _line_as_edited(li: dict[str, Any], k: int, kept: int, included: bool) -> tuple[Decimal, Decimal]:
     """A line's discounted amount and tax for ``kept`` of its units (``k``: 0 shop, 1 presentment money)."""
     discounted, tax = Decimal(li["_discounted"][k]), Decimal(li["_tax"][k])

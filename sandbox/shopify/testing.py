@@ -103,6 +103,10 @@ class SandboxControl:
     def refund(self, order_id: int, domain: str | None = None, **body: Any) -> dict[str, Any]:
         return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/refund", body)  # type: ignore[no-any-return]
 
+    def pay(self, order_id: int, domain: str | None = None, **body: Any) -> dict[str, Any]:
+        """The customer pays what the order owes (``amount``, default all of it; ``gateway``): a sale."""
+        return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/pay", body)  # type: ignore[no-any-return]
+
     def cancel(self, order_id: int, domain: str | None = None, **body: Any) -> dict[str, Any]:
         return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/cancel", body)  # type: ignore[no-any-return]
 

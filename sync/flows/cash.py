@@ -109,6 +109,74 @@ def _invoice(
     return invoice
 
 
+def _invoice_additions(
+    ctx: JobContext, order: Mapping[str, Any], link: ExternalLink, cash: dict[str, Any], first: InvoiceInfo
+) -> list[InvoiceInfo]:
+    """The order's further invoices: lines an order edit added after it was invoiced (sync/flows/orders.py
+    marks them ``invoice_again``) are invoiced by the wizard, which invoices what is left to invoice, posted
+    and verified: the new invoice is Shopify's current total (and tax) less what Odoo invoiced before, net of
+    credit notes. Kept on the link and found again; the mark is cleared before the check, as for the first
+    invoice, so that a finance problem keeps the invoice made."""
+    known: list[InvoiceInfo] = []
+    for iid in cash.get("more_invoices") or []:
+        with ctx.call("odoo", "read_invoice"):
+            found = ctx.odoo.read_invoice(int(iid))
+        if found is not None and found.state != "cancel":
+            known.append(found)
+    if not link.data.get("invoice_again"):
+        return known
+    with ctx.call("odoo", "invoice_order"):
+        new = ctx.odoo.invoice_order(link.odoo_id)
+    if new.id in {first.id, *(k.id for k in known)}:
+        raise BusinessRuleError(
+            f"Shopify order {order.get('name') or order.get('id')} was edited after it was invoiced, but "
+            "Odoo's sale order has nothing left to invoice for the lines added "
+            f"({', '.join(m.name for m in [first, *known])})",
+            code="order_invoice_refused",
+            key="edit_after_invoice",
+            details={"order_id": str(order.get("id")), "odoo_order_id": link.odoo_id},
+        )
+    with ctx.call("odoo", "invoices_for_order"):
+        moves = ctx.odoo.invoices_for_order(first.invoice_origin)
+    before = [m for m in moves if m.state == "posted" and m.id != new.id]
+    sign = {"out_invoice": Decimal(1), "out_refund": Decimal(-1)}
+    before_total = sum((sign.get(m.move_type, ZERO) * m.amount_total for m in before), ZERO)
+    before_tax = sum((sign.get(m.move_type, ZERO) * m.amount_tax for m in before), ZERO)
+    cash["more_invoices"] = [*(k.id for k in known), new.id]
+    _save(link, cash)
+    link.data = {**link.data, "invoice_again": []}
+    link.save(update_fields=["data", "synced_at"])
+    mappings = ctx.mappings
+    q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    total = shop_money(order, "current_total_price", default=shop_money(order, "total_price"))
+    tax = shop_money(order, "current_total_tax", default=shop_money(order, "total_tax", default=ZERO))
+    booked_verify(
+        ctx,
+        document=f"Invoice {new.name} (Shopify {order.get('name') or order.get('id')}, lines an edit added)",
+        odoo_model="account.move",
+        odoo_id=new.id,
+        expected=MoneyTotals.of(total=total - before_total, tax=tax - before_tax).quantized(q),
+        booked=MoneyTotals(new.amount_untaxed, new.amount_tax, new.amount_total).quantized(q),
+        currency=mappings.currency,
+        result={"odoo_order_id": link.odoo_id, "odoo_invoice_id": new.id},
+        taxes_included=bool(order.get("taxes_included")),
+        rounding=mappings.tax_rounding,
+    )
+    return [*known, new]
+
+
+def _owing(ctx: JobContext, invoices: list[InvoiceInfo]) -> InvoiceInfo:
+    """The invoice a new payment pays: the first that still owes something (the last when none does)."""
+    if len(invoices) == 1:
+        return invoices[0]
+    for each in invoices:
+        with ctx.call("odoo", "read_invoice"):
+            read = ctx.odoo.read_invoice(each.id)
+        if read is not None and read.amount_residual > 0:
+            return read
+    return invoices[-1]
+
+
 def _pay_out_early_refunds(
     ctx: JobContext,
     order: Mapping[str, Any],
@@ -188,9 +256,10 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         why = _ready(ctx, order, link, policy)
         if why is not None:
             return {"policy": policy, "invoice": "waiting", "why": why}
-    elif cash.get("seen_status") == status and cash.get("settled"):
+    elif cash.get("seen_status") == status and cash.get("settled") and not link.data.get("invoice_again"):
         return {"policy": policy, "invoice": cash["invoice"], "payments": "unchanged"}
     invoice = _invoice(ctx, order, link, cash)
+    invoices = [invoice, *_invoice_additions(ctx, order, link, cash, invoice)]
 
     with ctx.call("shopify", "order_money"):
         money = ctx.shopify.order_money(str(order["id"]))
@@ -215,10 +284,11 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 key=gateway,
                 details={"order_id": str(order.get("id")), "transaction": tx.id},
             )
+        target = _owing(ctx, invoices)
         with ctx.call("odoo", "register_payment"):
             payment = ctx.odoo.register_payment(
                 PaymentInput(
-                    invoice.id,
+                    target.id,
                     tx.id,
                     amount=tx.amount.amount,
                     journal_id=journal,
@@ -246,23 +316,31 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         cash["payments"] = registered
         _save(link, cash)
 
-    with ctx.call("odoo", "read_invoice"):
-        after = ctx.odoo.read_invoice(invoice.id)
-    assert after is not None
+    afters = []
+    for each in invoices:
+        with ctx.call("odoo", "read_invoice"):
+            read = ctx.odoo.read_invoice(each.id)
+        assert read is not None
+        afters.append(read)
+    after = afters[0]
+    invoiced = sum((a.amount_total for a in afters), ZERO)
     paid = sum((Decimal(p["amount"]) for p in registered.values()), ZERO)
-    residual = max(after.amount_total - paid, ZERO)
+    residual = max(invoiced - paid, ZERO)
+    owing = sum((a.amount_residual for a in afters), ZERO)
     expected_state = {"paid", "in_payment"} if residual == 0 else ({"partial"} if paid else {"not_paid"})
-    if after.payment_state not in expected_state or after.amount_residual.quantize(
-        Decimal("0.01")
-    ) != residual.quantize(Decimal("0.01")):
+    booked_states = {a.payment_state for a in afters}
+    state_ok = booked_states <= expected_state if len(afters) == 1 or residual == 0 else True
+    if not state_ok or owing.quantize(Decimal("0.01")) != residual.quantize(Decimal("0.01")):
+        names = ", ".join(a.name for a in afters)
         raise BusinessRuleError(
-            f"invoice {after.name} reads {after.payment_state} with {_money(after.amount_residual)} to pay, "
-            f"but Shopify's transactions paid {_money(paid)} of {_money(after.amount_total)}",
+            f"invoice {names} reads {'/'.join(sorted(booked_states))} with {_money(owing)} to pay, "
+            f"but Shopify's transactions paid {_money(paid)} of {_money(invoiced)}",
             code="payment_mismatch",
             details={
                 "order_id": str(order.get("id")),
                 "odoo_invoice_id": after.id,
-                "odoo_residual": _money(after.amount_residual),
+                "odoo_invoice_ids": [a.id for a in afters],
+                "odoo_residual": _money(owing),
                 "expected_residual": _money(residual),
                 "payment_state": after.payment_state,
             },
@@ -272,7 +350,7 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
     # customer and matched with the sales' open credit.
     paid_out = _pay_out_early_refunds(ctx, order, link, cash, after, registered)
     owed = sum((Decimal(p["amount"]) for p in paid_out.values()), ZERO)
-    if paid - owed > after.amount_total:
+    if paid - owed > invoiced:
         pending = [
             t
             for r in (link.data.get("refunds") or {}).values()
@@ -280,8 +358,8 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
             if t.get("gid") not in paid_out
         ]
         raise BusinessRuleError(
-            f"invoice {after.name} of {_money(after.amount_total)} is paid {_money(paid)} by Shopify's "
-            f"sales and {_money(owed)} was paid back: {_money(paid - owed - after.amount_total)} overpaid "
+            f"invoice {after.name} of {_money(invoiced)} is paid {_money(paid)} by Shopify's "
+            f"sales and {_money(owed)} was paid back: {_money(paid - owed - invoiced)} overpaid "
             "that no refund transaction accounts for",
             code="payment_mismatch",
             key="refund_before_invoice",
@@ -289,22 +367,33 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 "order_id": str(order.get("id")),
                 "odoo_invoice_id": after.id,
                 "shopify_total": _money(paid - owed),
-                "odoo_total": _money(after.amount_total),
-                "difference": _money(after.amount_total - (paid - owed)),
+                "odoo_total": _money(invoiced),
+                "difference": _money(invoiced - (paid - owed)),
                 "pending_transactions": pending,
             },
         )
     cash.update(seen_status=status, settled=True, payment_state=after.payment_state)
     _save(link, cash)
+    more = (
+        {
+            "more_invoices": [
+                {"invoice": a.name, "odoo_invoice_id": a.id, "total": _money(a.amount_total)}
+                for a in afters[1:]
+            ]
+        }
+        if len(afters) > 1
+        else {}
+    )
     return {
         "policy": policy,
         "invoice": after.name,
         "odoo_invoice_id": after.id,
         "invoice_total": _money(after.amount_total),
+        **more,
         "paid": _money(paid),
         "paid_out": {gid: p for gid, p in paid_out.items()},
         "payment_state": after.payment_state,
-        "amount_residual": _money(after.amount_residual),
+        "amount_residual": _money(owing),
         "payments": registered,
         "not_registered": states,
     }

@@ -349,8 +349,13 @@ def order_update(
             customer_link.save(update_fields=["data", "synced_at"])
 
     plan = _line_plan(ctx, payload, link, info, update)
+    invoice_again = False
     if plan.changes and (plan.delivered or info.invoice_ids or info.locked):
-        _refuse_after_fulfilment(payload, info, plan, ctx.mappings)
+        if not _invoiceable_additions(plan, info):
+            _refuse_after_fulfilment(payload, info, plan, ctx.mappings)
+        # Lines added to an invoiced order that has shipped nothing: added, and invoiced by a further
+        # invoice (sync/flows/cash.py) that the edit's new payment pays.
+        invoice_again = True
     add_lines = (
         tuple(
             OrderLineInput(
@@ -385,6 +390,8 @@ def order_update(
             ctx.odoo.confirm_order(link.odoo_id)
         confirmed = True
     extra: dict[str, Any] = {"lines": plan.booked, "note": update.note}
+    if invoice_again:
+        extra["invoice_again"] = sorted({*(link.data.get("invoice_again") or []), *plan.add})
     if position is not None:
         extra["position"] = position
     _save_link(ctx, str(payload["id"]), link.odoo_id, link.label, update.updated_at, **extra)
@@ -513,6 +520,21 @@ def _taxes_used(
             if table.get(key) in ids:
                 used.append((key, table[key], to_decimal(tl.get("rate", 0), what="tax_lines.rate")))
     return sorted(set(used))
+
+
+def _invoiceable_additions(plan: _LinePlan, info: Any) -> bool:
+    """An edit Odoo can follow after invoicing: lines added, nothing changed or removed, nothing delivered,
+    the order confirmed and not locked. The wizard invoices the added lines as a second invoice; a reduced
+    quantity would need a credit note and a return, and stays a problem for a person."""
+    return (
+        bool(plan.add)
+        and not plan.set_quantities
+        and not plan.remove
+        and not plan.delivered
+        and not info.locked
+        and info.state == "sale"
+        and all(c["from"] == 0 for c in plan.changes)
+    )
 
 
 def _refuse_after_fulfilment(

@@ -134,11 +134,24 @@ def _journal(ctx: JobContext, gateway: str, draft: RefundDraft) -> int:
 # --- the credit note --------------------------------------------------------------------------------
 
 
-def _invoice_for(ctx: JobContext, order: OrderInfo) -> InvoiceInfo | None:
+def _invoice_for(ctx: JobContext, order: OrderInfo, draft: RefundDraft) -> InvoiceInfo | None:
+    """The invoice the credit note reverses. An order edited after invoicing has a further invoice for the
+    lines the edit added (sync/flows/cash.py): the first invoice holding every refunded product (and the
+    shipping, when refunded) is reversed; when none holds them all, the first, and the credit note's read
+    back parks what it cannot take."""
     with ctx.call("odoo", "invoices_for_order"):
         moves = ctx.odoo.invoices_for_order(order.name)
     posted = [m for m in moves if m.move_type == "out_invoice" and m.state == "posted"]
-    return posted[-1] if posted else None
+    if len(posted) <= 1:
+        return posted[-1] if posted else None
+    wanted = set(draft.quantities())
+    shipping = frozenset(t.product_id for t in ctx.mappings.shipping.values())
+    for invoice in posted:
+        with ctx.call("odoo", "move_lines"):
+            products = {line.product_id for line in ctx.odoo.move_lines(invoice.id) if line.product_id}
+        if wanted <= products and (not draft.shipping or products & shipping):
+            return invoice
+    return posted[0]
 
 
 def _credit_note(
@@ -367,7 +380,7 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     for pid, qty in unshipped.items():
         cancels[pid] = cancels.get(pid, 0) + qty
 
-    invoice = _invoice_for(ctx, order)
+    invoice = _invoice_for(ctx, order, draft)
     if invoice is None and draft.moves_money and not record.get("credit_note_id"):
         result.update(_refund_before_invoice(ctx, draft, order, link, record))
     else:

@@ -161,3 +161,108 @@ def test_refunds_of_shipping_and_lines_with_and_without_restock_keep_both_system
         SKUS[1]: Decimal(2),
     }
     _assert_money_agrees(pipeline, order, name)
+
+
+def test_lines_added_to_an_invoiced_order_are_invoiced_again_and_paid_by_the_edits_payment(
+    pipeline: Any,
+) -> None:
+    # given a paid order, invoiced and paid in Odoo, nothing shipped yet
+    order = pipeline.generate_orders(
+        1,
+        skus=[SKUS[0]],
+        quantity=2,
+        seed=183,
+        discount_code=None,
+        automatic_discount=False,
+        gift_card=False,
+        shipping="STANDARD",
+        presentment_currency="EUR",
+        guest=False,
+    )[0]
+    pipeline.settle(expect_jobs=1)
+    [job] = pipeline.order_jobs(order["id"], "order.upsert")
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    client = _client(pipeline)
+    first = client.read_invoice(job.result["cash"]["odoo_invoice_id"])
+    assert first is not None and first.payment_state == "paid"
+    control = pipeline.shopify.control
+
+    # when an edit in Shopify adds a line (two units of another product)
+    before = len(pipeline.jobs())
+    control.advance_clock(60)
+    control.edit(order["id"], add=[{"sku": SKUS[1], "quantity": 2}])
+    pipeline.settle(expect_jobs=before + 2)
+    # then Odoo's order has the line, and a second invoice holds exactly what the edit added, to be paid
+    jobs = pipeline.order_jobs(order["id"], "order.upsert")
+    assert {j.state for j in jobs} == {JobState.SUCCEEDED}, [j.error_message for j in jobs]
+    edited = control.order(order["id"])
+    added = Decimal(edited["current_total_price"]) - Decimal(order["total_price"])
+    assert added > 0 and Decimal(edited["total_outstanding"]) == added
+    link = ExternalLink.objects.get(shop=pipeline.shop, kind="order", shopify_id=str(order["id"]))
+    info = client.read_order(link.odoo_id)
+    assert info is not None
+    assert {ln.sku: ln.quantity for ln in info.lines if ln.sku in SKUS} == {SKUS[0]: 2, SKUS[1]: 2}
+    invoices = [m for m in client.invoices_for_order(info.name) if m.move_type == "out_invoice"]
+    assert [(m.id, m.state, m.amount_total, m.payment_state) for m in invoices] == [
+        (first.id, "posted", first.amount_total, "paid"),
+        (invoices[-1].id, "posted", added, "not_paid"),
+    ]
+    assert invoices[-1].id != first.id
+    assert {ln.product_id for ln in client.move_lines(invoices[-1].id)} == {
+        ln.product_id for ln in info.lines if ln.sku == SKUS[1]
+    }
+
+    # when the customer pays what the edit added (a new sale transaction)
+    before = len(pipeline.jobs())
+    control.advance_clock(60)
+    tx = control.pay(order["id"])
+    pipeline.settle(expect_jobs=before + 1)
+    # then that payment pays the second invoice, and both systems agree to the cent
+    jobs = pipeline.order_jobs(order["id"], "order.upsert")
+    assert {j.state for j in jobs} == {JobState.SUCCEEDED}, [j.error_message for j in jobs]
+    [payment] = client.payments_for_reference(tx["admin_graphql_api_id"])
+    assert (payment.amount, payment.payment_type, payment.invoice_ids) == (
+        added,
+        "inbound",
+        (invoices[-1].id,),
+    )
+    second = client.read_invoice(invoices[-1].id)
+    assert second is not None and (second.payment_state, second.amount_residual) == ("paid", ZERO)
+    _assert_money_agrees(pipeline, order, info.name)
+
+    # when a unit of the added line and a unit of the first line are refunded (no restock)
+    added_line = next(li for li in control.order(order["id"])["line_items"] if li["sku"] == SKUS[1])
+    given_back = ZERO
+    for line, invoice_id in ((added_line, invoices[-1].id), (_line(order, SKUS[0]), first.id)):
+        refund, job = _refund(
+            pipeline,
+            order,
+            line_items=[{"line_item_id": line["id"], "quantity": 1, "restock_type": "no_restock"}],
+        )
+        # then each credit note reverses the invoice that holds the line, for exactly the refund
+        assert job.state == JobState.SUCCEEDED, job.error_message
+        credit = client.read_invoice(job.result["odoo_credit_note_id"])
+        assert credit is not None
+        assert (credit.reversed_entry_id, credit.amount_total) == (invoice_id, _given_back(refund))
+        given_back += _given_back(refund)
+    _assert_money_agrees(pipeline, order, info.name)
+
+    # when a later edit takes a unit off the invoiced order
+    before = len(pipeline.jobs())
+    control.advance_clock(60)
+    control.edit(order["id"], remove=[{"line_item_id": added_line["id"], "quantity": 1}])
+    pipeline.settle(expect_jobs=before + 2)
+    # then Odoo is not changed: the job parks naming the difference, and no third invoice is made
+    parked = [
+        j for j in pipeline.order_jobs(order["id"], "order.upsert") if j.state == JobState.NEEDS_ATTENTION
+    ]
+    assert parked and {(j.error_code, j.error_key) for j in parked} == {
+        ("order_edit_after_fulfilment", "invoiced")
+    }
+    now = control.order(order["id"])
+    difference = Decimal(edited["current_total_price"]) - given_back - Decimal(now["current_total_price"])
+    assert f"difference {difference}" in parked[0].error_message
+    after = client.read_order(link.odoo_id)
+    assert after is not None
+    assert {ln.sku: ln.quantity for ln in after.lines if ln.sku in SKUS} == {SKUS[0]: 2, SKUS[1]: 2}
+    assert len([m for m in client.invoices_for_order(info.name) if m.move_type == "out_invoice"]) == 2

@@ -194,7 +194,7 @@ def test_a_cancellation_after_odoo_delivered_the_order_needs_a_person_with_a_pla
 
 
 def test_an_order_edit_in_shopify_changes_the_quantities_of_the_booked_sale_order(pipeline):
-    # given a shop that invoices on delivery (an invoiced order is not edited: it parks with the difference),
+    # given a shop that invoices on delivery (an invoiced order is not reduced: it parks with the difference),
     # and an order of three of each booked and confirmed in Odoo
     entry = pipeline.shop.mappings.get(table=MappingTable.SHOP, key="shop", valid_to__isnull=True)
     mapping_apply(

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from opsconsole.core.errors import BusinessRuleError
+from sandbox.shopify.testing import ControlError
 from sync.connectors.shopify.client import gid
 from sync.connectors.shopify.types import RefundLine
 
@@ -70,6 +71,39 @@ def test_order_money_fields_follow_refunds_of_lines_and_shipping(fresh, client):
     assert sale.payment_id == f"{order['name']}.1"
     assert [(f.amount.amount, f.rate, f.flat_fee.amount) for f in sale.fees] == [(fee, D("0.014"), D("0.25"))]
     assert [t.fees for t in money.transactions if t.kind == "REFUND"] == [()]
+
+
+def test_what_an_edit_adds_is_owed_until_the_customer_pays_it_as_a_new_sale(fresh, client, receiver):
+    order = fresh.control.generate_orders(
+        count=1, seed=33, gift_card=False, presentment_currency="EUR", skus=["MERINOTE-M-NAVY"], quantity=1
+    )[0]
+    fresh.control.edit(order["id"], add=[{"sku": "CERAMICM-SAND", "quantity": 1}])
+    edited = fresh.control.order(order["id"])
+    owed = D(edited["current_total_price"]) - D(order["total_price"])
+    assert (edited["financial_status"], D(edited["total_outstanding"])) == ("partially_paid", owed)
+    with pytest.raises(ControlError) as refused:  # more than is owed
+        fresh.control.pay(order["id"], amount=str(owed + D("0.01")))
+    assert refused.value.status == 422
+    client.create_webhook_subscription("ORDERS_PAID", receiver.url)
+    part = fresh.control.pay(order["id"], amount="1.00")
+    rest = fresh.control.pay(order["id"])
+    money = client.order_money(order["id"])
+    paid = fresh.control.order(order["id"])
+    assert (part["kind"], part["amount"], rest["kind"], D(rest["amount"])) == (
+        "sale",
+        "1.00",
+        "sale",
+        owed - 1,
+    )
+    assert (paid["financial_status"], D(paid["total_outstanding"])) == ("paid", D(0))
+    assert money.received.amount == D(edited["current_total_price"])
+    assert money.outstanding.amount == D(0)
+    assert [t.id for t in money.transactions][-2:] == [
+        part["admin_graphql_api_id"],
+        rest["admin_graphql_api_id"],
+    ]
+    [delivery] = receiver.wait_for(lambda r: len(r) == 1)
+    assert json.loads(delivery.body)["financial_status"] == "paid"  # orders/paid once, when all is paid
 
 
 def test_suggested_refund_is_what_the_refund_then_does_and_writes_nothing(fresh, client):

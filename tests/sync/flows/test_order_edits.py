@@ -2,7 +2,8 @@
 are ordered by X-Shopify-Triggered-At and the order-edit id; a delivered order gets a problem instead.
 
 The shops here invoice on delivery (``invoice_on``), so that their confirmed orders are still editable: a shop
-that invoices once paid has its orders invoiced at once, and an edit then parks as for a delivered order."""
+that invoices once paid has its orders invoiced at once, and an edit other than added lines then parks as for
+a delivered order (added lines get a further invoice: tests/e2e/test_money_scenarios.py)."""
 
 from __future__ import annotations
 
