@@ -31,6 +31,7 @@ from sync.transforms.orders import (
     order_lines_for,
     order_to_odoo,
     order_update_to_odoo,
+    refund_taxes_known,
     sale_order_totals,
     unwrap_order,
 )
@@ -427,7 +428,7 @@ def order_update(
             odoo_id=link.odoo_id,
             expected=MoneyTotals.of(total=total - taken, tax=tax),
             booked=MoneyTotals(after.amount_untaxed, after.amount_tax, after.amount_total).quantized(q),
-            tax_tolerance=Decimal("Infinity") if taken else Decimal(0),
+            tax_tolerance=Decimal("Infinity") if taken or not refund_taxes_known(payload) else Decimal(0),
             currency=plan.mappings.currency,
             result=result,
             taxes_included=bool(unwrap_order(payload).get("taxes_included")),

@@ -732,6 +732,19 @@ def order_lines_for(
     return tuple(lines)
 
 
+def refund_detail_known(refund: Mapping[str, Any]) -> bool:
+    """Whether a refund of an order payload says what it refunded (a webhook's ``refund_line_items`` and
+    ``order_adjustments``) or only its total (``total_refunded_set``, the order read through the API)."""
+    return (
+        "refund_line_items" in refund or "order_adjustments" in refund or "total_refunded_set" not in refund
+    )
+
+
+def refund_taxes_known(payload: Mapping[str, Any]) -> bool:
+    """Whether :func:`sale_order_totals` knows the tax of every refund it adds back."""
+    return all(refund_detail_known(r) for r in unwrap_order(payload).get("refunds") or [])
+
+
 def sale_order_totals(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     """What the Odoo sale order should total after edits: Shopify's ``current_total_price`` and
     ``current_total_tax`` (edits, refunds and returns) with the refunds added back, because refunds are booked
@@ -744,6 +757,11 @@ def sale_order_totals(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     if not has_current:
         return total, tax
     for refund in order.get("refunds") or []:
+        if not refund_detail_known(refund):
+            # Shopify's order as the Admin API reads it (the connector's REST shape, e.g. for orders/edited)
+            # carries each refund's total only: added back whole, its tax unknown (refund_taxes_known).
+            total += shop_money(refund, "total_refunded", default=Decimal(0))
+            continue
         for rli in refund.get("refund_line_items") or []:
             line_tax = shop_money(rli, "total_tax", default=Decimal(0))
             total += shop_money(rli, "subtotal", default=Decimal(0)) + (Decimal(0) if included else line_tax)

@@ -1,19 +1,21 @@
 """A property end to end: whatever Shopify does with an order's money — paid by card alone or by a gift card
-and a card, then refunded in parts (lines with or without restock, shipping in full or in part), fulfilled by
-Shopify's 3PL and items returned — every step goes through the Shopify stand-in's webhooks and the real
-worker into the Odoo stand-in, and afterwards Odoo's receivable for the order, read from Odoo (posted
-invoices less credit notes, less the payments of Shopify's transactions, plus the refunds paid out), is
-Shopify's (current total less net payment) to the cent; so are its two halves, and nothing is left in draft.
+and a card, edited to add items that the customer then pays for in one payment or two, refunded in parts
+(lines with or without restock, shipping in full or in part), fulfilled by Shopify's 3PL and items
+returned — every step goes through the Shopify stand-in's webhooks and the real worker into the Odoo
+stand-in, and afterwards Odoo's receivable for the order, read from Odoo (posted invoices less credit notes,
+less the payments of Shopify's transactions, plus the refunds paid out), is Shopify's (current total less
+net payment) to the cent; so are its two halves, and nothing is left in draft.
 
 tests/transforms/test_refunds_property.py states the credit-note arithmetic as a pure property; this one
 runs the whole way: webhooks, jobs, Odoo's wizards, read back.
 
-Shopify's order here is always paid at checkout (``sale`` transactions): the stand-in makes no
+Payments are ``sale`` transactions (at checkout, and for what an edit added): the stand-in makes no
 authorisations to capture later.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -49,7 +51,11 @@ refunds = st.tuples(
     st.booleans(),
     st.sampled_from([None, None, True, "1.50"]),
 )
-steps = st.lists(st.one_of(refunds, st.just("fulfil")), min_size=1, max_size=4)
+# An order edit adding units of a third product (before the 3PL shipped), then the customer paying what it
+# added in one payment or in two (a part first).
+edits = st.tuples(st.just("add"), st.integers(1, 2), st.sampled_from([None, "5.00"]))
+steps = st.lists(st.one_of(refunds, edits, st.just("fulfil")), min_size=1, max_size=4)
+ADDED_SKU = "LINENSHI-M-WHITE"
 
 
 def _settle(pipeline: Any, expect_jobs: int) -> None:
@@ -90,6 +96,17 @@ def _act(pipeline: Any, order_id: int, action: Any, state: dict[str, Any]) -> st
         control.fulfill(order_id, line_items=items)
         state["fulfilled"] = True
         return f"fulfil {items}"
+    if action[0] == "add":
+        _, quantity, part = action
+        if state["fulfilled"] or state["added"]:
+            return None  # one edit, before the 3PL ships (Odoo's delivery is not edited afterwards)
+        control.edit(order_id, add=[{"sku": ADDED_SKU, "quantity": quantity}])
+        state["added"] = True
+        owed = Decimal(control.order(order_id)["total_outstanding"])
+        if part is not None and Decimal(part) < owed:
+            control.pay(order_id, amount=part)
+        control.pay(order_id)
+        return f"add {quantity} {ADDED_SKU}, paid {owed} in {1 if part is None else 2}"
     lines, quantity, restock, shipping = action
     items = []
     for index in lines:
@@ -111,7 +128,7 @@ def _act(pipeline: Any, order_id: int, action: Any, state: dict[str, Any]) -> st
 
 
 @settings(
-    max_examples=10,
+    max_examples=12,
     deadline=None,
     derandomize=True,
     # no shrinking: every example costs seconds of real traffic; the failing example is printed as drawn
@@ -140,7 +157,7 @@ def test_any_sequence_of_payments_refunds_and_returns_leaves_odoos_receivable_at
     link = ExternalLink.objects.get(shop=pipeline.shop, kind="order", shopify_id=str(order["id"]))
 
     # when Shopify refunds, fulfils and takes back, one step after the other
-    state = {"fulfilled": False, "shipping_refunded": False}
+    state = {"fulfilled": False, "shipping_refunded": False, "added": False}
     done = []
     for action in [*actions, "fulfil"]:  # fulfilled in the end, so that every policy has invoiced
         before, when = len(pipeline.jobs()), "after" if state["fulfilled"] else "before"
