@@ -28,6 +28,7 @@ from sync.flows.verify import booked_verify
 from sync.models import ExternalLink, JobAttempt, SyncJob
 from sync.transforms.money import currency_decimals, quantum, tax_key, to_decimal
 from sync.transforms.orders import (
+    is_gift_card,
     order_lines_for,
     order_to_odoo,
     order_update_to_odoo,
@@ -38,7 +39,7 @@ from sync.transforms.orders import (
 from sync.transforms.partners import order_partner
 from sync.transforms.timestamps import parse_shopify_timestamp
 from sync.transforms.topics import topic_shape_problem
-from sync.transforms.types import OdooOrderDraft, OdooOrderUpdate, ShopMappings
+from sync.transforms.types import BundleRule, OdooOrderDraft, OdooOrderUpdate, ShopMappings
 from sync.transforms.verify import LineBooked, LineSent, MoneyTotals
 
 
@@ -459,11 +460,37 @@ def _line_plan(
     plan = _LinePlan(mappings=with_odoo_rounding(ctx.mappings, facts), booked={})
     known: dict[str, int] | None = link.data.get("lines")
     odoo_lines = [line for line in info.lines if not line.display_type]
+    items = {str(li.get("id")): li for li in unwrap_order(payload).get("line_items") or []}
     for quantity in update.quantities:
         ref = quantity.shopify_line_id
-        product_id = plan.mappings.skus.get(quantity.sku or "")
+        rule = plan.mappings.bundles.get(quantity.sku or "")
+        if is_gift_card(items.get(ref) or {}):
+            product_id = plan.mappings.gift_card_product_id
+        elif isinstance(rule, BundleRule) and rule.mode == "kit":
+            product_id = rule.product_id
+        else:
+            product_id = plan.mappings.skus.get(quantity.sku or "")
         candidates = [line for line in odoo_lines if product_id is not None and line.product_id == product_id]
         before = known.get(ref) if known is not None else None
+        if (
+            isinstance(rule, BundleRule)
+            and rule.mode == "components"
+            and before is not None
+            and quantity.target != before
+        ):
+            raise BusinessRuleError(
+                f"bundle {quantity.sku} was edited in Shopify ({before} -> {quantity.target}); it is booked "
+                "as its components, whose quantities and prices are not changed automatically. Change them "
+                "on the Odoo order, then resolve this job.",
+                code="bundle_edit_by_hand",
+                key=quantity.sku or ref,
+                details={
+                    "order_id": str(payload.get("id")),
+                    "line": ref,
+                    "from": before,
+                    "to": quantity.target,
+                },
+            )
         if before is None and (known is not None or not candidates):
             # Not on the Odoo order: added by an order edit.
             plan.booked[ref] = quantity.target

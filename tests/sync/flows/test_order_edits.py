@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from sync.models import JobState
+from sandbox import catalogue
+from sync.models import JobState, MappingTable
+from sync.services.mappings import MappingRow, mapping_apply
 
 SKUS = ["MERINOTE-M-NAVY", "CERAMICM-SAND"]
 
@@ -127,3 +129,79 @@ def test_an_edit_of_an_order_odoo_already_delivered_is_a_problem_with_the_differ
     assert "MERINOTE-L-NAVY 0 -> 1" in job.error_message
     assert booking.sale_orders(order["id"])[0]["amount_total"] == before["amount_total"]
     assert not any("MERINOTE-L-NAVY" in line["product_id"][1] for line in booking.lines(odoo_id))
+
+
+def _bundle_order(booking, seed: int, rule: dict) -> dict:
+    mapping_apply(shop=booking.shop, rows=[MappingRow(MappingTable.BUNDLE, "BUNDLE-SET", rule)])
+    booking.set_shop_value(invoice_on="delivered")
+    standard = catalogue.TAXES["standard"]
+    order = booking.order(
+        skus=SKUS[:1],
+        quantity=1,
+        seed=seed,
+        discount_code=None,
+        automatic_discount=False,
+        custom_lines=[
+            {
+                "title": "Gift set",
+                "sku": "BUNDLE-SET",
+                "price": "45.00",
+                "quantity": 2,
+                "tax": [standard["shopify_title"], str(standard["rate"])],
+            }
+        ],
+    )
+    assert booking.run(order).state == JobState.SUCCEEDED
+    return order
+
+
+def _products(booking, *codes: str) -> list[int]:
+    return [
+        int(booking.odoo.execute("product.product", "search", domain=[("default_code", "=", c)])[0])
+        for c in codes
+    ]
+
+
+def test_an_edit_of_a_kit_bundle_changes_the_kit_line_and_totals_are_verified(booking_for):
+    # given a kit bundle sold twice, booked as the kit product
+    booking = booking_for(19)
+    [kit] = _products(booking, "POUROVER-STD")
+    order = _bundle_order(booking, 25, {"mode": "kit", "product_id": kit})
+    bundle = next(li for li in order["line_items"] if li["sku"] == "BUNDLE-SET")
+    # when one is removed by an order edit
+    booking.shopify.control.edit(order["id"], remove=[{"line_item_id": bundle["id"], "quantity": 1}])
+    job = booking.run(booking.edit_body(order["id"]), topic="orders/edited")
+    # then the kit line holds one, and the order totals Shopify's
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    current = booking.shopify.control.order(order["id"])
+    [odoo_order] = booking.sale_orders(order["id"])
+    kits = [line for line in booking.lines(odoo_order["id"]) if line["product_id"][0] == kit]
+    assert sum(line["product_uom_qty"] for line in kits) == 1
+    assert _money(odoo_order["amount_total"]) == Decimal(current["current_total_price"])
+
+
+def test_an_edit_of_a_bundle_booked_as_components_parks_for_a_person(booking_for):
+    # given a bundle booked as a mug and a bag of beans
+    booking = booking_for(19)
+    mug, beans = _products(booking, "CERAMICM-SAND", "COFFEEBE-WHOLE")
+    rule = {
+        "mode": "components",
+        "split": "ratio",
+        "components": [
+            {"product_id": mug, "quantity": 1, "ratio": "1"},
+            {"product_id": beans, "quantity": 1, "ratio": "2"},
+        ],
+    }
+    order = _bundle_order(booking, 26, rule)
+    bundle = next(li for li in order["line_items"] if li["sku"] == "BUNDLE-SET")
+    [before] = booking.sale_orders(order["id"])
+    # when one bundle is removed in Shopify
+    booking.shopify.control.edit(order["id"], remove=[{"line_item_id": bundle["id"], "quantity": 1}])
+    job = booking.run(booking.edit_body(order["id"]), topic="orders/edited")
+    # then it parks naming the bundle, and the Odoo order is unchanged
+    assert (job.state, job.error_code, job.error_key) == (
+        JobState.NEEDS_ATTENTION,
+        "bundle_edit_by_hand",
+        "BUNDLE-SET",
+    )
+    assert booking.sale_orders(order["id"]) == [before]
