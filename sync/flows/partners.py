@@ -5,6 +5,15 @@ here); a guest checkout or a customer Odoo does not know yet is matched by e-mai
 created. The invoice and delivery contacts of an order are child contacts of the partner, reused while
 the address is the same (a hash of the address is kept on the link), so a returning customer costs no
 Odoo call.
+
+Company: a shop books into one Odoo company (the SHOP row's ``company_id``), and by default its partners
+belong to that company (``res.partner.company_id``): they are found (by external id, by e-mail) and created
+within it, with external ids named after the company, so the same customer in two shops on two companies is
+a partner in each, never one company's partner on another's order (which Odoo refuses: "no company
+crossover is allowed"). A retailer who keeps one customer list for every company sets the SHOP row's
+``partners`` to ``shared``: partners are then created without a company and only shared ones are adopted.
+A shop without a company keeps shared partners. A link made while the shop was on another company (or
+shared) is not reused for the new company: the partner is resolved again there.
 """
 
 from __future__ import annotations
@@ -63,13 +72,23 @@ def address_hash(address: Address) -> str:
     return hashlib.sha256(json.dumps(asdict(address), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def external_name(draft: PartnerDraft) -> tuple[str, str]:
-    """(external id name in Odoo, ExternalLink key) for a customer or a guest (keyed by e-mail)."""
+def partner_company(ctx: JobContext) -> int | None:
+    """The Odoo company the shop's partners belong to; None: shared by every company."""
+    company = ctx.mappings.company_id
+    if company is None or str(ctx.mappings.options.get("partners", "company")) == "shared":
+        return None
+    return int(company)
+
+
+def external_name(draft: PartnerDraft, company_id: int | None = None) -> tuple[str, str]:
+    """(external id name in Odoo, ExternalLink key) for a customer or a guest (keyed by e-mail); a partner
+    of a company has the company in its external id (the ExternalLink key is per shop already)."""
+    suffix = f"_company_{company_id}" if company_id else ""
     if draft.external_id:
-        return f"shopify_customer_{draft.external_id}", draft.external_id
+        return f"shopify_customer_{draft.external_id}{suffix}", draft.external_id
     email = (draft.email or "").strip().lower()
     digest = hashlib.sha256(email.encode()).hexdigest()[:20] if email else "anonymous"
-    return f"shopify_guest_{digest}", f"guest:{digest}"
+    return f"shopify_guest_{digest}{suffix}", f"guest:{digest}"
 
 
 def partner_resolve(
@@ -87,7 +106,8 @@ def partner_resolve(
 def _partner_resolve(
     ctx: JobContext, draft: PartnerDraft, *, invoice: ContactDraft | None, delivery: ContactDraft | None
 ) -> ResolvedPartner:
-    xmlid, link_key = external_name(draft)
+    company = partner_company(ctx)
+    xmlid, link_key = external_name(draft, company)
     main = customer_address(draft)
     invoice_address = to_address(invoice, fallback_name=draft.name, email=draft.email) if invoice else None
     delivery_address = to_address(delivery, fallback_name=draft.name, email=draft.email) if delivery else None
@@ -95,6 +115,8 @@ def _partner_resolve(
     link = ExternalLink.objects.filter(
         shop=ctx.shop, kind=ExternalLink.Kind.CUSTOMER, shopify_id=link_key
     ).first()
+    if link is not None and not link_fits(link, company):
+        link = None  # made for another company: the partner is resolved again in this one
     if link is None:
         with ctx.call("odoo", "find_or_create_partner"):
             ref = ctx.odoo.find_or_create_partner(
@@ -103,6 +125,7 @@ def _partner_resolve(
                     address=main,
                     invoice_address=invoice_address,
                     delivery_address=delivery_address,
+                    company_id=company,
                 )
             )
         contacts: dict[str, int] = {}
@@ -119,7 +142,7 @@ def _partner_resolve(
                 "odoo_model": "res.partner",
                 "odoo_id": ref.partner_id,
                 "label": draft.name[:120],
-                "data": {"contacts": contacts, "xmlid": xmlid},
+                "data": {"contacts": contacts, "xmlid": xmlid, "company_id": company},
             },
         )
         if ref.created:
@@ -134,6 +157,16 @@ def _partner_resolve(
     return ResolvedPartner(link.odoo_id, invoice_id, delivery_id, False)
 
 
+def link_fits(link: ExternalLink, company: int | None) -> bool:
+    """Whether the partner a customer link names may be used by orders of ``company``: one of that company,
+    or a shared one. A link from before partners had companies (no ``company_id`` in its data) names a
+    shared partner, valid in every company."""
+    if "company_id" not in link.data:
+        return True
+    linked = link.data.get("company_id")
+    return linked is None or linked == company
+
+
 def partner_contact(
     ctx: JobContext, link: ExternalLink, contacts: dict[str, int], kind: str, address: Address | None
 ) -> int:
@@ -143,7 +176,9 @@ def partner_contact(
     if key in contacts:
         return contacts[key]
     with ctx.call("odoo", f"create_{kind}_contact"):
-        contact_id = ctx.odoo.create_contact(link.odoo_id, kind, address)
+        contact_id = ctx.odoo.create_contact(
+            link.odoo_id, kind, address, company_id=link.data.get("company_id") or None
+        )
     contacts[key] = contact_id
     return contact_id
 

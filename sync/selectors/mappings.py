@@ -66,6 +66,11 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
             "int?",
         ),
         (
+            "partners",
+            "Partners: company (the shop's Odoo company owns them, the default) or shared (by every company)",
+            "str",
+        ),
+        (
             "shipping_owner",
             "Who ships: odoo (default) or shopify (a 3PL; Odoo's delivery is validated)",
             "str",

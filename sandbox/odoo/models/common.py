@@ -174,3 +174,56 @@ __all__ = [
     "set_defaults",
     "today",
 ]
+
+
+def check_company(model: str, fnames: tuple[str, ...]) -> Callable[[Env, list[int]], None]:
+    """Odoo's ``_check_company`` for the fields a model declares ``check_company=True`` (the model has
+    ``_check_company_auto``): a record of a company may point at a record of no company (shared), of the same
+    company or of a parent company; anything else is refused with Odoo 17+'s UserError, at most five lines."""
+
+    def parents(env: Env, company: int) -> set[int]:
+        seen = {company}
+        current = env.raw("res.company", company, "parent_id")
+        while current and current not in seen:
+            seen.add(current)
+            current = env.raw("res.company", current, "parent_id")
+        return seen
+
+    def check(env: Env, ids: list[int]) -> None:
+        m = env.model(model)
+        lines = []
+        for rid in ids:
+            company = env.raw(model, rid, "company_id")
+            if not company:
+                continue
+            allowed = parents(env, company)
+            for fname in fnames:
+                f = m.fields[fname]
+                value = env.raw(model, rid, fname)
+                targets = as_ids(value) if value else []
+                wrong = [
+                    t
+                    for t in targets
+                    if env.exists(str(f.relation), t)
+                    and env.raw(str(f.relation), t, "company_id")
+                    and env.raw(str(f.relation), t, "company_id") not in allowed
+                ]
+                if wrong:
+                    names = ", ".join(repr(env.display_name(str(f.relation), t)) for t in wrong)
+                    lines.append(
+                        f"- “{env.display_name(model, rid)}” belongs to company "
+                        f"“{env.display_name('res.company', company)}” while “{f.string}” ({fname}: {names}) "
+                        "belongs to another company."
+                    )
+        if lines:
+            raise UserError(
+                "\n".join(
+                    [
+                        "Uh-oh! You\u2019ve got some company inconsistencies here:",
+                        *lines[:5],
+                        "To avoid a mess, no company crossover is allowed!",
+                    ]
+                )
+            )
+
+    return check

@@ -14,6 +14,7 @@ from . import taxes
 from .common import (
     Registry,
     active_ids,
+    check_company,
     compute,
     currency_rounding,
     env_company,
@@ -589,6 +590,10 @@ def setup(reg: Registry, version: int) -> None:
 
     # -- sale.order -----------------------------------------------------------------------------
     so = reg["sale.order"]
+    # sale.order declares its customer and addresses check_company=True: another company's partner is
+    # refused (on create, and on a write of these fields or of the company).
+    partners = ("partner_id", "partner_invoice_id", "partner_shipping_id")
+    so.constrain({*partners, "company_id"}, check_company("sale.order", partners))
     set_defaults(
         reg,
         "sale.order",

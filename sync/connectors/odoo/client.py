@@ -264,8 +264,12 @@ class OdooClient:
         )
         created = False
         if not any(not r.get("parent_id") for r in rows) and partner.address.email:
-            # Not ours yet: a partner Odoo already has with this e-mail is adopted rather than duplicated.
-            existing = self.find_partner_by_email(partner.address.email)
+            # Not ours yet: a partner Odoo already has with this e-mail is adopted rather than duplicated,
+            # if it is of the partner's company (or shared, for a shared partner): a partner of another
+            # company would be refused on an order of this one ("no company crossover is allowed").
+            existing = self.find_partner_by_email(
+                partner.address.email, company_id=partner.company_id or False
+            )
             if existing is not None:
                 rows = self.execute(
                     "res.partner",
@@ -277,6 +281,8 @@ class OdooClient:
         if not any(not r.get("parent_id") for r in rows):
             vals = self._address_vals(partner.address)
             vals.update({"ref": ref, "type": "contact"})
+            owner = {"company_id": partner.company_id} if partner.company_id else {}
+            vals.update(owner)
             if partner.is_company:
                 vals["is_company"] = True
             if partner.lang:
@@ -284,7 +290,7 @@ class OdooClient:
             children = []
             for ctype, addr in (("invoice", partner.invoice_address), ("delivery", partner.delivery_address)):
                 if addr is not None:
-                    children.append((0, 0, {**self._address_vals(addr), "type": ctype}))
+                    children.append((0, 0, {**self._address_vals(addr), "type": ctype, **owner}))
             if children:
                 vals["child_ids"] = children
             self.execute("res.partner", "create", vals_list=[vals])
@@ -1965,23 +1971,32 @@ class OdooClient:
 
     # -- contacts, customer changes and privacy ---------------------------------------------------
 
-    def find_partner_by_email(self, email: str) -> int | None:
-        """1 call: the oldest top-level partner with this e-mail (case-insensitive), if any."""
+    def find_partner_by_email(self, email: str, *, company_id: int | bool | None = None) -> int | None:
+        """1 call: the oldest top-level partner with this e-mail (case-insensitive), if any; with
+        ``company_id``, only a partner of that company (False: only a shared one)."""
         if not email:
             return None
+        domain: list[Any] = [("email", "=ilike", email), ("parent_id", "=", False)]
+        if company_id is not None:
+            domain.append(("company_id", "=", company_id))
         rows = self.execute(
             "res.partner",
             "search_read",
-            domain=[("email", "=ilike", email), ("parent_id", "=", False)],
+            domain=domain,
             fields=["id"],
             order="id asc",
             limit=1,
         )
         return int(rows[0]["id"]) if rows else None
 
-    def create_contact(self, parent_id: int, contact_type: str, address: Address) -> int:
-        """1 call: a child contact (``invoice`` / ``delivery``) of the partner."""
+    def create_contact(
+        self, parent_id: int, contact_type: str, address: Address, *, company_id: int | None = None
+    ) -> int:
+        """1 call: a child contact (``invoice`` / ``delivery``) of the partner (of ``company_id``, as the
+        partner is; None: shared)."""
         vals = {**self._address_vals(address), "type": contact_type, "parent_id": parent_id}
+        if company_id:
+            vals["company_id"] = company_id
         result = self.execute("res.partner", "create", vals_list=[vals])
         ids = result if isinstance(result, list) else [result]
         return int(ids[0])

@@ -39,6 +39,10 @@ class PartnerInput:
     delivery_address: Address | None = None
     is_company: bool = False
     lang: str = ""
+    # The Odoo company the partner (and its contacts) belongs to, as res.partner.company_id; only a partner
+    # of that company is adopted by e-mail. None: a partner shared by every company (Odoo's default), and
+    # only a shared one is adopted.
+    company_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -428,6 +428,51 @@ def test_a_partner_odoo_already_has_is_adopted_by_email_not_duplicated(odoo_conf
     assert client.execute("res.partner", "search_count", domain=[("email", "=ilike", email)]) == 1
 
 
+def test_a_partner_of_a_company_is_made_and_adopted_within_that_company(odoo_config: OdooConfig) -> None:
+    # given the user's company, a shared partner and a partner of that company with one e-mail each
+    client = connect(odoo_config)
+    [user] = client.execute("res.users", "read", [client.whoami().uid], fields=["company_id"])
+    company = int(user["company_id"][0])
+    client = client.for_company(company)
+    shared_email, own_email = (f"{_key(k)}@example.com" for k in ("shared", "own"))
+    made = client.execute(
+        "res.partner",
+        "create",
+        vals_list=[
+            {"name": "Shared Ada", "email": shared_email},
+            {"name": "Own Ada", "email": own_email, "company_id": company},
+        ],
+    )
+    shared_id, own_id = made
+
+    # when customers with these e-mails arrive for that company, with an invoice address
+    fresh = client.find_or_create_partner(
+        PartnerInput(
+            _key("ct_company"),
+            Address(name="Ada", email=shared_email),
+            invoice_address=Address(name="Ada Billing", city="Paris", country_code="FR"),
+            company_id=company,
+        )
+    )
+    adopted = client.find_or_create_partner(
+        PartnerInput(_key("ct_company"), Address(name="Ada", email=own_email), company_id=company)
+    )
+
+    # then the shared partner is not adopted (a partner of the company is made, its contact too), the
+    # company's own is
+    assert (fresh.created, adopted.created, adopted.partner_id) == (True, False, own_id)
+    assert fresh.partner_id != shared_id
+    rows = client.execute(
+        "res.partner", "read", [fresh.partner_id, fresh.invoice_id], fields=["company_id", "type"]
+    )
+    assert [(r["company_id"][0], r["type"]) for r in rows] == [(company, "contact"), (company, "invoice")]
+    contact = client.create_contact(
+        fresh.partner_id, "delivery", Address(name="Ada Shipping", city="Lyon"), company_id=company
+    )
+    [read] = client.execute("res.partner", "read", [contact], fields=["company_id", "parent_id"])
+    assert (read["company_id"][0], read["parent_id"][0]) == (company, fresh.partner_id)
+
+
 def test_changes_are_read_oldest_first_from_a_write_date_and_paged_by_id(odoo_config: OdooConfig) -> None:
     # given: five partners of one batch, written in this order
     client = connect(odoo_config)

@@ -272,9 +272,11 @@ def test_multi_company_records_follow_allowed_company_ids(rpc_for) -> None:
         "Second Shop SAS", currency="USD", country="US", tax_rate=8.0, code="SH2"
     )
     c2 = second["company_id"]
-    # when an order is made for each company
-    mine = rpc.create("sale.order", {"partner_id": 3})
-    theirs = rpc.create("sale.order", {"partner_id": 3}, context={"allowed_company_ids": [c2]})
+    # when an order is made for each company (for a customer shared by both: the admin's partner is
+    # company 1's, and an order of company 2 would refuse it)
+    shared = rpc.create("res.partner", {"name": "Shared customer"})
+    mine = rpc.create("sale.order", {"partner_id": shared})
+    theirs = rpc.create("sale.order", {"partner_id": shared}, context={"allowed_company_ids": [c2]})
     # then records carry their company and the allowed companies decide what is seen
     read = rpc.read1(
         "sale.order",
@@ -308,3 +310,46 @@ def test_multi_company_records_follow_allowed_company_ids(rpc_for) -> None:
         context={"allowed_company_ids": [c2]},
     )
     assert {t["company_id"][0] for t in taxes} == {c2}
+
+
+def test_an_order_of_one_company_refuses_a_customer_of_another_as_odoo_does(rpc_for) -> None:
+    # given a second company and a customer of each company, and one shared by both
+    rpc = rpc_for(19)
+    c2 = rpc.sandbox.control.seed_company("Crossover SAS", currency="USD", country="US", code="XC2")[
+        "company_id"
+    ]
+    mine = rpc.create("res.partner", {"name": "Ann of one", "company_id": 1})
+    theirs = rpc.create(
+        "res.partner", {"name": "Ann of two", "company_id": c2}, context={"allowed_company_ids": [c2]}
+    )
+    shared = rpc.create("res.partner", {"name": "Ann of all"})
+    before = rpc("sale.order", "search_count", [])
+
+    # when orders of company 1 are made for each
+    with pytest.raises(OdooFault) as refused:
+        rpc.create("sale.order", {"partner_id": theirs}, context={"allowed_company_ids": [1]})
+    own = rpc.create("sale.order", {"partner_id": mine}, context={"allowed_company_ids": [1]})
+    common = rpc.create("sale.order", {"partner_id": shared}, context={"allowed_company_ids": [1]})
+    with pytest.raises(OdooFault) as rewritten:
+        rpc(
+            "sale.order",
+            "write",
+            [own],
+            {"partner_shipping_id": theirs},
+            context={"allowed_company_ids": [1, c2]},
+        )
+
+    # then the other company's customer is refused with Odoo's message, and nothing of it is written
+    assert refused.value.name == "odoo.exceptions.UserError"
+    lines = refused.value.message.split("\n")
+    assert lines[0] == "Uh-oh! You\u2019ve got some company inconsistencies here:"
+    assert lines[1].startswith("- “S")
+    assert lines[1].endswith(
+        "” belongs to company “Sandbox Retail SARL” while “Customer” (partner_id: 'Ann of two') "
+        "belongs to another company."
+    )
+    assert lines[-1] == "To avoid a mess, no company crossover is allowed!"
+    assert "partner_shipping_id: 'Ann of two'" in rewritten.value.message
+    assert rpc("sale.order", "search_count", []) == before + 2
+    assert rpc.read1("sale.order", own, ["partner_shipping_id"])["partner_shipping_id"][0] == mine
+    assert rpc.read1("sale.order", common, ["partner_id"])["partner_id"][0] == shared
