@@ -1,10 +1,10 @@
 """Ingest and pipeline benchmark: ``python bench/ingest.py`` (or ``make bench``).
 
 1. Webhook ingest under gunicorn (4 sync workers) at concurrency 32: requests per second and p50 / p99
-   latency of ``POST /webhooks/shopify`` (HMAC, then the delivery's row and its queue entry in one
-   statement; parsing, validation and the job are the worker's: sync/engine/ingest.py), side by side in
-   the same run with ``POST /bench/bare``, the same Django stack inserting one row. Both get the same
-   body: Shopify's published orders/create payload (~17 KB compact).
+   latency of ``POST /webhooks/shopify`` (HMAC, then the delivery's row in one INSERT; parsing,
+   validation, the job and its queue entry are a worker's inbox pump's: sync/engine/ingest.py), side by
+   side in the same run with ``POST /bench/bare``, the same Django stack inserting one row. Both get the
+   same body: Shopify's published orders/create payload (~17 KB compact).
 2. Pipeline: orders placed in the Shopify sandbox, delivered as signed webhooks to the same server, run by
    a real django-q2 cluster against the Odoo sandbox. Orders per second from placement to confirmed Odoo
    order, and Odoo calls per order from the Odoo sandbox's own counters, in steady state (a known

@@ -6,7 +6,8 @@ event counters). Every query is served by an index or is an estimate: no whole t
 - open problems by error class and by status: one row per cause, the ``(status, last_seen)`` index;
 - Shopify rate-limit headroom per shop: one row per shop, restored to now;
 - worker heartbeats: one row per worker;
-- stored webhook deliveries: PostgreSQL's estimate (``pg_class.reltuples``).
+- stored webhook deliveries: PostgreSQL's estimate (``pg_class.reltuples``); the oldest one waiting for a
+  worker's inbox pump: one entry of a partial index that holds only those.
 """
 
 from __future__ import annotations
@@ -132,4 +133,12 @@ class DatabaseState(Collector):
             "opsconsole_inbox_events_estimate",
             "Webhook deliveries stored in the inbox (PostgreSQL's estimate, updated by ANALYZE).",
             value=float(row[0]) if row else 0.0,
+        )
+        # The oldest delivery no inbox pump has ingested yet (sync/engine/ingest.py): one entry of the
+        # partial index inbound_event_pending_idx, which holds only those.
+        waiting = InboundEvent.objects.filter(ingested_at__isnull=True).aggregate(oldest=Min("received_at"))
+        yield GaugeMetricFamily(
+            "opsconsole_inbox_oldest_waiting_seconds",
+            "Age of the oldest stored webhook delivery not yet parsed into its job by a worker (0: none).",
+            value=_age(now, waiting["oldest"]) if waiting["oldest"] else 0.0,
         )

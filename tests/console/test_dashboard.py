@@ -198,7 +198,26 @@ def test_a_scrape_counts_no_whole_table(shop):
 
     jobs = [q["sql"] for q in queries if '"sync_syncjob"' in q["sql"]]
     assert len(jobs) == 1 and '"sync_syncjob"."state" IN' in jobs[0]
-    assert not any('FROM "sync_inboundevent"' in q["sql"] for q in queries)
+    # the inbox only through its partial index of deliveries waiting for a worker
+    inbox = [q["sql"] for q in queries if 'FROM "sync_inboundevent"' in q["sql"]]
+    assert len(inbox) == 1 and '"sync_inboundevent"."ingested_at" IS NULL' in inbox[0]
+
+
+def test_a_scrape_shows_how_long_the_oldest_delivery_has_waited_for_a_worker(shop):
+    def gauge() -> float:
+        lines = Client().get("/metrics").content.decode().splitlines()
+        return float(
+            next(li for li in lines if li.startswith("opsconsole_inbox_oldest_waiting_seconds ")).split()[1]
+        )
+
+    # none waiting
+    assert gauge() == 0.0
+    # a delivery stored 90 seconds ago, not yet ingested
+    event = InboundEvent.objects.create(
+        shop=shop, topic="orders/create", webhook_id="w-waiting", raw_body=b"{}", ingested_at=None
+    )
+    InboundEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(seconds=90))
+    assert 90 <= gauge() < 3600
 
 
 def test_fulfilment_latency_from_odoo_delivery_to_shopify_fulfilment(shop, client_for):
