@@ -265,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault:
             kind = fault["kind"]
-            if kind == "latency":
+            if kind == "latency" and not fault.get("after"):
                 time.sleep(float(fault.get("latency_ms", 500)) / 1000)
             elif kind == "5xx" and not fault.get("after"):
                 status = int(fault.get("status", 503))
@@ -302,6 +302,9 @@ class Handler(BaseHTTPRequestHandler):
             emit=lambda events: sb.fire(shop, events),
             base_url=f"http://{self.headers.get('Host') or '127.0.0.1'}",
         )
+        if fault and fault["kind"] == "latency" and fault.get("after"):
+            # The request is executed at once; its answer is held back (a slow network after the commit).
+            time.sleep(float(fault.get("latency_ms", 500)) / 1000)
         if fault and fault["kind"] == "5xx" and fault.get("after"):
             # The request was executed but the answer is lost (a gateway error after the commit).
             self._send(int(fault.get("status", 502)), {"errors": "Bad Gateway"}, headers)

@@ -23,7 +23,7 @@ from sync.connectors.odoo import (
 )
 from sync.engine.changes import changes_poll
 from sync.engine.replay import jobs_requeue
-from sync.models import ExternalLink, JobState, OdooChangeCursor, Problem, SyncJob
+from sync.models import ExternalLink, JobAttempt, JobState, OdooChangeCursor, Problem, SyncJob
 from tests.support.odoo import odoo_config
 from tests.support.pipeline import Pipeline
 from tests.support.processes import wait_for
@@ -197,6 +197,53 @@ def test_a_lost_answer_to_refund_create_still_makes_one_refund_and_one_credit_no
     given = sum((Decimal(t["amount"]) for t in refund["transactions"] if t["kind"] == "refund"), Decimal(0))
     assert given == credit.amount_total.quantize(CENT)
     # and the delivery it caused waited for the link, then did nothing: one credit note
+    assert (inbound.state, inbound.result["outcome"]) == (JobState.SUCCEEDED, "made_in_odoo")
+    assert [c.id for c in _credit_notes(pipeline, invoice)] == [credit.id]
+
+
+def test_a_worker_killed_after_shopify_made_the_refund_leaves_one_refund_after_recovery(pipeline):
+    # given an invoiced, delivered order, and Shopify holding back its answers to refundCreate (each request
+    # is executed at once; the answer waits longer than the connector waits for it)
+    order, _odoo_id, invoice = _book(pipeline, seed=174)
+    product = next(
+        ln.product_id for ln in _client(pipeline).move_lines(invoice.id) if ln.display_type == "product"
+    )
+    assert product is not None
+    pipeline.shopify.control.api_fault(
+        "latency", count=6, latency_ms=30000, after=True, operation="refundCreate"
+    )
+
+    # when a credit note is posted and the worker is killed (SIGKILL) once Shopify has made the refund
+    credit = _credit_one_unit(pipeline, invoice, product, "goodwill: late delivery")
+    assert _poll(pipeline) == 1
+    wait_for(
+        lambda: pipeline.shopify.control.order(order["id"])["refunds"],
+        timeout=60,
+        message="Shopify to make the refund",
+    )
+    pipeline.kill_worker()
+    pipeline.shopify.control.clear_faults()
+    [running] = pipeline.jobs(kind="refund.push")
+    assert running.state == JobState.RUNNING
+
+    # and a new worker starts, and the sweeper takes the job back once its lease has expired
+    pipeline.restart_worker()
+    [job] = _settled(pipeline, "refund.push", 1)
+    [inbound] = _settled(pipeline, "refund.create", 1)
+
+    # then the job replayed refundCreate by its key: still one refund, linked to the credit note
+    assert (job.state, job.result["outcome"]) == (JobState.SUCCEEDED, "refunded"), job.error_message
+    assert [(a.number, a.outcome) for a in job.attempt_set.order_by("number")] == [
+        (1, JobAttempt.Outcome.LOST),
+        (2, JobAttempt.Outcome.SUCCEEDED),
+    ]
+    [refund] = pipeline.shopify.control.order(order["id"])["refunds"]
+    assert job.result["shopify_refund_id"] == str(refund["id"])
+    given = sum((Decimal(t["amount"]) for t in refund["transactions"] if t["kind"] == "refund"), Decimal(0))
+    assert given == credit.amount_total.quantize(CENT)
+    link = ExternalLink.objects.get(shop=pipeline.shop, kind="refund", shopify_id=str(refund["id"]))
+    assert (link.odoo_id, link.data["origin"]) == (credit.id, "odoo")
+    # and its refunds/create, delivered while the refund was not linked yet, made no second credit note
     assert (inbound.state, inbound.result["outcome"]) == (JobState.SUCCEEDED, "made_in_odoo")
     assert [c.id for c in _credit_notes(pipeline, invoice)] == [credit.id]
 
