@@ -152,10 +152,6 @@ def odoo_connection_check(
             return [
                 f"Odoo {version[0]}.{version[1]} is not supported: the integration runs on 17, 18 and 19"
             ], f"{version[0]}.{version[1]}"
-        if protocol == "json2" and version[0] < 19:
-            return [
-                f"Odoo {version[0]}.{version[1]} has no JSON-2 API (it came with 19): connect over jsonrpc"
-            ], f"{version[0]}.{version[1]}"
         return odoo_rights_problems(client, login), f"{version[0]}.{version[1]}"
     finally:
         client.close()

@@ -146,3 +146,21 @@ def test_connect_shopify_names_the_access_scopes_the_token_lacks(
         "write_returns: grant them in the app's configuration and reinstall the app on the shop."
     )
     assert not ShopifyShop.objects.exists()
+
+
+def test_connect_odoo_over_json2_needs_odoo_19(db, odoo_standins, monkeypatch):
+    standin = odoo_standins(18)
+    monkeypatch.setenv("ODOO_SECRET", standin.api_key)
+
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "connect_odoo",
+            *("--url", standin.base_url, "--db", "sandbox", "--login", "admin", "--protocol", "json2"),
+            stdout=io.StringIO(),
+        )
+
+    assert str(refused.value) == (
+        f"Not saved: Odoo at {standin.base_url} did not answer as Odoo does (ContractError: JSON-2 needs "
+        "Odoo 19 or later; this server is 18.0)."
+    )
+    assert not OdooConnection.objects.exists()
