@@ -59,6 +59,7 @@ REST_LINE_FIELDS = {
     "title",
     "name",
     "total_discount",
+    "gift_card",
 }
 
 
@@ -165,6 +166,7 @@ def test_an_order_created_through_the_api_is_fetched_in_the_webhook_shape(shopif
     rest = shopify.fetch_order_rest(created["legacyResourceId"])
     assert set(rest) >= REST_ORDER_FIELDS
     assert set(rest["line_items"][0]) >= REST_LINE_FIELDS
+    assert rest["line_items"][0]["gift_card"] is False  # LineItem.isGiftCard, read for the booking
     assert rest["id"] == int(created["legacyResourceId"])
     assert rest["name"] == created["name"]
     assert rest["note"] == "contract"
