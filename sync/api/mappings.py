@@ -27,6 +27,7 @@ from sync.selectors.mappings import (
     mapping_table_counts,
     mapping_version_current,
 )
+from sync.selectors.odoo_records import mapping_value_problems
 from sync.services import console as console_services
 from sync.services.mappings import MappingRow
 
@@ -276,6 +277,10 @@ class MappingChangeViewSet(
         shop = shop_from({"shop": data["shop"]}, required=True, user=request.user)
         assert shop is not None
         rows = [MappingRow(table=r["table"], key=r["key"].strip(), value=r["value"]) for r in data["rows"]]
+        # Every Odoo id must be a record of the right kind that the shop's company can use (asked in Odoo).
+        problems = mapping_value_problems(shop=shop, rows=[(r.table, r.key, r.value) for r in rows])
+        if problems:
+            raise ValidationError({"rows": problems})
         summary = data["summary"].strip() or f"{len(rows)} mapping row{'s' if len(rows) != 1 else ''}"
         change = console_services.mapping_propose(
             actor=request.user, shop=shop, rows=rows, summary=summary, request=request._request

@@ -1,12 +1,29 @@
 """/api/v1/ mapping tables and changes (maker-checker through the console's services), connections with
 their health, stored and refused webhook deliveries."""
 
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from opsconsole.core.models import AuditEntry
+from sandbox.odoo.testing import RunningOdooSandbox, odoo_sandbox
+from sync.engine.clients import clients_reset
 from sync.models import JobState, MappingChange, MappingEntry, RejectedDelivery, SyncJob
 from tests.api.conftest import make_job
 from tests.console.conftest import queued_job_ids
+from tests.support.odoo import Rpc, shop_on_standin
+
+
+@pytest.fixture(scope="module")
+def odoo_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningOdooSandbox]:
+    with odoo_sandbox(tmp_path_factory.mktemp("api-mappings-odoo"), version=19, seed=True) as sandbox:
+        yield sandbox
+
+
+def _product_id(sandbox: RunningOdooSandbox, sku: str) -> int:
+    return int(Rpc(sandbox)("product.product", "search", [("default_code", "=", sku)])[0])
 
 
 def test_mapping_tables_and_entries_of_a_shop(shop, api_for):
@@ -26,20 +43,31 @@ def test_mapping_tables_and_entries_of_a_shop(shop, api_for):
     assert client.get("/api/v1/mapping-tables/").status_code == 400
 
 
-def test_a_change_proposed_by_one_admin_is_approved_by_another_and_replays_what_it_unblocks(shop, api_for):
+def test_a_change_proposed_by_one_admin_is_approved_by_another_and_replays_what_it_unblocks(
+    shop, api_for, odoo_standin
+):
+    shop_on_standin(shop, odoo_standin)
+    clients_reset()
+    product = _product_id(odoo_standin, "MERINOTE-S-NAVY")
     parked = make_job(shop, sku="NEW-SKU")
     maker, maker_user, _ = api_for("integration_admin", username="maker")
     checker, checker_user, _ = api_for("integration_admin", username="checker")
 
     proposed = maker.post(
         "/api/v1/mapping-changes/",
-        {"shop": shop.pk, "rows": [{"table": "sku", "key": "NEW-SKU", "value": {"product_id": 77}}]},
+        {"shop": shop.pk, "rows": [{"table": "sku", "key": "NEW-SKU", "value": {"product_id": product}}]},
     )
     assert proposed.status_code == 201, proposed.content
     change = proposed.json()
     assert (change["state"], change["proposed_by"], change["unblocks"]) == ("proposed", "maker", [parked.pk])
     assert change["diff"] == [
-        {"table": "sku", "key": "NEW-SKU", "action": "create", "before": None, "after": {"product_id": 77}}
+        {
+            "table": "sku",
+            "key": "NEW-SKU",
+            "action": "create",
+            "before": None,
+            "after": {"product_id": product},
+        }
     ]
 
     own = maker.post(f"/api/v1/mapping-changes/{change['id']}/approve/")
@@ -55,7 +83,7 @@ def test_a_change_proposed_by_one_admin_is_approved_by_another_and_replays_what_
         "checker",
     )
     assert MappingEntry.objects.get(shop=shop, key="NEW-SKU", valid_to__isnull=True).value == {
-        "product_id": 77
+        "product_id": product
     }
     assert SyncJob.objects.get(pk=parked.pk).state == JobState.QUEUED
     assert queued_job_ids() == [parked.pk]
@@ -63,6 +91,28 @@ def test_a_change_proposed_by_one_admin_is_approved_by_another_and_replays_what_
     assert AuditEntry.objects.get(action="mapping.approve").actor == checker_user
     again = checker.post(f"/api/v1/mapping-changes/{change['id']}/reject/", {"note": "too late"})
     assert (again.status_code, again.json()["error"]["message"]) == (400, "this change is already approved")
+
+
+def test_a_proposed_id_odoo_does_not_have_for_the_shops_company_is_refused(shop, api_for, odoo_standin):
+    shop_on_standin(shop, odoo_standin)
+    clients_reset()
+    admin, _, _ = api_for("integration_admin", username="adm")
+    general = Rpc(odoo_standin)("account.journal", "search", [("type", "=", "general")], limit=1)[0]
+    rows: list[dict[str, Any]] = [
+        {"table": "sku", "key": "K", "value": {"product_id": 999999}},
+        {"table": "gateway", "key": "stripe", "value": {"journal_id": general, "name": "Misc"}},
+    ]
+
+    response = admin.post("/api/v1/mapping-changes/", {"shop": shop.pk, "rows": rows})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["rows"] == [
+        "sku K: product_id 999999 is no product that company 1 of Odoo can use (no such record, another kind "
+        "of record, or another company's)",
+        f"gateway stripe: journal_id {general} is no journal that company 1 of Odoo can use (no such record, "
+        "another kind of record, or another company's)",
+    ]
+    assert MappingChange.objects.count() == 0
 
 
 def test_roles_and_validation_of_proposals(shop, api_for):
