@@ -53,7 +53,8 @@ def delivery_job_key(shop_id: int, webhook_id: str) -> str:
 
 @dataclass(frozen=True)
 class Ingested:
-    outcome: str  # stored (a job made) | quarantined | unhandled | purged | ingested_before | busy | missing
+    # stored (a job made) | quarantined | unhandled | purged | ingested_before | busy | failed | missing
+    outcome: str
     event_id: int | None = None
     job_id: int | None = None
 
@@ -76,20 +77,34 @@ def deliveries_ingest(
     *, limit: int = 100, shop_id: int | None = None, received_before: datetime | None = None
 ) -> list[Ingested]:
     """Ingest deliveries not ingested yet, oldest first, each in its own transaction; one that another
-    pump holds now is skipped (``busy``). Returns what became of each."""
+    pump holds now is skipped (``busy``), and one whose ingest fails (``failed``: logged, left waiting, tried
+    again next time) holds back none after it. Returns what became of each."""
     query = InboundEvent.objects.filter(ingested_at__isnull=True)
     if shop_id is not None:
         query = query.filter(shop_id=shop_id)
     if received_before is not None:
         query = query.filter(received_at__lt=received_before)
     waiting = list(query.order_by("received_at").values_list("pk", flat=True)[:limit])
-    return [_ingest(InboundEvent.objects.filter(pk=pk), enqueue=True, skip_locked=True) for pk in waiting]
+    return [_ingest_isolated(pk) for pk in waiting]
+
+
+def _ingest_isolated(pk: int) -> Ingested:
+    try:
+        return _ingest(InboundEvent.objects.filter(pk=pk), enqueue=True, skip_locked=True)
+    except Exception:  # one delivery must not stop the inbox: it stays waiting (and shows in the metric)
+        logger.exception("ingesting delivery %s failed; it stays waiting and is tried again", pk)
+        return Ingested("failed", pk)
 
 
 def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000) -> int:
     """Ingest the shop's deliveries not ingested yet (a privacy or stock job runs this before it looks at
-    the shop's stored bodies). Returns how many it ingested."""
-    return sum(i.outcome not in ("busy", "missing") for i in deliveries_ingest(limit=limit, shop_id=shop_id))
+    the shop's stored bodies). Returns how many it ingested; raises when one failed, so that the job is
+    tried again rather than run without it."""
+    done = deliveries_ingest(limit=limit, shop_id=shop_id)
+    failed = [i.event_id for i in done if i.outcome == "failed"]
+    if failed:
+        raise RuntimeError(f"stored deliveries {failed} of this shop could not be ingested yet")
+    return sum(i.outcome not in ("busy", "missing") for i in done)
 
 
 def inbox_pump(stop: threading.Event) -> None:
@@ -103,7 +118,7 @@ def inbox_pump(stop: threading.Event) -> None:
         except Exception:  # the pump must outlive a database hiccup: logged, tried again
             logger.exception("the inbox pump failed; trying again")
             done = []
-        if not any(i.outcome != "busy" for i in done):
+        if not any(i.outcome not in ("busy", "failed") for i in done):
             stop.wait(interval)
 
 

@@ -637,3 +637,29 @@ def test_a_stock_job_counts_the_sales_of_orders_still_waiting_for_a_worker(clien
 
     # then the order's sale was counted
     assert seen == [{"MERINOTE-M-NAVY": 3}]
+
+
+def test_a_delivery_whose_ingest_fails_stays_waiting_and_holds_back_none_after_it(client, monkeypatch):
+    # given two stored deliveries, the first of which cannot be ingested now (a fault in our own code)
+    deliver(client, body_of({**ORDER, "id": 1}), webhook_id="wh-fails")
+    deliver(client, body_of({**ORDER, "id": 2}), webhook_id="wh-fine")
+    classify = ingest_module._classify
+
+    def failing(event, **kwargs):
+        if event.webhook_id == "wh-fails":
+            raise RuntimeError("a fault")
+        return classify(event, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "_classify", failing)
+
+    # when the pump runs
+    outcomes = ingest()
+
+    # then the second became its job and the first stays waiting, to be tried again
+    assert outcomes == ["failed", "stored"]
+    assert list(SyncJob.objects.values_list("subject", flat=True)) == ["order:2"]
+    assert list(
+        InboundEvent.objects.filter(ingested_at__isnull=True).values_list("webhook_id", flat=True)
+    ) == ["wh-fails"]
+    monkeypatch.undo()
+    assert ingest() == ["stored"]
