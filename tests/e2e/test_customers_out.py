@@ -138,8 +138,10 @@ def test_an_unhandled_topic_is_a_problem_and_app_uninstalled_marks_the_shop(pipe
     assert response.status_code == 200
     # the worker reads the stored delivery (the request only stores it: sync/services/inbox.py)
     problem = wait_for(
-        lambda: close_old_connections()
-        or Problem.objects.filter(fingerprint="unhandled_topic:collections/update").first(),
+        lambda: (
+            close_old_connections()
+            or Problem.objects.filter(fingerprint="unhandled_topic:collections/update").first()
+        ),
         timeout=60,
         message="the unhandled topic's problem",
     )
