@@ -44,6 +44,11 @@ KINDS: dict[str, JobKind] = {
         ),
         JobKind("order.cancel", "orders", "Order cancellation", ("orders/cancelled",)),
         JobKind("refund.create", "refunds", "Refund (credit note, return)", ("refunds/create",)),
+        # Made by a person's decision on an order held for its risk (sync/services/holds.py).
+        JobKind("order.release", "orders", "Held order released"),
+        JobKind(
+            "order.risk_cancel", "orders", "Held order cancelled in Shopify and Odoo", direction="outbound"
+        ),
         # Made by reconciliation for an order Shopify has and Odoo does not (a missed webhook).
         JobKind("order.backfill", "orders", "Order backfill (missed webhook)"),
         JobKind(

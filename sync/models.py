@@ -793,3 +793,46 @@ class StockPeakMode(models.Model):
 
     def __str__(self) -> str:
         return f"peak mode of {self.shop_id}: {'on' if self.manual else 'auto'}"
+
+
+class OrderHold(models.Model):
+    """An order Shopify's risk assessment recommends cancelling or investigating, booked in Odoo as a
+    quotation and held there (not confirmed, so not invoiced, paid or reserved) until a person releases or
+    cancels it (sync/flows/risk.py). One row per shop and order; the decision is carried out by a job
+    (``order.release`` / ``order.risk_cancel``) whose id the row keeps."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held"
+        RELEASING = "releasing", "Being released"
+        RELEASED = "released", "Released"
+        CANCELLING = "cancelling", "Being cancelled"
+        CANCELLED = "cancelled", "Cancelled"
+        CLEARED = "cleared", "Cleared by Shopify's new assessment"
+
+    shop = models.ForeignKey(ShopifyShop, on_delete=models.CASCADE, related_name="order_holds")
+    shopify_order_id = models.CharField(max_length=64)
+    label = models.CharField(max_length=120, blank=True, help_text="the Shopify order name")
+    odoo_order_id = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
+    recommendation = models.CharField(max_length=16, help_text="Shopify's OrderRiskRecommendationResult")
+    assessments = models.JSONField(
+        default=list, blank=True, help_text="[{risk_level, provider, facts: [{description, sentiment}]}]"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_job = models.ForeignKey(
+        SyncJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "shopify_order_id"], name="order_hold_unique_order"),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="order_hold_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.shopify_order_id}: {self.status}"

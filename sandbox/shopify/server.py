@@ -740,34 +740,13 @@ def _orders_control(
         sb.fire(shop, events)
         return 201, public(dispute)
     if action == "risk":
-        levels = ("HIGH", "MEDIUM", "LOW", "NONE", "PENDING")
-        recommendation = str(body.get("recommendation", "NONE"))
-        if recommendation not in ("ACCEPT", "INVESTIGATE", "CANCEL", "NONE"):
-            raise HttpError(400, "recommendation must be ACCEPT, INVESTIGATE, CANCEL or NONE")
-        assessments = []
-        for a in body.get("assessments") or []:
-            if a.get("risk_level") not in levels:
-                raise HttpError(400, f"risk_level must be one of {levels}")
-            provider = a.get("provider")
-            assessments.append(
-                {
-                    "risk_level": a["risk_level"],
-                    "provider": {"id": store.new_id(), "title": provider, "handle": None}
-                    if provider
-                    else None,
-                    "facts": [
-                        {
-                            "description": str(f["description"]),
-                            "sentiment": str(f.get("sentiment", "NEUTRAL")),
-                        }
-                        for f in a.get("facts") or []
-                    ],
-                }
-            )
-        order["_risk"] = {"recommendation": recommendation, "assessments": assessments}
+        try:
+            order["_risk"] = shopdata.risk_summary(store, body)
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from None
         order["updated_at"] = store.clock.iso()
         sb.fire(shop, [("orders/updated", order)])
-        return 200, {"recommendation": recommendation, "assessments": assessments}
+        return 200, dict(order["_risk"])
     raise HttpError(404, "unknown order action")
 
 

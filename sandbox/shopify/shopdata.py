@@ -929,12 +929,47 @@ def _transaction(
     }
 
 
+RISK_LEVELS = ("HIGH", "MEDIUM", "LOW", "NONE", "PENDING")
+RISK_RECOMMENDATIONS = ("ACCEPT", "INVESTIGATE", "CANCEL", "NONE")
+
+
+def risk_summary(store: Store, body: dict[str, Any]) -> dict[str, Any]:
+    """An order's risk (``Order.risk``) from the control API's form: ``recommendation`` and ``assessments``
+    of ``risk_level``, ``facts`` ([{description, sentiment}]) and ``provider`` (an app's title; None for
+    Shopify's own assessment). ValueError for a value Shopify's enums do not have."""
+    recommendation = str(body.get("recommendation", "NONE"))
+    if recommendation not in RISK_RECOMMENDATIONS:
+        raise ValueError("recommendation must be ACCEPT, INVESTIGATE, CANCEL or NONE")
+    assessments = []
+    for a in body.get("assessments") or []:
+        if a.get("risk_level") not in RISK_LEVELS:
+            raise ValueError(f"risk_level must be one of {RISK_LEVELS}")
+        provider = a.get("provider")
+        facts = []
+        for f in a.get("facts") or []:
+            sentiment = str(f.get("sentiment", "NEUTRAL"))
+            if sentiment not in ("NEGATIVE", "NEUTRAL", "POSITIVE"):
+                raise ValueError("sentiment must be NEGATIVE, NEUTRAL or POSITIVE")
+            facts.append({"description": str(f["description"]), "sentiment": sentiment})
+        assessments.append(
+            {
+                "risk_level": a["risk_level"],
+                "provider": {"id": store.new_id(), "title": provider, "handle": None} if provider else None,
+                "facts": facts,
+            }
+        )
+    return {"recommendation": recommendation, "assessments": assessments}
+
+
 def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any]) -> tuple[list[int], Events]:
     """The control API's order generator. Options: count, seed, skus, quantity, customer_id, guest,
     include_shopify_only, presentment_currency, discount_code, automatic_discount, gift_card (paid with one),
     shipping (STANDARD|EXPRESS|PICKUP|none), note, note_attributes, taxes_included, created_at, custom_lines
     (lines besides the SKUs: ``{"title", "sku", "price", "quantity", "tax": [title, rate] | None,
-    "gift_card": bool}``; a gift card sold is not shipped and not taxed)."""
+    "gift_card": bool}``; a gift card sold is not shipped and not taxed), risk (``{recommendation,
+    assessments}`` as ``risk_summary`` takes it: the orders' assessment, in place when their orders/create is
+    sent)."""
+    risk = risk_summary(store, options["risk"]) if options.get("risk") else None
     count = int(options.get("count", 1))
     rng = random.Random(options.get("seed"))
     ids: list[int] = []
@@ -1054,6 +1089,8 @@ def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any])
             taxes_included=options.get("taxes_included"),
             created_at=options.get("created_at"),
         )
+        if risk is not None:
+            ev[0][1]["_risk"] = {**risk, "assessments": [dict(a) for a in risk["assessments"]]}
         ids.append(ev[0][1]["id"])
         events += ev
     return ids, events

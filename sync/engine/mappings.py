@@ -144,6 +144,7 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         if shop_values.get("gift_card_product_id")
         else None,
         bundles={k: _bundle_rule(v) for k, v in by_table.get(MappingTable.BUNDLE, {}).items()},
+        hold_risky=shop_values.get("hold_risky", True) is not False,
         gateway_method_lines={
             k: int(v["payment_method_line_id"])
             for k, v in by_table.get(MappingTable.GATEWAY, {}).items()

@@ -23,6 +23,7 @@ from sync.flows.context import JobContext
 from sync.flows.order_products import with_order_products
 from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
+from sync.flows.risk import order_hold_check, order_risk_recheck
 from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink, JobAttempt, SyncJob
@@ -222,7 +223,11 @@ def order_create(
         ctx, draft=draft, booked=booked, totals=booked_totals, result=result, mappings=mappings
     )
     confirmed = booked.state == "sale"
-    if draft.confirm and booked.state == "draft":
+    hold = None
+    if draft.confirm and booked.state == "draft" and not draft.cancelled:
+        # Shopify's risk assessment first: a risky order stays a quotation for a person (sync/flows/risk.py).
+        hold = order_hold_check(ctx, order_id=draft.shopify_order_id, odoo_id=booked.id, label=draft.origin)
+    if draft.confirm and booked.state == "draft" and hold is None:
         with ctx.call("odoo", "confirm_order"):
             ctx.odoo.confirm_order(booked.id)
         confirmed = True
@@ -241,6 +246,7 @@ def order_create(
         **result,
         "confirmed": confirmed,
         "cancelled": cancelled,
+        **({"hold": hold} if hold is not None else {}),
         "written_at": timezone.now().isoformat(),
     }
 
@@ -387,7 +393,10 @@ def order_update(
                 ),
             )
     confirmed = info.state == "sale"
+    hold = None
     if update.confirm and info.state == "draft":
+        hold = order_hold_check(ctx, order_id=str(payload["id"]), odoo_id=link.odoo_id, label=link.label)
+    if update.confirm and info.state == "draft" and hold is None:
         with ctx.call("odoo", "confirm_order"):
             ctx.odoo.confirm_order(link.odoo_id)
         confirmed = True
@@ -403,6 +412,8 @@ def order_update(
         "changed": sorted(changes) + (["lines"] if lines_changed else []),
         "line_changes": plan.changes,
         "confirmed": confirmed,
+        **({"hold": hold} if hold is not None else {}),
+        **({"risk_recheck": True} if info.state == "sale" else {}),
         "written_at": timezone.now().isoformat(),
     }
     if lines_changed:
@@ -679,7 +690,16 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     if result.get("outcome") != "cancelled":
         booked_link = _order_link(ctx, order_id)
         if booked_link is not None and not booked_link.data.get("cancelled"):
-            result["cash"] = order_to_cash(ctx, payload, booked_link)
+            if result.get("hold"):
+                # Held for a person (sync/flows/risk.py): a quotation is neither invoiced nor paid.
+                result["cash"] = {"invoice": "waiting", "why": f"held: {result['hold']['status']}"}
+            else:
+                result["cash"] = order_to_cash(ctx, payload, booked_link)
+            if result.pop("risk_recheck", False) and (
+                risky := order_risk_recheck(ctx, order_id=order_id, link=booked_link)
+            ):
+                risky.details["result"] = result
+                raise risky
     return result
 
 
@@ -722,7 +742,9 @@ def order_backfill(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     if link is not None:
         if _is_stale(link, updated_at, {}):
             return {"outcome": "already_booked", "odoo_order_id": link.odoo_id}
-        return {**order_update(ctx, payload, link), "backfill": "updated"}
+        updated = order_update(ctx, payload, link)
+        updated.pop("risk_recheck", None)
+        return {**updated, "backfill": "updated"}
     result = order_create(ctx, payload)
     if order_update_to_odoo(payload, ctx.mappings).changed_lines:
         created_link = _order_link(ctx, order_id)

@@ -99,6 +99,9 @@ class ShopMappings:
     locations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     stock: StockRules | None = None
     invoice_on: str = "paid"  # order to cash: "paid" | "delivered" | "off" (sync/flows/cash.py)
+    # Risky orders (Shopify recommends CANCEL or INVESTIGATE) are held unconfirmed for a person's decision
+    # (sync/flows/risk.py); SHOP row key ``hold_risky``, on unless set false.
+    hold_risky: bool = True
     # gateway -> account.payment.method.line id whose outstanding account receives its payments (e.g. the
     # gift-card liability account for "gift_card"); absent: the journal's default
     gateway_method_lines: Mapping[str, int] = field(default_factory=dict)

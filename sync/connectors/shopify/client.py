@@ -38,6 +38,7 @@ from sync.connectors.shopify.types import (
     InventorySet,
     Location,
     Money,
+    OrderCancellation,
     OrderMoney,
     OrderRef,
     OrderRisk,
@@ -453,6 +454,22 @@ class ShopifyClient:
             estimate=10,
         )
         _check_user_errors(data["orderCancel"], "orderCancel", subject=str(order_id))
+
+    def order_cancellation(self, order_id: int | str) -> OrderCancellation | None:
+        """Whether (and why, and when) Shopify has cancelled the order: the read-back of ``cancel_order``,
+        whose mutation only starts a job. ``None``: Shopify has no such order."""
+        data = self.graphql(docs.ORDER_CANCELLATION, {"id": gid("Order", order_id)}, estimate=2)
+        o = data.get("order")
+        if o is None:
+            return None
+        return OrderCancellation(
+            o["id"],
+            o["name"],
+            parse_dt(o.get("cancelledAt")),
+            o.get("cancelReason"),
+            req_dt(o.get("updatedAt")),
+            o.get("displayFinancialStatus"),
+        )
 
     def order_money(self, order_id: int | str) -> OrderMoney | None:
         """What Shopify says the order received, refunded and still owes, with its transactions (payment

@@ -177,6 +177,10 @@ ORDER_RISK = document(
     "query OrderRisk($id: ID!) { order(id: $id) { id risk { recommendation assessments { riskLevel"
     " facts { description sentiment } provider { title } } } } }"
 )
+ORDER_CANCELLATION = document(
+    "query OrderCancellation($id: ID!) { order(id: $id) { id name cancelledAt cancelReason updatedAt"
+    " displayFinancialStatus } }"
+)
 SUGGESTED_REFUND = document(
     "query SuggestedRefund($id: ID!, $refundLineItems: [RefundLineItemInput!], $refundShipping: Boolean,"
     " $shippingAmount: Money, $suggestFullRefund: Boolean) { order(id: $id) {"
@@ -410,6 +414,7 @@ DOCUMENT_SCOPES: dict[str, tuple[str, ...]] = {
     "OrderCreate": ("write_orders",),
     "OrderMoney": ("read_orders",),
     "OrderRisk": ("read_orders",),
+    "OrderCancellation": ("read_orders",),
     "SuggestedRefund": ("read_orders",),
     "RefundCreate": ("write_orders",),
     "FulfillmentOrders": ("read_merchant_managed_fulfillment_orders",),

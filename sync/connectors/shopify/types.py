@@ -369,6 +369,18 @@ class OrderRisk:
 
 
 @dataclass(frozen=True)
+class OrderCancellation:
+    """Whether Shopify has cancelled an order (``orderCancel`` only starts a job: its answer is no result)."""
+
+    order_id: str  # gid
+    name: str
+    cancelled_at: datetime | None
+    cancel_reason: str | None  # OrderCancelReason: CUSTOMER | DECLINED | FRAUD | INVENTORY | OTHER | STAFF
+    updated_at: datetime
+    financial_status: str | None  # displayFinancialStatus
+
+
+@dataclass(frozen=True)
 class ReturnLine:
     id: str
     quantity: int

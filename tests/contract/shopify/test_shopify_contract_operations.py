@@ -415,3 +415,38 @@ def test_refund_create_refuses_more_money_than_the_payment_has_left_and_changes_
     assert refused.value.details["userErrors"]
     assert shopify.order_money(order_id).refunded.amount == Decimal("0")
     assert shopify.fetch_order_rest(order_id)["refunds"] == []
+
+
+def test_an_order_cancelled_for_fraud_reads_back_cancelled_and_a_second_cancel_is_a_user_error(shopify):
+    # the arguments the risky-order cancel sends (sync/flows/holds.py), and its read-back
+    _tag, _v, (order,) = _tagged_orders(shopify, 1)
+    before = shopify.order_cancellation(order["legacyResourceId"])
+    assert (before.order_id, before.name, before.cancelled_at, before.cancel_reason) == (
+        order["id"],
+        order["name"],
+        None,
+        None,
+    )
+    shopify.cancel_order(
+        order["legacyResourceId"], reason="FRAUD", refund=True, restock=True, staff_note="contract test"
+    )
+    # orderCancel runs as a job in Shopify: read back until it reports the order cancelled
+    after = wait_for(
+        lambda: (c := shopify.order_cancellation(order["legacyResourceId"])).cancelled_at is not None and c,
+        timeout=60,
+        message="Shopify to report the order cancelled",
+    )
+    assert after.cancel_reason == "FRAUD"
+    assert after.financial_status == "REFUNDED"
+    assert after.updated_at >= after.cancelled_at
+    assert shopify.order_cancellation(1) is None
+    with pytest.raises(BusinessRuleError) as refused:
+        shopify.cancel_order(order["legacyResourceId"], reason="FRAUD", refund=True, restock=True)
+    assert refused.value.system == "shopify"
+    assert refused.value.details["subject"] == str(order["legacyResourceId"])
+    assert refused.value.details["userErrors"][0]["code"] in {
+        "INTERNAL_ERROR",
+        "INVALID",
+        "NOT_FOUND",
+        "NO_REFUND_PERMISSION",
+    }
