@@ -8,6 +8,7 @@ from django.http import HttpRequest
 NAVIGATION = (
     ("dashboard", "Dashboard"),
     ("exceptions", "Exceptions"),
+    ("held-orders", "Held orders"),
     ("jobs", "Jobs"),
     ("stock", "Stock"),
     ("mappings", "Mappings"),

@@ -4,7 +4,7 @@ import pytest
 
 from tests.console.conftest import make_job
 
-PAGES = ["/", "/exceptions/", "/jobs/", "/mappings/", "/audit/"]
+PAGES = ["/", "/exceptions/", "/orders/held/", "/jobs/", "/mappings/", "/audit/"]
 
 
 @pytest.mark.parametrize("role", ["viewer", "ops", "finance", "integration_admin"])

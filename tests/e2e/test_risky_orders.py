@@ -221,6 +221,7 @@ def test_shopify_refusing_the_cancellation_is_a_problem_and_odoo_is_untouched(pi
     assert (job.error_code, job.error_key) == ("shopify_cancel_refused", "INVALID")
     assert "Cannot cancel a fulfilled order" in job.error_message
     assert job.problem is not None
+    assert job.problem.title == "Shopify refused to cancel a held order (INVALID)"
     assert pipeline.shopify.control.order(order["id"])["cancelled_at"] is None
     assert _sale_order(pipeline, order["id"])["state"] == "draft"
     hold.refresh_from_db()
@@ -232,6 +233,7 @@ def test_an_assessment_that_shopify_clears_releases_the_held_order(pipeline):
     order, hold = _held(pipeline, 304)
 
     # when Shopify assesses it again and accepts it (an orders/updated)
+    pipeline.shopify.control.advance_clock(5)  # a later second than the order's creation: not stale
     pipeline.shopify.control.set_risk(order["id"], LOW_RISK["recommendation"], LOW_RISK["assessments"])
     wait_for(lambda: len(pipeline.order_jobs(order["id"], "order.upsert")) == 2, timeout=30, message="update")
     pipeline.settle()
@@ -252,6 +254,7 @@ def test_a_confirmed_order_that_becomes_risky_is_a_problem_not_unconfirmed(pipel
     assert _sale_order(pipeline, order["id"])["state"] == "sale"
 
     # when Shopify's assessment changes to CANCEL
+    pipeline.shopify.control.advance_clock(5)  # a later second than the order's creation: not stale
     pipeline.shopify.control.set_risk(order["id"], HIGH_RISK["recommendation"], HIGH_RISK["assessments"])
     wait_for(lambda: len(pipeline.order_jobs(order["id"], "order.upsert")) == 2, timeout=30, message="update")
     pipeline.settle()
@@ -262,6 +265,7 @@ def test_a_confirmed_order_that_becomes_risky_is_a_problem_not_unconfirmed(pipel
     assert update.state == JobState.NEEDS_ATTENTION
     assert (update.error_code, update.error_key) == ("order_risky_after_confirmation", "CANCEL")
     assert "Card was declined 3 times before this order" in update.error_message
+    assert update.problem.title == "Order became risky after confirmation (CANCEL)"
     assert not OrderHold.objects.filter(shopify_order_id=str(order["id"])).exists()
 
 
