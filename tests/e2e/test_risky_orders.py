@@ -150,9 +150,17 @@ def test_a_high_risk_order_is_held_as_a_quotation_and_released_once(pipeline, ma
     assert {j.state for j in _order_jobs(pipeline, order["id"])} == {JobState.SUCCEEDED}
 
     # and a replay of the release (or an update of the order) confirms and invoices nothing more
+    pipeline.shopify.control.advance_clock(5)  # a later second than the order's creation: not stale
     pipeline.shopify.control.touch_order(order["id"])
     wait_for(lambda: len(pipeline.order_jobs(order["id"], "order.upsert")) == 2, timeout=30, message="update")
     pipeline.settle()
+    update = pipeline.order_jobs(order["id"], "order.upsert")[-1]
+    assert (update.state, update.result["outcome"], update.result["confirmed"]) == (
+        JobState.SUCCEEDED,
+        "unchanged",
+        True,
+    )
+    assert "hold" not in update.result
     assert _odoo_calls(pipeline, "action_confirm") == 1
     assert len(_sale_order(pipeline, order["id"])["invoice_ids"]) == 1
 
