@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import OrderInput, OrderLineInput, OrderTotals, OrderUpdate
+from sync.connectors.shopify.types import OrderRisk
 from sync.flows.cash import order_to_cash
 from sync.flows.context import JobContext
 from sync.flows.order_products import with_order_products
 from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
-from sync.flows.risk import order_hold_check, order_risk_recheck
+from sync.flows.risk import UNREAD, Unread, order_hold_check, order_risk_recheck, risk_needed, risk_read
 from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink, JobAttempt, SyncJob
@@ -165,6 +166,12 @@ def order_create(
         )
         for line in draft.lines
     )
+    # Shopify's risk assessment, read before anything is written: a failed read retries with nothing in Odoo
+    # (a retry of this job after the order's link is saved would find its change applied, and confirm
+    # nothing). The decision is taken once the order is booked (sync/flows/risk.py).
+    risk: OrderRisk | Unread | None = UNREAD
+    if draft.confirm and not draft.cancelled and risk_needed(ctx, draft.shopify_order_id):
+        risk = risk_read(ctx, draft.shopify_order_id)
     look_up = order_write_possible(ctx)
     with ctx.call("odoo", "create_sale_order"):
         # Created (or, after an attempt that may have written, found by client_order_ref) and read back in
@@ -226,7 +233,9 @@ def order_create(
     hold = None
     if draft.confirm and booked.state == "draft" and not draft.cancelled:
         # Shopify's risk assessment first: a risky order stays a quotation for a person (sync/flows/risk.py).
-        hold = order_hold_check(ctx, order_id=draft.shopify_order_id, odoo_id=booked.id, label=draft.origin)
+        hold = order_hold_check(
+            ctx, order_id=draft.shopify_order_id, odoo_id=booked.id, label=draft.origin, risk=risk
+        )
     if draft.confirm and booked.state == "draft" and hold is None:
         with ctx.call("odoo", "confirm_order"):
             ctx.odoo.confirm_order(booked.id)

@@ -52,13 +52,37 @@ def risk_read(ctx: JobContext, order_id: str) -> OrderRisk | None:
         return ctx.shopify.order_risk(order_id)
 
 
+class Unread:
+    """The risk has not been read yet (``order_hold_check`` reads it)."""
+
+
+UNREAD = Unread()
+
+
+def risk_needed(ctx: JobContext, order_id: str) -> bool:
+    """Whether confirming the order needs Shopify's assessment: holding is on and nobody decided yet (or the
+    order is held and to be evaluated again)."""
+    hold = OrderHold.objects.filter(shop=ctx.shop, shopify_order_id=order_id).first()
+    if hold is not None:
+        return hold.status == Status.HELD
+    return ctx.mappings.hold_risky
+
+
 def _held(hold: OrderHold) -> dict[str, Any]:
     return {"status": hold.status, "recommendation": hold.recommendation, "hold_id": hold.pk}
 
 
-def order_hold_check(ctx: JobContext, *, order_id: str, odoo_id: int, label: str) -> dict[str, Any] | None:
+def order_hold_check(
+    ctx: JobContext,
+    *,
+    order_id: str,
+    odoo_id: int,
+    label: str,
+    risk: OrderRisk | Unread | None = UNREAD,
+) -> dict[str, Any] | None:
     """Called where the order would be confirmed: None to confirm it, else why it stays a quotation (for the
-    job's result; order to cash is not run for it either)."""
+    job's result; order to cash is not run for it either). ``risk``: the assessment read already (a new
+    order's is read before it is written to Odoo, so that a failed read retries with nothing written)."""
     hold = OrderHold.objects.filter(shop=ctx.shop, shopify_order_id=order_id).first()
     if hold is not None and hold.status in GO:
         return None
@@ -66,7 +90,8 @@ def order_hold_check(ctx: JobContext, *, order_id: str, odoo_id: int, label: str
         return _held(hold)  # being cancelled, or cancelled: never confirmed
     if hold is None and not ctx.mappings.hold_risky:
         return None
-    risk = risk_read(ctx, order_id)
+    if isinstance(risk, Unread):
+        risk = risk_read(ctx, order_id)
     if risk is None:
         return None  # Shopify has no such order: the paths that read the order say so
     if hold is None:
