@@ -6,7 +6,8 @@ nor reserved in stock, until a person releases it (``order.release``) or cancels
 (``order.risk_cancel``, sync/flows/holds.py). The shop's ``hold_risky`` (SHOP mapping row, on by default)
 turns holding off.
 
-When: once per order, just before it would be confirmed (one Shopify query; no Odoo call). Shopify assesses
+When: once per order that would be confirmed (one Shopify query; no Odoo call), for a new order before it is
+written to Odoo, so that a failed read retries with nothing booked. Shopify assesses
 asynchronously, so the assessment may change after booking, and every change reaches us as
 ``orders/updated``:
 
