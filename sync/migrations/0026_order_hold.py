@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0024_mapping_table_bundle"),
+        ("sync", "0025_inbound_event_ingested_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
