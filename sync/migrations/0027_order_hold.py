@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0025_inbound_event_ingested_at"),
+        ("sync", "0026_external_link_refund"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
