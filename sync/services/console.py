@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -292,10 +292,17 @@ def mapping_import_csv(
     text: str | None = None,
     lines: Iterable[str] | None = None,
     request: Any = None,
+    check: Callable[[list[MappingRow]], list[str]] | None = None,
 ) -> MappingChange:
-    """Many SKU rows proposed as one change (``text`` from the form, or ``lines`` streamed from a file)."""
+    """Many SKU rows proposed as one change (``text`` from the form, or ``lines`` streamed from a file).
+    ``check`` names what is wrong with the parsed rows (the Odoo ids, asked in Odoo): anything, and nothing
+    is proposed (ValidationError with the first 50)."""
     require(actor, "propose_mapping")
     rows = mapping_rows_from_csv(text=text, lines=lines)
+    problems = check(rows) if check is not None else []
+    if problems:
+        more = [f"… and {len(problems) - 50} more"] if len(problems) > 50 else []
+        raise ValidationError([*problems[:50], *more])
     return mapping_propose(
         actor=actor,
         shop=shop,

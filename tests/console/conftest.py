@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from sandbox.odoo.testing import odoo_sandbox
+from sync.engine.clients import clients_reset
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.models import InboundEvent, JobAttempt, JobState, MappingTable, SyncJob
 from sync.services.mappings import MappingRow, mapping_apply
 from tests.factories import ShopifyShopFactory
+from tests.support.odoo import Rpc, shop_on_standin
 
 _ids = itertools.count(1)
 
@@ -199,3 +204,27 @@ def queued_job_ids() -> list[int]:
         ref = task.task["args"][0]
         ids.append(ref if isinstance(ref, int) else SyncJob.objects.get(idempotency_key=ref).pk)
     return sorted(ids)
+
+
+@pytest.fixture(scope="module")
+def odoo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A seeded Odoo 19 stand-in with a second company holding a product and a bank journal of its own."""
+    with odoo_sandbox(tmp_path_factory.mktemp("pickers-odoo"), version=19, seed=True) as sandbox:
+        second = sandbox.control.seed_company("Second Store Inc", currency="USD", country="US", code="WH2")
+        rpc = Rpc(sandbox)
+        theirs = rpc.create(
+            "product.product",
+            {"name": "Second store tee", "default_code": "SECOND-TEE", "company_id": second["company_id"]},
+            context={"allowed_company_ids": [second["company_id"]]},
+        )
+        yield {"sandbox": sandbox, "rpc": rpc, "second": second, "their_product": theirs}
+
+
+@pytest.fixture
+def odoo_shop(shop, odoo):  # type: ignore[no-untyped-def]
+    """The console's shop (company 1) on the stand-in."""
+    shop_on_standin(shop, odoo["sandbox"])
+    clients_reset()
+    cache.clear()
+    yield shop
+    clients_reset()

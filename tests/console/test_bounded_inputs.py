@@ -117,20 +117,24 @@ def test_an_upload_over_the_size_limit_is_refused_before_it_is_kept(shop, client
     assert not MappingChange.objects.exists()
 
 
-def test_an_upload_within_the_limits_is_streamed_into_one_change(shop, client_for, settings):
+def test_an_upload_within_the_limits_is_streamed_into_one_change(odoo_shop, odoo, client_for, settings):
     settings.MAPPING_IMPORT_MAX_ROWS = 3
     client, _ = client_for("integration_admin")
-    good = SimpleUploadedFile("ok.csv", "\ufeffsku,product_id\nA-1,11\nB-2,12\n".encode(), "text/csv")
+    p1, p2 = (
+        odoo["rpc"]("product.product", "search", [("default_code", "=", s)])[0]
+        for s in ("MERINOTE-S-NAVY", "MERINOTE-M-NAVY")
+    )
+    good = SimpleUploadedFile("ok.csv", f"\ufeffsku,product_id\nA-1,{p1}\nB-2,{p2}\n".encode(), "text/csv")
     too_many = SimpleUploadedFile("many.csv", b"A,1\nB,2\nC,3\nD,4\n", "text/csv")
 
-    refused = client.post("/mappings/import/", {"shop": shop.pk, "file": too_many})
-    accepted = client.post("/mappings/import/", {"shop": shop.pk, "file": good})
+    refused = client.post("/mappings/import/", {"shop": odoo_shop.pk, "file": too_many})
+    accepted = client.post("/mappings/import/", {"shop": odoo_shop.pk, "file": good})
 
     assert "more than 3 rows" in refused.content.decode()
     assert accepted.status_code == 302
     assert MappingChange.objects.get().rows == [
-        {"table": "sku", "key": "A-1", "value": {"product_id": 11}},
-        {"table": "sku", "key": "B-2", "value": {"product_id": 12}},
+        {"table": "sku", "key": "A-1", "value": {"product_id": p1}},
+        {"table": "sku", "key": "B-2", "value": {"product_id": p2}},
     ]
 
 

@@ -104,20 +104,44 @@ def test_reject_needs_a_note(shop, client_for, make_user):
     assert (change.state, change.decision_note) == ("rejected", "wrong product")
 
 
-def test_a_csv_import_proposes_many_skus_as_one_change(shop, client_for):
-    client, _ = client_for("integration_admin")
-    csv = "sku,product_id,default_code\nA-1,11,A1\nB-2,12,\nWOOLSOCK-M-GREY,\n"
+def _product_ids(odoo, *skus: str) -> list[int]:  # type: ignore[no-untyped-def]
+    return [odoo["rpc"]("product.product", "search", [("default_code", "=", sku)])[0] for sku in skus]
 
-    response = client.post("/mappings/import/", {"shop": shop.pk, "csv": csv})
+
+def test_a_csv_import_proposes_many_skus_as_one_change(odoo_shop, odoo, client_for):
+    client, _ = client_for("integration_admin")
+    p1, p2 = _product_ids(odoo, "MERINOTE-S-NAVY", "MERINOTE-M-NAVY")
+    csv = f"sku,product_id,default_code\nA-1,{p1},A1\nB-2,{p2},\nWOOLSOCK-M-GREY,\n"
+
+    response = client.post("/mappings/import/", {"shop": odoo_shop.pk, "csv": csv})
 
     change = MappingChange.objects.get()
     assert response.status_code == 302
     assert change.summary == "Import 3 SKU mappings from CSV"
     assert change.rows == [
-        {"table": "sku", "key": "A-1", "value": {"product_id": 11, "default_code": "A1"}},
-        {"table": "sku", "key": "B-2", "value": {"product_id": 12}},
+        {"table": "sku", "key": "A-1", "value": {"product_id": p1, "default_code": "A1"}},
+        {"table": "sku", "key": "B-2", "value": {"product_id": p2}},
         {"table": "sku", "key": "WOOLSOCK-M-GREY", "value": None},
     ]
+
+
+def test_a_csv_import_of_products_odoo_does_not_have_for_the_shop_proposes_nothing(
+    odoo_shop, odoo, client_for
+):
+    client, _ = client_for("integration_admin")
+    [p1] = _product_ids(odoo, "MERINOTE-S-NAVY")
+    csv = f"A-1,{p1}\nB-2,999999\nC-3,{odoo['their_product']}\n"
+
+    response = client.post("/mappings/import/", {"shop": odoo_shop.pk, "csv": csv})
+
+    content = response.content.decode().replace("&#x27;", "'")
+    assert response.status_code == 200
+    assert "sku B-2: product_id 999999 is no product that company 1 of Odoo can use" in content
+    assert (
+        f"sku C-3: product_id {odoo['their_product']} is no product that company 1 of Odoo can use" in content
+    )
+    assert "sku A-1" not in content
+    assert MappingChange.objects.count() == 0
 
 
 def test_a_bad_csv_names_every_bad_line_and_proposes_nothing(shop, client_for):

@@ -315,7 +315,14 @@ def mapping_import(request: HttpRequest) -> HttpResponse:
         text = "" if upload else str(request.POST.get("csv", ""))
         try:
             change = console_services.mapping_import_csv(
-                actor=request.user, shop=shop, text=text, lines=lines, request=request
+                actor=request.user,
+                shop=shop,
+                text=text,
+                lines=lines,
+                request=request,
+                check=lambda rows: mapping_value_problems(
+                    shop=shop, rows=[(r.table, r.key, r.value) for r in rows]
+                ),
             )
         except ValidationError as exc:
             errors = list(exc.messages)
