@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.connectors.odoo import InvoiceInfo, PaymentInput, PayoutInput
+from sync.connectors.odoo import InvoiceInfo, MoveLineEdit, PaymentInput, PayoutInput
 from sync.flows.context import JobContext
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink
@@ -126,7 +126,9 @@ def _invoice_additions(
     if not link.data.get("invoice_again"):
         return known
     with ctx.call("odoo", "invoice_order"):
-        new = ctx.odoo.invoice_order(link.odoo_id)
+        new = ctx.odoo.invoice_order(link.odoo_id, post=False)
+    if new.state == "draft":
+        new = _only_added_lines(ctx, order, link, new)
     if new.id in {first.id, *(k.id for k in known)}:
         raise BusinessRuleError(
             f"Shopify order {order.get('name') or order.get('id')} was edited after it was invoiced, but "
@@ -165,16 +167,42 @@ def _invoice_additions(
     return [*known, new]
 
 
+def _early_refunds(link: ExternalLink) -> bool:
+    return any(r.get("pending_transactions") for r in (link.data.get("refunds") or {}).values())
+
+
+def _only_added_lines(
+    ctx: JobContext, order: Mapping[str, Any], link: ExternalLink, draft: InvoiceInfo
+) -> InvoiceInfo:
+    """The wizard invoices every line with something left to invoice, and a credit note (a refund without
+    restock, a shipping refund) leaves its lines to invoice again: the draft keeps the added products' lines
+    only, then is posted."""
+    added = {str(i) for i in link.data.get("invoice_again") or []}
+    skus = {str(li.get("sku") or "") for li in order.get("line_items") or [] if str(li.get("id")) in added}
+    products = {ctx.mappings.skus[sku] for sku in skus if sku in ctx.mappings.skus}
+    with ctx.call("odoo", "move_lines"):
+        lines = ctx.odoo.move_lines(draft.id)
+    remove = tuple(
+        line.id
+        for line in lines
+        if line.display_type in ("", "product") and (line.product_id not in products or line.quantity <= 0)
+    )
+    if remove:
+        with ctx.call("odoo", "edit_draft_move"):
+            ctx.odoo.edit_draft_move(draft.id, MoveLineEdit(remove=remove))
+    with ctx.call("odoo", "post_move"):
+        return ctx.odoo.post_move(draft.id)
+
+
 def _owing(ctx: JobContext, invoices: list[InvoiceInfo]) -> InvoiceInfo:
-    """The invoice a new payment pays: the first that still owes something (the last when none does)."""
-    if len(invoices) == 1:
-        return invoices[0]
+    """The invoice a new payment pays: the first that still owes something (the last, read now, when none
+    does)."""
     for each in invoices:
         with ctx.call("odoo", "read_invoice"):
             read = ctx.odoo.read_invoice(each.id)
         if read is not None and read.amount_residual > 0:
             return read
-    return invoices[-1]
+    return read if read is not None else invoices[-1]
 
 
 def _pay_out_early_refunds(
@@ -285,17 +313,33 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 details={"order_id": str(order.get("id")), "transaction": tx.id},
             )
         target = _owing(ctx, invoices)
-        with ctx.call("odoo", "register_payment"):
-            payment = ctx.odoo.register_payment(
-                PaymentInput(
-                    target.id,
-                    tx.id,
-                    amount=tx.amount.amount,
-                    journal_id=journal,
-                    payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
-                    payment_method_line_id=ctx.mappings.gateway_method_lines.get(gateway),
+        if target.amount_residual <= 0 and _early_refunds(link):
+            # Refunds before the invoice made it smaller than the sales: a sale it has no room for is the
+            # customer's credit, which the refunds' payouts then settle (_pay_out_early_refunds).
+            invoice_partner = target.partner_id or 0
+            with ctx.call("odoo", "pay_out"):
+                payment = ctx.odoo.pay_out(
+                    PayoutInput(
+                        invoice_partner,
+                        tx.id,
+                        tx.amount.amount,
+                        journal,
+                        payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
+                        payment_type="inbound",
+                    )
                 )
-            )
+        else:
+            with ctx.call("odoo", "register_payment"):
+                payment = ctx.odoo.register_payment(
+                    PaymentInput(
+                        target.id,
+                        tx.id,
+                        amount=tx.amount.amount,
+                        journal_id=journal,
+                        payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
+                        payment_method_line_id=ctx.mappings.gateway_method_lines.get(gateway),
+                    )
+                )
         if payment.amount.quantize(Decimal("0.01")) != tx.amount.amount.quantize(Decimal("0.01")):
             raise BusinessRuleError(
                 f"Shopify transaction {tx.id} of {_money(tx.amount.amount)} is booked in Odoo as "

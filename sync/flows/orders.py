@@ -432,8 +432,9 @@ def order_update(
         assert after is not None
         q = quantum(currency_decimals(plan.mappings.currency, plan.mappings.currency_decimals))
         total, tax = sale_order_totals(payload)
-        # Refunds taken off the order before it was invoiced (sync/flows/refunds.py) are not on it any more:
-        # their amount is known, their tax split is not, so the total is checked and the tax is not.
+        # Refunds taken off the order (before it was invoiced, or units restocked as ``cancel`` after:
+        # sync/flows/refunds.py) are not on it any more: their amount is known, their tax split is not,
+        # so the total is checked and the tax is not.
         taken = sum(
             (
                 Decimal(str(r["adjustment"]["taken"]))

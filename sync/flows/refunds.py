@@ -388,6 +388,14 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             changes = _adjust_order(ctx, draft, order, cancels, shipping=False)
             record.update(order_reduced=True, reduced=changes)
             _record(link, refund_id, record)
+            # What the order lost with those units, for the order flow's read back after a later edit
+            # (sync/flows/orders.py takes it off Shopify's total with the refunds added back).
+            with ctx.call("odoo", "read_order"):
+                reduced = ctx.odoo.read_order(order.id, with_lines=False)
+            if reduced is not None:
+                taken = order.amount_total - reduced.amount_total
+                record["adjustment"] = {"taken": _money(taken), "changes": changes}
+                _record(link, refund_id, record)
         if invoice is not None and draft.moves_money:
             credit, payments = _credit_note(ctx, draft, invoice)
             record.update(credit_note_id=credit.id)

@@ -733,11 +733,10 @@ def order_lines_for(
 
 
 def refund_detail_known(refund: Mapping[str, Any]) -> bool:
-    """Whether a refund of an order payload says what it refunded (a webhook's ``refund_line_items`` and
-    ``order_adjustments``) or only its total (``total_refunded_set``, the order read through the API)."""
-    return (
-        "refund_line_items" in refund or "order_adjustments" in refund or "total_refunded_set" not in refund
-    )
+    """Whether a refund of an order payload says all it refunded (a webhook's ``refund_line_items`` and
+    ``order_adjustments``) or its units and total only (``total_refunded_set``: the order read through the
+    Admin API, whose refunds carry no adjustments)."""
+    return "order_adjustments" in refund or "total_refunded_set" not in refund
 
 
 def refund_taxes_known(payload: Mapping[str, Any]) -> bool:
@@ -768,8 +767,9 @@ def sale_order_totals(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
             tax += line_tax
         for adjustment in refund.get("order_adjustments") or []:
             if adjustment.get("kind") == "shipping_refund":
+                # the adjustment's amount is before tax whether or not prices include it
                 amount = -shop_money(adjustment, "amount", default=Decimal(0))
                 adj_tax = -shop_money(adjustment, "tax_amount", default=Decimal(0))
-                total += amount + (Decimal(0) if included else adj_tax)
+                total += amount + adj_tax
                 tax += adj_tax
     return total, tax

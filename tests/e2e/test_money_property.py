@@ -54,7 +54,10 @@ refunds = st.tuples(
 # An order edit adding units of a third product (before the 3PL shipped), then the customer paying what it
 # added in one payment or in two (a part first).
 edits = st.tuples(st.just("add"), st.integers(1, 2), st.sampled_from([None, "5.00"]))
-steps = st.lists(st.one_of(refunds, edits, st.just("fulfil")), min_size=1, max_size=4)
+# Two to four refunds and edits, with the 3PL's fulfilment somewhere among them (and at the end in any case).
+steps = st.tuples(st.lists(st.one_of(refunds, edits), min_size=2, max_size=4), st.integers(0, 4)).map(
+    lambda drawn: [*drawn[0][: drawn[1]], "fulfil", *drawn[0][drawn[1] :]]
+)
 ADDED_SKU = "LINENSHI-M-WHITE"
 
 

@@ -44,3 +44,21 @@ def test_a_refund_read_through_the_api_is_added_back_whole_and_its_tax_is_unknow
     total, _ = sale_order_totals(_order(refund))
     assert total == D("100.00")
     assert refund_taxes_known(_order(refund)) is False
+
+
+def test_a_shipping_refund_of_a_tax_included_order_is_added_back_with_its_tax() -> None:
+    # 4.90 shipping (0.82 of it tax) refunded: Shopify states the adjustment before tax
+    order = {
+        "taxes_included": True,
+        "current_total_price_set": _set("95.10"),
+        "current_total_tax_set": _set("15.85"),
+        "refunds": [
+            {
+                "refund_line_items": [],
+                "order_adjustments": [
+                    {"kind": "shipping_refund", "amount_set": _set("-4.08"), "tax_amount_set": _set("-0.82")}
+                ],
+            }
+        ],
+    }
+    assert sale_order_totals(order) == (D("100.00"), D("16.67"))

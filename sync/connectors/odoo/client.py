@@ -1501,7 +1501,9 @@ class OdooClient:
         For money a customer got back without a credit note (Shopify refunded before Odoo invoiced, and the
         order was reduced instead): the sales overpaid the smaller invoice and left a credit on the
         customer's receivable, which this payment settles. A retry finds the payment by its memo and only
-        reconciles what is still open. Refusals are a BusinessRuleError(payment_refused).
+        reconciles what is still open. Refusals are a BusinessRuleError(payment_refused). With
+        ``payment_type="inbound"``: money the customer paid that no invoice has left to take (a sale after
+        the smaller invoice was paid), booked as the customer's credit for a payout to settle.
         """
         ref_f = self._payment_ref_field()
         existing = self._payments([(ref_f, "=", payout.memo)])
@@ -1510,7 +1512,7 @@ class OdooClient:
                 payment = existing[0]
             else:
                 vals: dict[str, Any] = {
-                    "payment_type": "outbound",
+                    "payment_type": payout.payment_type,
                     "partner_type": "customer",
                     "partner_id": payout.partner_id,
                     "amount": _num(payout.amount),

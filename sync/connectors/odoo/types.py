@@ -463,6 +463,7 @@ class PayoutInput:
     journal_id: int
     against: tuple[int, ...] = ()
     payment_date: str | None = None  # "YYYY-MM-DD"; None: today
+    payment_type: str = "outbound"  # "inbound": money received that no invoice is left to take
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ ORDER = (
     " percentage } }"
     " ... on DiscountCodeApplication { code } ... on AutomaticDiscountApplication { title }"
     " ... on ManualDiscountApplication { title } } }"
-    f" refunds(first: 10) {{ legacyResourceId createdAt note totalRefundedSet {{ {BAG} }} }}"
+    f" refunds(first: 10) {{ legacyResourceId createdAt note totalRefundedSet {{ {BAG} }}"
+    " refundLineItems(first: 20) { nodes { quantity restockType lineItem { id } } } }"
 )
 ORDER_REF = (
     "id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus"

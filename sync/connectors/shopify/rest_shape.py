@@ -218,6 +218,15 @@ def order_to_rest(o: dict[str, Any]) -> dict[str, Any]:
                 "created_at": _dt(r.get("createdAt")),
                 "note": r.get("note"),
                 "total_refunded_set": _set(r["totalRefundedSet"]),
+                # the units each refund took back (its shipping and adjustments are in its total only)
+                "refund_line_items": [
+                    {
+                        "line_item_id": _legacy(rli["lineItem"]["id"]),
+                        "quantity": int(rli["quantity"]),
+                        "restock_type": str(rli.get("restockType") or "").lower(),
+                    }
+                    for rli in (r.get("refundLineItems") or {}).get("nodes") or []
+                ],
             }
             for r in o.get("refunds") or []
         ],
