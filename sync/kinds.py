@@ -119,6 +119,9 @@ def backfill_key(shop_id: int, order_id: int | str) -> str:
 #: A signed delivery that cannot be read is quarantined as a job of this kind (no flow runs it).
 QUARANTINE_KIND = "inbox.unreadable"
 QUARANTINE_FLOW = "inbox"
+#: A delivery whose ingest failed every time (a fault of ours) is parked as a job of this kind; a replay
+#: ingests it again (sync/flows/connections.py ``delivery_reingest``).
+INGEST_FAILED_KIND = "inbox.ingest_failed"
 
 
 def kind_priority(kind: str, flow: str = "") -> int:

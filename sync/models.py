@@ -125,6 +125,11 @@ class InboundEvent(models.Model):
         help_text="parsed and turned into its job by a worker (empty: not yet)",
     )
     correlation_id = models.UUIDField(null=True, blank=True, help_text="the request's, carried on by its job")
+    # An ingest that failed (a fault of ours, sync/engine/ingest.py): counted, tried again after a back-off,
+    # and after INGEST_MAX_FAILURES parked in front of a person with the last error.
+    ingest_failures = models.PositiveSmallIntegerField(default=0, help_text="failed ingests so far")
+    ingest_retry_at = models.DateTimeField(null=True, blank=True, help_text="next ingest after a failure")
+    ingest_error = models.TextField(blank=True, help_text="the last failed ingest's error")
     purged_at = models.DateTimeField(null=True, blank=True, help_text="personal data removed")
 
     class Meta:

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DataError, close_old_connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,7 +36,13 @@ from django.utils.dateparse import parse_datetime
 from sync.engine.config import inbox_pump_seconds, max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue import job_enqueue
-from sync.kinds import QUARANTINE_FLOW, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, kind_for_topic
+from sync.kinds import (
+    INGEST_FAILED_KIND,
+    QUARANTINE_FLOW,
+    QUARANTINE_KIND,
+    UNHANDLED_TOPIC_KIND,
+    kind_for_topic,
+)
 from sync.models import InboundEvent, JobState, SyncJob
 from sync.transforms.topics import freshness_problem, topic_shape_problem
 
@@ -44,6 +50,14 @@ logger = logging.getLogger("sync.inbox")
 security_log = logging.getLogger("opsconsole.security")
 
 WEBHOOK_KEY_PREFIX = "webhook:"
+
+#: A delivery whose ingest failed this often (a fault of ours, each time) is parked for a person.
+INGEST_MAX_FAILURES = 5
+
+
+def ingest_backoff(failures: int) -> timedelta:
+    """How long a delivery whose ingest failed ``failures`` times waits before the pump tries it again."""
+    return timedelta(seconds=min(2**failures, 300))
 
 
 def delivery_job_key(shop_id: int, webhook_id: str) -> str:
@@ -74,12 +88,19 @@ def delivery_ingest(*, event_id: int) -> Ingested:
 
 
 def deliveries_ingest(
-    *, limit: int = 100, shop_id: int | None = None, received_before: datetime | None = None
+    *,
+    limit: int = 100,
+    shop_id: int | None = None,
+    received_before: datetime | None = None,
+    backing_off: bool = False,
 ) -> list[Ingested]:
     """Ingest deliveries not ingested yet, oldest first, each in its own transaction; one that another
-    pump holds now is skipped (``busy``), and one whose ingest fails (``failed``: logged, left waiting, tried
-    again next time) holds back none after it. Returns what became of each."""
+    pump holds now is skipped (``busy``), and one whose ingest fails (``failed``: logged, counted, tried
+    again after ``ingest_backoff``, parked for a person after ``INGEST_MAX_FAILURES``) holds back none after
+    it. ``backing_off``: those waiting out a back-off are tried too. Returns what became of each."""
     query = InboundEvent.objects.filter(ingested_at__isnull=True)
+    if not backing_off:
+        query = query.filter(Q(ingest_retry_at__isnull=True) | Q(ingest_retry_at__lte=timezone.now()))
     if shop_id is not None:
         query = query.filter(shop_id=shop_id)
     if received_before is not None:
@@ -91,16 +112,64 @@ def deliveries_ingest(
 def _ingest_isolated(pk: int) -> Ingested:
     try:
         return _ingest(InboundEvent.objects.filter(pk=pk), enqueue=True, skip_locked=True)
-    except Exception:  # one delivery must not stop the inbox: it stays waiting (and shows in the metric)
+    except Exception as exc:  # one delivery must not stop the inbox: counted, tried again, then parked
         logger.exception("ingesting delivery %s failed; it stays waiting and is tried again", pk)
-        return Ingested("failed", pk)
+        return _ingest_failed(pk, exc)
+
+
+def _ingest_failed(pk: int, exc: Exception) -> Ingested:
+    """Count a failed ingest: the delivery waits out a back-off, and after ``INGEST_MAX_FAILURES`` is
+    parked in front of a person with the error (a replay ingests it again), rather than looping."""
+    now = timezone.now()
+    with transaction.atomic():
+        event = InboundEvent.objects.filter(pk=pk, ingested_at__isnull=True).select_for_update().first()
+        if event is None:  # ingested meanwhile by another pump
+            return Ingested("failed", pk)
+        event.ingest_failures += 1
+        event.ingest_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if event.ingest_failures < INGEST_MAX_FAILURES:
+            event.ingest_retry_at = now + ingest_backoff(event.ingest_failures)
+            event.save(update_fields=["ingest_failures", "ingest_error", "ingest_retry_at"])
+            return Ingested("failed", pk)
+        event.ingested_at, event.ingest_retry_at = now, None
+        event.save(update_fields=["ingest_failures", "ingest_error", "ingest_retry_at", "ingested_at"])
+        job_id = _park(
+            event,
+            kind=INGEST_FAILED_KIND,
+            subject=f"event:{event.pk}",
+            label=event.topic or "unknown topic",
+            code="ingest_failed",
+            message=(
+                f"the delivery could not be ingested {event.ingest_failures} times, last with "
+                f"{event.ingest_error}. It is stored; replay it once the fault is fixed."
+            ),
+            key=f"ingest-failed:{event.pk}",
+        )
+    logger.error("parked delivery %s after %s failed ingests", event.webhook_id, event.ingest_failures)
+    return Ingested("quarantined", pk, job_id)
+
+
+def delivery_reingest(job: SyncJob, ctx: Any) -> dict[str, Any]:
+    """What a replayed ``inbox.ingest_failed`` job runs: ingest its delivery again, as the pump would have
+    (its job made and enqueued, or parked as unreadable...). A failure fails this job, which is retried and
+    parks like any other; the delivery stays as it was."""
+    if job.event_id is None:
+        raise RuntimeError(f"job {job.pk} names no stored delivery")
+    with transaction.atomic():
+        event = InboundEvent.objects.select_for_update().get(pk=job.event_id)
+        made = SyncJob.objects.filter(event_id=event.pk).exclude(kind=INGEST_FAILED_KIND)
+        if event.ingested_at is not None and made.exists():
+            return {"outcome": "ingested_before", "event": event.pk}
+        event.ingest_retry_at = None
+        result = _classify(event, enqueue=True)
+    return {"outcome": result.outcome, "event": event.pk, "job": result.job_id}
 
 
 def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000) -> int:
     """Ingest the shop's deliveries not ingested yet (a privacy or stock job runs this before it looks at
     the shop's stored bodies). Returns how many it ingested; raises when one failed, so that the job is
     tried again rather than run without it."""
-    done = deliveries_ingest(limit=limit, shop_id=shop_id)
+    done = deliveries_ingest(limit=limit, shop_id=shop_id, backing_off=True)
     failed = [i.event_id for i in done if i.outcome == "failed"]
     if failed:
         raise RuntimeError(f"stored deliveries {failed} of this shop could not be ingested yet")
@@ -342,7 +411,9 @@ def _unhandled(event: InboundEvent, *, subject_id: str, label: str) -> int:
     return job_id
 
 
-def _park(event: InboundEvent, *, kind: str, subject: str, label: str, code: str, message: str) -> int:
+def _park(
+    event: InboundEvent, *, kind: str, subject: str, label: str, code: str, message: str, key: str = ""
+) -> int:
     now = timezone.now()
     job = SyncJob.objects.create(
         **_correlation(event),
@@ -350,7 +421,7 @@ def _park(event: InboundEvent, *, kind: str, subject: str, label: str, code: str
         flow=QUARANTINE_FLOW,
         shop_id=event.shop_id,
         event=event,
-        idempotency_key=f"event:{event.pk}",
+        idempotency_key=key or f"event:{event.pk}",
         subject=subject[:120],
         subject_label=label[:120],
         state=JobState.NEEDS_ATTENTION,

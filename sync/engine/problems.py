@@ -83,6 +83,7 @@ def problem_title(code: str, key: str, error_class: str, message: str) -> str:
         "shopify_order_missing": "The Shopify order no longer exists",
         "unreadable_payload": "Unreadable webhook delivery ({key})",
         "unhandled_topic": "No flow handles topic {key}",
+        "ingest_failed": "A webhook delivery could not be ingested ({key})",
         "unknown_carrier": "Unmapped carrier {key}",
         "fulfilment_quantity": "Shopify has nothing open to fulfil for a delivery at {key}",
         "fractional_quantity": "Odoo shipped a fraction of {key}",

@@ -18,10 +18,11 @@ from opsconsole.core.metrics import JOB_SECONDS, JOBS_FINISHED
 from sync.engine.attempts import record_failure, record_success
 from sync.engine.claim import job_claim, job_subject_busy, shop_turn_taken, subject_waiters_wake
 from sync.engine.context import connections_mark, context_for
-from sync.engine.ingest import deliveries_ingest_pending, delivery_ingest_key
+from sync.engine.ingest import deliveries_ingest_pending, delivery_ingest_key, delivery_reingest
 from sync.engine.pick import job_pick_first
 from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
+from sync.kinds import INGEST_FAILED_KIND
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
 from sync.models import RUNNABLE_STATES, JobAttempt, SyncJob
 
@@ -96,7 +97,7 @@ def _run(job: SyncJob) -> str:
                 # A redaction must see every stored body of its shop, and a stock push every sale Odoo has
                 # not booked yet (pending_sales: the order jobs on their way), those waiting for a worker too.
                 deliveries_ingest_pending(shop_id=job.shop_id)
-            flow = registry.for_job(job)
+            flow = delivery_reingest if job.kind == INGEST_FAILED_KIND else registry.for_job(job)
             result = flow(job, context)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             outcome = record_failure(job, attempt, context, exc, started)

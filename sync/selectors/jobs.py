@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from sync.kinds import KINDS, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND
+from sync.kinds import INGEST_FAILED_KIND, KINDS, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND
 from sync.models import InboundEvent, JobState, ShopifyShop, SyncJob
 from sync.selectors.access import ShopScope, in_scope
 
@@ -105,7 +105,7 @@ def job_detail(*, job_id: int, shops: ShopScope = None) -> SyncJob:
 
 def job_kinds() -> list[str]:
     """The kinds a job can have (the table, not a DISTINCT over millions of jobs)."""
-    return sorted({*KINDS, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND})
+    return sorted({*KINDS, QUARANTINE_KIND, UNHANDLED_TOPIC_KIND, INGEST_FAILED_KIND})
 
 
 def shops_for_filters(*, shops: ShopScope = None) -> list[ShopifyShop]:

@@ -15,6 +15,7 @@ from django_q.models import OrmQ
 from sync.engine import ingest as ingest_module
 from sync.engine.ingest import deliveries_ingest, delivery_ingest, inbox_pump
 from sync.engine.queue import JobSpec, job_create
+from sync.engine.replay import problem_jobs_replay
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
 from sync.flows import registry
@@ -662,4 +663,56 @@ def test_a_delivery_whose_ingest_fails_stays_waiting_and_holds_back_none_after_i
         InboundEvent.objects.filter(ingested_at__isnull=True).values_list("webhook_id", flat=True)
     ) == ["wh-fails"]
     monkeypatch.undo()
+    assert ingest() == []  # it waits out its back-off
+    InboundEvent.objects.filter(webhook_id="wh-fails").update(ingest_retry_at=timezone.now())
     assert ingest() == ["stored"]
+
+
+def test_a_delivery_whose_ingest_always_fails_backs_off_then_is_parked_and_replayable(client, monkeypatch):
+    # given a stored delivery that cannot be ingested (a fault in our own code), every time
+    deliver(client, body_of({**ORDER, "id": 1}), webhook_id="wh-fails")
+    classify = ingest_module._classify
+
+    def failing(event, **kwargs):
+        raise RuntimeError("a fault in our code")
+
+    monkeypatch.setattr(ingest_module, "_classify", failing)
+    event = InboundEvent.objects.get()
+
+    # when the pump tries it: each failure is counted, and the next try waits out a growing back-off
+    for failures in range(1, ingest_module.INGEST_MAX_FAILURES):
+        assert ingest() == ["failed"]
+        event.refresh_from_db()
+        assert (event.ingest_failures, event.ingested_at) == (failures, None)
+        assert event.ingest_error == "RuntimeError: a fault in our code"
+        assert event.ingest_retry_at > timezone.now()
+        assert ingest() == []  # not tried again before its time
+        InboundEvent.objects.filter(pk=event.pk).update(ingest_retry_at=timezone.now())  # time passes
+    waits = [ingest_module.ingest_backoff(n) for n in range(1, ingest_module.INGEST_MAX_FAILURES)]
+    assert waits == sorted(set(waits))  # each wait longer than the one before
+
+    # then the last failure parks it in front of a person with the error, and the pump stops trying it
+    assert ingest() == ["quarantined"]
+    assert ingest() == []
+    event.refresh_from_db()
+    assert event.ingest_failures == ingest_module.INGEST_MAX_FAILURES and event.ingested_at is not None
+    parked = SyncJob.objects.get()
+    assert (parked.kind, parked.state, parked.fingerprint) == (
+        "inbox.ingest_failed",
+        JobState.NEEDS_ATTENTION,
+        "ingest_failed:orders/create",
+    )
+    assert "RuntimeError: a fault in our code" in parked.error_message
+    problem = Problem.objects.get()
+    assert problem.title == "A webhook delivery could not be ingested (orders/create)"
+    assert parked.problem_id == problem.pk
+
+    # when the fault is fixed and a person replays it
+    monkeypatch.setattr(ingest_module, "_classify", classify)
+    assert problem_jobs_replay(problems=[problem]) == [parked.pk]
+    assert job_run(key=parked.idempotency_key) == "succeeded"
+
+    # then the delivery became its order job, once
+    order_job = SyncJob.objects.exclude(pk=parked.pk).get()
+    assert (order_job.kind, order_job.subject, order_job.event_id) == ("order.upsert", "order:1", event.pk)
+    assert SyncJob.objects.get(pk=parked.pk).state == JobState.SUCCEEDED
