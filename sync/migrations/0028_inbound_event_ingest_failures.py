@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0026_external_link_refund"),
+        ("sync", "0027_order_hold"),
     ]
 
     operations = [
