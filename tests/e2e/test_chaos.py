@@ -1,0 +1,89 @@
+"""Chaos, bounded in time: orders flow while parts of the system fail, and one checker
+(tests/support/checker.py) judges the whole run from the stand-ins' records: every order webhook Shopify
+got a 2xx for ends in exactly one Odoo sale order, or in a visible parked job; nothing lost, nothing doubled.
+
+Randomness is seeded (a failure names its seed); waits are conditions with generous bounds, never timing
+assertions. Counts are small so that the file stays within a few minutes on a busy machine.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+from django.db import close_old_connections
+from django.utils import timezone
+
+from sync.models import JobAttempt
+from tests.support.checker import assert_linearizable
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.e2e
+
+#: Orders placed and worker kills (one kill after each order): scaled to keep the file within minutes.
+KILLS = 12
+
+SKUS = ["MERINOTE-M-NAVY", "CERAMICM-SAND"]
+
+
+def _all_delivered(pipeline, orders) -> None:
+    """Wait until the stand-in has a 2xx for every order's orders/create delivery."""
+    wanted = {str(o["id"]) for o in orders}
+
+    def delivered():
+        import json
+
+        rows = pipeline.shopify.control.deliveries(topic="orders/create")
+        done = {
+            str(json.loads(r["body"])["id"])
+            for r in rows
+            if any(200 <= int(a.get("status_code") or 0) < 300 for a in r.get("attempts", []))
+        }
+        return wanted <= done
+
+    wait_for(delivered, timeout=120, interval=0.3, message="every orders/create to be acknowledged")
+
+
+def _attempt_started_since(pipeline, since) -> bool:
+    close_old_connections()
+    return JobAttempt.objects.filter(job__shop=pipeline.shop, started_at__gte=since).exists()
+
+
+def test_every_worker_killed_a_dozen_times_while_orders_flow_loses_and_doubles_nothing(pipeline):
+    seed = 5150
+    rng = random.Random(seed)
+    orders = []
+
+    # when a dozen orders arrive one by one, and after each, at a random point, the worker is SIGKILLed
+    # (whatever it was doing: taking a task, calling Odoo, committing) and started again
+    for i in range(KILLS):
+        restarted_at = timezone.now()
+        orders += pipeline.generate_orders(
+            1, skus=rng.sample(SKUS, k=rng.randint(1, 2)), quantity=rng.randint(1, 3), seed=seed + i
+        )
+        if rng.random() < 0.5:
+            # half the kills land while this worker runs jobs, the others wherever it is (booting,
+            # taking a task, ...)
+            wait_for(
+                lambda since=restarted_at: _attempt_started_since(pipeline, since),
+                timeout=90,
+                interval=0.1,
+                message="the restarted worker to take a job",
+            )
+        time.sleep(rng.uniform(0.0, 1.5))
+        pipeline.kill_worker()
+        pipeline.restart_worker()
+
+    # and the last worker is left to recover what the killed ones held (the sweeper takes back expired
+    # leases, as a deployment's scheduler would tick it)
+    _all_delivered(pipeline, orders)
+    pipeline.settle(timeout=240, expect_jobs=len(orders))
+
+    # then some kills caught a job in flight (the chaos happened)
+    lost = JobAttempt.objects.filter(job__shop=pipeline.shop, outcome=JobAttempt.Outcome.LOST).count()
+    assert lost >= 1, f"seed={seed}: no kill caught a job in flight"
+    # and every acknowledged order is in Odoo exactly once (or parked where a person sees it)
+    verdict = assert_linearizable(pipeline)
+    assert verdict.completed + verdict.parked == len(orders), f"seed={seed}: {verdict}"
+    assert verdict.completed == len(orders), f"seed={seed}: mapped SKUs only, nothing should park: {verdict}"
