@@ -415,6 +415,33 @@ def validate_picking(env: Env, spec: dict[str, Any]) -> dict[str, Any]:
 SETTINGS = {"accounting_app"}
 
 
+def _product_by(env: Env, item: dict[str, Any]) -> int:
+    if item.get("product_id") is not None:
+        return int(item["product_id"])
+    code = item.get("sku")
+    found = env.search("product.product", [("default_code", "=", code)], limit=1, active_test=False)
+    if not found:
+        raise ValueError(f"unknown SKU {item.get('sku')!r}")
+    return int(found[0])
+
+
+def add_kit(env: Env, data: dict[str, Any]) -> dict[str, Any]:
+    """Play Odoo's mrp module for one kit: the product (``sku`` or ``product_id``) gets a phantom bill of
+    materials of ``components`` (each ``sku`` or ``product_id`` and ``quantity`` per kit). A sale order line
+    of the kit is then delivered as its components' moves (each with the kit line as ``sale_line_id``) and
+    the line's ``qty_delivered`` counts whole kits (sale_mrp). No ``components``: the product is no kit."""
+    kit = _product_by(env, data)
+    parts = [[_product_by(env, c), float(c.get("quantity", 1))] for c in data.get("components") or []]
+    if any(q <= 0 for _, q in parts):
+        raise ValueError("a kit component's quantity must be positive")
+    kits = env.db.settings().setdefault("mrp_kits", {})
+    if parts:
+        kits[str(kit)] = parts
+    else:
+        kits.pop(str(kit), None)
+    return {"product_id": kit, "components": parts}
+
+
 def update_settings(env: Env, data: dict[str, Any]) -> dict[str, Any]:
     """Sandbox switches. ``accounting_app``: play the Accounting app (enterprise), whose invoices read
     ``in_payment`` until their payments are matched with the bank; off, they read ``paid`` (community)."""
@@ -971,6 +998,8 @@ class Handler(BaseHTTPRequestHandler):
                 tax_rate=float(data.get("tax_rate", 20.0)),
                 code=str(data.get("code") or "WH2"),
             )
+        if route == "kits" and verb == "POST":
+            return 201, sb.control(add_kit, data)
         if route == "settings":
             if verb == "POST":
                 return 200, sb.control(update_settings, data)

@@ -104,6 +104,12 @@ class ControlClient:
         """A further company with its chart, journals and warehouse (currency, country, tax_rate, code)."""
         return self.request("POST", "companies", {"name": name, **spec})  # type: ignore[no-any-return]
 
+    def add_kit(self, sku: str, components: list[tuple[str, float]]) -> dict[str, Any]:
+        """Play mrp: ``sku`` becomes a kit (phantom BOM) of these (component SKU, quantity per kit)."""
+        return self.request(  # type: ignore[no-any-return]
+            "POST", "kits", {"sku": sku, "components": [{"sku": c, "quantity": q} for c, q in components]}
+        )
+
     def settings(self, **values: Any) -> dict[str, Any]:
         """Sandbox switches, e.g. ``accounting_app=True`` (invoices read ``in_payment`` until matched)."""
         return self.request("POST", "settings", values)  # type: ignore[no-any-return]

@@ -22,21 +22,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.connectors.odoo import ChangedRecord
+from sync.connectors.odoo import ChangedRecord, MoveInfo
 from sync.connectors.shopify.types import Fulfillment
 from sync.flows.context import JobContext
 from sync.flows.refunds import refund_return_ids
 from sync.kinds import JobRequest
 from sync.models import ExternalLink, Fulfilment, SyncJob
 from sync.transforms.fulfilments import (
+    ShippedLine,
     Tracking,
+    kit_deliveries,
     line_difference,
+    merge_shipped,
     plan_fulfilment,
     shipped_lines,
     tracking_for,
@@ -195,8 +199,10 @@ def fulfilment_push(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         for fo in fulfillment_orders
         for foli in fo["lineItems"]["nodes"]
     }
-    shipped = shipped_lines(
-        moves, skus_by_product=skus_by_product, picking=picking["name"], bundles=_bundles(mappings, ordered)
+    bundles = _bundles(mappings, ordered)
+    moves, kits = _kit_deliveries(ctx, picking, link, moves, bundles)
+    shipped = merge_shipped(
+        shipped_lines(moves, skus_by_product=skus_by_product, picking=picking["name"], bundles=bundles), kits
     )
     if not shipped:
         return {"outcome": "nothing_shipped", "picking": picking["name"]}
@@ -228,6 +234,49 @@ def fulfilment_push(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         "tracking": tracking.__dict__,
         "written_at": timezone.now().isoformat(),
     }
+
+
+def _kit_deliveries(
+    ctx: JobContext,
+    picking: dict[str, Any],
+    link: ExternalLink,
+    moves: list[MoveInfo],
+    bundles: dict[str, BundleRule],
+) -> tuple[list[MoveInfo], list[ShippedLine]]:
+    """Kits delivered as their components (Odoo with mrp): the whole kits Odoo counts delivered on the kit's
+    line (``qty_delivered``, sale_mrp) less those already fulfilled; the components' moves are then not
+    shipped lines of their own. Two more Odoo calls, only when a kit bundle's order shipped a product other
+    than the one its line sold."""
+    kit_products = {
+        rule.product_id: sku for sku, rule in bundles.items() if rule.mode == "kit" and rule.product_id
+    }
+    if not kit_products or not any(m.sale_line_id and m.product_id not in kit_products for m in moves):
+        return moves, []
+    with ctx.call("odoo", "read_order"):
+        order = ctx.odoo.read_order(int(picking["sale_id"]))
+    kit_lines = {
+        line.id: (kit_products[line.product_id], line.product_id, line.qty_delivered)
+        for line in (order.lines if order else [])
+        if line.product_id in kit_products
+    }
+    if not kit_lines:
+        return moves, []
+    fulfilled: dict[str, int] = {}
+    earlier = (
+        Fulfilment.objects.filter(
+            shop=ctx.shop,
+            origin=Fulfilment.Origin.ODOO,
+            shopify_order_id=link.shopify_id,
+            status__in=[Fulfilment.Status.CREATED, Fulfilment.Status.PENDING],
+        )
+        .exclude(odoo_picking_id=int(picking["id"]))
+        .values_list("lines", flat=True)
+    )
+    for lines in earlier:
+        for line in lines:
+            fulfilled[line["sku"]] = fulfilled.get(line["sku"], 0) + int(line["quantity"])
+    rest, kits = kit_deliveries(moves, kit_lines=kit_lines, fulfilled=fulfilled)
+    return list(rest), kits
 
 
 def _pending_row(
@@ -358,22 +407,28 @@ def fulfilment_return(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         return {"outcome": "no_fulfilment", "picking": picking["name"]}
     return_id = int(picking["id"])
     with ctx.call("odoo", "picking_moves"):
-        moves = ctx.odoo.picking_moves([return_id]).get(return_id, [])
+        both = ctx.odoo.picking_moves([original, return_id])
+    moves = both.get(return_id, [])
     skus_by_product = {product: sku for sku, product in ctx.mappings.skus.items()}
     shipped: dict[str, int] = {}
     for row in rows:
         for line in row.lines:
             shipped[line["sku"]] = shipped.get(line["sku"], 0) + int(line["quantity"])
-    returned = {
-        line.sku: line.quantity
-        for line in shipped_lines(
-            moves,
-            skus_by_product=skus_by_product,
-            picking=picking["name"],
-            bundles=_bundles(ctx.mappings, set(shipped)),
-        )
-    }
-    difference = line_difference(shipped, returned)
+    if _products_done(both.get(original, [])) == _products_done(moves):
+        # Everything the delivery shipped came back, product by product: so did whatever it fulfilled (a
+        # kit's components too, which make no Shopify line of their own).
+        difference: dict[str, tuple[int, int]] = {}
+    else:
+        returned = {
+            line.sku: line.quantity
+            for line in shipped_lines(
+                moves,
+                skus_by_product=skus_by_product,
+                picking=picking["name"],
+                bundles=_bundles(ctx.mappings, set(shipped)),
+            )
+        }
+        difference = line_difference(shipped, returned)
     if difference:
         detail = ", ".join(f"{sku}: shipped {s}, returned {o}" for sku, (s, o) in difference.items())
         raise BusinessRuleError(
@@ -401,3 +456,13 @@ def fulfilment_return(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         row.save(update_fields=["status", "note", "updated_at"])
         cancelled.append(row.shopify_fulfillment_id)
     return {"outcome": "cancelled", "picking": picking["name"], "fulfillments": cancelled}
+
+
+def _products_done(moves: Sequence[MoveInfo]) -> dict[int | str, Decimal]:
+    """Done quantities of a picking's moves, per product (its name where a move has none)."""
+    out: dict[int | str, Decimal] = {}
+    for move in moves:
+        if move.state == "done" and move.quantity:
+            key: int | str = move.product_id or move.product_name
+            out[key] = out.get(key, Decimal(0)) + move.quantity
+    return out

@@ -205,3 +205,47 @@ def line_difference(shopify: Mapping[str, int], odoo: Mapping[str, int]) -> dict
         for sku in sorted(set(shopify) | set(odoo))
         if shopify.get(sku, 0) != odoo.get(sku, 0)
     }
+
+
+def kit_deliveries(
+    moves: Iterable[Any],
+    *,
+    kit_lines: Mapping[int, tuple[str, int, Decimal]],
+    fulfilled: Mapping[str, int],
+) -> tuple[list[Any], list[ShippedLine]]:
+    """A kit sold on an Odoo line with mrp installed is delivered as its components' moves, each carrying the
+    kit's line as ``sale_line_id`` (mrp explodes the phantom bill of materials); Shopify has one line, the
+    bundle's. ``kit_lines``: sale line id → (bundle SKU, kit product, the line's ``qty_delivered``, which
+    Odoo's sale_mrp counts in whole kits: every component delivered less returned). ``fulfilled``: what
+    Shopify already has fulfilled of each bundle SKU (our earlier fulfilments of the order).
+
+    Returns the moves that are not a kit's components (for :func:`shipped_lines`) and the whole kits now
+    to fulfil: the line's delivered kits less those fulfilled. A partial kit (not every component shipped
+    yet) is nothing to fulfil, not a quantity Shopify lacks; a move of the kit product itself (Odoo without
+    mrp) is left to :func:`shipped_lines`."""
+    rest, component_lines = [], set()
+    for move in moves:
+        line = kit_lines.get(move.sale_line_id) if getattr(move, "sale_line_id", None) else None
+        if line is not None and move.product_id != line[1]:
+            component_lines.add(move.sale_line_id)
+            continue
+        rest.append(move)
+    totals: dict[str, Decimal] = {}
+    for line_id in sorted(component_lines):
+        sku, _, delivered = kit_lines[line_id]
+        totals[sku] = totals.get(sku, Decimal(0)) + delivered
+    kits = []
+    for sku, delivered in totals.items():
+        new = _whole(delivered, sku) - int(fulfilled.get(sku, 0))
+        if new > 0:
+            kits.append(ShippedLine(sku, new))
+    return rest, kits
+
+
+def merge_shipped(*parts: Sequence[ShippedLine]) -> list[ShippedLine]:
+    """Shipped lines of several sources, one per SKU."""
+    totals: dict[str, int] = {}
+    for part in parts:
+        for line in part:
+            totals[line.sku] = totals.get(line.sku, 0) + line.quantity
+    return [ShippedLine(sku, qty) for sku, qty in totals.items() if qty > 0]

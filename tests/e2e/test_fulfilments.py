@@ -416,3 +416,96 @@ def test_a_bundle_shipped_as_its_components_fulfils_the_bundle_line_and_a_gift_c
         ("BUNDLE-BREW", 2),
         (SKU, 1),
     ]
+
+
+def test_a_kit_shipped_as_its_components_in_two_deliveries_fulfils_whole_kits_once_complete(pipeline):
+    # given Odoo with mrp: a kit product whose phantom bill of materials is a mug and two bags of beans, the
+    # bundle SKU mapped to the kit, and an order of two kits and a tee
+    env = pipeline.rpc.env
+    kit = env["product.product"].create(
+        {"name": "Brew kit", "default_code": "KIT-BREW", "type": "consu", "list_price": 39.9}
+    )
+    pipeline.odoo.control.add_kit("KIT-BREW", [("CERAMICM-SAND", 1), ("COFFEEBE-WHOLE", 2)])
+    [mug] = env["product.product"].search([("default_code", "=", "CERAMICM-SAND")])
+    [beans] = env["product.product"].search([("default_code", "=", "COFFEEBE-WHOLE")])
+    mapping_apply(
+        shop=pipeline.shop,
+        rows=[MappingRow(MappingTable.BUNDLE, "BUNDLE-KIT", {"mode": "kit", "product_id": kit})],
+    )
+    standard = catalogue.TAXES["standard"]
+    order, sale = order_in_odoo(
+        pipeline,
+        quantity=1,
+        seed=41,
+        discount_code=None,
+        automatic_discount=False,
+        gift_card=False,
+        custom_lines=[
+            {
+                "title": "Brew kit",
+                "sku": "BUNDLE-KIT",
+                "price": "39.90",
+                "quantity": 2,
+                "tax": [standard["shopify_title"], str(standard["rate"])],
+            }
+        ],
+    )
+    # Odoo exploded the kit: its delivery holds the components' moves, each of the kit's line
+    client = odoo_client_for(pipeline.shop.odoo)
+    [kit_line] = [line for line in client.read_order(sale["id"]).lines if line.product_id == kit]
+    [picking] = env["stock.picking"].search([("sale_id", "=", sale["id"])])
+    moves = client.picking_moves([picking])[picking]
+    assert sorted((m.product_id, m.demand) for m in moves if m.sale_line_id == kit_line.id) == sorted(
+        [(mug, Decimal(2)), (beans, Decimal(4))]
+    )
+
+    # when the first delivery ships both mugs and one bag (no whole kit), the rest on a backorder
+    first = pipeline.odoo.control.validate_picking(
+        client_order_ref=str(order["id"]), quantities={"CERAMICM-SAND": 2, "COFFEEBE-WHOLE": 1}
+    )
+    [job] = jobs_done(pipeline, "fulfillment.push", 1)
+    # then nothing is fulfilled yet, and nothing parks
+    assert (job.state, job.result["outcome"]) == (JobState.SUCCEEDED, "nothing_shipped"), job.error_message
+    assert shopify_fulfilments(pipeline, order["id"]) == []
+    [kit_line] = [line for line in client.read_order(sale["id"]).lines if line.product_id == kit]
+    assert kit_line.qty_delivered == 0
+
+    # when the backorder ships the other three bags and the tee
+    [backorder] = first["backorder_ids"]
+    pipeline.odoo.control.validate_picking(picking_id=backorder, tracking_ref="JD-KIT")
+    jobs = jobs_done(pipeline, "fulfillment.push", 2)
+    # then Odoo counts both kits delivered, and Shopify has one fulfilment: both bundles and the tee
+    assert [(j.state, j.result["outcome"]) for j in jobs] == [
+        (JobState.SUCCEEDED, "nothing_shipped"),
+        (JobState.SUCCEEDED, "fulfilled"),
+    ], [j.error_message for j in jobs]
+    [kit_line] = [line for line in client.read_order(sale["id"]).lines if line.product_id == kit]
+    assert kit_line.qty_delivered == 2
+    [fulfilment] = shopify_fulfilments(pipeline, order["id"])
+    assert sorted((li["sku"], li["quantity"]) for li in fulfilment["line_items"]) == [
+        ("BUNDLE-KIT", 2),
+        (SKU, 1),
+    ]
+    assert pipeline.shopify.control.order(order["id"])["fulfillment_status"] == "fulfilled"
+    assert not SyncJob.objects.filter(shop=pipeline.shop, state=JobState.NEEDS_ATTENTION).exists()
+
+    # when the second delivery comes back whole (the bags and the tee)
+    result = client.return_picking(
+        ReturnInput(
+            picking_id=backorder,
+            quantities={beans: Decimal(3), _product(pipeline, SKU): Decimal(1)},
+            key="ret-kit",
+        )
+    )
+    client.validate_picking(result.picking_id)
+    [back] = jobs_done(pipeline, "fulfillment.return", 1)
+    # then its fulfilment is cancelled, and Odoo no longer counts a whole kit delivered
+    assert (back.state, back.result["outcome"]) == (JobState.SUCCEEDED, "cancelled"), back.error_message
+    assert shopify_fulfilments(pipeline, order["id"])[0]["status"] == "cancelled"
+    [kit_line] = [line for line in client.read_order(sale["id"]).lines if line.product_id == kit]
+    assert kit_line.qty_delivered == 0
+
+
+def _product(pipeline: Pipeline, sku: str) -> int:
+    [pid] = pipeline.rpc.env["product.product"].search([("default_code", "=", sku)])
+    return int(pid)

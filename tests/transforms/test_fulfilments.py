@@ -11,7 +11,9 @@ from opsconsole.core.errors import BusinessRuleError
 from sync.transforms.fulfilments import (
     ShippedLine,
     Tracking,
+    kit_deliveries,
     line_difference,
+    merge_shipped,
     plan_fulfilment,
     shipped_lines,
     tracking_for,
@@ -28,6 +30,7 @@ class Move:
     quantity: Decimal
     state: str = "done"
     product_name: str = "a product"
+    sale_line_id: int | None = None
 
 
 def fo(fo_id: str, location: str, *lines: tuple[str, str, int], status: str = "OPEN") -> dict:  # type: ignore[type-arg]
@@ -143,3 +146,34 @@ def test_a_kit_shipped_fulfils_its_bundle_and_components_shipped_count_as_whole_
         "KIT-ODOO",
         "TEE-M",
     }
+
+
+def test_a_kit_delivered_as_components_is_the_whole_kits_odoo_counts_less_those_fulfilled():
+    # given a kit (product 9, line 70) whose components 1 and 2 were shipped, with a tee (product 3)
+    moves = [
+        Move(1, "MUG", Decimal(2), sale_line_id=70),
+        Move(2, "BEANS", Decimal(3), sale_line_id=70),
+        Move(3, "TEE", Decimal(1), sale_line_id=71),
+    ]
+    # when Odoo counts 2 kits delivered on the line and 1 was fulfilled before
+    rest, kits = kit_deliveries(
+        moves, kit_lines={70: ("BUNDLE", 9, Decimal(2))}, fulfilled={"BUNDLE": 1, "TEE": 4}
+    )
+    # then one more kit is fulfilled, and only the tee is left a shipped line of its own
+    assert kits == [ShippedLine("BUNDLE", 1)]
+    assert [m.sku for m in rest] == ["TEE"]
+    assert merge_shipped(shipped_lines(rest, skus_by_product={}), kits) == [
+        ShippedLine("TEE", 1),
+        ShippedLine("BUNDLE", 1),
+    ]
+
+
+def test_a_partial_kit_is_nothing_to_fulfil_and_a_kit_product_shipped_itself_is_left_as_it_is():
+    partial, none = kit_deliveries(
+        [Move(1, "MUG", Decimal(1), sale_line_id=70)],
+        kit_lines={70: ("BUNDLE", 9, Decimal(0))},
+        fulfilled={},
+    )
+    assert (partial, none) == ([], [])
+    itself = [Move(9, "KIT", Decimal(1), sale_line_id=70)]
+    assert kit_deliveries(itself, kit_lines={70: ("BUNDLE", 9, Decimal(1))}, fulfilled={}) == (itself, [])

@@ -102,23 +102,36 @@ def _line_amounts(env: Env, line: dict[str, Any]) -> tuple[float, float]:
 # -- quantities ----------------------------------------------------------------------------------
 
 
+def kit_components(env: Env, product_id: Any) -> list[tuple[int, float]]:
+    """The components of a kit product (its phantom bill of materials, per one kit), when the stand-in plays
+    mrp (control ``POST /_sandbox/kits``); none for any other product. See docs/sandboxes.md (mrp kits)."""
+    kits = env.db.settings().get("mrp_kits") or {}
+    return [(int(c), float(q)) for c, q in (kits.get(str(product_id)) or [])]
+
+
 def qty_delivered(env: Env, line: dict[str, Any]) -> float:
     pid = line.get("product_id")
     if not pid or line.get("display_type"):
         return 0.0
     if is_service(env, pid):
         return float(line.get("qty_delivered") or 0.0)  # manual: what was written
-    total = 0.0
+    processed: dict[int, float] = {}
     for mv in env.db.tables["stock.move"].values():
         if mv.get("sale_line_id") != line["id"] or mv.get("state") != "done":
             continue
         src = env.raw("stock.location", mv.get("location_id"), "usage")
         dst = env.raw("stock.location", mv.get("location_dest_id"), "usage")
+        product = int(mv.get("product_id") or 0)
         if dst == "customer" and src != "customer":
-            total += float(mv.get("quantity") or 0)
+            processed[product] = processed.get(product, 0.0) + float(mv.get("quantity") or 0)
         elif src == "customer" and dst != "customer" and mv.get("to_refund"):
-            total -= float(mv.get("quantity") or 0)
-    return total
+            processed[product] = processed.get(product, 0.0) - float(mv.get("quantity") or 0)
+    components = kit_components(env, pid)
+    if components:
+        # sale_mrp: a kit line counts whole kits, the lowest ratio of each component's delivered (less
+        # returned) quantity to its quantity per kit, floored (stock.move._compute_kit_quantities).
+        return float(min(processed.get(c, 0.0) / q for c, q in components) // 1)
+    return sum(processed.values())
 
 
 def invoice_lines_of(env: Env, line_id: int) -> list[int]:
@@ -270,22 +283,25 @@ def _launch_deliveries(env: Env, oid: int) -> None:
     )
     for lid in goods:
         line = env.rec("sale.order.line", lid)
-        env.sudo().create(
-            "stock.move",
-            {
-                "product_id": line["product_id"],
-                "product_uom_qty": float(line.get("product_uom_qty") or 0.0),
-                "picking_id": pick,
-                "location_id": whrec["lot_stock_id"],
-                "location_dest_id": customers,
-                "sale_line_id": lid,
-                "origin": name,
-                "company_id": order.get("company_id"),
-                "warehouse_id": wh,
-                "partner_id": order.get("partner_shipping_id") or order["partner_id"],
-                "state": "confirmed",
-            },
-        )
+        # A kit (mrp phantom BOM) is exploded: one move per component, each of the kit's line.
+        parts = kit_components(env, line["product_id"]) or [(line["product_id"], 1.0)]
+        for product, per_kit in parts:
+            env.sudo().create(
+                "stock.move",
+                {
+                    "product_id": product,
+                    "product_uom_qty": float(line.get("product_uom_qty") or 0.0) * per_kit,
+                    "picking_id": pick,
+                    "location_id": whrec["lot_stock_id"],
+                    "location_dest_id": customers,
+                    "sale_line_id": lid,
+                    "origin": name,
+                    "company_id": order.get("company_id"),
+                    "warehouse_id": wh,
+                    "partner_id": order.get("partner_shipping_id") or order["partner_id"],
+                    "state": "confirmed",
+                },
+            )
     env.set("stock.picking", pick, state="confirmed")
     reserve_picking(env, pick)
 
