@@ -133,7 +133,8 @@ class RowIn(serializers.Serializer):
     key = serializers.CharField(max_length=255)
     value = serializers.JSONField(
         allow_null=True,
-        help_text="the entry's fields (see /mapping-tables/); null deletes the entry",
+        help_text="the entry's fields (see /mapping-tables/); null deletes the entry. An edit of an "
+        "existing entry keeps the fields it does not name; a field given as null is removed",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -151,8 +152,7 @@ class RowIn(serializers.Serializer):
             if item is None:
                 if kind in ("int", "bool"):
                     raise ValidationError({"value": [f"{name} ({label}) is required"]})
-                value.pop(name, None)
-                continue
+                continue  # not named: kept from the current entry; named null: removed
             expected = {"int": int, "int?": int, "str": str, "bool": bool, "components": list}[kind]
             if not isinstance(item, expected) or (expected is int and isinstance(item, bool)):
                 what = "a list" if kind == "components" else kind.rstrip("?")

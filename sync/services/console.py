@@ -30,7 +30,7 @@ from sync.models import (
     SyncJob,
 )
 from sync.selectors.access import require_shop, shop_visible
-from sync.services.mappings import MappingRow, mapping_apply
+from sync.services.mappings import MappingRow, mapping_apply, mapping_rows_merged
 from sync.transforms.bundles import bundle_rule_parse
 
 
@@ -101,12 +101,20 @@ def payload_reveal(*, actor: Any, job: SyncJob, request: Any = None) -> dict[str
 
 
 def mapping_propose(
-    *, actor: Any, shop: ShopifyShop, rows: list[MappingRow], summary: str, request: Any = None
+    *,
+    actor: Any,
+    shop: ShopifyShop,
+    rows: list[MappingRow],
+    summary: str,
+    request: Any = None,
+    merge: bool = True,
 ) -> MappingChange:
     require(actor, "propose_mapping")
     require_shop(actor, shop.pk)
     if not rows:
         raise ValidationError("a change needs at least one row")
+    if merge:  # an edit keeps the current entry's fields it does not name (removed only explicitly)
+        rows = mapping_rows_merged(shop=shop, rows=rows)
     mapping_rows_check(rows)
     change = MappingChange.objects.create(
         shop=shop,
@@ -226,6 +234,7 @@ def mapping_rollback(
         rows=[MappingRow(table=table, key=key, value=value)],
         summary=f"Roll back {table} {key} to version {version}",
         request=request,
+        merge=False,  # the entry exactly as it was
     )
 
 

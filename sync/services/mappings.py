@@ -18,7 +18,36 @@ from sync.models import MappingChange, MappingEntry, MappingVersion, Problem, Sh
 class MappingRow:
     table: str
     key: str
-    value: dict[str, Any] | None  # None deletes the entry
+    # None deletes the entry. An edit names only the fields it changes: a field given as None is removed,
+    # one not given keeps its current value (``mapping_rows_merged``).
+    value: dict[str, Any] | None
+
+
+def mapping_rows_merged(*, shop: ShopifyShop, rows: list[MappingRow]) -> list[MappingRow]:
+    """Each row as the entry it makes: its fields laid onto the shop's current entry of that key, so that an
+    edit keeps the fields it does not name (a shop row's ``invoice_on`` or ``book_currency``, set elsewhere,
+    survives an edit in a form that does not show them); a field named with None is removed."""
+    keys = {(r.table, r.key) for r in rows if r.value is not None}
+    current: dict[tuple[str, str], dict[str, Any]] = {}
+    if keys:
+        for entry in MappingEntry.objects.filter(
+            shop=shop,
+            table__in={t for t, _ in keys},
+            key__in={k for _, k in keys},
+            valid_to__isnull=True,
+        ):
+            if isinstance(entry.value, dict):
+                current[(entry.table, entry.key)] = entry.value
+    merged = []
+    for row in rows:
+        if row.value is None:
+            merged.append(row)
+            continue
+        value = {**current.get((row.table, row.key), {}), **row.value}
+        merged.append(
+            MappingRow(table=row.table, key=row.key, value={k: v for k, v in value.items() if v is not None})
+        )
+    return merged
 
 
 def missing_mapping_fingerprints(rows: list[MappingRow]) -> list[str]:

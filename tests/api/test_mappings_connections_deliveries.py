@@ -11,6 +11,7 @@ from opsconsole.core.models import AuditEntry
 from sandbox.odoo.testing import RunningOdooSandbox, odoo_sandbox
 from sync.engine.clients import clients_reset
 from sync.models import JobState, MappingChange, MappingEntry, RejectedDelivery, SyncJob
+from sync.services.mappings import MappingRow, mapping_apply
 from tests.api.conftest import make_job
 from tests.console.conftest import queued_job_ids
 from tests.support.odoo import Rpc, shop_on_standin
@@ -245,3 +246,38 @@ def test_a_bundle_rule_is_checked_when_proposed_and_its_approval_replays_its_ord
         == rule
     )
     assert sorted(queued_job_ids()) == sorted([parked.pk, gift.pk])
+
+
+def test_an_edit_of_a_row_keeps_the_fields_it_does_not_name_and_removes_those_named_null(shop, api_for):
+    # given a shop row with fields the API's edit does not name (set elsewhere: invoice_on, holding...)
+    current = {
+        "company_id": 1,
+        "pricelist_id": 1,
+        "currency": "EUR",
+        "fulfilment_notify_customer": True,
+        "gift_card_product_id": 77,
+        "invoice_on": "delivered",
+        "book_currency": "company",
+        "holding": {"hours": 4},
+    }
+    mapping_apply(shop=shop, rows=[MappingRow("shop", "shop", current)])
+    admin, _, _ = api_for("integration_admin", username="adm")
+    value = {
+        "company_id": 1,
+        "pricelist_id": 2,
+        "fulfilment_notify_customer": True,
+        "gift_card_product_id": None,
+    }
+
+    # when one changes the pricelist and removes the gift-card product explicitly
+    response = admin.post(
+        "/api/v1/mapping-changes/",
+        {"shop": shop.pk, "rows": [{"table": "shop", "key": "shop", "value": value}]},
+    )
+
+    # then the proposal is the whole row: the named fields as given, the others kept
+    assert response.status_code == 201, response.content
+    after = {k: v for k, v in current.items() if k != "gift_card_product_id"}
+    assert response.json()["rows"] == [
+        {"table": "shop", "key": "shop", "value": {**after, "pricelist_id": 2}}
+    ]

@@ -8,7 +8,7 @@ from opsconsole.core.models import AuditEntry
 from sync.engine.mappings import mapping_version_current
 from sync.models import JobState, MappingChange, MappingEntry, SyncJob
 from sync.selectors.mappings import change_preview, mapping_history
-from sync.services.console import mapping_approve, mapping_propose, mapping_rows_from_csv
+from sync.services.console import mapping_approve, mapping_propose, mapping_rollback, mapping_rows_from_csv
 from sync.services.mappings import MappingRow, mapping_apply
 from tests.console.conftest import make_job, queued_job_ids
 
@@ -272,3 +272,51 @@ def test_a_bundle_is_proposed_in_the_console_form_and_a_rule_that_cannot_be_book
     mapping_apply(shop=shop, rows=[MappingRow("bundle", "BUNDLE-BREW", change.rows[0]["value"])])
     page = client.get("/mappings/propose/", {"shop": shop.pk, "table": "bundle", "key": "BUNDLE-BREW"})
     assert b'value="12x1@3; 15x2@1"' in page.content
+
+
+SHOP_ROW = {
+    "company_id": 1,
+    "pricelist_id": 1,
+    "currency": "EUR",
+    "gift_card_product_id": 77,
+    "invoice_on": "delivered",
+    "book_currency": "company",
+    "holding": {"hours": 4},
+}
+
+
+def test_editing_the_shop_row_in_the_form_keeps_the_fields_the_form_does_not_show(shop, client_for):
+    # given a shop row with fields set elsewhere than this form (invoice_on, book_currency, holding)
+    mapping_apply(shop=shop, rows=[MappingRow("shop", "shop", SHOP_ROW)])
+    client, _ = client_for("integration_admin")
+
+    # when a person changes the pricelist and empties the gift-card product in the form
+    response = client.post(
+        "/mappings/propose/",
+        {
+            "shop": shop.pk,
+            "table": "shop",
+            "key": "shop",
+            "f_company_id": "1",
+            "f_pricelist_id": "2",
+            "f_currency": "EUR",
+            "f_gift_card_product_id": "",
+        },
+    )
+
+    # then the proposal is the whole row: the form's fields as given, the others as they were
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (row,) = MappingChange.objects.get().rows
+    expected = {k: v for k, v in SHOP_ROW.items() if k != "gift_card_product_id"}
+    assert row["value"] == {**expected, "pricelist_id": 2, "fulfilment_notify_customer": False}
+
+
+def test_a_rollback_restores_the_entry_exactly_as_it_was(shop, make_user):
+    # given a shop row that gained a field after version v
+    admin = make_user("integration_admin")
+    old = mapping_apply(shop=shop, rows=[MappingRow("shop", "shop", {"company_id": 1, "pricelist_id": 1})])
+    mapping_apply(shop=shop, rows=[MappingRow("shop", "shop", {**SHOP_ROW})])
+
+    change = mapping_rollback(actor=admin, shop=shop, table="shop", key="shop", version=old)
+
+    assert change.rows[0]["value"] == {"company_id": 1, "pricelist_id": 1}

@@ -133,19 +133,21 @@ def _parse_value(table: str, data: Any) -> tuple[dict[str, Any] | None, list[str
             if not raw:
                 if kind == "int":
                     errors.append(f"{label} is required")
+                value[name] = None  # emptied: removed from the entry (fields the form does not show stay)
                 continue
             if not raw.lstrip("-").isdigit():
                 errors.append(f"{label} must be a whole number")
                 continue
             value[name] = int(raw)
         elif kind == "components":
+            value[name] = None
             if raw:
                 try:
                     value[name] = components_from_text(raw)
                 except ValueError as exc:
                     errors.append(str(exc))
-        elif raw:
-            value[name] = raw
+        else:
+            value[name] = raw or None
     return value, errors
 
 
