@@ -15,7 +15,7 @@ import pytest
 from django.db import close_old_connections
 from django.utils import timezone
 
-from sync.models import JobAttempt
+from sync.models import JobAttempt, JobState
 from tests.support.checker import assert_linearizable
 from tests.support.processes import wait_for
 
@@ -87,3 +87,50 @@ def test_every_worker_killed_a_dozen_times_while_orders_flow_loses_and_doubles_n
     verdict = assert_linearizable(pipeline)
     assert verdict.completed + verdict.parked == len(orders), f"seed={seed}: {verdict}"
     assert verdict.completed == len(orders), f"seed={seed}: mapped SKUs only, nothing should park: {verdict}"
+
+
+def test_odoo_down_for_ten_scaled_minutes_while_orders_arrive_loses_and_doubles_nothing(pipeline):
+    """Odoo answers 502 to everything, and now and then drops a connection after committing, for ten
+    minutes in the worker's scaled time (WORKER_ENV's backoff runs 60 times faster than production: ten
+    seconds here). The Odoo stand-in has no clock of its own to advance; the outage is timed by the
+    sweeps the test runs, as the scheduler would."""
+    seed = 2718
+    rng = random.Random(seed)
+    pipeline.odoo.control.add_fault("error", status=502, rate=1.0)
+
+    # when orders keep arriving during the outage
+    orders = []
+    started = time.monotonic()
+    for i in range(8):
+        orders += pipeline.generate_orders(
+            1, skus=rng.sample(SKUS, k=rng.randint(1, 2)), quantity=rng.randint(1, 3), seed=seed + i
+        )
+        pipeline.sweep()
+        time.sleep(rng.uniform(0.0, 1.0))
+    _all_delivered(pipeline, orders)
+    wait_for(
+        lambda: (
+            len(pipeline.jobs(kind="order.upsert")) == len(orders)
+            and all(j.attempts >= 2 for j in pipeline.jobs(kind="order.upsert"))
+        ),
+        timeout=120,
+        interval=0.3,
+        message="every order's job to have failed against the outage at least twice",
+    )
+    while time.monotonic() - started < 10:  # the rest of the ten (scaled) minutes
+        pipeline.sweep()
+        time.sleep(0.3)
+
+    # then nothing reached Odoo, and nothing was given up on
+    assert pipeline.jobs(state__in=[JobState.DEAD, JobState.NEEDS_ATTENTION]) == []
+
+    # when Odoo comes back, its first sale order commits but the answer is lost on the way back
+    pipeline.odoo.control.clear_faults()
+    pipeline.odoo.control.add_fault(
+        "lose_answer", model="sale.order", method="web_save", count=1, mode="close"
+    )
+    pipeline.settle(timeout=180, expect_jobs=len(orders))
+
+    # then every acknowledged order is in Odoo exactly once
+    verdict = assert_linearizable(pipeline)
+    assert verdict.completed == len(orders), f"seed={seed}: {verdict}"
