@@ -432,6 +432,7 @@ class MappingTable(models.TextChoices):
     CARRIER = "carrier", "Odoo carrier → Shopify tracking company"
     SHOP = "shop", "Shop → company, pricelist, currency"
     FINANCIAL_STATUS = "financial_status", "Financial status → confirmation policy"
+    PRICELIST = "pricelist", "Currency → pricelist (orders booked in their presentment currency)"
     BUNDLE = "bundle", "Bundle SKU → kit or components"
 
 

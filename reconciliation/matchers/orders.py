@@ -36,8 +36,20 @@ class ShopifyOrder:
     created_at: datetime
     updated_at: datetime
     cancelled: bool
-    total: Decimal
+    total: Decimal  # in the shop's currency
     currency: str
+    # The same total in the currency the customer saw (Shopify's presentmentMoney); an order booked in its
+    # presentment currency (sync/transforms/currency.py) is compared with it.
+    presentment_total: Decimal | None = None
+    presentment_currency: str = ""
+
+    def total_in(self, currency: str) -> Decimal | None:
+        """Shopify's total in ``currency`` when Shopify states it in that currency (None otherwise)."""
+        if currency == self.currency:
+            return self.total
+        if currency == self.presentment_currency and self.presentment_total is not None:
+            return self.presentment_total
+        return None
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,9 @@ def match_orders_page(
     """Compare one page of Shopify orders with the Odoo sale orders found for their references.
 
     A matched order agrees on being cancelled or not and, when not cancelled, on its total to the cent
-    (``tolerance`` is 0 unless finance configured otherwise). Odoo's total is in the order's currency;
-    a different currency is a difference of its own kind (reported as a total difference with both)."""
+    (``tolerance`` is 0 unless finance configured otherwise). Odoo's total is in the currency the order is
+    booked in: the shop's, or the one Shopify presented it in, and it is compared with Shopify's total in
+    that currency; a currency Shopify did not state the order in is a total difference naming both."""
     result = PageResult()
     for order in shopify_orders:
         result.checked += 1
@@ -158,22 +171,24 @@ def match_orders_page(
                 )
             )
         elif not order.cancelled and (
-            odoo.currency != order.currency or abs(odoo.total - order.total) > tolerance
+            (expected := order.total_in(odoo.currency)) is None or abs(odoo.total - expected) > tolerance
         ):
+            shopify_total = expected if expected is not None else order.total
+            shopify_currency = odoo.currency if expected is not None else order.currency
             result.findings.append(
                 Finding(
                     TOTAL_DIFFERS,
                     subject,
                     order.name,
-                    shopify_value=_money(order.total, order.currency),
+                    shopify_value=_money(shopify_total, shopify_currency),
                     odoo_value=_money(odoo.total, odoo.currency),
-                    amount_shopify=order.total,
+                    amount_shopify=shopify_total,
                     amount_odoo=odoo.total,
-                    currency=order.currency,
+                    currency=shopify_currency,
                     occurred_at=order.created_at,
                     details={
                         "odoo_id": odoo.odoo_id,
-                        "difference": str(odoo.total - order.total),
+                        "difference": str(odoo.total - shopify_total),
                         "odoo_currency": odoo.currency,
                     },
                 )

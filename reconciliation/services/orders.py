@@ -37,7 +37,8 @@ from sync.models import JobState, ShopifyShop, SyncJob
 
 logger = logging.getLogger("reconciliation.orders")
 
-PAGE = 250
+#: Orders per page: the connector's ORDER_REF_BATCH (a page of 250 would pass Shopify's 1,000-point limit).
+PAGE = 200
 #: Above this many orders in the window, Shopify is read with a bulk export instead of pages.
 BULK_THRESHOLD = 10_000
 BULK_POLL_SECONDS = 2.0
@@ -94,6 +95,8 @@ def _shopify_order(ref: Any) -> ShopifyOrder:
         cancelled=ref.cancelled_at is not None,
         total=Decimal(ref.total.amount),
         currency=ref.total.currency,
+        presentment_total=Decimal(ref.total_presentment.amount) if ref.total_presentment else None,
+        presentment_currency=ref.total_presentment.currency if ref.total_presentment else "",
     )
 
 

@@ -29,6 +29,7 @@ MISSING_CODES: dict[str, str] = {
     MappingTable.CARRIER: "unknown_carrier",
     MappingTable.SHOP: "shop_not_mapped",
     MappingTable.FINANCIAL_STATUS: "unknown_financial_status",
+    MappingTable.PRICELIST: "unknown_pricelist",
     MappingTable.BUNDLE: "bundle_rule_invalid",
 }
 #: For each missing-mapping error code, the table whose entry fixes it.
@@ -139,6 +140,12 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
             for k, v in by_table.get(MappingTable.CARRIER, {}).items()
         },
         options=dict(shop_values),
+        book_currency=str(shop_values.get("book_currency") or "shop"),
+        pricelists={
+            k.upper(): int(v["pricelist_id"])
+            for k, v in by_table.get(MappingTable.PRICELIST, {}).items()
+            if v.get("pricelist_id")
+        },
         invoice_on=str(shop_values.get("invoice_on") or "paid"),
         gift_card_product_id=int(shop_values["gift_card_product_id"])
         if shop_values.get("gift_card_product_id")

@@ -7,7 +7,9 @@ never. The invoice is made by Odoo's invoicing wizard (``sale.advance.payment.in
 Shopify's current totals to the cent (``booked_verify``, sync/flows/verify.py: a finance problem otherwise,
 the invoice kept and found again on replay).
 
-Every successful ``SALE`` or ``CAPTURE`` transaction (read from Shopify's order, in shop money) is then
+Every successful ``SALE`` or ``CAPTURE`` transaction (read from Shopify's order, in the currency the order
+is booked in: shop money, or presentment money under ``book_currency: presentment``, sync/flows/currency.py)
+is then
 registered on the invoice (``account.payment.register``) in the journal mapped for its gateway (GATEWAY
 mapping; a gateway entry may name the payment method line whose outstanding account receives it, which is
 how gift-card redemptions reach the gift-card liability account), with the transaction's gid as the
@@ -33,6 +35,7 @@ from typing import Any
 from opsconsole.core.errors import BusinessRuleError
 from sync.connectors.odoo import InvoiceInfo, MoveLineEdit, PaymentInput, PayoutInput
 from sync.flows.context import JobContext
+from sync.flows.currency import booked_amount, order_booking
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink
 from sync.transforms.money import currency_decimals, quantum, shop_money
@@ -45,8 +48,8 @@ PAYING_KINDS = frozenset({"SALE", "CAPTURE"})
 ZERO = Decimal(0)
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
+def _money(value: Decimal, q: Decimal = Decimal("0.01")) -> str:
+    return str(value.quantize(q))
 
 
 def _save(link: ExternalLink, cash: dict[str, Any]) -> None:
@@ -92,6 +95,14 @@ def _invoice(
     _save(link, cash)  # before the check: the invoice exists either way, and a replay must find it
     mappings = ctx.mappings
     q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
+    if invoice.currency and invoice.currency.upper() != mappings.currency.upper():
+        raise BusinessRuleError(
+            f"Invoice {invoice.name} (Shopify {order.get('name') or order.get('id')}) is in "
+            f"{invoice.currency}, the order is booked in {mappings.currency}",
+            code="currency_mismatch",
+            key=invoice.currency,
+            details={"odoo_order_id": link.odoo_id, "odoo_invoice_id": invoice.id},
+        )
     total = shop_money(order, "current_total_price", default=shop_money(order, "total_price"))
     tax = shop_money(order, "current_total_tax", default=shop_money(order, "total_tax", default=ZERO))
     booked_verify(
@@ -102,6 +113,7 @@ def _invoice(
         expected=MoneyTotals.of(total=total, tax=tax).quantized(q),
         booked=MoneyTotals(invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total).quantized(q),
         currency=mappings.currency,
+        decimals=mappings.currency_decimals,
         result={"odoo_order_id": link.odoo_id, "odoo_invoice_id": invoice.id},
         taxes_included=bool(order.get("taxes_included")),
         rounding=mappings.tax_rounding,
@@ -160,6 +172,7 @@ def _invoice_additions(
         expected=MoneyTotals.of(total=total - before_total, tax=tax - before_tax).quantized(q),
         booked=MoneyTotals(new.amount_untaxed, new.amount_tax, new.amount_total).quantized(q),
         currency=mappings.currency,
+        decimals=mappings.currency_decimals,
         result={"odoo_order_id": link.odoo_id, "odoo_invoice_id": new.id},
         taxes_included=bool(order.get("taxes_included")),
         rounding=mappings.tax_rounding,
@@ -240,7 +253,15 @@ def _pay_out_early_refunds(
         amount = Decimal(str(t["amount"]))
         with ctx.call("odoo", "pay_out"):
             payment = ctx.odoo.pay_out(
-                PayoutInput(invoice.partner_id, t["gid"], amount, journal, against=against)
+                PayoutInput(
+                    invoice.partner_id,
+                    t["gid"],
+                    amount,
+                    journal,
+                    against=against,
+                    # in the currency the order is booked in (sync/flows/currency.py)
+                    currency=ctx.mappings.currency if ctx.booking and ctx.booking.in_presentment else None,
+                )
             )
         if payment.amount.quantize(Decimal("0.01")) != amount.quantize(Decimal("0.01")) or not (
             payment.is_reconciled
@@ -274,8 +295,17 @@ def _pay_out_early_refunds(
 def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLink) -> dict[str, Any]:
     """Invoice and pay the order as far as the shop's policy and Shopify's transactions allow; what was done
     (or why nothing was) for the job's result."""
-    order = unwrap_order(payload)
+    # In the currency the order is booked in (sync/flows/currency.py), as its link recorded: also when the
+    # caller is not the order flow (a released hold, a delivery made in Shopify).
+    order = unwrap_order(order_booking(ctx, payload, link))
     policy = ctx.mappings.invoice_on
+    currency = ctx.mappings.currency  # the booked currency
+    q = quantum(currency_decimals(currency, ctx.mappings.currency_decimals))
+    in_presentment = ctx.booking is not None and ctx.booking.in_presentment
+
+    def _money_q(value: Decimal) -> str:
+        return _money(value, q)
+
     cash: dict[str, Any] = dict(link.data.get("cash") or {})
     status = str(order.get("financial_status") or "")
     if policy == "off":
@@ -312,6 +342,7 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 key=gateway,
                 details={"order_id": str(order.get("id")), "transaction": tx.id},
             )
+        amount = booked_amount(tx, currency, str(order.get("id")))
         target = _owing(ctx, invoices)
         if target.amount_residual <= 0 and _early_refunds(link):
             # Refunds before the invoice made it smaller than the sales: a sale it has no room for is the
@@ -322,10 +353,11 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                     PayoutInput(
                         invoice_partner,
                         tx.id,
-                        tx.amount.amount,
+                        amount,
                         journal,
                         payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
                         payment_type="inbound",
+                        currency=currency if in_presentment else None,
                     )
                 )
         else:
@@ -334,16 +366,20 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                     PaymentInput(
                         target.id,
                         tx.id,
-                        amount=tx.amount.amount,
+                        amount=amount,
                         journal_id=journal,
                         payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
                         payment_method_line_id=ctx.mappings.gateway_method_lines.get(gateway),
+                        # in the booked currency, whatever the journal's own (the wizard's default)
+                        currency=currency if in_presentment else None,
                     )
                 )
-        if payment.amount.quantize(Decimal("0.01")) != tx.amount.amount.quantize(Decimal("0.01")):
+        if payment.amount.quantize(q) != amount.quantize(q) or (
+            payment.currency and payment.currency.upper() != currency.upper()
+        ):
             raise BusinessRuleError(
-                f"Shopify transaction {tx.id} of {_money(tx.amount.amount)} is booked in Odoo as "
-                f"{_money(payment.amount)} (payment {payment.name})",
+                f"Shopify transaction {tx.id} of {_money_q(amount)} {currency} is booked in Odoo as "
+                f"{_money_q(payment.amount)} {payment.currency} (payment {payment.name})",
                 code="payment_mismatch",
                 details={
                     "order_id": str(order.get("id")),
@@ -354,7 +390,7 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         registered[tx.id] = {
             "gateway": gateway,
             "kind": kind.lower(),
-            "amount": _money(tx.amount.amount),
+            "amount": _money_q(amount),
             "odoo_payment_id": str(payment.id),
         }
         cash["payments"] = registered
@@ -374,18 +410,18 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
     expected_state = {"paid", "in_payment"} if residual == 0 else ({"partial"} if paid else {"not_paid"})
     booked_states = {a.payment_state for a in afters}
     state_ok = booked_states <= expected_state if len(afters) == 1 or residual == 0 else True
-    if not state_ok or owing.quantize(Decimal("0.01")) != residual.quantize(Decimal("0.01")):
+    if not state_ok or owing.quantize(q) != residual.quantize(q):
         names = ", ".join(a.name for a in afters)
         raise BusinessRuleError(
-            f"invoice {names} reads {'/'.join(sorted(booked_states))} with {_money(owing)} to pay, "
-            f"but Shopify's transactions paid {_money(paid)} of {_money(invoiced)}",
+            f"invoice {names} reads {'/'.join(sorted(booked_states))} with {_money_q(owing)} to pay, "
+            f"but Shopify's transactions paid {_money_q(paid)} of {_money_q(invoiced)}",
             code="payment_mismatch",
             details={
                 "order_id": str(order.get("id")),
                 "odoo_invoice_id": after.id,
                 "odoo_invoice_ids": [a.id for a in afters],
-                "odoo_residual": _money(owing),
-                "expected_residual": _money(residual),
+                "odoo_residual": _money_q(owing),
+                "expected_residual": _money_q(residual),
                 "payment_state": after.payment_state,
             },
         )
@@ -402,17 +438,17 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
             if t.get("gid") not in paid_out
         ]
         raise BusinessRuleError(
-            f"invoice {after.name} of {_money(invoiced)} is paid {_money(paid)} by Shopify's "
-            f"sales and {_money(owed)} was paid back: {_money(paid - owed - invoiced)} overpaid "
+            f"invoice {after.name} of {_money_q(invoiced)} is paid {_money_q(paid)} by Shopify's "
+            f"sales and {_money_q(owed)} was paid back: {_money_q(paid - owed - invoiced)} overpaid "
             "that no refund transaction accounts for",
             code="payment_mismatch",
             key="refund_before_invoice",
             details={
                 "order_id": str(order.get("id")),
                 "odoo_invoice_id": after.id,
-                "shopify_total": _money(paid - owed),
-                "odoo_total": _money(invoiced),
-                "difference": _money(invoiced - (paid - owed)),
+                "shopify_total": _money_q(paid - owed),
+                "odoo_total": _money_q(invoiced),
+                "difference": _money_q(invoiced - (paid - owed)),
                 "pending_transactions": pending,
             },
         )
@@ -432,12 +468,12 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         "policy": policy,
         "invoice": after.name,
         "odoo_invoice_id": after.id,
-        "invoice_total": _money(after.amount_total),
+        "invoice_total": _money_q(after.amount_total),
         **more,
-        "paid": _money(paid),
+        "paid": _money_q(paid),
         "paid_out": {gid: p for gid, p in paid_out.items()},
         "payment_state": after.payment_state,
-        "amount_residual": _money(owing),
+        "amount_residual": _money_q(owing),
         "payments": registered,
         "not_registered": states,
     }

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sync.connectors.shopify.client import ShopifyClient
     from sync.kinds import JobRequest
     from sync.models import ShopifyShop, SyncJob
+    from sync.transforms.currency import Booking
     from sync.transforms.types import ShopMappings
 
 logger = structlog.get_logger("sync.flows")
@@ -46,6 +47,8 @@ class JobContext:
         # Jobs this job asks for (made by the engine with its success, once per idempotency key): flows
         # cannot import the engine, so they ask (e.g. the stock flow asks a problem job per unknown SKU).
         self.follow_ups: list[JobRequest] = []
+        # How the job's order is booked (sync/flows/currency.py ``order_booking``), once decided.
+        self.booking: Booking | None = None
         self._odoo_factory = odoo_factory
         self._shopify_factory = shopify_factory
         self._mappings_loader = mappings_loader
@@ -71,6 +74,11 @@ class JobContext:
         loaded = self._mappings_loader()
         self.mapping_version = loaded.version
         return loaded
+
+    def book_in(self, booking: Booking, mappings: ShopMappings) -> None:
+        """From now on this job works in the currency its order is booked in (sync/flows/currency.py)."""
+        self.booking = booking
+        self.__dict__["mappings"] = mappings
 
     # ---- call recording ---------------------------------------------------------------------------
 

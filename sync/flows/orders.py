@@ -21,6 +21,7 @@ from sync.connectors.odoo import OrderInput, OrderLineInput, OrderTotals, OrderU
 from sync.connectors.shopify.types import OrderRisk
 from sync.flows.cash import order_to_cash
 from sync.flows.context import JobContext
+from sync.flows.currency import order_booking
 from sync.flows.order_products import with_order_products
 from sync.flows.partners import partner_contact, partner_resolve, to_address
 from sync.flows.payloads import job_payload, job_topic
@@ -28,6 +29,7 @@ from sync.flows.risk import UNREAD, Unread, order_hold_check, order_risk_recheck
 from sync.flows.taxes import tax_facts, taxes_check, with_odoo_rounding
 from sync.flows.verify import booked_verify
 from sync.models import ExternalLink, JobAttempt, SyncJob
+from sync.transforms.currency import currency_note
 from sync.transforms.money import currency_decimals, quantum, tax_key, to_decimal
 from sync.transforms.orders import (
     is_gift_card,
@@ -203,6 +205,7 @@ def order_create(
         cancelled=booked.state == "cancel",
         booked=booked_totals.as_dict(),
         taxes_included=draft.taxes_included,
+        **({"booking": ctx.booking.as_dict()} if ctx.booking is not None else {}),
         # each line item's quantity on the Odoo order (as ordered), so that edits find what changed
         lines={
             str(li.get("id")): int(li.get("quantity") or 0)
@@ -214,6 +217,15 @@ def order_create(
     if "note" not in link.data:
         _post_note(ctx, booked.id, draft.origin, draft.shopify_order_id, draft.note, changed=False)
         _save_link(ctx, draft.shopify_order_id, booked.id, draft.origin, draft.updated_at, note=draft.note)
+    note = currency_note(unwrap_order(payload), ctx.booking) if ctx.booking is not None else ""
+    if note and not link.data.get("currency_noted"):
+        # The amounts in the currency not booked, for reference: on the chatter, never on the order's
+        # fields (sale.order.note is the Terms & Conditions).
+        with ctx.call("odoo", "post_order_message"):
+            ctx.odoo.post_order_message(booked.id, note, subject=f"Shopify currencies {draft.origin}")
+        _save_link(
+            ctx, draft.shopify_order_id, booked.id, draft.origin, draft.updated_at, currency_noted=True
+        )
     result: dict[str, Any] = {
         "outcome": "created" if booked.created else "found_existing",
         "odoo_order_id": booked.id,
@@ -221,6 +233,11 @@ def order_create(
         "odoo_partner_id": partner.partner_id,
         "amount_total": str(booked_totals.total),
         "currency": booked.currency or draft.currency,
+        **(
+            {"presentment_currency": ctx.booking.presentment_currency}
+            if ctx.booking is not None and ctx.booking.presented_otherwise
+            else {}
+        ),
         "shopify_total": str(draft.expected_totals.shopify_total),
         "taxes_included": draft.taxes_included,
         "tax_rounding": mappings.tax_rounding,
@@ -304,6 +321,7 @@ def order_verify(
         ),
         booked=totals,
         currency=draft.currency,
+        decimals=mappings.currency_decimals,
         result=result,
         taxes_included=draft.taxes_included,
         rounding=mappings.tax_rounding,
@@ -452,6 +470,7 @@ def order_update(
             booked=MoneyTotals(after.amount_untaxed, after.amount_tax, after.amount_total).quantized(q),
             tax_tolerance=Decimal("Infinity") if taken or not refund_taxes_known(payload) else Decimal(0),
             currency=plan.mappings.currency,
+            decimals=plan.mappings.currency_decimals,
             result=result,
             taxes_included=bool(unwrap_order(payload).get("taxes_included")),
             rounding=plan.mappings.tax_rounding,
@@ -688,6 +707,7 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     if link is None:
         if job_topic(job) != "orders/create":
             payload = _current_state(ctx, order_id)
+        payload = order_booking(ctx, payload, None)
         result = order_create(ctx, payload, position=position)
         if order_update_to_odoo(payload, ctx.mappings).changed_lines:
             # Booked from a state that already carries order edits (an update that arrived before its
@@ -696,6 +716,7 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             assert created_link is not None
             result["changed"] = order_update(ctx, payload, created_link, position=position)["changed"]
     else:
+        payload = order_booking(ctx, payload, link)
         result = order_update(ctx, payload, link, position=position)
     if result.get("outcome") != "cancelled":
         booked_link = _order_link(ctx, order_id)
@@ -737,7 +758,7 @@ def order_cancel(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         )
     if link is None:
         # Cancelled before we booked it: book it as Shopify has it now (cancelled), which cancels it in Odoo.
-        return order_create(ctx, current, position=_position(job, payload))
+        return order_create(ctx, order_booking(ctx, current, None), position=_position(job, payload))
     return order_cancel_in_odoo(ctx, current, link, position=_position(job, payload))
 
 
@@ -752,9 +773,10 @@ def order_backfill(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     if link is not None:
         if _is_stale(link, updated_at, {}):
             return {"outcome": "already_booked", "odoo_order_id": link.odoo_id}
-        updated = order_update(ctx, payload, link)
+        updated = order_update(ctx, order_booking(ctx, payload, link), link)
         updated.pop("risk_recheck", None)
         return {**updated, "backfill": "updated"}
+    payload = order_booking(ctx, payload, None)
     result = order_create(ctx, payload)
     if order_update_to_odoo(payload, ctx.mappings).changed_lines:
         created_link = _order_link(ctx, order_id)

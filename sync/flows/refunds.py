@@ -34,12 +34,13 @@ of the order with that job's note waits for it (a transient error: retried).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
-from opsconsole.core.errors import BusinessRuleError, TransientError
+from opsconsole.core.errors import BusinessRuleError, ContractError, TransientError
 from sync.connectors.odoo import (
     CreditNoteLine,
     InvoiceInfo,
@@ -51,8 +52,10 @@ from sync.connectors.odoo import (
     ReversalInput,
 )
 from sync.flows.context import JobContext
+from sync.flows.currency import booked_amount, order_booking
 from sync.flows.payloads import job_payload
 from sync.models import ExternalLink, SyncJob
+from sync.transforms.money import currency_decimals, quantum
 from sync.transforms.refunds import (
     NoteLine,
     RefundDraft,
@@ -63,8 +66,42 @@ from sync.transforms.refunds import (
 CENT = Decimal("0.01")
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+def _money(value: Decimal, q: Decimal = CENT) -> str:
+    return str(value.quantize(q))
+
+
+def _q(draft: RefundDraft) -> Decimal:
+    """The quantum of the currency the refund is booked in (JPY: 1)."""
+    return quantum(currency_decimals(draft.currency))
+
+
+def _transactions_booked(ctx: JobContext, draft: RefundDraft) -> RefundDraft:
+    """The refund's transactions in the currency the order is booked in. Shopify's REST transactions state
+    ``amount`` in the presentment currency: for an order booked in the shop's currency (or the other way
+    round) the amounts come from the order's GraphQL transactions, whose ``amountSet`` has both."""
+    currency = draft.currency.upper()
+    foreign = [t for t in draft.transactions if t.currency and t.currency.upper() != currency]
+    if not foreign:
+        return draft
+    with ctx.call("shopify", "order_money"):
+        money = ctx.shopify.order_money(draft.order_id)
+    by_gid = {t.id: t for t in (money.transactions if money is not None else ())}
+    transactions = []
+    for tx in draft.transactions:
+        if tx not in foreign:
+            transactions.append(tx)
+            continue
+        found = by_gid.get(tx.gid)
+        if found is None:
+            raise ContractError(
+                f"refund {draft.refund_id}: transaction {tx.gid} is not among order {draft.order_id}'s "
+                "transactions in Shopify",
+                system="shopify",
+            )
+        transactions.append(
+            replace(tx, amount=booked_amount(found, currency, draft.order_id), currency=currency)
+        )
+    return replace(draft, transactions=tuple(transactions))
 
 
 def _tax_rates(ctx: JobContext) -> dict[int, Decimal]:
@@ -99,20 +136,24 @@ def _taxes_included(ctx: JobContext, link: ExternalLink, order_id: str) -> bool:
 
 def _mismatch(draft: RefundDraft, odoo_total: Decimal, *, where: str, problems: tuple[str, ...] = ()) -> None:
     shopify_total = draft.total if draft.transactions else draft.computed_total
-    if odoo_total.quantize(CENT) == shopify_total.quantize(CENT):
+    q = _q(draft)
+    if odoo_total.quantize(q) == shopify_total.quantize(q):
         return
     difference = odoo_total - shopify_total
     because = f" ({'; '.join(problems)})" if problems else ""
+    c = draft.currency
     raise BusinessRuleError(
-        f"Shopify refund {draft.refund_id} of order {draft.order_id} gave back {_money(shopify_total)}, "
-        f"the Odoo {where} comes to {_money(odoo_total)}: a difference of {_money(difference)}{because}",
+        f"Shopify refund {draft.refund_id} of order {draft.order_id} gave back "
+        f"{_money(shopify_total, q)} {c}, the Odoo {where} comes to {_money(odoo_total, q)} {c}: a "
+        f"difference of {_money(difference, q)} {c}{because}",
         code="refund_mismatch",
         details={
             "order_id": draft.order_id,
             "refund_id": draft.refund_id,
-            "shopify_total": _money(shopify_total),
-            "odoo_total": _money(odoo_total),
-            "difference": _money(difference),
+            "currency": c,
+            "shopify_total": _money(shopify_total, q),
+            "odoo_total": _money(odoo_total, q),
+            "difference": _money(difference, q),
             "where": where,
             "unmatched": list(problems),
         },
@@ -205,6 +246,20 @@ def _credit_note(
         with ctx.call("odoo", "post_move"):
             credit = ctx.odoo.post_move(credit.id)
     _mismatch(draft, credit.amount_total, where=f"credit note {credit.name}")
+    if credit.currency and credit.currency.upper() != draft.currency.upper():
+        raise BusinessRuleError(
+            f"credit note {credit.name} of Shopify refund {draft.refund_id} is in {credit.currency}, the "
+            f"order is booked in {draft.currency}",
+            code="currency_mismatch",
+            key=credit.currency,
+            details={
+                "order_id": draft.order_id,
+                "refund_id": draft.refund_id,
+                "odoo_credit_note_id": credit.id,
+            },
+        )
+    q = _q(draft)
+    in_presentment = ctx.booking is not None and ctx.booking.in_presentment
     payments = []
     for tx in draft.transactions:
         if not tx.succeeded or not tx.amount:
@@ -212,22 +267,30 @@ def _credit_note(
         journal = _journal(ctx, tx.gateway, draft)
         with ctx.call("odoo", "register_payment"):
             payment = ctx.odoo.register_payment(
-                PaymentInput(credit.id, tx.gid, amount=tx.amount, journal_id=journal)
+                PaymentInput(
+                    credit.id,
+                    tx.gid,
+                    amount=tx.amount,
+                    journal_id=journal,
+                    currency=draft.currency if in_presentment else None,
+                )
             )
         payments.append(
             {
                 "transaction": tx.gid,
                 "gateway": tx.gateway,
-                "amount": _money(tx.amount),
+                "amount": _money(tx.amount, q),
                 "odoo_payment_id": payment.id,
-                "odoo_amount": _money(payment.amount),
+                "odoo_amount": _money(payment.amount, q),
                 "payment_type": payment.payment_type,
             }
         )
-        if payment.amount.quantize(CENT) != tx.amount.quantize(CENT):
+        if payment.amount.quantize(q) != tx.amount.quantize(q) or (
+            payment.currency and payment.currency.upper() != draft.currency.upper()
+        ):
             raise BusinessRuleError(
-                f"refund transaction {tx.gid} of {_money(tx.amount)} was booked in Odoo as "
-                f"{_money(payment.amount)} (payment {payment.name})",
+                f"refund transaction {tx.gid} of {_money(tx.amount, q)} {draft.currency} was booked in Odoo "
+                f"as {_money(payment.amount, q)} {payment.currency} (payment {payment.name})",
                 code="refund_mismatch",
                 details={"order_id": draft.order_id, "refund_id": draft.refund_id, "transaction": tx.gid},
             )
@@ -353,7 +416,10 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             "which is not linked yet: waiting for its job"
         )
     done = dict(link.data.get("refunds") or {})
+    # In the currency the order is booked in (sync/flows/currency.py), as its link recorded.
+    payload = order_booking(ctx, payload, link)
     draft = refund_from_shopify(payload, ctx.mappings, taxes_included=_taxes_included(ctx, link, order_id))
+    draft = _transactions_booked(ctx, draft)
     with ctx.call("odoo", "read_order"):
         order = ctx.odoo.read_order(link.odoo_id)
     if order is None:

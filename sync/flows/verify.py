@@ -22,6 +22,7 @@ from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.flows.context import JobContext
+from sync.transforms.money import currency_decimals, quantum
 from sync.transforms.verify import BOOKED_MISMATCH, LineBooked, LineSent, MoneyTotals, totals_check
 
 
@@ -41,11 +42,16 @@ def booked_verify(
     lines_sent: Sequence[LineSent] = (),
     read_lines: Callable[[], Sequence[LineBooked]] | None = None,
     tax_tolerance: Decimal = Decimal(0),
+    decimals: int | None = None,
 ) -> dict[str, str]:
     """Odoo's totals for the job's result when they are Shopify's to the cent; else the finance problem.
 
     ``document`` names the record for a person (``"Sale order S00042 (Shopify #1001)"``); ``result`` is
-    what the job would have answered, kept on the parked job with ``booked`` and ``outcome`` set."""
+    what the job would have answered, kept on the parked job with ``booked`` and ``outcome`` set. Amounts
+    are in ``currency`` (the currency the document is booked in), compared to its decimals (``decimals``:
+    Odoo's, when the shop's mapping overrides ISO 4217's)."""
+    q = quantum(currency_decimals(currency, decimals))
+    expected, booked = expected.quantized(q), booked.quantized(q)
     options: dict[str, Any] = {
         "expected": expected,
         "booked": booked,
@@ -55,6 +61,7 @@ def booked_verify(
         "rates": rates,
         "lines_sent": lines_sent,
         "tax_tolerance": tax_tolerance,
+        "quantum": q,
     }
     check = totals_check(**options)
     if check.matches:

@@ -75,6 +75,15 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
             "Who ships: odoo (default) or shopify (a 3PL; Odoo's delivery is validated)",
             "str",
         ),
+        (
+            "book_currency",
+            "Currency booked: shop (default) or presentment (with the Currency → pricelist mapping)",
+            "str",
+        ),
+    ),
+    MappingTable.PRICELIST: (
+        ("pricelist_id", "Odoo pricelist id (in this currency)", "int"),
+        ("name", "Pricelist name", "str"),
     ),
     MappingTable.FINANCIAL_STATUS: (("confirm", "Confirm the Odoo order", "bool"),),
     MappingTable.BUNDLE: (
@@ -98,6 +107,7 @@ KEY_LABELS: dict[str, str] = {
     MappingTable.CARRIER: "Odoo carrier name",
     MappingTable.SHOP: "Key (always 'shop')",
     MappingTable.FINANCIAL_STATUS: "Financial status",
+    MappingTable.PRICELIST: "Currency (ISO code, e.g. USD)",
     MappingTable.BUNDLE: "Bundle SKU",
 }
 

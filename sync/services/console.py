@@ -32,6 +32,7 @@ from sync.models import (
 from sync.selectors.access import require_shop, shop_visible
 from sync.services.mappings import MappingRow, mapping_apply, mapping_rows_merged
 from sync.transforms.bundles import bundle_rule_parse
+from sync.transforms.currency import currency_mapping_errors
 
 
 def _can_act_on(user: Any, job: SyncJob) -> bool:
@@ -137,11 +138,14 @@ def mapping_propose(
 def mapping_rows_check(rows: list[MappingRow]) -> None:
     """Rows whose meaning is more than their fields' types are checked before anyone can approve them:
     a bundle rule must be one the order flow can book (sync/transforms/bundles.py), a gift-card product an
-    Odoo id. ValidationError naming each bad row; nothing is proposed."""
+    Odoo id, a currency rule one of ``book_currency``'s and a pricelist row keyed by a currency code.
+    ValidationError naming each bad row; nothing is proposed."""
     errors = []
     for row in rows:
         if row.value is None:
             continue
+        # the shop's book_currency rule and the currency -> pricelist rows (sync/transforms/currency.py)
+        errors.extend(currency_mapping_errors(row.table, row.key, row.value))
         if row.table == MappingTable.BUNDLE:
             try:
                 bundle_rule_parse(row.value)

@@ -73,7 +73,10 @@ def to_decimal(value: Any, *, what: str) -> Decimal:
 
 
 def shop_money(obj: Mapping[str, Any], field: str, *, default: Decimal | None = None) -> Decimal:
-    """``obj[field + "_set"].shop_money.amount`` when present, else ``obj[field]``."""
+    """``obj[field + "_set"].shop_money.amount`` when present, else ``obj[field]``.
+
+    A payload of an order booked in its presentment currency is rewritten first (sync/transforms/currency.py
+    ``in_booked_currency``), so that this reads the booked currency's amounts everywhere."""
     money_set = obj.get(f"{field}_set")
     if isinstance(money_set, Mapping):
         shop = money_set.get("shop_money")

@@ -77,7 +77,7 @@ class ShopMappings:
 
     shop_domain: str
     version: int
-    currency: str  # shop currency code, e.g. "EUR"; the Odoo order is booked in it
+    currency: str  # shop currency code, e.g. "EUR"; the Odoo order is booked in it (unless book_currency)
     company_id: int | None
     pricelist_id: int | None
     skus: Mapping[str, int]  # Shopify SKU -> product.product id
@@ -111,6 +111,12 @@ class ShopMappings:
     # Bundle SKU -> how it is booked (BUNDLE rows); a row that does not parse is held as its error message,
     # so that its orders park naming it.
     bundles: Mapping[str, BundleRule | str] = field(default_factory=dict)
+
+    # Multi-currency (sync/transforms/currency.py): "shop" (default) books every order in the shop currency,
+    # "presentment" books an order in the currency Shopify presented it in, with the pricelist mapped for it
+    # (PRICELIST rows: currency code -> product.pricelist id).
+    book_currency: str = "shop"
+    pricelists: Mapping[str, int] = field(default_factory=dict)
 
     # Who gets the daily reconciliation report (SHOP row keys ``finance_recipients``, ``ops_recipients``).
     finance_recipients: tuple[str, ...] = ()

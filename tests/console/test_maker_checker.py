@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from opsconsole.core.models import AuditEntry, PermissionGrant
-from sync.models import MappingEntry
+from sync.models import MappingChange, MappingEntry
 from sync.services.console import mapping_approve, mapping_propose, mapping_reject
 from sync.services.mappings import MappingRow
 
@@ -127,3 +127,27 @@ def test_a_permission_given_to_the_group_from_the_group_side_opens_a_grant(make_
     approve.group_set.add(Group.objects.get(name="viewer"))
 
     assert PermissionGrant.objects.filter(user=vic, revoked_at__isnull=True).count() == 1
+
+
+def test_a_currency_rule_or_pricelist_row_that_cannot_work_is_refused_when_proposed(shop, make_user):
+    # given an integration admin
+    ada = make_user("integration_admin", username="ada")
+    bad = [
+        MappingRow("shop", "shop", {"currency": "EUR", "book_currency": "customer"}),
+        MappingRow("pricelist", "usd", {"pricelist_id": 9}),
+    ]
+    # when a change with a rule that does not exist and a row keyed by no currency code is proposed
+    with pytest.raises(ValidationError) as err:
+        mapping_propose(actor=ada, shop=shop, rows=bad, summary="book in presentment")
+    # then it is refused naming both, and nothing is proposed; the right rows are accepted
+    assert err.value.messages == [
+        "book_currency must be one of shop, presentment, not 'customer'",
+        "the key of a pricelist row is a currency code like USD, not 'usd'",
+    ]
+    assert not MappingChange.objects.filter(shop=shop).exists()
+    good = [
+        MappingRow("shop", "shop", {"currency": "EUR", "book_currency": "presentment"}),
+        MappingRow("pricelist", "USD", {"pricelist_id": 9}),
+    ]
+    change = mapping_propose(actor=ada, shop=shop, rows=good, summary="book in presentment")
+    assert [r["key"] for r in change.rows] == ["shop", "USD"]

@@ -89,3 +89,31 @@ def test_a_cancelled_duplicate_beside_the_live_order_is_not_a_difference():
 def test_odoo_orders_shopify_does_not_know_are_found():
     findings = odoo_only([odoo(8), odoo(9)], {"8": True, "9": False})
     assert [(f.code, f.subject, f.occurred_at) for f in findings] == [(MISSING_IN_SHOPIFY, "order:9", T)]
+
+
+def test_an_order_booked_in_its_presentment_currency_is_compared_in_that_currency():
+    # given Shopify orders of a EUR shop presented in USD: one booked in USD, one in EUR, one in USD but off
+    # by a cent, and one booked in a currency Shopify never stated it in
+    def presented(order_id: int) -> ShopifyOrder:
+        return ShopifyOrder(
+            str(order_id), f"#{order_id}", T, T, False, Decimal("126.00"), "EUR", Decimal("136.72"), "USD"
+        )
+
+    result = match_orders_page(
+        [presented(1), presented(2), presented(3), presented(4)],
+        by_ref(
+            odoo(1, "136.72", currency="USD"),
+            odoo(2, "126.00", currency="EUR"),
+            odoo(3, "136.71", currency="USD"),
+            odoo(4, "126.00", currency="GBP"),
+        ),
+    )
+    # then the first two match, the cent is found in USD, the GBP order differs naming both currencies
+    assert (result.checked, result.matched) == (4, 2)
+    found = {
+        f.subject: (f.code, f.shopify_value, f.odoo_value, f.details["difference"]) for f in result.findings
+    }
+    assert found == {
+        "order:3": (TOTAL_DIFFERS, "136.72 USD", "136.71 USD", "-0.01"),
+        "order:4": (TOTAL_DIFFERS, "126.00 EUR", "126.00 GBP", "0.00"),
+    }

@@ -935,6 +935,16 @@ def _register_lines(env: Env) -> list[int]:
     return open_lines
 
 
+def _default_journal(env: Env, company: Any) -> int | None:
+    found = env.search(
+        "account.journal",
+        [("type", "in", ["bank", "cash"]), ("company_id", "=", company)],
+        limit=1,
+        check=False,
+    )
+    return found[0] if found else None
+
+
 def _register_default(fname: str) -> Any:
     def default(env: Env, vals: dict[str, Any]) -> Any:
         lines = vals.get("line_ids")
@@ -963,17 +973,14 @@ def _register_default(fname: str) -> Any:
                 else False
             )
         if fname == "currency_id":
-            return move.get("currency_id")
+            # Odoo's _compute_currency_id: the journal's own currency, else the invoice's (source currency).
+            journal = vals.get("journal_id") or _default_journal(env, company)
+            own = env.raw("account.journal", journal, "currency_id") if journal else False
+            return own or move.get("currency_id")
         if fname == "company_id":
             return company
         if fname == "journal_id":
-            found = env.search(
-                "account.journal",
-                [("type", "in", ["bank", "cash"]), ("company_id", "=", company)],
-                limit=1,
-                check=False,
-            )
-            return found[0] if found else None
+            return _default_journal(env, company)
         if fname == "communication":
             if len({env.rec("account.move.line", lid)["move_id"] for lid in lines}) != 1:
                 return None
@@ -1029,6 +1036,15 @@ def create_payments(env: Env, ids: Any) -> dict[str, Any]:
             share = abs(residual) if len(groups) > 1 else float(wiz.get("amount") or 0)
             first = env.rec("account.move.line", group_lines[0])
             move = env.rec("account.move", first["move_id"])
+            currency = wiz.get("currency_id") or move.get("currency_id")
+            if move.get("currency_id") and currency != move.get("currency_id"):
+                # Real Odoo converts the amount at the day's rate; the sandbox keeps no rates and books
+                # journal items in the document's currency, so it refuses rather than pay a wrong amount.
+                raise UserError(
+                    f"Sandbox: a payment in {env.display_name('res.currency', currency)} of an invoice in "
+                    f"{env.display_name('res.currency', move.get('currency_id'))} needs exchange rates, "
+                    "which the sandbox does not model."
+                )
             payment_type = wiz.get("payment_type") or ("inbound" if residual > 0 else "outbound")
             vals: dict[str, Any] = {
                 "date": wiz.get("payment_date") or today(env),
@@ -1036,7 +1052,7 @@ def create_payments(env: Env, ids: Any) -> dict[str, Any]:
                 "payment_type": payment_type,
                 "partner_type": wiz.get("partner_type") or ("customer" if residual > 0 else "supplier"),
                 "journal_id": wiz.get("journal_id"),
-                "currency_id": wiz.get("currency_id") or move.get("currency_id"),
+                "currency_id": currency,
                 "partner_id": wiz.get("partner_id") or False,
                 "company_id": move.get("company_id") or env.company(),
                 "destination_account_id": first.get("account_id"),

@@ -110,6 +110,7 @@ class OdooClient:
         self.module = module
         self._countries: dict[str, int] | None = None
         self._states: dict[tuple[str, str], int | None] = {}
+        self._currencies: dict[str, int | None] = {}
         self.company_id: int | None = None  # set: every call runs with allowed_company_ids = [company_id]
 
     def for_company(self, company_id: int | None) -> OdooClient:
@@ -986,6 +987,26 @@ class OdooClient:
             ),
         )
 
+    def pricelist_currency(self, pricelist_id: int) -> str | None:
+        """1 call: the ISO code of a pricelist's currency (archived pricelists too); None when Odoo has no
+        such pricelist."""
+        rows = self.execute(
+            "product.pricelist",
+            "search_read",
+            domain=[("id", "=", pricelist_id)],
+            fields=["currency_id"],
+            context={"active_test": False},
+        )
+        return (_m2o_name(rows[0].get("currency_id")) or None) if rows else None
+
+    def currency_id(self, code: str) -> int | None:
+        """``res.currency`` id of an ISO code (1 call, then cached per client); None when Odoo has none."""
+        key = code.upper()
+        if key not in self._currencies:
+            ids = self.execute("res.currency", "search", domain=[("name", "=", key)], limit=1)
+            self._currencies[key] = int(ids[0]) if ids else None
+        return self._currencies[key]
+
     def pricelist_fixed_prices(
         self, pricelist_id: int, template_id: int, variant_ids: Sequence[int]
     ) -> dict[int, Decimal]:
@@ -1462,7 +1483,8 @@ class OdooClient:
         ]
 
     def register_payment(self, payment: PaymentInput) -> PaymentInfo:
-        """4 calls: look up by memo (the idempotency key), ``account.payment.register`` on the invoice,
+        """4 calls (5 with a currency, the first time): look up by memo (the idempotency key),
+        ``account.payment.register`` on the invoice,
         ``action_create_payments``, read the payment back. The memo lands in ``memo`` (18+) / ``ref`` (17).
 
         Refusals (a draft invoice, nothing left to pay) are a BusinessRuleError(payment_refused).
@@ -1472,6 +1494,19 @@ class OdooClient:
             return existing[0]
         ctx = {"active_model": "account.move", "active_ids": [payment.invoice_id]}
         vals: dict[str, Any] = {"communication": payment.memo}
+        if payment.currency:
+            # The wizard's default currency is the journal's own when it has one, else the invoice's: an
+            # amount in the invoice's currency is registered in that currency, whatever the journal.
+            currency_id = self.currency_id(payment.currency)
+            if currency_id is None:
+                raise BusinessRuleError(
+                    f"Odoo has no currency {payment.currency} to register a payment in",
+                    code="unknown_currency",
+                    key=payment.currency,
+                    system=SYSTEM,
+                    details={"invoice_id": payment.invoice_id, "currency": payment.currency},
+                )
+            vals["currency_id"] = currency_id
         optional = {
             "amount": _num(payment.amount) if payment.amount is not None else None,
             "journal_id": payment.journal_id,
@@ -1521,6 +1556,17 @@ class OdooClient:
                 }
                 if payout.payment_date:
                     vals["date"] = payout.payment_date
+                if payout.currency:
+                    currency_id = self.currency_id(payout.currency)
+                    if currency_id is None:
+                        raise BusinessRuleError(
+                            f"Odoo has no currency {payout.currency} to pay out in",
+                            code="unknown_currency",
+                            key=payout.currency,
+                            system=SYSTEM,
+                            details={"memo": payout.memo, "currency": payout.currency},
+                        )
+                    vals["currency_id"] = currency_id
                 created = self.execute("account.payment", "create", vals_list=[vals])
                 pid = _first_id(created, "account.payment.create")
                 self.execute("account.payment", "action_post", [pid])

@@ -450,6 +450,9 @@ class PaymentInput:
     journal_id: int | None = None  # None: Odoo's default bank journal of the invoice's company
     payment_date: str | None = None  # "YYYY-MM-DD"; None: today
     payment_method_line_id: int | None = None
+    currency: str | None = (
+        None  # ISO code of the amount; None: the wizard's default (journal's, else invoice's)
+    )
 
 
 @dataclass(frozen=True)
@@ -464,6 +467,7 @@ class PayoutInput:
     against: tuple[int, ...] = ()
     payment_date: str | None = None  # "YYYY-MM-DD"; None: today
     payment_type: str = "outbound"  # "inbound": money received that no invoice is left to take
+    currency: str | None = None  # ISO code of the amount; None: the journal's, else the company's
 
 
 @dataclass(frozen=True)

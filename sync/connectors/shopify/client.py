@@ -64,6 +64,9 @@ from sync.connectors.shopify.webhooks import PRIVACY_TOPICS
 
 MAX_BATCH = 250
 ORDER_PAGE = 50
+#: Order refs per request: a ref costs 4 points (the order, its totalPriceSet and both of its monies), so
+#: 250 of them would pass Shopify's single-query limit of 1,000 points.
+ORDER_REF_BATCH = 200
 BULK_DOWNLOAD_TIMEOUT = 60.0
 
 
@@ -152,6 +155,9 @@ def _order_ref(n: dict[str, Any]) -> OrderRef:
         parse_dt(n["cancelledAt"]),
         n["displayFinancialStatus"],
         _money(n["totalPriceSet"]["shopMoney"]),
+        _money(n["totalPriceSet"].get("presentmentMoney"))
+        if n["totalPriceSet"].get("presentmentMoney")
+        else None,
     )
 
 
@@ -359,7 +365,7 @@ class ShopifyClient:
             after = conn["pageInfo"]["endCursor"]
 
     def iter_orders_created(
-        self, *, since: datetime, until: datetime, page_size: int = MAX_BATCH
+        self, *, since: datetime, until: datetime, page_size: int = ORDER_REF_BATCH
     ) -> Iterator[OrderRef]:
         """Orders created in [since, until), oldest first by creation, one page of ``page_size`` at a time
         (cursor pagination on ``CREATED_AT``, which later updates of an order do not move)."""
@@ -419,12 +425,13 @@ class ShopifyClient:
         return OrdersCount(int(count["count"]), count["precision"])
 
     def order_refs(self, order_ids: Sequence[int | str]) -> dict[str, OrderRef | None]:
-        """Orders by id in one ``nodes`` call per 250 ids: GID → ref, ``None`` where Shopify has none."""
+        """Orders by id in one ``nodes`` call per ORDER_REF_BATCH ids: GID → ref, ``None`` where Shopify has
+        none."""
         out: dict[str, OrderRef | None] = {}
         ids = [gid("Order", i) for i in order_ids]
-        for start in range(0, len(ids), MAX_BATCH):
-            chunk = ids[start : start + MAX_BATCH]
-            data = self.graphql(docs.ORDER_NODES, {"ids": chunk}, estimate=len(chunk) * 3)
+        for start in range(0, len(ids), ORDER_REF_BATCH):
+            chunk = ids[start : start + ORDER_REF_BATCH]
+            data = self.graphql(docs.ORDER_NODES, {"ids": chunk}, estimate=len(chunk) * 4)
             for wanted, node in zip(chunk, data["nodes"], strict=True):
                 out[wanted] = _order_ref(node) if node and node.get("__typename") == "Order" else None
         return out

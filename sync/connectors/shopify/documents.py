@@ -78,7 +78,7 @@ ORDER = (
 )
 ORDER_REF = (
     "id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus"
-    f" totalPriceSet {{ shopMoney {{ {MONEY} }} }}"
+    f" totalPriceSet {{ shopMoney {{ {MONEY} }} presentmentMoney {{ {MONEY} }} }}"
 )
 FULFILLMENT = (
     "id legacyResourceId name status createdAt updatedAt trackingInfo { company number url }"

@@ -65,7 +65,8 @@ class OrderRef:
     updated_at: datetime
     cancelled_at: datetime | None
     financial_status: str | None
-    total: Money
+    total: Money  # shop money
+    total_presentment: Money | None = None  # in the currency the customer saw (presentmentMoney)
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,56 @@ def test_a_payment_with_memo_and_journal_pays_the_invoice_once(odoo_config: Odoo
     assert err.value.code == "payment_refused"
 
 
+def _pricelist(client: OdooClient, currency: str) -> int:
+    ids = client.execute(
+        "res.currency", "search", domain=[("name", "=", currency)], limit=1, context={"active_test": False}
+    )
+    client.execute("res.currency", "write", [ids[0]], vals={"active": True})
+    return _first(
+        client.execute(
+            "product.pricelist", "create", vals_list=[{"name": _key(f"CT {currency}"), "currency_id": ids[0]}]
+        )
+    )
+
+
+def test_an_order_on_a_foreign_pricelist_is_invoiced_and_paid_in_its_currency(
+    odoo_config: OdooConfig,
+) -> None:
+    # given a pricelist in USD (the company's currency is another) and an order on it
+    client = connect(odoo_config)
+    pricelist = _pricelist(client, "USD")
+    pid = _goods(client, policy="order")
+    order = client.create_sale_order_with_totals(
+        OrderInput(
+            partner_id=_partner(client),
+            client_order_ref=_key("shopify"),
+            lines=(_line(pid, "2", "54.25"),),
+            pricelist_id=pricelist,
+        )
+    )
+    client.confirm_order(order.id)
+    invoice = client.invoice_order(order.id)
+    journal = client.execute(
+        "account.journal", "search_read", domain=[("type", "=", "bank")], fields=["id"], limit=1
+    )[0]["id"]
+    # when a payment is registered in USD
+    memo = _key("gid://shopify/OrderTransaction")
+    payment = client.register_payment(
+        PaymentInput(invoice.id, memo, amount=Decimal("108.50"), journal_id=journal, currency="USD")
+    )
+    paid = client.read_invoice(invoice.id)
+    # then Odoo took the order's currency from its pricelist, and the invoice and payment are in USD
+    assert client.pricelist_currency(pricelist) == "USD"
+    assert client.pricelist_currency(2_000_000_000) is None
+    assert (order.currency, order.amount_total) == ("USD", Decimal("108.50"))
+    assert (invoice.currency, invoice.amount_total) == ("USD", Decimal("108.50"))
+    assert (payment.currency, payment.amount, payment.memo) == ("USD", Decimal("108.50"), memo)
+    assert paid is not None and (paid.payment_state, paid.amount_residual) == ("paid", Decimal("0"))
+    with pytest.raises(BusinessRuleError) as err:
+        client.register_payment(PaymentInput(invoice.id, _key("memo"), currency="XXX"))
+    assert (err.value.code, err.value.key) == ("unknown_currency", "XXX")
+
+
 def test_a_payout_settles_what_a_sale_overpaid_a_smaller_invoice_once(odoo_config: OdooConfig) -> None:
     # given an invoice of 80 paid 100 by one payment (the order was reduced before it was invoiced)
     client = connect(odoo_config)

@@ -199,6 +199,9 @@ def test_orders_are_listed_by_update_window(shopify):
         updated_at_min=now - timedelta(days=3650), updated_at_max=now + timedelta(days=3650)
     )
     assert int(created["legacyResourceId"]) in {r.legacy_id for r in refs}
+    ref = next(r for r in refs if r.legacy_id == int(created["legacyResourceId"]))
+    # both amounts of the total: the shop's and the one the customer saw (the same currency here)
+    assert ref.total_presentment is not None and ref.total_presentment.amount == ref.total.amount > 0
     far_future = shopify.list_orders(updated_at_min=now + timedelta(days=3650))
     assert far_future == []
 

@@ -462,3 +462,50 @@ def test_invoicing_by_ordered_quantities_and_a_refund_lowers_what_is_invoiced(rp
     assert status_after_invoice == "invoiced"
     assert (line["qty_invoiced"], line["qty_to_invoice"]) == (0.0, 3.0)
     assert rpc.read1("sale.order", so, ["invoice_ids"])["invoice_ids"] == [invoice, credit]
+
+
+def test_the_order_currency_is_its_pricelists_and_the_payment_follows_the_journal_or_the_invoice(
+    rpc_for,
+) -> None:
+    # given a USD pricelist (the company's currency is EUR) and an order on it, invoiced
+    rpc = rpc_for(19)
+    usd = rpc("res.currency", "search", [("name", "=", "USD")], limit=1)[0]
+    eur = rpc("res.currency", "search", [("name", "=", "EUR")], limit=1)[0]
+    pricelist = rpc.create("product.pricelist", {"name": "USD", "currency_id": usd})
+    line = {"product_id": 1, "price_unit": 54.25, "product_uom_qty": 2}
+    so = rpc.create("sale.order", {"partner_id": 3, "pricelist_id": pricelist, "order_line": [(0, 0, line)]})
+    # then Odoo computes the order's currency from its pricelist (pricelist_id.currency_id)
+    assert rpc.read1("sale.order", so, ["currency_id"])["currency_id"][0] == usd
+    rpc("sale.order", "action_confirm", [so])
+    invoice = rpc.create(
+        "account.move",
+        {
+            "move_type": "out_invoice",
+            "partner_id": 3,
+            "currency_id": usd,
+            "invoice_line_ids": [(0, 0, {"name": "x", "quantity": 2, "price_unit": 54.25})],
+        },
+    )
+    rpc("account.move", "action_post", [invoice])
+    ctx = {"active_model": "account.move", "active_ids": [invoice]}
+    # when a payment is registered in a journal without a currency of its own: the wizard takes the invoice's
+    bank = rpc("account.journal", "search", [("type", "=", "bank")], limit=1)[0]
+    wizard = rpc("account.payment.register", "create", {"journal_id": bank, "amount": 50.0}, context=ctx)
+    assert rpc.read1("account.payment.register", wizard, ["currency_id"])["currency_id"][0] == usd
+    rpc("account.payment.register", "action_create_payments", [wizard], context=ctx)
+    assert rpc.read1("account.move", invoice, ["amount_residual"])["amount_residual"] == 58.5
+    # and in a journal whose own currency is EUR: the wizard defaults to EUR, which needs a conversion
+    rpc("account.journal", "write", [bank], {"currency_id": eur})
+    wizard = rpc("account.payment.register", "create", {"journal_id": bank}, context=ctx)
+    assert rpc.read1("account.payment.register", wizard, ["currency_id"])["currency_id"][0] == eur
+    with pytest.raises(OdooFault) as err:
+        rpc("account.payment.register", "action_create_payments", [wizard], context=ctx)
+    assert "needs exchange rates" in err.value.message
+    # and naming USD pays it in USD whatever the journal's currency
+    wizard = rpc("account.payment.register", "create", {"journal_id": bank, "currency_id": usd}, context=ctx)
+    rpc("account.payment.register", "action_create_payments", [wizard], context=ctx)
+    assert rpc.read1("account.move", invoice, ["payment_state", "amount_residual"]) == {
+        "id": invoice,
+        "payment_state": "paid",
+        "amount_residual": 0.0,
+    }
