@@ -153,7 +153,7 @@ async def load(
     }
 
 
-def start_gunicorn(url: str, workers: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(url: str, workers: int, port: int = PORT) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -168,7 +168,7 @@ def start_gunicorn(url: str, workers: int) -> subprocess.Popen[bytes]:
             "gunicorn",
             "opsconsole.wsgi",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--backlog",
@@ -184,7 +184,7 @@ def start_gunicorn(url: str, workers: int) -> subprocess.Popen[bytes]:
 
     for _ in range(200):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
         except OSError:
             time.sleep(0.1)
