@@ -206,14 +206,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
     from django.db import close_old_connections
 
-    from opsconsole.demo_catalogue import demo_setup_catalogue
+    from bench.harness import connect_shop, start_cluster
     from sandbox.odoo.testing import odoo_sandbox
     from sandbox.shopify.testing import running_sandbox
     from sync.engine.sweep import jobs_sweep
-    from sync.models import JobAttempt, JobState, MappingChange, SyncJob
-    from sync.services.connections import odoo_connect, shopify_connect
-    from sync.services.mappings import MappingRow, mapping_apply
-    from sync.services.setup import SetupCatalogue, shop_setup
+    from sync.models import JobAttempt, JobState, SyncJob
 
     work = Path(tempfile.mkdtemp(prefix="opsconsole-bench-"))
     with (
@@ -223,44 +220,8 @@ def run_pipeline(url: str, *, orders: int, warmup: int) -> dict[str, float]:
         sb.control.settings(
             restore_rate=1000, maximum=10000
         )  # a Plus shop: Shopify's bucket is not the limit
-        connection, _ = odoo_connect(
-            url=odoo.base_url, database="sandbox", login="admin", secret="sandbox-api-key", name="odoo-bench"
-        )
-        shop, _ = shopify_connect(
-            domain=sb.domain,
-            token=sb.token,
-            client_secret=sb.client_secret,
-            api_version=sb.api_version,
-            odoo=connection,
-            admin_url=sb.admin_url,
-        )
-        setup = shop_setup(
-            shop=shop,
-            callback_url=f"http://127.0.0.1:{PORT}/webhooks/shopify",
-            catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
-        )
-        # set-up proposes; the bench takes the proposal as an approver would
-        change = MappingChange.objects.get(pk=setup.change_id)
-        mapping_apply(
-            shop=shop,
-            rows=[MappingRow(r["table"], r["key"], r["value"]) for r in change.rows],
-            change=change,
-        )
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "OPSCONSOLE_Q_WORKERS": "2",
-        }
-        log = open(work / "worker.log", "ab")  # noqa: SIM115
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        connect_shop(odoo, sb, f"http://127.0.0.1:{PORT}/webhooks/shopify")
+        cluster = start_cluster(work / "worker.log", DATABASE_URL=url, OPSCONSOLE_Q_WORKERS="2")
         try:
             customer = sb.control.create_customer(
                 email="bench.customer@example.net", first_name="Bench", last_name="Customer"

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import http.server
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import connect_shop, start_cluster  # noqa: E402
 from bench.ingest import bench_database_url, setup_django, stop  # noqa: E402
 
 CYCLE_SECONDS = 10.0
@@ -104,16 +103,13 @@ def _extra_products(
 def run(*, skus: int, changes: int, rate: float, seed: int) -> dict[str, Any]:
     from django.db import close_old_connections
 
-    from opsconsole.demo_catalogue import demo_setup_catalogue
     from sandbox.odoo.testing import odoo_sandbox
     from sandbox.shopify.testing import running_sandbox
     from sync.engine.clients import odoo_client_for, shopify_client_for
     from sync.engine.mappings import mappings_for_shop
     from sync.engine.sweep import jobs_sweep
-    from sync.models import JobAttempt, JobState, MappingChange, MappingTable, StockLevel, SyncJob
-    from sync.services.connections import odoo_connect, shopify_connect
+    from sync.models import JobAttempt, JobState, MappingTable, StockLevel, SyncJob
     from sync.services.mappings import MappingRow, mapping_apply
-    from sync.services.setup import SetupCatalogue, shop_setup
 
     rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="opsconsole-bench-outbound-"))
@@ -123,29 +119,7 @@ def run(*, skus: int, changes: int, rate: float, seed: int) -> dict[str, Any]:
         running_sandbox(data_dir=work / "shopify") as sb,
     ):
         sb.control.settings(restore_rate=1000, maximum=10000)  # set-up is not measured
-        connection, _ = odoo_connect(
-            url=odoo.base_url, database="sandbox", login="admin", secret="sandbox-api-key", name="odoo-bench"
-        )
-        shop, _ = shopify_connect(
-            domain=sb.domain,
-            token=sb.token,
-            client_secret=sb.client_secret,
-            api_version=sb.api_version,
-            odoo=connection,
-            admin_url=sb.admin_url,
-        )
-        report = shop_setup(
-            shop=shop,
-            callback_url=f"http://127.0.0.1:{discard_port}/webhooks/shopify",
-            catalogue=SetupCatalogue.from_dict(demo_setup_catalogue()),
-        )
-        # Set-up only proposes the mappings; approve the proposal as a second admin would.
-        change = MappingChange.objects.get(pk=report.change_id)
-        mapping_apply(
-            shop=shop,
-            rows=[MappingRow(r["table"], r["key"], r["value"]) for r in change.rows],
-            change=change,
-        )
+        shop = connect_shop(odoo, sb, f"http://127.0.0.1:{discard_port}/webhooks/shopify")
         mapped = dict(mappings_for_shop(shop=shop).skus)
         locations = list(mappings_for_shop(shop=shop).locations)
         extra = _extra_products(
@@ -164,22 +138,7 @@ def run(*, skus: int, changes: int, rate: float, seed: int) -> dict[str, Any]:
             "stock",
             {"items": [{"sku": s, "quantity": 500, "location": "WH/Stock"} for s in all_skus]},
         )
-        env = {
-            **os.environ,
-            "DATABASE_URL": os.environ["DATABASE_URL"],
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "OPSCONSOLE_Q_WORKERS": "2",
-            "OPSCONSOLE_STOCK_OUT": "1",
-        }
-        log = open(work / "worker.log", "ab")  # noqa: SIM115
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        cluster = start_cluster(work / "worker.log", OPSCONSOLE_Q_WORKERS="2", OPSCONSOLE_STOCK_OUT="1")
 
         def busy() -> bool:
             close_old_connections()
