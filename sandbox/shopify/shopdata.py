@@ -1146,6 +1146,7 @@ def create_refund(
     included = order["taxes_included"]
     now = store.clock.iso()
     rid = store.new_id()
+    ship_plan = _plan_shipping_refund(order, shipping_full, shipping_amount)
     by_id = {li["id"]: li for li in order["line_items"]}
     rlis = []
     stock_events: Events = []
@@ -1226,38 +1227,30 @@ def create_refund(
     adjustments = []
     ship_gross_s = ship_gross_p = ZERO
     ship_tax_s = ship_tax_p = ZERO
-    if shipping_full or shipping_amount:
-        for sl in order["shipping_lines"]:
-            if sl["_refunded"]:
-                continue
-            price_s, price_p = _d(sl["price_set"]), _d(sl["price_set"], "presentment_money")
-            t_s = sum((_d(t["price_set"]) for t in sl["tax_lines"]), ZERO)
-            t_p = sum((_d(t["price_set"], "presentment_money") for t in sl["tax_lines"]), ZERO)
-            if shipping_amount is not None and not shipping_full:
-                ratio = min(Decimal(1), Decimal(shipping_amount) / price_s) if price_s else Decimal(0)
-                price_s, price_p = q2(price_s * ratio), q2(price_p * ratio)
-                t_s, t_p = q2(t_s * ratio), q2(t_p * ratio)
-            else:
-                sl["_refunded"] = True
-            net_s = price_s - t_s if included else price_s
-            net_p = price_p - t_p if included else price_p
-            adjustments.append(
-                {
-                    "id": store.new_id(),
-                    "order_id": order["id"],
-                    "refund_id": rid,
-                    "kind": "shipping_refund",
-                    "reason": "Shipping refund",
-                    "amount": s(-net_s),
-                    "tax_amount": s(-t_s),
-                    "amount_set": money_set(-net_s, cur, -net_p, pcur),
-                    "tax_amount_set": money_set(-t_s, cur, -t_p, pcur),
-                }
-            )
-            ship_gross_s += net_s + t_s
-            ship_gross_p += net_p + t_p
-            ship_tax_s += t_s
-            ship_tax_p += t_p
+    for sl, price_s, price_p, t_s, t_p in ship_plan:
+        done = sl.setdefault("_refunded_amounts", [["0", "0"], ["0", "0"]])
+        done[0] = [s(Decimal(done[0][0]) + price_s), s(Decimal(done[0][1]) + t_s)]
+        done[1] = [s(Decimal(done[1][0]) + price_p), s(Decimal(done[1][1]) + t_p)]
+        sl["_refunded"] = shipping_left(sl)[0] <= 0
+        net_s = price_s - t_s if included else price_s
+        net_p = price_p - t_p if included else price_p
+        adjustments.append(
+            {
+                "id": store.new_id(),
+                "order_id": order["id"],
+                "refund_id": rid,
+                "kind": "shipping_refund",
+                "reason": "Shipping refund",
+                "amount": s(-net_s),
+                "tax_amount": s(-t_s),
+                "amount_set": money_set(-net_s, cur, -net_p, pcur),
+                "tax_amount_set": money_set(-t_s, cur, -t_p, pcur),
+            }
+        )
+        ship_gross_s += net_s + t_s
+        ship_gross_p += net_p + t_p
+        ship_tax_s += t_s
+        ship_tax_p += t_p
     items_gross_s = sub_s + (ZERO if included else tax_s)
     items_gross_p = sub_p + (ZERO if included else tax_p)
     total_s, total_p = items_gross_s + ship_gross_s, items_gross_p + ship_gross_p
@@ -1380,6 +1373,56 @@ def create_refund(
     order["updated_at"] = now
     events: Events = [("refunds/create", refund), ("orders/updated", order), *stock_events] if fire else []
     return refund, events
+
+
+def shipping_left(sl: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """What a shipping line has left to refund: price (shop, presentment) and tax (shop, presentment).
+    Shopify refunds shipping at most up to what remains (ShippingRefund.maximumRefundableSet)."""
+    done = sl.get("_refunded_amounts") or [["0", "0"], ["0", "0"]]
+    price_s, price_p = _d(sl["price_set"]), _d(sl["price_set"], "presentment_money")
+    t_s = sum((_d(t["price_set"]) for t in sl["tax_lines"]), ZERO)
+    t_p = sum((_d(t["price_set"], "presentment_money") for t in sl["tax_lines"]), ZERO)
+    return (
+        price_s - Decimal(done[0][0]),
+        price_p - Decimal(done[1][0]),
+        t_s - Decimal(done[0][1]),
+        t_p - Decimal(done[1][1]),
+    )
+
+
+def _plan_shipping_refund(
+    order: dict[str, Any], shipping_full: bool, shipping_amount: Decimal | None
+) -> list[tuple[dict[str, Any], Decimal, Decimal, Decimal, Decimal]]:
+    """(shipping line, price shop, price presentment, tax shop, tax presentment) to refund, checked before
+    anything changes. ``fullRefund`` refunds what remains of the shipping; an amount refunds that much of
+    the remainder and one over it is refused, as Shopify does."""
+    if not (shipping_full or shipping_amount):
+        return []
+    left = [(sl, *shipping_left(sl)) for sl in order["shipping_lines"]]
+    left = [row for row in left if row[1] > 0]
+    if shipping_amount is None or shipping_full:
+        return left
+    room = sum((row[1] for row in left), ZERO)
+    if Decimal(shipping_amount) > room:
+        raise OperationError(
+            f"Shipping refund amount {s(Decimal(shipping_amount))} is greater than the refundable shipping"
+            f" ({s(room)})",
+            ["shipping", "amount"],
+            "INVALID",
+        )
+    plan = []
+    wanted = Decimal(shipping_amount)
+    for sl, p_s, p_p, t_s, t_p in left:
+        if wanted <= 0:
+            break
+        take = min(wanted, p_s)
+        wanted -= take
+        if take == p_s:
+            plan.append((sl, p_s, p_p, t_s, t_p))
+        else:
+            ratio = take / p_s
+            plan.append((sl, take, q2(p_p * ratio), q2(t_s * ratio), q2(t_p * ratio)))
+    return plan
 
 
 def _refundable_left(order: dict[str, Any], parent: dict[str, Any]) -> tuple[Decimal, Decimal]:

@@ -1032,12 +1032,10 @@ class Views:
         zero = pair(Decimal("0.00"), Decimal("0.00"))
         max_s, max_p = plan["maximum_refundable"]
         refund = plan["refund"]
-        ship_left = [sl for sl in order["shipping_lines"] if not sl["_refunded"]]
+        ship_left = [shopdata.shipping_left(sl) for sl in order["shipping_lines"]]
         ship_max = pair(
-            sum((Decimal(sl["price_set"]["shop_money"]["amount"]) for sl in ship_left), Decimal("0.00")),
-            sum(
-                (Decimal(sl["price_set"]["presentment_money"]["amount"]) for sl in ship_left), Decimal("0.00")
-            ),
+            sum((x[0] for x in ship_left), Decimal("0.00")),
+            sum((x[1] for x in ship_left), Decimal("0.00")),
         )
         if refund is None:
             return {

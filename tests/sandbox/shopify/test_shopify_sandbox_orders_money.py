@@ -73,6 +73,33 @@ def test_order_money_fields_follow_refunds_of_lines_and_shipping(fresh, client):
     assert [t.fees for t in money.transactions if t.kind == "REFUND"] == [()]
 
 
+
+def test_shipping_is_refunded_at_most_up_to_what_remains_of_it(fresh, client):
+    # Shopify: ShippingRefund.maximumRefundableSet is "the maximum amount of shipping fees currently
+    # refundable"; fullRefund refunds what remains, an amount over the remainder is a userError.
+    order = fresh.control.generate_orders(
+        count=1, seed=38, gift_card=False, shipping="STANDARD", skus=["MERINOTE-M-NAVY"], quantity=1
+    )[0]
+    [sl] = order["shipping_lines"]
+    price = D(sl["price"])
+    gross = price if order["taxes_included"] else price + sum((D(t["price"]) for t in sl["tax_lines"]), D(0))
+    half = (price / 2).quantize(D("0.01"))
+    first = client.create_refund(order["id"], shipping_amount=half)
+    suggested = client.suggested_refund(order["id"], refund_shipping=True)
+    with pytest.raises(BusinessRuleError) as over:
+        client.create_refund(order["id"], shipping_amount=price - half + D("0.01"))
+    rest = client.create_refund(order["id"], full_shipping=True)
+    with pytest.raises(BusinessRuleError):
+        client.create_refund(order["id"], shipping_amount=D("0.01"))
+    money = client.order_money(order["id"])
+    assert over.value.details["userErrors"][0]["field"][-2:] == ["shipping", "amount"]
+    assert len(fresh.control.order(order["id"])["refunds"]) == 2
+    assert money.refunded_shipping.amount == gross
+    assert money.refunded.amount == gross
+    assert first.total.amount + rest.total.amount == gross
+    assert suggested.amount.amount == rest.total.amount
+
+
 def test_what_an_edit_adds_is_owed_until_the_customer_pays_it_as_a_new_sale(fresh, client, receiver):
     order = fresh.control.generate_orders(
         count=1, seed=33, gift_card=False, presentment_currency="EUR", skus=["MERINOTE-M-NAVY"], quantity=1
