@@ -73,7 +73,6 @@ def test_order_money_fields_follow_refunds_of_lines_and_shipping(fresh, client):
     assert [t.fees for t in money.transactions if t.kind == "REFUND"] == [()]
 
 
-
 def test_shipping_is_refunded_at_most_up_to_what_remains_of_it(fresh, client):
     # Shopify: ShippingRefund.maximumRefundableSet is "the maximum amount of shipping fees currently
     # refundable"; fullRefund refunds what remains, an amount over the remainder is a userError.
