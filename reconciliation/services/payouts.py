@@ -301,7 +301,12 @@ def payout_entry_ref(payout: Payout) -> str:
     return f"shopify-payout:{payout.payout_id}"
 
 
-def payout_post(*, payout: Payout, odoo: Any, settings: dict[str, Any]) -> str:
+ENTRY_DIFFERS = "payout_entry_differs"
+
+
+def payout_post(
+    *, payout: Payout, odoo: Any, settings: dict[str, Any], run: ReconciliationRun | None = None
+) -> str:
     """Post the payout's journal entry: only a PAID payout that balances, and once. Returns the outcome."""
     accounts = {
         "bank": settings.get("payout_bank_account_id"),
@@ -339,8 +344,48 @@ def payout_post(*, payout: Payout, odoo: Any, settings: dict[str, Any]) -> str:
                 ),
             )
         )
+        # A result we did not verify is not a success: what Odoo booked, by account, to the cent.
+        sent: dict[int, Decimal] = {}
+        for e in entry_lines:
+            account = int(accounts[e.account])  # type: ignore[arg-type]
+            sent[account] = sent.get(account, m.ZERO) + e.debit - e.credit
+        booked: dict[int, Decimal] = {}
+        for line in odoo.journal_entry_lines(ref.id):
+            booked[line.account_id] = booked.get(line.account_id, m.ZERO) + line.debit - line.credit
         locked.odoo_move_id = ref.id
         locked.odoo_move_name = ref.name
+        sent = {a: _q(v) for a, v in sent.items() if _q(v)}
+        booked = {a: _q(v) for a, v in booked.items() if _q(v)}
+        if sent != booked:
+            locked.status = Payout.Reconciliation.VARIANCE
+            locked.differences = sorted({*locked.differences, ENTRY_DIFFERS})
+            locked.save(update_fields=["odoo_move_id", "odoo_move_name", "status", "differences"])
+            logger.warning("payout %s: Odoo entry %s differs from what we sent", locked.legacy_id, ref.id)
+            if run is not None:
+                bank = int(accounts["bank"])  # type: ignore[arg-type]
+                names = {int(v): k for k, v in accounts.items() if v}  # type: ignore[arg-type]
+
+                def text(amounts: dict[int, Decimal]) -> str:
+                    return ", ".join(f"{names.get(a, a)} {v}" for a, v in sorted(amounts.items()))
+
+                discrepancies_record(
+                    run=run,
+                    findings=[
+                        Finding(
+                            ENTRY_DIFFERS,
+                            f"payout:{locked.legacy_id}:entry",
+                            f"payout {locked.legacy_id} journal entry {ref.name or ref.id}",
+                            shopify_value=f"sent (debit - credit): {text(sent)}",
+                            odoo_value=f"booked (debit - credit): {text(booked)}",
+                            amount_shopify=sent.get(bank, m.ZERO),
+                            amount_odoo=booked.get(bank, m.ZERO),
+                            currency=locked.currency,
+                            occurred_at=locked.issued_at,
+                            details={"payout": locked.pk, "move": ref.id},
+                        )
+                    ],
+                )
+            return "entry_differs"
         locked.status = Payout.Reconciliation.POSTED
         locked.posted_at = timezone.now()
         locked.save(update_fields=["odoo_move_id", "odoo_move_name", "status", "posted_at"])
@@ -370,7 +415,7 @@ def payouts_reconcile(*, run: ReconciliationRun, shopify: Any, odoo: Any) -> Pay
             counts.variance += 1
             continue
         counts.matched += 1
-        outcome = payout_post(payout=payout, odoo=odoo, settings=settings)
+        outcome = payout_post(payout=payout, odoo=odoo, settings=settings, run=run)
         if outcome in ("posted", "found_posted"):
             counts.posted += 1
     discrepancies_clear(run=run, codes=PAYOUT_CODES, since=run.window_start, until=run.window_end)

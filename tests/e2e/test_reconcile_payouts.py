@@ -232,3 +232,52 @@ def test_a_dispute_and_a_fee_off_the_rate_are_classified_and_a_mapped_dispute_ac
     assert by_account[accounts["payout_bank_account_id"]] == (payout.net, Decimal("0"))
     assert sum(d for d, _ in by_account.values()) == sum(c for _, c in by_account.values())
     assert Discrepancy.objects.filter(kind="payouts", status="open").count() == 0
+
+
+def test_a_payout_entry_odoo_booked_otherwise_than_we_sent_is_a_discrepancy_naming_both(pipeline):
+    # given a paid-out payout whose orders are paid in Odoo, and its accounts mapped
+    pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=67, gift_card=False)
+    pipeline.settle(expect_jobs=1)
+    built = pipeline.shopify.control.build_payouts()
+    issued = parse_shopify_timestamp(pipeline.shopify.control.clock()["now"])
+    accounts = _accounts(pipeline)
+    net = Decimal(built[0]["amount"])
+    # and an entry under the payout's ref already in Odoo, booked by someone else for 1.00 less to the bank
+    env = pipeline.rpc.env
+    ref = f"shopify-payout:gid://shopify/ShopifyPaymentsPayout/{built[0]['id']}"
+    move = env["account.move"].create(
+        {
+            "move_type": "entry",
+            "ref": ref,
+            "journal_id": accounts["payout_journal_id"],
+            "line_ids": [
+                (
+                    0,
+                    0,
+                    {"account_id": accounts["payout_bank_account_id"], "debit": float(net - 1), "credit": 0},
+                ),
+                (
+                    0,
+                    0,
+                    {
+                        "account_id": accounts["payout_clearing_account_id"],
+                        "debit": 0,
+                        "credit": float(net - 1),
+                    },
+                ),
+            ],
+        }
+    )
+    env["account.move"].browse(move).action_post()
+
+    # when the payout is reconciled and its entry posted (found by its ref) and read back
+    run = _payouts_run(pipeline, issued)
+
+    # then it is not taken as posted: a discrepancy names what we sent and what Odoo booked
+    payout = Payout.objects.get(shop=pipeline.shop)
+    assert payout_entry_ref(payout) == ref
+    assert (payout.status, run.counts["posted"], payout.odoo_move_id) == ("variance", 0, move)
+    assert "payout_entry_differs" in payout.differences
+    found = Discrepancy.objects.get(code="payout_entry_differs", status="open")
+    assert (found.amount_shopify, found.amount_odoo) == (net, net - 1)
+    assert f"bank {net}" in found.shopify_value and f"bank {net - 1}" in found.odoo_value

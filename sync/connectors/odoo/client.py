@@ -27,6 +27,7 @@ from .types import (
     InvoiceInfo,
     JournalEntryInput,
     JournalEntryRef,
+    JournalLine,
     LocationInfo,
     MoveInfo,
     MoveLineEdit,
@@ -1234,6 +1235,25 @@ class OdooClient:
         return JournalEntryRef(
             int(r["id"]), _str(r.get("name")), _str(r.get("state")), False, _dec(r.get("amount_total"))
         )
+
+    def journal_entry_lines(self, move_id: int) -> list[JournalLine]:
+        """1 call: what Odoo booked on a journal entry, each line's account, label, debit and credit."""
+        rows = self.execute(
+            "account.move.line",
+            "search_read",
+            domain=[("move_id", "=", move_id)],
+            fields=["account_id", "name", "debit", "credit"],
+            order="id asc",
+        )
+        return [
+            JournalLine(
+                _m2o_id(r.get("account_id")) or 0,
+                _str(r.get("name")),
+                debit=_dec(r.get("debit")),
+                credit=_dec(r.get("credit")),
+            )
+            for r in rows
+        ]
 
     def post_journal_entry(self, entry: JournalEntryInput) -> JournalEntryRef:
         """3 calls: look up by ``ref`` (the idempotency key), create the entry with its lines, post it. A

@@ -662,6 +662,10 @@ def test_a_journal_entry_is_posted_once_by_its_ref_and_an_unbalanced_one_is_refu
     assert sorted((r["account_id"][0], r["debit"], r["credit"]) for r in lines) == sorted(
         [(bank, 96.8, 0.0), (fees, 3.2, 0.0), (clearing, 0.0, 100.0)]
     )
+    booked = client.journal_entry_lines(first.id)
+    assert sorted((b.account_id, b.debit, b.credit) for b in booked) == sorted(
+        [(bank, Decimal("96.80"), 0), (fees, Decimal("3.20"), 0), (clearing, 0, Decimal("100.00"))]
+    )
 
     unbalanced = dataclasses.replace(entry, ref=_key("payout"), lines=entry.lines[:2])
     with pytest.raises(BusinessRuleError):
