@@ -502,6 +502,11 @@ def _shop_control(
             product["updated_at"] = store.clock.iso()
             sb.fire(shop, [("products/update", product)])
         return 200, public(product)
+    if rest == ["inventory", "adjustments"] and method == "GET":
+        # The adjustment groups the shop applied (a refused or replayed write applies none): what the app
+        # wrote to Shopify's inventory, each with its reason, reference document and changes.
+        groups = sorted(shop["adjustment_groups"].values(), key=lambda g: int(g["id"]))
+        return 200, {"adjustments": groups}
     if head == "inventory" and method == "GET":
         levels = []
         for lv in shop["inventory_levels"].values():

@@ -188,6 +188,10 @@ class SandboxControl:
     def inventory(self, domain: str | None = None) -> list[dict[str, Any]]:
         return self.request("GET", f"{self._shop(domain)}/inventory")["inventory_levels"]  # type: ignore[no-any-return]
 
+    def inventory_adjustments(self, domain: str | None = None) -> list[dict[str, Any]]:
+        """The inventory adjustment groups the shop applied, oldest first (reason, reference, changes)."""
+        return self.request("GET", f"{self._shop(domain)}/inventory/adjustments")["adjustments"]  # type: ignore[no-any-return]
+
     def rotate_secret(
         self, new_secret: str, grace_seconds: float = 3600, domain: str | None = None
     ) -> dict[str, Any]:

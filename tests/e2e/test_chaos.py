@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import close_old_connections
@@ -134,3 +136,65 @@ def test_odoo_down_for_ten_scaled_minutes_while_orders_arrive_loses_and_doubles_
     # then every acknowledged order is in Odoo exactly once
     verdict = assert_linearizable(pipeline)
     assert verdict.completed == len(orders), f"seed={seed}: {verdict}"
+
+
+def test_a_task_hung_on_odoo_past_its_lease_is_taken_back_and_its_order_made_once(pipeline):
+    """Odoo commits a sale order and then holds its answer for 20 seconds: longer than the job's lease
+    (six seconds in WORKER_ENV), within django-q's task timeout. The sweeper may take the job back while
+    the hung task still waits; whichever finishes, the order exists once."""
+    pipeline.odoo.control.add_fault("slow", model="sale.order", method="web_save", seconds=20, count=1)
+
+    # when orders arrive, the first of them hanging on Odoo's answer
+    orders = pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=404)
+    wait_for(
+        lambda: pipeline.sale_orders(orders[0]["id"]), timeout=90, message="Odoo to commit the hung order"
+    )
+    orders += pipeline.generate_orders(3, skus=SKUS, quantity=2, seed=405)
+    _all_delivered(pipeline, orders)
+
+    # and the hold ends, the sweeper having run as the scheduler would meanwhile
+    pipeline.settle(timeout=180, expect_jobs=len(orders))
+
+    # then every order is in Odoo once, and the hung one's job succeeded once it was sure of its order
+    verdict = assert_linearizable(pipeline)
+    assert verdict.completed == len(orders), str(verdict)
+    job = pipeline.order_jobs(orders[0]["id"])[0]
+    assert job.state == JobState.SUCCEEDED
+    assert job.result["odoo_order_id"] == pipeline.sale_orders(orders[0]["id"])[0]["id"]
+    assert pipeline.odoo_order_creates() == len(orders)
+
+
+def test_webhooks_with_timestamps_hours_off_our_clock_are_processed_once_in_order(pipeline):
+    """Shopify's clock six hours ahead of ours (the stand-in's clock advanced: created_at, updated_at and
+    X-Shopify-Triggered-At all ahead), then the same orders' creations delivered again under new ids with
+    X-Shopify-Triggered-At eight hours behind ours: each order is made once, and the late stale delivery
+    does not undo the newer state."""
+    pipeline.shopify.control.advance_clock(6 * 3600)
+
+    # when orders are placed and updated on a Shopify clock ahead of ours
+    orders = pipeline.generate_orders(3, skus=SKUS, quantity=1, seed=606)
+    for order in orders:
+        pipeline.shopify.control.touch_order(order["id"])
+    _all_delivered(pipeline, orders)
+    pipeline.settle(timeout=120, expect_jobs=len(orders))
+
+    # and each order's creation comes again as a new event stamped eight hours before our clock
+    behind = (timezone.now() - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    for order in orders:
+        (created,) = pipeline.deliveries("orders/create", order["id"])
+        answer = pipeline.redeliver(
+            created, webhook_id=f"skewed-{order['id']}", event_id=f"skewed-{order['id']}", triggered_at=behind
+        )
+        assert 200 <= answer.status_code < 300, answer.text
+    pipeline.settle(timeout=120)
+
+    # then each order is in Odoo once, at Shopify's current total
+    verdict = assert_linearizable(pipeline)
+    assert verdict.completed == len(orders), str(verdict)
+    assert pipeline.odoo_order_creates() == len(orders)
+    for order in orders:
+        (sale_order,) = pipeline.sale_orders(order["id"])
+        current = pipeline.shopify.control.order(order["id"])
+        assert Decimal(str(sale_order["amount_total"])).quantize(Decimal("0.01")) == Decimal(
+            current["total_price"]
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.checker import History, acknowledged_orders, check
+from tests.support.checker import History, acknowledged_orders, check, shopify_inventory_writes
 
 
 def _delivery(order_id: int, *codes: int, topic: str = "orders/create") -> dict:
@@ -60,3 +60,21 @@ def test_only_deliveries_answered_2xx_count_as_acknowledged():
         _delivery(5, 200, topic="orders/updated"),
     ]
     assert acknowledged_orders(rows) == {"1", "3", "5"}
+
+
+def test_the_same_level_set_twice_by_one_job_is_a_shopify_write_done_twice():
+    def group(gid: int, reference: str, after: int) -> dict:
+        change = {"name": "available", "item_id": 7, "location_id": 3, "after": after, "delta": 1}
+        return {"id": gid, "reference": reference, "changes": [change]}
+
+    adjustments = [
+        group(1, "gid://opsconsole/SyncJob/5", 40),  # before the run: left out
+        group(2, "gid://opsconsole/SyncJob/6", 41),
+        group(3, "gid://opsconsole/SyncJob/7", 41),  # another job may set the same value
+        group(4, "gid://opsconsole/SyncJob/6", 41),  # the same job's write applied again
+        group(5, "gid://shopify/Order/9", 40),  # not ours (a sale)
+    ]
+    writes = shopify_inventory_writes(adjustments, since_id=1)
+    assert len(writes) == 3
+    verdict = check(History(shopify_writes=writes))
+    assert verdict.rewritten == {("inventory", "gid://opsconsole/SyncJob/6 7@3=41"): 2}

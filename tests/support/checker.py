@@ -115,6 +115,24 @@ def parked_orders(shop: Any) -> set[str]:
     return {s.split(":", 1)[1] for s in subjects}
 
 
+def shopify_inventory_writes(
+    adjustments: list[dict[str, Any]], *, since_id: int = 0
+) -> list[tuple[str, str]]:
+    """Our inventory writes Shopify applied, one per level set: the same level set to the same quantity
+    twice by the same job (its reference document) is one write done twice."""
+    writes: list[tuple[str, str]] = []
+    for group in adjustments:
+        reference = str(group.get("reference") or "")
+        if int(group["id"]) <= since_id or not reference.startswith("gid://opsconsole/"):
+            continue
+        for change in group.get("changes", []):
+            if change.get("name") != "available":
+                continue
+            level = f"{change['item_id']}@{change['location_id']}={change['after']}"
+            writes.append(("inventory", f"{reference} {level}"))
+    return writes
+
+
 def record(pipeline: Any, *, shopify_writes: list[tuple[str, str]] | None = None) -> History:
     """The history of one pipeline run, read from the stand-ins and our tables."""
     return History(
