@@ -130,6 +130,14 @@ class Pipeline:
     def generate_orders(self, count: int = 1, **options: Any) -> list[dict[str, Any]]:
         return self.shopify.control.generate_orders(count=count, **options)
 
+    def ingest_here(self) -> None:
+        """Ingest this shop's stored deliveries in this process, as a worker's inbox pump does (for tests
+        that run their jobs in-process, without a worker)."""
+        from sync.engine.ingest import deliveries_ingest
+
+        close_old_connections()
+        deliveries_ingest(shop_id=self.shop.pk)
+
     def order_jobs(self, order_id: int | str, *kinds: str) -> list[SyncJob]:
         """The jobs of one Shopify order (by default its order.upsert and order.cancel jobs)."""
         kinds = kinds or ("order.upsert", "order.cancel")

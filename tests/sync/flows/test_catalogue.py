@@ -200,7 +200,8 @@ def test_an_odoo_owned_field_changed_in_shopify_is_set_back(p):
 
     wait_for(
         lambda: (
-            SyncJob.objects.filter(
+            p.ingest_here()
+            or SyncJob.objects.filter(
                 shop=p.shop, kind="catalogue.shopify_update", event__payload__variants__0__price="9.99"
             ).exists()
             or None

@@ -175,7 +175,11 @@ def test_a_sale_in_shopify_during_a_push_is_not_overwritten(p):
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
     # when: a sale of 2 in Shopify (its order not yet in Odoo) while Odoo receives 10 more
     order = p.generate_orders(1, skus=["NOTEBOOK-BLACK"], quantity=2, seed=5)[0]
-    wait_for(lambda: p.order_jobs(order["id"], "order.upsert") or None, timeout=30, message="the order's job")
+    wait_for(
+        lambda: p.ingest_here() or p.order_jobs(order["id"], "order.upsert") or None,
+        timeout=30,
+        message="the order's job",
+    )
     set_odoo(p, "NOTEBOOK-BLACK", 40)
     poll(p)
     jobs = run_stock_jobs(p, kinds=("stock.push",))
@@ -231,7 +235,9 @@ def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
     poll(p)
     run_stock_jobs(p)
     wait_for(
-        lambda: SyncJob.objects.filter(shop=p.shop, kind="stock.level_update").exists() or None,
+        lambda: (
+            p.ingest_here() or SyncJob.objects.filter(shop=p.shop, kind="stock.level_update").exists() or None
+        ),
         timeout=30,
         message="our push's echo",
     )
@@ -245,7 +251,8 @@ def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
     shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, location_ids(p)[MAIN], 99, 30)])
     wait_for(
         lambda: (
-            SyncJob.objects.filter(
+            p.ingest_here()
+            or SyncJob.objects.filter(
                 shop=p.shop, kind="stock.level_update", event__payload__available=99
             ).exists()
             or None
