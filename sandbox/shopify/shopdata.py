@@ -1193,6 +1193,8 @@ def create_refund(
         location_id = spec.get("location_id") or (
             first_location_id(shop) if restock_type != "no_restock" else None
         )
+        if restock_type == "cancel":
+            _cancel_unfulfilled(shop, order["id"], li["id"], qty, now)
         if restock_type in ("return", "cancel", "legacy_restock") and li["variant_id"]:
             restocked = True
             found = find_variant(shop, variant_id=li["variant_id"])
@@ -1373,6 +1375,28 @@ def create_refund(
     order["updated_at"] = now
     events: Events = [("refunds/create", refund), ("orders/updated", order), *stock_events] if fire else []
     return refund, events
+
+
+def _cancel_unfulfilled(shop: dict[str, Any], oid: int, line_item_id: int, qty: int, now: str) -> None:
+    """Units refunded with restock type CANCEL ("use this when restocking unfulfilled line items") leave the
+    order's open fulfillment orders: each fulfillment order line item's remaining and total quantity go
+    down; a fulfillment order with nothing left to fulfil closes."""
+    left = qty
+    for fo in shop["fulfillment_orders"].values():
+        if left <= 0:
+            break
+        if fo["order_id"] != oid or fo["status"] not in ("open", "in_progress"):
+            continue
+        for foli in fo["line_items"]:
+            if foli["line_item_id"] != line_item_id or foli["fulfillable_quantity"] <= 0:
+                continue
+            take = min(left, foli["fulfillable_quantity"])
+            foli["fulfillable_quantity"] -= take
+            foli["quantity"] -= take
+            left -= take
+            fo["updated_at"] = now
+        if all(x["fulfillable_quantity"] <= 0 for x in fo["line_items"]):
+            fo["status"] = "closed"
 
 
 def shipping_left(sl: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal, Decimal]:

@@ -208,6 +208,37 @@ def test_tracking_update_replaces_numbers_and_urls_and_fires_fulfillments_update
     ]
 
 
+def test_units_refunded_as_cancel_leave_the_fulfillment_order(fresh, client):
+    # Shopify: RefundLineItemRestockType CANCEL "Use this when restocking unfulfilled line items"; the
+    # cancelled units are no longer to be fulfilled (FulfillmentOrderLineItem remaining/totalQuantity).
+    order = fresh.control.generate_orders(
+        count=1, seed=39, presentment_currency="EUR", skus=["MERINOTE-M-NAVY"], quantity=3
+    )[0]
+    line = str(order["line_items"][0]["id"])
+
+    def seen():
+        query = (
+            "query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 10) { nodes { status"
+            " lineItems(first: 10) { nodes { remainingQuantity totalQuantity } } } } } }"
+        )
+        fos = post(fresh, query, {"id": gid("Order", order["id"])})["data"]["order"]["fulfillmentOrders"][
+            "nodes"
+        ]
+        return [
+            (fo["status"], [(n["remainingQuantity"], n["totalQuantity"]) for n in fo["lineItems"]["nodes"]])
+            for fo in fos
+        ]
+
+    client.create_refund(order["id"], lines=[RefundLine(line, 1, "CANCEL")])
+    after_cancel = seen()
+    client.create_fulfillment(order["id"], lines=[(line, 1)])
+    client.create_refund(order["id"], lines=[RefundLine(line, 1, "CANCEL")])
+    assert after_cancel == [("OPEN", [(2, 2)])]
+    assert seen() == [("CLOSED", [(0, 1)])]
+    with pytest.raises(BusinessRuleError):
+        client.create_fulfillment(order["id"], lines=[(line, 1)])
+
+
 def test_returns_are_limited_to_fulfilled_units_and_block_a_cancellation(fresh, client):
     order = fresh.control.generate_orders(count=1, seed=37, skus=["MERINOTE-M-NAVY"], quantity=2)[0]
     with pytest.raises(BusinessRuleError) as unfulfilled:
