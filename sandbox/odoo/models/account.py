@@ -1419,11 +1419,44 @@ def _tax_name_unique(env: Env, ids: list[int]) -> None:
                 raise ValidationError(f"Tax names must be unique!\n- {t.get('name')} in {company}")
 
 
+def _journal_liquidity_account(env: Env, rid: int, journal: dict[str, Any]) -> None:
+    """A bank or cash journal created without a default account gets its own liquidity account (type
+    asset_cash, named as the journal, the next free code under the company's bank or cash prefix) and the
+    company's suspense account, as Odoo's account.journal create does (_prepare_liquidity_account_vals)."""
+    company = journal.get("company_id") or env.company()
+    field = "bank_account_code_prefix" if journal["type"] == "bank" else "cash_account_code_prefix"
+    prefix = env.raw("res.company", company, field) or ("1014" if journal["type"] == "bank" else "1015")
+    used = {
+        env.raw("account.account", aid, "code")
+        for aid, acc in env.db.tables["account.account"].items()
+        if company in (acc.get("company_ids") or [company])
+    }
+    n = 1
+    while f"{prefix}{n:02d}" in used:
+        n += 1
+    account = env.sudo().create(
+        "account.account",
+        {
+            "code": f"{prefix}{n:02d}",
+            "name": journal.get("name"),
+            "account_type": "asset_cash",
+            "currency_id": journal.get("currency_id") or False,
+            "company_ids": [company],
+        },
+    )
+    vals: dict[str, Any] = {"default_account_id": account}
+    if not journal.get("suspense_account_id"):
+        vals["suspense_account_id"] = env.raw("res.company", company, "account_journal_suspense_account_id")
+    env.set("account.journal", rid, **vals)
+
+
 def _journal_create(env: Env, rid: int, vals: dict[str, Any]) -> None:
     """Bank and cash journals get their manual payment method lines, as in Odoo."""
     journal = {**env.rec("account.journal", rid), "id": rid}
     if journal.get("type") not in ("bank", "cash", "credit"):
         return
+    if journal.get("type") in ("bank", "cash") and not journal.get("default_account_id"):
+        _journal_liquidity_account(env, rid, journal)
     for payment_type in ("inbound", "outbound"):
         if _journal_method_lines(env, journal, payment_type):
             continue
@@ -1721,6 +1754,7 @@ def setup(reg: Registry, version: int) -> None:
             lambda env, r: is_reconcilable(env, r.get("account_id")) and is_zero(line_residual(env, r)),
         ),
         ("parent_state", lambda env, r: env.raw("account.move", r.get("move_id"), "state")),
+        ("account_type", lambda env, r: env.raw("account.account", r.get("account_id"), "account_type")),
         ("move_name", lambda env, r: env.raw("account.move", r.get("move_id"), "name")),
         ("journal_id", lambda env, r: env.raw("account.move", r.get("move_id"), "journal_id")),
         ("company_id", lambda env, r: env.raw("account.move", r.get("move_id"), "company_id")),

@@ -509,3 +509,39 @@ def test_the_order_currency_is_its_pricelists_and_the_payment_follows_the_journa
         "payment_state": "paid",
         "amount_residual": 0.0,
     }
+
+
+def test_journal_items_carry_their_accounts_type(rpc_for) -> None:
+    # Odoo 19: account.move.line.account_type is related to account_id.account_type, stored and searchable.
+    rpc = rpc_for(19)
+    inv = _invoice(rpc, 40.0)
+    items = rpc("account.move.line", "search_read", [("move_id", "=", inv)], ["account_id", "account_type"])
+    expected = {
+        i["id"]: rpc.read1("account.account", i["account_id"][0], ["account_type"])["account_type"]
+        for i in items
+    }
+    receivable = rpc(
+        "account.move.line", "search", [("move_id", "=", inv), ("account_type", "=", "asset_receivable")]
+    )
+    assert {i["id"]: i["account_type"] for i in items} == expected
+    assert "asset_receivable" in expected.values()
+    assert receivable == [i for i, t in expected.items() if t == "asset_receivable"]
+
+
+@pytest.mark.parametrize("jtype", ["bank", "cash"])
+def test_a_new_bank_or_cash_journal_gets_its_own_liquidity_account(rpc_for, jtype) -> None:
+    # Odoo: account.journal create for a bank or cash journal without default_account_id creates its
+    # liquidity account (_prepare_liquidity_account_vals: the journal's name, type asset_cash).
+    rpc = rpc_for(19)
+    journal = rpc.create(
+        "account.journal", {"name": f"Second {jtype}", "code": f"X{jtype[:3].upper()}", "type": jtype}
+    )
+    read = rpc.read1("account.journal", journal, ["default_account_id", "suspense_account_id"])
+    assert read["default_account_id"], read
+    account = rpc.read1("account.account", read["default_account_id"][0], ["name", "account_type", "code"])
+    others = rpc("account.journal", "search_read", [("id", "!=", journal)], ["default_account_id"])
+    assert (account["name"], account["account_type"]) == (f"Second {jtype}", "asset_cash")
+    assert read["default_account_id"][0] not in {
+        j["default_account_id"] and j["default_account_id"][0] for j in others
+    }
+    assert read["suspense_account_id"]
