@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from sync.models import JobAttempt, JobState
@@ -29,13 +29,16 @@ KILLS = 12
 SKUS = ["MERINOTE-M-NAVY", "CERAMICM-SAND"]
 
 
-def _all_delivered(pipeline, orders) -> None:
-    """Wait until the stand-in has a 2xx for every order's orders/create delivery."""
+def _all_delivered(pipeline, orders, *, advance: float = 0) -> None:
+    """Wait until the stand-in has a 2xx for every order's orders/create delivery (advancing its clock by
+    ``advance`` seconds a poll, so that Shopify's retries of a failed delivery fall due without waiting)."""
     wanted = {str(o["id"]) for o in orders}
 
     def delivered():
         import json
 
+        if advance:
+            pipeline.shopify.control.advance_clock(advance)
         rows = pipeline.shopify.control.deliveries(topic="orders/create")
         done = {
             str(json.loads(r["body"])["id"])
@@ -198,3 +201,43 @@ def test_webhooks_with_timestamps_hours_off_our_clock_are_processed_once_in_orde
         assert Decimal(str(sale_order["amount_total"])).quantize(Decimal("0.01")) == Decimal(
             current["total_price"]
         )
+
+
+def _terminate_our_connections() -> int:
+    """Every other PostgreSQL session on the test database ended (the worker's, the live server's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_every_database_connection_of_ours_cut_repeatedly_while_orders_flow_loses_and_doubles_nothing(
+    pipeline,
+):
+    """PostgreSQL restarted mid-run, as closely as a shared machine allows: the machine's PostgreSQL serves
+    other suites and cannot be restarted by a test, so every session on this test's database (the worker's
+    and the live server's) is ended with ``pg_terminate_backend``, as a restart ends them, several times
+    while orders arrive and jobs run."""
+    seed = 5432
+    rng = random.Random(seed)
+    orders = []
+    cut = 0
+    for i in range(6):
+        orders += pipeline.generate_orders(
+            1, skus=rng.sample(SKUS, k=rng.randint(1, 2)), quantity=rng.randint(1, 3), seed=seed + i
+        )
+        time.sleep(rng.uniform(0.0, 1.5))
+        cut += _terminate_our_connections()
+    close_old_connections()
+
+    # when the sessions come back (each process reconnects), Shopify retries what it got a 500 for (its
+    # clock advanced), and everything settles
+    _all_delivered(pipeline, orders, advance=60)
+    pipeline.settle(timeout=180, expect_jobs=len(orders))
+
+    # then connections were cut, and every acknowledged order is in Odoo exactly once
+    assert cut > 0
+    verdict = assert_linearizable(pipeline)
+    assert verdict.completed == len(orders), f"seed={seed}: {verdict}"
