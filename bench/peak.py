@@ -232,17 +232,20 @@ def run(s: Scenario) -> dict[str, Any]:
                 # Stock: both streams read again after the last write, then quiet, before latencies are read.
                 if drained_ok:
                     mark = datetime.fromtimestamp(time.time(), UTC)
-                    _wait(
-                        lambda: (
-                            OdooChangeCursor.objects.filter(
-                                shop=shop, stream__in=["stock.quant", "stock.move"], polled_at__gt=mark
-                            ).count()
-                            == 2
-                        ),
-                        300,
-                        "a read of both stock streams",
-                    )
-                    _wait(drained, 300, "quiet after the last stock read")
+                    try:
+                        _wait(
+                            lambda: (
+                                OdooChangeCursor.objects.filter(
+                                    shop=shop, stream__in=["stock.quant", "stock.move"], polled_at__gt=mark
+                                ).count()
+                                == 2
+                            ),
+                            300,
+                            "a read of both stock streams",
+                        )
+                        _wait(drained, 300, "quiet after the last stock read")
+                    except RuntimeError:  # reported as not drained, with what was measured
+                        drained_ok = False
                 usage = sb.control.shop().get("api_usage") or {"points": 0, "calls": 0, "operations": {}}
                 counters = odoo.control.counters()
                 odoo.control.clear_faults()
