@@ -44,6 +44,7 @@ FINANCE_CODES = frozenset(
         "order_edit_after_fulfilment",
         "payment_mismatch",
         "gift_card_product_invalid",
+        "tip_product_invalid",
     }
 )
 

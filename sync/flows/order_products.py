@@ -5,6 +5,9 @@
   ordered quantities, whose income account is a liability (the gift-card / deferred-revenue account: the
   card is owed to its holder until redeemed). Anything else parks as ``gift_card_product_invalid`` naming
   what is wrong, and nothing is booked.
+- A tip (``total_tip_received``) goes on the shop's tip product (SHOP row key ``tip_product_id``). It must
+  exist, be active and be a service (Odoo would otherwise try to deliver it); anything else parks as
+  ``tip_product_invalid`` naming what is wrong, and nothing is booked.
 - A bundle split by list price (sync/transforms/bundles.py) takes its components' list prices from Odoo now.
 
 One ``product_facts`` read (at most 3 calls) per order that needs it; none for the others.
@@ -18,7 +21,7 @@ from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.flows.context import JobContext
-from sync.transforms.orders import is_gift_card, unwrap_order
+from sync.transforms.orders import is_gift_card, order_tip, unwrap_order
 from sync.transforms.types import BundleRule, ShopMappings
 
 #: ``account.account.account_type`` values a gift-card income account may have.
@@ -44,15 +47,20 @@ def with_order_products(ctx: JobContext, mappings: ShopMappings, payload: Mappin
         and rule.split == "list_price"
         for sku in [str(li.get("sku"))]
     }
+    tip = mappings.tip_product_id if order_tip(order) else None
     wanted = {c.product_id for rule in priced.values() for c in rule.components}
     if gift is not None:
         wanted.add(gift)
+    if tip is not None:
+        wanted.add(tip)
     if not wanted:
         return mappings
     with ctx.call("odoo", "product_facts"):
         facts = ctx.odoo.product_facts(wanted)
     if gift is not None:
         _gift_card_check(order, gift, facts.get(gift))
+    if tip is not None:
+        _tip_check(order, tip, facts.get(tip))
     if not priced:
         return mappings
     bundles = dict(mappings.bundles)
@@ -105,4 +113,25 @@ def _gift_card_check(order: Mapping[str, Any], product_id: int, facts: Any) -> N
             code="gift_card_product_invalid",
             key="shop",
             details={"order_id": str(order.get("id")), "gift_card_product_id": product_id},
+        )
+
+
+def _tip_check(order: Mapping[str, Any], product_id: int, facts: Any) -> None:
+    why = ""
+    if facts is None:
+        why = f"Odoo product {product_id} does not exist"
+    elif not facts.active:
+        why = f"Odoo product {product_id} ({facts.name}) is archived"
+    elif facts.type != "service":
+        why = (
+            f"Odoo product {product_id} ({facts.name}) is of type {facts.type!r}, not a service: Odoo "
+            "would deliver it"
+        )
+    if why:
+        raise BusinessRuleError(
+            f"order {order.get('name') or order.get('id')} received a tip of {order_tip(order)}, and the "
+            f"shop's tip product cannot take it: {why}. Nothing was booked.",
+            code="tip_product_invalid",
+            key="shop",
+            details={"order_id": str(order.get("id")), "tip_product_id": product_id},
         )

@@ -66,6 +66,11 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
             "int?",
         ),
         (
+            "tip_product_id",
+            "Tip product id (a service product for tips: Shopify total_tip_received, booked tax-free)",
+            "int?",
+        ),
+        (
             "partners",
             "Partners: company (the shop's Odoo company owns them, the default) or shared (by every company)",
             "str",

@@ -77,6 +77,7 @@ MISSING_ORDER = (
     "bundle_rule_invalid",
     "unknown_tax",
     "unknown_shipping_method",
+    "tip_not_mapped",
 )
 
 
@@ -108,7 +109,17 @@ def render_note(order: Mapping[str, Any]) -> str:
     ]
     if attributes:
         parts.append("\n".join(attributes))
+    tip = order_tip(order)
+    if tip:
+        parts.append(f"Tip received: {tip} {_text(order.get('currency')) or ''}".rstrip())
     return "\n\n".join(parts)
+
+
+def order_tip(order: Mapping[str, Any]) -> Decimal:
+    """The tip the order received (REST ``total_tip_received`` / ``total_tip_received_set``; GraphQL
+    ``totalTipReceivedSet`` in the REST shape our connector reads), in shop money; 0 when none. Shopify counts
+    it in ``total_price`` but on no line item or shipping line."""
+    return shop_money(order, "total_tip_received", default=Decimal(0))
 
 
 def should_confirm(order: Mapping[str, Any], mappings: ShopMappings) -> bool:
@@ -297,6 +308,27 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
                 tax_keys=keys,
             )
         )
+    tip = order_tip(order)
+    if tip:
+        # Not revenue from goods and untaxed in Shopify (it carries no tax_lines): one tax-free line on the
+        # shop's tip product, so that Odoo books Shopify's total_price to the cent.
+        if mappings.tip_product_id is None:
+            missing["tip_not_mapped"].add("shop")
+        else:
+            items.append(
+                _Item(
+                    kind="tip",
+                    ref="tip",
+                    sku=None,
+                    product_id=mappings.tip_product_id,
+                    name=f"Tip (Shopify order {order.get('name') or order.get('id')})",
+                    quantity=1,
+                    net=tip,
+                    taxes=(),
+                    shopify_taxes=(),
+                    tax_keys=(),
+                )
+            )
     _raise_missing(order, missing, reasons)
     return items
 
@@ -379,6 +411,9 @@ def _raise_missing(
         "unknown_tax": f"Shopify tax {key!r} is not mapped to an Odoo tax for orders whose "
         f"{_treatment(order)} (taxes_included {bool(order.get('taxes_included'))})",
         "unknown_shipping_method": f"shipping method {key!r} is not mapped to an Odoo delivery product",
+        "tip_not_mapped": f"it received a tip of {order_tip(order)}, and no Odoo tip product is mapped for "
+        "the shop (SHOP row key tip_product_id: a service product); without it Odoo would book less than "
+        "Shopify's total_price",
     }[code]
     others = sum(len(v) for v in listed.values()) - 1
     suffix = f" (and {others} other missing mapping{'s' if others != 1 else ''})" if others else ""
@@ -590,8 +625,8 @@ def _raise_mismatch(
     nets = sum((item.net for item, _ in chosen), Decimal(0))
     lines_total = nets if included else nets + line_tax
     if lines_total != expected.shopify_total:
-        tip = shop_money(order, "total_tip_received", default=Decimal(0))
-        extra = f"; the order has a tip of {tip}" if tip else ""
+        tip = order_tip(order)
+        extra = f"; the order has a tip of {tip}, booked on the tip product" if tip else ""
         causes.append("unbooked_amounts")
         reasons.append(
             f"Shopify's line items and shipping lines add up to {lines_total}, not its total_price "

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 ContactType = Literal["contact", "invoice", "delivery", "other"]
-LineKind = Literal["product", "delivery", "rounding", "gift_card", "bundle_component"]
+LineKind = Literal["product", "delivery", "rounding", "gift_card", "bundle_component", "tip"]
 TaxRounding = Literal["round_per_line", "round_globally"]
 
 
@@ -108,6 +108,10 @@ class ShopMappings:
     # Gift cards sold as order lines (``gift_card: true``): the Odoo service product whose income account is
     # the gift-card liability (SHOP row key ``gift_card_product_id``); None: such orders park.
     gift_card_product_id: int | None = None
+    # Tips (Shopify ``total_tip_received``, GraphQL ``totalTipReceivedSet``): part of ``total_price`` but on
+    # no line item or shipping line, so they are booked as one tax-free line on this Odoo service product
+    # (SHOP row key ``tip_product_id``); None: an order with a tip parks as ``tip_not_mapped``.
+    tip_product_id: int | None = None
     # Bundle SKU -> how it is booked (BUNDLE rows); a row that does not parse is held as its error message,
     # so that its orders park naming it.
     bundles: Mapping[str, BundleRule | str] = field(default_factory=dict)

@@ -357,17 +357,43 @@ def test_an_unmapped_gateway_does_not_block_the_order_but_blocks_payment_mapping
     assert payment_journals(_order_with(), mappings_for()) == {"shopify_payments": 400}
 
 
-def test_an_unbooked_tip_parks_the_order_and_the_message_says_so():
+def _order_with_tip(tip: str) -> dict[str, Any]:
     order = _order_with()
-    order["total_tip_received"] = "2.00"
-    order["total_price_set"]["shop_money"]["amount"] = str(D(order["total_price"]) + 2)
+    order["total_tip_received"] = tip
+    total = str(D(order["total_price"]) + D(tip))
+    order["total_price"] = total
+    order["total_price_set"]["shop_money"]["amount"] = total
+    return order
+
+
+def test_a_tip_without_a_tip_product_parks_naming_the_tip_not_a_total_mismatch():
+    order = _order_with_tip("2.00")
 
     with pytest.raises(BusinessRuleError) as raised:
         order_to_odoo(order, mappings_for())
 
-    assert raised.value.code == "total_mismatch"
-    assert raised.value.details["total_difference"] == "-2.00"
-    assert "the order has a tip of 2.00" in raised.value.message
+    assert (raised.value.code, raised.value.key) == ("tip_not_mapped", "shop")
+    assert "received a tip of 2.00" in raised.value.message
+    assert "tip_product_id" in raised.value.message
+
+
+def test_a_tip_is_booked_tax_free_on_the_tip_product_to_shopifys_total_and_noted():
+    order = _order_with_tip("2.35")
+
+    draft = order_to_odoo(order, mappings_for(tip_product_id=77))
+
+    tips = [line for line in draft.lines if line.kind == "tip"]
+    assert [(t.product_id, t.quantity, t.price_unit, t.tax_ids) for t in tips] == [(77, 1, D("2.35"), ())]
+    assert draft.expected_totals.matches
+    assert draft.expected_totals.amount_total == D(order["total_price"])
+    assert "Tip received: 2.35" in draft.note
+
+
+def test_an_order_without_a_tip_books_no_tip_line_and_notes_none():
+    draft = order_to_odoo(_order_with(), mappings_for(tip_product_id=77))
+
+    assert not [line for line in draft.lines if line.kind == "tip"]
+    assert "Tip" not in draft.note
 
 
 def test_a_finance_approved_rounding_rule_books_a_small_difference_as_a_tax_free_line():
