@@ -24,7 +24,7 @@ from tests.support.processes import wait_for
 pytestmark = pytest.mark.e2e
 
 #: Orders placed and worker kills (one kill after each order): scaled to keep the file within minutes.
-KILLS = 12
+KILLS = 20
 
 SKUS = ["MERINOTE-M-NAVY", "CERAMICM-SAND"]
 
