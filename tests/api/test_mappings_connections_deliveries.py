@@ -257,7 +257,7 @@ def test_an_edit_of_a_row_keeps_the_fields_it_does_not_name_and_removes_those_na
         "fulfilment_notify_customer": True,
         "gift_card_product_id": 77,
         "invoice_on": "delivered",
-        "book_currency": "company",
+        "hold_risky": False,
         "holding": {"hours": 4},
     }
     mapping_apply(shop=shop, rows=[MappingRow("shop", "shop", current)])

@@ -280,13 +280,13 @@ SHOP_ROW = {
     "currency": "EUR",
     "gift_card_product_id": 77,
     "invoice_on": "delivered",
-    "book_currency": "company",
+    "hold_risky": False,
     "holding": {"hours": 4},
 }
 
 
 def test_editing_the_shop_row_in_the_form_keeps_the_fields_the_form_does_not_show(shop, client_for):
-    # given a shop row with fields set elsewhere than this form (invoice_on, book_currency, holding)
+    # given a shop row with fields set elsewhere than this form (invoice_on, hold_risky, holding)
     mapping_apply(shop=shop, rows=[MappingRow("shop", "shop", SHOP_ROW)])
     client, _ = client_for("integration_admin")
 
