@@ -27,6 +27,12 @@ def _back_to_the_latest_schema():
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
+def _latest():
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor.loader.graph.leaf_nodes()
+
+
 def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -53,10 +59,13 @@ def test_deliveries_stored_before_the_split_are_ingested_and_never_enqueued_agai
     )
 
     # when the migration runs
-    _migrate(AFTER)
+    after = _migrate(AFTER).get_model("sync", "InboundEvent")
 
-    # then the delivery counts as ingested: not pending, and the sweeper does not hand it to a worker again
-    stored = InboundEvent.objects.get(pk=event.pk)
+    # then the delivery counts as ingested: not pending (read with the model as that migration left it)
+    stored = after.objects.get(pk=event.pk)
     assert stored.ingested_at is not None and stored.payload == {"id": 1}
+    assert not after.objects.filter(ingested_at__isnull=True).exists()
+    # and, with every later migration applied (the code's models), the sweeper does not hand it to a worker
+    _migrate(_latest())
     assert not InboundEvent.objects.filter(ingested_at__isnull=True).exists()
     assert jobs_sweep(now=timezone.now() + timedelta(hours=1)).stranded == 0
