@@ -475,29 +475,18 @@ class OdooClient:
 
     def find_order(self, client_order_ref: str) -> OrderRef | None:
         """1 call."""
-        rows = self.execute(
-            "sale.order",
-            "search_read",
-            domain=[("client_order_ref", "=", client_order_ref)],
-            fields=["name", "state"],
-            order="id asc",
-            limit=1,
-        )
-        if not rows:
-            return None
-        return OrderRef(
-            id=int(rows[0]["id"]),
-            name=_str(rows[0].get("name")),
-            state=_str(rows[0].get("state")),
-            created=False,
-        )
+        return self._find_order_where("client_order_ref", client_order_ref)
 
     def find_order_by_name(self, name: str) -> OrderRef | None:
         """1 call: the sale order named ``name`` (an invoice's or credit note's ``invoice_origin``)."""
+        return self._find_order_where("name", name)
+
+    def _find_order_where(self, field: str, value: str) -> OrderRef | None:
+        """1 call: the first sale order whose ``field`` is ``value``."""
         rows = self.execute(
             "sale.order",
             "search_read",
-            domain=[("name", "=", name)],
+            domain=[(field, "=", value)],
             fields=["name", "state"],
             order="id asc",
             limit=1,
