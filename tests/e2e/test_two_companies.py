@@ -69,10 +69,12 @@ def _settled(shop: ShopifyShop, order_ids: list[int]) -> list[SyncJob]:
         close_old_connections()
         if InboundEvent.objects.filter(shop=shop, ingested_at__isnull=True).exists():
             return None
-        jobs = list(
-            SyncJob.objects.filter(
-                shop=shop, kind="order.upsert", subject__in=[f"order:{o}" for o in order_ids]
-            ).order_by("pk")
+        # in the order asked for: webhooks are delivered and ingested concurrently, so the jobs' primary
+        # keys need not follow the order in which the orders were placed
+        subjects = [f"order:{o}" for o in order_ids]
+        jobs = sorted(
+            SyncJob.objects.filter(shop=shop, kind="order.upsert", subject__in=subjects),
+            key=lambda job: subjects.index(job.subject),
         )
         finished = (JobState.SUCCEEDED, JobState.NEEDS_ATTENTION, JobState.DEAD)
         return jobs if len(jobs) == len(order_ids) and all(j.state in finished for j in jobs) else None
