@@ -39,7 +39,7 @@ _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 
 
 JOBS_FINISHED = Counter(
     "opsconsole_jobs_finished",
-    "Job runs that finished, by flow and outcome (succeeded, retrying, needs_attention, dead).",
+    "Job runs that finished, by flow and outcome (succeeded, retrying, needs_attention, dead, timed_out).",
     ["flow", "outcome"],
 )
 JOB_SECONDS = Histogram(

@@ -11,7 +11,9 @@ import os
 import time
 
 import structlog
+from django.db import close_old_connections
 from django.utils import timezone
+from django_q.exceptions import TimeoutException
 
 from opsconsole.core.correlation import log_context
 from opsconsole.core.metrics import JOB_SECONDS, JOBS_FINISHED
@@ -22,9 +24,10 @@ from sync.engine.ingest import deliveries_ingest_pending, delivery_ingest_key, d
 from sync.engine.pick import job_pick_first
 from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
+from sync.flows.context import JobContext
 from sync.kinds import INGEST_FAILED_KIND
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
-from sync.models import RUNNABLE_STATES, JobAttempt, SyncJob
+from sync.models import RUNNABLE_STATES, JobAttempt, JobState, SyncJob
 
 logger = structlog.get_logger("sync.jobs")
 
@@ -99,6 +102,12 @@ def _run(job: SyncJob) -> str:
                 deliveries_ingest_pending(shop_id=job.shop_id)
             flow = delivery_reingest if job.kind == INGEST_FAILED_KIND else registry.for_job(job)
             result = flow(job, context)
+        except TimeoutException as exc:
+            # django-q2's task timeout (Q_CLUSTER["timeout"]): the task is stopped wherever it hung and its
+            # worker process is replaced once this returns. What it did is unknown (a call may have written
+            # without our seeing the answer): the attempt says so, and the job is handed to the sweeper.
+            _timed_out(job, attempt, context, exc, started)
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             outcome = record_failure(job, attempt, context, exc, started)
             _count(job.flow, str(outcome.state), started)
@@ -123,6 +132,37 @@ def _run(job: SyncJob) -> str:
     finally:
         subject_lock_release(lock_key)
         subject_waiters_wake(job.shop_id, job.subject, finished_job_id=job_id)
+
+
+def _timed_out(
+    job: SyncJob, attempt: JobAttempt, context: JobContext, exc: TimeoutException, started: float
+) -> None:
+    """A timed-out attempt is lost, visibly: its row names the timeout and the calls it had begun (a flow
+    treats a lost attempt as one that may have written), and the job's lease ends now, so that the next
+    sweep hands it over instead of waiting for the lease. If the database cannot be reached (the timeout
+    struck a query), the attempt stays running and the lease's expiry hands the job over as for a killed
+    worker."""
+    now = timezone.now()
+    duration = time.monotonic() - started
+    logger.warning(
+        "job.timed_out", attempt=job.attempts, error=str(exc), duration_ms=round(duration * 1000, 1)
+    )
+    try:
+        close_old_connections()
+        JobAttempt.objects.filter(pk=attempt.pk, outcome=JobAttempt.Outcome.RUNNING).update(
+            outcome=JobAttempt.Outcome.LOST,
+            finished_at=now,
+            duration_ms=int(duration * 1000),
+            error_class=type(exc).__name__,
+            error_message=f"the task timed out and its worker process was replaced: {exc}"[:4000],
+            external_calls=context.calls,
+        )
+        SyncJob.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
+            lease_expires_at=now, updated_at=now
+        )
+    except Exception:  # the lease hands the job over all the same
+        logger.exception("job.timed_out_unrecorded", attempt=job.attempts)
+    JOBS_FINISHED.labels(flow=job.flow, outcome="timed_out").inc()
 
 
 def _count(flow: str, outcome: str, started: float) -> None:

@@ -95,7 +95,7 @@ class JobContext:
         try:
             yield
             entry["ok"] = True
-        except Exception as exc:
+        except BaseException as exc:  # a task timeout (django-q2's TimeoutException) too: it is recorded
             entry["ok"] = False
             entry["error"] = type(exc).__name__
             raise

@@ -141,30 +141,78 @@ def test_odoo_down_for_ten_scaled_minutes_while_orders_arrive_loses_and_doubles_
     assert verdict.completed == len(orders), f"seed={seed}: {verdict}"
 
 
-def test_a_task_hung_on_odoo_past_its_lease_is_taken_back_and_its_order_made_once(pipeline):
-    """Odoo commits a sale order and then holds its answer for 20 seconds: longer than the job's lease
-    (six seconds in WORKER_ENV), within django-q's task timeout. The sweeper may take the job back while
-    the hung task still waits; whichever finishes, the order exists once."""
-    pipeline.odoo.control.add_fault("slow", model="sale.order", method="web_save", seconds=20, count=1)
+#: django-q2's task timeout for the hung-task test's worker: production's 120 s scaled down as WORKER_ENV
+#: scales the backoff, and shorter than the job lease there (6 s), as production's is (120 s against 300 s).
+TASK_TIMEOUT = 4
 
-    # when orders arrive, the first of them hanging on Odoo's answer
+#: How long Odoo holds its answer: well past the task timeout (and the lease), so that the timeout, not the
+#: answer, ends the hung attempt.
+HANG = 5 * TASK_TIMEOUT
+
+
+@pytest.fixture
+def timeout_worker(pipeline, worker):
+    """The module's worker started again with django-q2's task timeout at TASK_TIMEOUT; put back after."""
+    saved = worker.env
+    worker.stop()
+    worker.env = {**saved, "OPSCONSOLE_Q_TIMEOUT": str(TASK_TIMEOUT)}
+    worker.start()
+    yield worker
+    worker.stop()
+    worker.env = saved
+    worker.start()
+
+
+def test_a_task_hung_on_odoo_past_its_timeout_is_stopped_taken_over_and_its_order_made_once(
+    pipeline, timeout_worker
+):
+    """Odoo commits a sale order and then holds its answer far longer than the worker's task timeout:
+    django-q2 stops the task (its worker process replaced), the attempt is recorded as lost to the timeout,
+    and the sweeper hands the job over; the next attempt, knowing an earlier one may have written, finds
+    the order in Odoo instead of creating it again. Whichever way, the order exists once."""
+    pipeline.odoo.control.add_fault("slow", model="sale.order", method="web_save", seconds=HANG, count=1)
+    log_start = timeout_worker.log_path.stat().st_size if timeout_worker.log_path.exists() else 0
+
+    # when an order's creation hangs on Odoo's answer
     orders = pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=404)
     wait_for(
         lambda: pipeline.sale_orders(orders[0]["id"]), timeout=90, message="Odoo to commit the hung order"
     )
+    (job,) = pipeline.order_jobs(orders[0]["id"])
+
+    # then the timeout stops the task while Odoo still holds the answer: its attempt is lost, visibly
+    def timed_out():
+        close_old_connections()
+        return JobAttempt.objects.filter(
+            job=job, outcome=JobAttempt.Outcome.LOST, error_class="TimeoutException"
+        ).first()
+
+    hung = wait_for(timed_out, timeout=90, interval=0.2, message="the hung attempt to time out")
+    assert f"maximum timeout value ({TASK_TIMEOUT} seconds)" in hung.error_message
+    assert {"op": "create_sale_order", "error": "TimeoutException"}.items() <= hung.external_calls[-1].items()
+
+    # and, with more orders arriving and the sweeper run as the scheduler would, everything settles
     orders += pipeline.generate_orders(3, skus=SKUS, quantity=2, seed=405)
     _all_delivered(pipeline, orders)
-
-    # and the hold ends, the sweeper having run as the scheduler would meanwhile
     pipeline.settle(timeout=180, expect_jobs=len(orders))
 
-    # then every order is in Odoo once, and the hung one's job succeeded once it was sure of its order
+    # then every order is in Odoo once, and the hung one's job was taken over and succeeded with the
+    # order the hung attempt wrote
     verdict = assert_linearizable(pipeline)
     assert verdict.completed == len(orders), str(verdict)
-    job = pipeline.order_jobs(orders[0]["id"])[0]
+    job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED
+    assert job.attempts >= 2
     assert job.result["odoo_order_id"] == pipeline.sale_orders(orders[0]["id"])[0]["id"]
     assert pipeline.odoo_order_creates() == len(orders)
+    outcomes = list(JobAttempt.objects.filter(job=job).order_by("number").values_list("outcome", flat=True))
+    assert outcomes[-1] == JobAttempt.Outcome.SUCCEEDED and outcomes.count("succeeded") == 1, outcomes
+    # and the worker's log says so: our line for the job, django-q2's for the process it replaced
+    with timeout_worker.log_path.open("rb") as log:
+        log.seek(log_start)
+        written = log.read().decode(errors="replace")
+    assert any("job.timed_out" in line and f"job_id={job.pk} " in line for line in written.splitlines())
+    assert "after timeout" in written
 
 
 def test_webhooks_with_timestamps_hours_off_our_clock_are_processed_once_in_order(pipeline):
