@@ -679,6 +679,8 @@ def _orders_control(
             shipping_full=shipping is True,
             shipping_amount=Decimal(str(shipping)) if shipping not in (None, True, False) else None,
             note=body.get("note"),
+            transactions=body.get("transactions"),
+            duties=body.get("duties"),
         )
         sb.fire(shop, events)
         return 201, public(refund)

@@ -539,9 +539,19 @@ def build_order(
     compute_taxes: bool = True,
     financial_status: str = "paid",
     test: bool = False,
+    tip: Decimal | None = None,
+    duty_rate: Decimal | None = None,
 ) -> Events:
     """Create a paid order; ``lines`` items: ``{"variant": v, "product": p, "quantity": n}`` or custom lines
-    ``{"title", "sku", "price", "quantity", "tax": (title, rate) | None}``."""
+    ``{"title", "sku", "price", "quantity", "tax": (title, rate) | None}``.
+
+    ``tip`` (shop money): a tip the customer added at checkout, as Shopify states it: ``total_tip_received``,
+    counted in ``total_price`` and paid by the order's transactions, on no line item or shipping line.
+    ``duty_rate``: import duties charged at checkout (delivered duty paid), a duty per shipped line item of
+    that share of its discounted price before tax (``line_items[].duties``: ``id``,
+    ``harmonized_system_code``, ``country_code_of_origin``, ``shop_money``, ``presentment_money``,
+    ``tax_lines``), summed in ``original_total_duties_set`` / ``current_total_duties_set`` and counted in
+    ``total_price`` (``duties_included`` false: charged on top of the prices)."""
     cur = shop["currency"]
     pcur = presentment_currency or cur
     if pcur not in FX_FROM_EUR:
@@ -647,6 +657,35 @@ def build_order(
                 "_fulfilled_qty": 0,
             }
         )
+    duties_s = duties_p = ZERO
+    if duty_rate:
+        for li, ls, lp in zip(line_items, ps.lines, pp.lines, strict=True):
+            if not li["requires_shipping"]:
+                continue
+            base_s = ls.discounted - ls.tax if included else ls.discounted
+            base_p = lp.discounted - lp.tax if included else lp.discounted
+            d_s, d_p = q2(base_s * duty_rate), q2(base_p * duty_rate)
+            if d_s <= 0:
+                continue
+            did = store.new_id()
+            li["duties"] = [
+                {
+                    "id": str(did),
+                    "harmonized_system_code": "610910",
+                    "country_code_of_origin": "PT",
+                    "shop_money": {"amount": s(d_s), "currency_code": cur},
+                    "presentment_money": {"amount": s(d_p), "currency_code": pcur},
+                    "tax_lines": [],
+                    "admin_graphql_api_id": gid("Duty", did),
+                }
+            ]
+            duties_s += d_s
+            duties_p += d_p
+    tip_s = q2(tip) if tip else ZERO
+    tip_p = convert(tip_s, cur, pcur) if tip_s else ZERO
+    # What the customer pays: the priced lines and shipping, the duties and the tip.
+    total_s = ps.total_price + duties_s + tip_s
+    total_p = pp.total_price + duties_p + tip_p
     shipping_out = []
     for sp, (sprice, stax), (pprice, ptax) in zip(ship_specs, ps.shipping, pp.shipping, strict=True):
         sid = store.new_id()
@@ -696,15 +735,15 @@ def build_order(
     # Payment: optional gift card first, the rest by Shopify Payments.
     transactions = []
     gateways = []
-    gift_shop = min(q2(gift_card_amount), ps.total_price) if gift_card_amount else ZERO
+    gift_shop = min(q2(gift_card_amount), total_s) if gift_card_amount else ZERO
     gift_pres = convert(gift_shop, cur, pcur) if gift_shop else ZERO
-    if gift_shop >= ps.total_price:
-        gift_pres = pp.total_price
+    if gift_shop >= total_s:
+        gift_pres = total_p
     pays = []
     if gift_shop > 0:
         pays.append(("gift_card", gift_shop, gift_pres))
-    if ps.total_price - gift_shop > 0:
-        pays.append(("shopify_payments", ps.total_price - gift_shop, pp.total_price - gift_pres))
+    if total_s - gift_shop > 0:
+        pays.append(("shopify_payments", total_s - gift_shop, total_p - gift_pres))
     if financial_status == "paid":
         for gateway, a_shop, a_pres in pays:
             tid = store.new_id()
@@ -749,9 +788,9 @@ def build_order(
         "current_total_additional_fees_set": None,
         "current_total_discounts": s(ps.total_discounts),
         "current_total_discounts_set": ms(ps.total_discounts, pp.total_discounts),
-        "current_total_duties_set": None,
-        "current_total_price": s(ps.total_price),
-        "current_total_price_set": ms(ps.total_price, pp.total_price),
+        "current_total_duties_set": ms(duties_s, duties_p) if duty_rate else None,
+        "current_total_price": s(total_s),
+        "current_total_price_set": ms(total_s, total_p),
         "current_total_tax": s(ps.total_tax),
         "current_total_tax_set": ms(ps.total_tax, pp.total_tax),
         "customer": cust_summary,
@@ -778,7 +817,7 @@ def build_order(
         "order_number": number,
         "order_status_url": f"https://{shop['domain']}/{shop['id']}/orders/{token}/authenticate?key={token[:16]}",
         "original_total_additional_fees_set": None,
-        "original_total_duties_set": None,
+        "original_total_duties_set": ms(duties_s, duties_p) if duty_rate else None,
         "payment_gateway_names": gateways,
         "payment_terms": None,
         "phone": None,
@@ -807,13 +846,13 @@ def build_order(
         "total_discounts_set": ms(ps.total_discounts, pp.total_discounts),
         "total_line_items_price": s(ps.total_line_items_price),
         "total_line_items_price_set": ms(ps.total_line_items_price, pp.total_line_items_price),
-        "total_outstanding": "0.00" if financial_status == "paid" else s(ps.total_price),
-        "total_price": s(ps.total_price),
-        "total_price_set": ms(ps.total_price, pp.total_price),
+        "total_outstanding": "0.00" if financial_status == "paid" else s(total_s),
+        "total_price": s(total_s),
+        "total_price_set": ms(total_s, total_p),
         "total_shipping_price_set": ms(ps.total_shipping, pp.total_shipping),
         "total_tax": s(ps.total_tax),
         "total_tax_set": ms(ps.total_tax, pp.total_tax),
-        "total_tip_received": "0.00",
+        "total_tip_received": s(tip_s),
         "total_weight": 300 * sum(li.quantity for li in ins_shop),
         "updated_at": now,
         "user_id": None,
@@ -878,7 +917,7 @@ def build_order(
     }
     if customer:
         customer["orders_count"] += 1
-        customer["total_spent"] = s(Decimal(customer["total_spent"]) + ps.total_price)
+        customer["total_spent"] = s(Decimal(customer["total_spent"]) + total_s)
         customer["last_order_id"] = oid
         customer["last_order_name"] = order["name"]
     events: Events = [("orders/create", order)]
@@ -968,7 +1007,8 @@ def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any])
     (lines besides the SKUs: ``{"title", "sku", "price", "quantity", "tax": [title, rate] | None,
     "gift_card": bool}``; a gift card sold is not shipped and not taxed), risk (``{recommendation,
     assessments}`` as ``risk_summary`` takes it: the orders' assessment, in place when their orders/create is
-    sent)."""
+    sent), tip (an amount in shop money the customer tipped: ``total_tip_received``), duties (a rate, e.g.
+    "0.12": import duties charged at checkout on each shipped line, see ``build_order``)."""
     risk = risk_summary(store, options["risk"]) if options.get("risk") else None
     count = int(options.get("count", 1))
     rng = random.Random(options.get("seed"))
@@ -1088,6 +1128,8 @@ def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any])
             note_attributes=attrs,
             taxes_included=options.get("taxes_included"),
             created_at=options.get("created_at"),
+            tip=Decimal(str(options["tip"])) if options.get("tip") else None,
+            duty_rate=Decimal(str(options["duties"])) if options.get("duties") else None,
         )
         if risk is not None:
             ev[0][1]["_risk"] = {**risk, "assessments": [dict(a) for a in risk["assessments"]]}
@@ -1128,10 +1170,16 @@ def create_refund(
     shipping_amount: Decimal | None = None,
     note: str | None = None,
     transactions: list[dict[str, Any]] | None = None,
+    duties: list[Any] | None = None,
     fire: bool = True,
 ) -> tuple[dict[str, Any], Events]:
     """Refund ``line_items`` (``{"line_item_id", "quantity", "restock_type": return|cancel|no_restock,
     "location_id"}``) and optionally the shipping.
+
+    ``duties``: the duties given back, as refundCreate's ``refundDuties`` (``{"duty_id", "refund_type":
+    FULL}``, or a bare duty id): each duty of the order in full, once. The refund states them as Shopify's
+    REST refund does (``duties``: ``[{"duty_id", "amount_set"}]``, ``total_duties_set``) and they count in
+    what the refund is worth (not a discrepancy); the order's ``current_total_duties_set`` goes down.
 
     ``transactions`` (``{"parent_id", "amount", "gateway", "kind"}``, amounts in the presentment currency)
     are the money given back, as refundCreate's ``transactions`` input: each goes back to its parent sale or
@@ -1253,9 +1301,11 @@ def create_refund(
         ship_gross_p += net_p + t_p
         ship_tax_s += t_s
         ship_tax_p += t_p
+    duty_rows, duties_s, duties_p = _plan_duties_refund(order, duties or [])
     items_gross_s = sub_s + (ZERO if included else tax_s)
     items_gross_p = sub_p + (ZERO if included else tax_p)
-    total_s, total_p = items_gross_s + ship_gross_s, items_gross_p + ship_gross_p
+    total_s = items_gross_s + ship_gross_s + duties_s
+    total_p = items_gross_p + ship_gross_p + duties_p
     if given is not None:
         # The money is what the transactions say; what the items and shipping are worth besides is a
         # discrepancy adjustment (negative: more was given back than they are worth).
@@ -1278,6 +1328,8 @@ def create_refund(
         total_s, total_p = given_s, given_p
     if total_s == 0 and not rlis:
         raise OperationError("Refund must include line items or shipping", ["refundLineItems"], "INVALID")
+    for duty, _, _ in duty_rows:
+        duty["_refunded"] = True
     # Transactions: back to Shopify Payments first, then the gift card.
     txs: list[dict[str, Any]] = []
     for parent, a_shop, a_pres in given or ():
@@ -1349,8 +1401,11 @@ def create_refund(
         "note": note,
         "user_id": None,
         "processed_at": now,
-        "duties": [],
-        "total_duties_set": money_set(ZERO, cur, ZERO, pcur),
+        "duties": [
+            {"duty_id": int(duty["id"]), "amount_set": money_set(d_s, cur, d_p, pcur)}
+            for duty, d_s, d_p in duty_rows
+        ],
+        "total_duties_set": money_set(duties_s, cur, duties_p, pcur),
         "return": None,
         "restock": restocked,
         "additional_fees": [],
@@ -1368,6 +1423,8 @@ def create_refund(
     _add_set(order, "current_total_tax", -(tax_s + ship_tax_s), -(tax_p + ship_tax_p))
     _add_set(order, "current_total_discounts", -disc_s, -disc_p)
     _add_set(order, "current_total_price", -total_s, -total_p)
+    if duty_rows:
+        _add_set(order, "current_total_duties", -duties_s, -duties_p)
     refunded_total = sum((Decimal(r["_total"][0]) for r in order["refunds"]), ZERO)
     order["financial_status"] = (
         "refunded" if refunded_total >= Decimal(order["total_price"]) else "partially_refunded"
@@ -1375,6 +1432,30 @@ def create_refund(
     order["updated_at"] = now
     events: Events = [("refunds/create", refund), ("orders/updated", order), *stock_events] if fire else []
     return refund, events
+
+
+def _plan_duties_refund(
+    order: dict[str, Any], wanted: list[Any]
+) -> tuple[list[tuple[dict[str, Any], Decimal, Decimal]], Decimal, Decimal]:
+    """(duty, shop amount, presentment amount) for each duty to give back, checked before anything changes:
+    a duty of the order, not given back already, named once."""
+    by_id = {str(d["id"]): d for li in order["line_items"] for d in li.get("duties") or []}
+    rows: list[tuple[dict[str, Any], Decimal, Decimal]] = []
+    for i, spec in enumerate(wanted):
+        duty_id = str(gid_id(spec.get("duty_id") if isinstance(spec, dict) else spec, "Duty"))
+        if isinstance(spec, dict) and str(spec.get("refund_type") or "FULL").upper() != "FULL":
+            raise OperationError(
+                "Only FULL duty refunds are supported", ["refundDuties", str(i), "refundType"], "INVALID"
+            )
+        duty = by_id.get(duty_id)
+        if duty is None:
+            raise OperationError("Duty does not exist", ["refundDuties", str(i), "dutyId"], "NOT_FOUND")
+        if duty.get("_refunded") or any(r[0] is duty for r in rows):
+            raise OperationError(
+                "Duty has already been refunded", ["refundDuties", str(i), "dutyId"], "INVALID"
+            )
+        rows.append((duty, _d(duty), _d(duty, "presentment_money")))
+    return rows, sum((r[1] for r in rows), ZERO), sum((r[2] for r in rows), ZERO)
 
 
 def _cancel_unfulfilled(shop: dict[str, Any], oid: int, line_item_id: int, qty: int, now: str) -> None:

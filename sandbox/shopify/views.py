@@ -14,6 +14,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from sandbox.shopify import shopdata
+from sandbox.shopify.money import convert
 from sandbox.shopify.shopdata import gid, gid_id
 from sandbox.shopify.store import gql_time, parse_time
 
@@ -445,7 +446,29 @@ class Views:
                 [a for a in r["order_adjustments"] if a["kind"] == "shipping_refund"], rsl
             ),
             "transactions": list_conn(txs, lambda t: self.transaction(order, t)),
+            "duties": [
+                {"amountSet": bag(d["amount_set"]), "originalDuty": self.duty(order, d["duty_id"])}
+                for d in r.get("duties") or []
+            ],
         }
+
+    def duty(self, order: dict[str, Any], duty_id: Any) -> dict[str, Any] | None:
+        for li in order["line_items"]:
+            for d in li.get("duties") or []:
+                if str(d["id"]) == str(duty_id):
+                    return {
+                        "id": d["admin_graphql_api_id"],
+                        "harmonizedSystemCode": d["harmonized_system_code"],
+                        "countryCodeOfOrigin": d["country_code_of_origin"],
+                        "price": {
+                            "shopMoney": money(d["shop_money"]["amount"], d["shop_money"]["currency_code"]),
+                            "presentmentMoney": money(
+                                d["presentment_money"]["amount"], d["presentment_money"]["currency_code"]
+                            ),
+                        },
+                        "taxLines": [tax_line(x) for x in d["tax_lines"]],
+                    }
+        return None
 
     def fulfillment(self, order: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
         by_id = {li["id"]: li for li in order["line_items"]}
@@ -590,6 +613,18 @@ class Views:
             "currentTotalPriceSet": bag(o["current_total_price_set"]),
             "currentTotalTaxSet": bag(o["current_total_tax_set"]),
             "currentTotalDiscountsSet": bag(o["current_total_discounts_set"]),
+            "dutiesIncluded": bool(o.get("duties_included")),
+            "originalTotalDutiesSet": bag(o.get("original_total_duties_set")),
+            "currentTotalDutiesSet": bag(o.get("current_total_duties_set")),
+            "totalTipReceivedSet": {
+                "shopMoney": money(o["total_tip_received"], cur),
+                "presentmentMoney": money(
+                    o["total_tip_received"]
+                    if cur == pcur
+                    else convert(Decimal(o["total_tip_received"]), cur, pcur),
+                    pcur,
+                ),
+            },
             "customer": self.customer(customer) if customer else None,
             "billingAddress": address(o["billing_address"]),
             "shippingAddress": address(o["shipping_address"]),
