@@ -45,6 +45,7 @@ FINANCE_CODES = frozenset(
         "payment_mismatch",
         "gift_card_product_invalid",
         "tip_product_invalid",
+        "duties_product_invalid",
     }
 )
 

@@ -41,6 +41,9 @@ TABLE_FOR_CODE = {
     # the SHOP row's tip_product_id
     "tip_not_mapped": MappingTable.SHOP,
     "tip_product_invalid": MappingTable.SHOP,
+    # the SHOP row's duties_product_id
+    "duties_not_mapped": MappingTable.SHOP,
+    "duties_product_invalid": MappingTable.SHOP,
 }
 
 
@@ -55,6 +58,8 @@ def codes_fixed_by(*, table: str, value: dict[str, Any] | None) -> list[str]:
         codes += ["gift_card_not_mapped", "gift_card_product_invalid"]
     if table == MappingTable.SHOP and (value is None or value.get("tip_product_id")):
         codes += ["tip_not_mapped", "tip_product_invalid"]
+    if table == MappingTable.SHOP and (value is None or value.get("duties_product_id")):
+        codes += ["duties_not_mapped", "duties_product_invalid"]
     return codes
 
 
@@ -156,6 +161,9 @@ def build_shop_mappings(*, shop: ShopifyShop, version: int, entries: list[Mappin
         if shop_values.get("gift_card_product_id")
         else None,
         tip_product_id=int(shop_values["tip_product_id"]) if shop_values.get("tip_product_id") else None,
+        duties_product_id=int(shop_values["duties_product_id"])
+        if shop_values.get("duties_product_id")
+        else None,
         bundles={k: _bundle_rule(v) for k, v in by_table.get(MappingTable.BUNDLE, {}).items()},
         hold_risky=shop_values.get("hold_risky", True) is not False,
         gateway_method_lines={

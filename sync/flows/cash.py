@@ -62,8 +62,12 @@ def _delivered(ctx: JobContext, odoo_order_id: int) -> bool:
         info = ctx.odoo.read_order(odoo_order_id)
     if info is None:
         return False
-    # Shipping and sold gift cards are services: Odoo never delivers them.
-    services = {t.product_id for t in ctx.mappings.shipping.values()} | {ctx.mappings.gift_card_product_id}
+    # Shipping, sold gift cards, tips and duties are services: Odoo never delivers them.
+    services = {t.product_id for t in ctx.mappings.shipping.values()} | {
+        ctx.mappings.gift_card_product_id,
+        ctx.mappings.tip_product_id,
+        ctx.mappings.duties_product_id,
+    }
     goods = [line for line in info.lines if not line.display_type and line.product_id not in services]
     return bool(goods) and all(line.qty_delivered >= line.quantity for line in goods)
 

@@ -8,6 +8,10 @@
 - A tip (``total_tip_received``) goes on the shop's tip product (SHOP row key ``tip_product_id``). It must
   exist, be active and be a service (Odoo would otherwise try to deliver it); anything else parks as
   ``tip_product_invalid`` naming what is wrong, and nothing is booked.
+- Import duties Shopify charged (``original_total_duties_set``) go on the shop's duties product (SHOP row key
+  ``duties_product_id``), checked the same way: anything but an active service parks as
+  ``duties_product_invalid`` naming the order, the duties and what is wrong, and nothing is booked. (Without
+  the mapping the transform parks the order as ``duties_not_mapped``.)
 - A bundle split by list price (sync/transforms/bundles.py) takes its components' list prices from Odoo now.
 
 One ``product_facts`` read (at most 3 calls) per order that needs it; none for the others.
@@ -21,7 +25,7 @@ from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.flows.context import JobContext
-from sync.transforms.orders import is_gift_card, order_tip, unwrap_order
+from sync.transforms.orders import is_gift_card, order_duties, order_tip, unwrap_order
 from sync.transforms.types import BundleRule, ShopMappings
 
 #: ``account.account.account_type`` values a gift-card income account may have.
@@ -48,11 +52,14 @@ def with_order_products(ctx: JobContext, mappings: ShopMappings, payload: Mappin
         for sku in [str(li.get("sku"))]
     }
     tip = mappings.tip_product_id if order_tip(order) else None
+    duties = mappings.duties_product_id if order_duties(order) else None
     wanted = {c.product_id for rule in priced.values() for c in rule.components}
     if gift is not None:
         wanted.add(gift)
     if tip is not None:
         wanted.add(tip)
+    if duties is not None:
+        wanted.add(duties)
     if not wanted:
         return mappings
     with ctx.call("odoo", "product_facts"):
@@ -61,6 +68,8 @@ def with_order_products(ctx: JobContext, mappings: ShopMappings, payload: Mappin
         _gift_card_check(order, gift, facts.get(gift))
     if tip is not None:
         _tip_check(order, tip, facts.get(tip))
+    if duties is not None:
+        _duties_check(order, duties, facts.get(duties))
     if not priced:
         return mappings
     bundles = dict(mappings.bundles)
@@ -116,17 +125,37 @@ def _gift_card_check(order: Mapping[str, Any], product_id: int, facts: Any) -> N
         )
 
 
-def _tip_check(order: Mapping[str, Any], product_id: int, facts: Any) -> None:
-    why = ""
+def _service_problem(product_id: int, facts: Any) -> str:
+    """Why the product cannot take an amount that is no goods (empty: it can): missing, archived, or not a
+    service (Odoo would deliver it)."""
     if facts is None:
-        why = f"Odoo product {product_id} does not exist"
-    elif not facts.active:
-        why = f"Odoo product {product_id} ({facts.name}) is archived"
-    elif facts.type != "service":
-        why = (
+        return f"Odoo product {product_id} does not exist"
+    if not facts.active:
+        return f"Odoo product {product_id} ({facts.name}) is archived"
+    if facts.type != "service":
+        return (
             f"Odoo product {product_id} ({facts.name}) is of type {facts.type!r}, not a service: Odoo "
             "would deliver it"
         )
+    return ""
+
+
+def _duties_check(order: Mapping[str, Any], product_id: int, facts: Any) -> None:
+    why = _service_problem(product_id, facts)
+    if why:
+        currency = str(order.get("currency") or "")
+        raise BusinessRuleError(
+            f"order {order.get('name') or order.get('id')} was charged import duties of "
+            f"{order_duties(order)} {currency}".rstrip()
+            + f", and the shop's duties product cannot take them: {why}. Nothing was booked.",
+            code="duties_product_invalid",
+            key="shop",
+            details={"order_id": str(order.get("id")), "duties_product_id": product_id},
+        )
+
+
+def _tip_check(order: Mapping[str, Any], product_id: int, facts: Any) -> None:
+    why = _service_problem(product_id, facts)
     if why:
         raise BusinessRuleError(
             f"order {order.get('name') or order.get('id')} received a tip of {order_tip(order)}, and the "

@@ -33,7 +33,9 @@ from sync.transforms.currency import currency_note
 from sync.transforms.money import currency_decimals, quantum, tax_key, to_decimal
 from sync.transforms.orders import (
     is_gift_card,
+    order_duties,
     order_lines_for,
+    order_tip,
     order_to_odoo,
     order_update_to_odoo,
     refund_taxes_known,
@@ -205,6 +207,9 @@ def order_create(
         cancelled=booked.state == "cancel",
         booked=booked_totals.as_dict(),
         taxes_included=draft.taxes_included,
+        # the tip and duties booked on their products, so that a refund giving them back credits them there
+        tip=str(order_tip(unwrap_order(payload))),
+        duties=str(order_duties(unwrap_order(payload))),
         **({"booking": ctx.booking.as_dict()} if ctx.booking is not None else {}),
         # each line item's quantity on the Odoo order (as ordered), so that edits find what changed
         lines={

@@ -71,6 +71,12 @@ TABLE_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
             "int?",
         ),
         (
+            "duties_product_id",
+            "Duties product id (a non-taxed service product for import duties Shopify charged, booked "
+            "tax-free; duties refunded are credited on it)",
+            "int?",
+        ),
+        (
             "partners",
             "Partners: company (the shop's Odoo company owns them, the default) or shared (by every company)",
             "str",

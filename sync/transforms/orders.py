@@ -78,6 +78,7 @@ MISSING_ORDER = (
     "unknown_tax",
     "unknown_shipping_method",
     "tip_not_mapped",
+    "duties_not_mapped",
 )
 
 
@@ -112,6 +113,9 @@ def render_note(order: Mapping[str, Any]) -> str:
     tip = order_tip(order)
     if tip:
         parts.append(f"Tip received: {tip} {_text(order.get('currency')) or ''}".rstrip())
+    duties = order_duties(order)
+    if duties:
+        parts.append(f"Duties charged: {duties} {_text(order.get('currency')) or ''}".rstrip())
     return "\n\n".join(parts)
 
 
@@ -120,6 +124,25 @@ def order_tip(order: Mapping[str, Any]) -> Decimal:
     ``totalTipReceivedSet`` in the REST shape our connector reads), in shop money; 0 when none. Shopify counts
     it in ``total_price`` but on no line item or shipping line."""
     return shop_money(order, "total_tip_received", default=Decimal(0))
+
+
+def order_duties(order: Mapping[str, Any]) -> Decimal:
+    """The import duties Shopify charged on the order at checkout, in shop money; 0 when none. REST
+    ``original_total_duties_set`` (GraphQL ``originalTotalDutiesSet``; null without duties); an order that
+    states no total has them summed from its line items' ``duties`` (each with ``shop_money``, or
+    ``price_set`` as some webhook bodies carry it). Counted in ``total_price`` (``duties_included`` false:
+    on top of the prices), on no line's price."""
+    bag = order.get("original_total_duties_set")
+    if isinstance(bag, Mapping):
+        return shop_money(order, "original_total_duties", default=Decimal(0))
+    total = Decimal(0)
+    for li in order.get("line_items") or []:
+        for duty in li.get("duties") or []:
+            if isinstance(duty.get("shop_money"), Mapping):
+                total += to_decimal(duty["shop_money"].get("amount") or "0", what="duties.shop_money.amount")
+            else:
+                total += shop_money(duty, "price", default=Decimal(0))
+    return total
 
 
 def should_confirm(order: Mapping[str, Any], mappings: ShopMappings) -> bool:
@@ -208,7 +231,9 @@ def is_gift_card(line_item: Mapping[str, Any]) -> bool:
     return bool(line_item.get("gift_card") or line_item.get("isGiftCard"))
 
 
-def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
+def _collect(order: Mapping[str, Any], mappings: ShopMappings, *, whole_order: bool = True) -> list[_Item]:
+    """The order's items; ``whole_order`` False: its line items only (some lines priced for an edit), without
+    the order's tip and duties."""
     missing: dict[str, set[str]] = {code: set() for code in MISSING_ORDER}
     reasons: dict[str, str] = {}  # bundle SKU -> why its rule cannot be used
     items: list[_Item] = []
@@ -308,7 +333,7 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
                 tax_keys=keys,
             )
         )
-    tip = order_tip(order)
+    tip = order_tip(order) if whole_order else Decimal(0)
     if tip:
         # Not revenue from goods and untaxed in Shopify (it carries no tax_lines): one tax-free line on the
         # shop's tip product, so that Odoo books Shopify's total_price to the cent.
@@ -324,6 +349,28 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings) -> list[_Item]:
                     name=f"Tip (Shopify order {order.get('name') or order.get('id')})",
                     quantity=1,
                     net=tip,
+                    taxes=(),
+                    shopify_taxes=(),
+                    tax_keys=(),
+                )
+            )
+    duties = order_duties(order) if whole_order else Decimal(0)
+    if duties:
+        # Import duties are not the merchant's revenue and carry none of the order's taxes (their own
+        # tax_lines, if any, are in total_tax and would show as a tax difference): one tax-free line on the
+        # shop's duties product, so that Odoo books Shopify's total_price to the cent.
+        if mappings.duties_product_id is None:
+            missing["duties_not_mapped"].add("shop")
+        else:
+            items.append(
+                _Item(
+                    kind="duties",
+                    ref="duties",
+                    sku=None,
+                    product_id=mappings.duties_product_id,
+                    name=f"Duties (Shopify order {order.get('name') or order.get('id')})",
+                    quantity=1,
+                    net=duties,
                     taxes=(),
                     shopify_taxes=(),
                     tax_keys=(),
@@ -414,6 +461,10 @@ def _raise_missing(
         "tip_not_mapped": f"it received a tip of {order_tip(order)}, and no Odoo tip product is mapped for "
         "the shop (SHOP row key tip_product_id: a service product); without it Odoo would book less than "
         "Shopify's total_price",
+        "duties_not_mapped": f"Shopify charged import duties of {order_duties(order)} "
+        f"{_text(order.get('currency')) or ''}, and no Odoo duties product is mapped for the shop (SHOP row "
+        "key duties_product_id: a non-taxed service product); without it Odoo would book less than Shopify's "
+        "total_price. Nothing was booked",
     }[code]
     others = sum(len(v) for v in listed.values()) - 1
     suffix = f" (and {others} other missing mapping{'s' if others != 1 else ''})" if others else ""
@@ -625,8 +676,9 @@ def _raise_mismatch(
     nets = sum((item.net for item, _ in chosen), Decimal(0))
     lines_total = nets if included else nets + line_tax
     if lines_total != expected.shopify_total:
-        tip = order_tip(order)
+        tip, duties = order_tip(order), order_duties(order)
         extra = f"; the order has a tip of {tip}, booked on the tip product" if tip else ""
+        extra += f"; the order has duties of {duties}, booked on the duties product" if duties else ""
         causes.append("unbooked_amounts")
         reasons.append(
             f"Shopify's line items and shipping lines add up to {lines_total}, not its total_price "
@@ -746,7 +798,7 @@ def order_lines_for(
         for li in order.get("line_items") or []
         if str(li.get("id")) in quantities and quantities[str(li.get("id"))] > 0
     ]
-    items = _collect({**order, "line_items": wanted, "shipping_lines": []}, mappings)
+    items = _collect({**order, "line_items": wanted, "shipping_lines": []}, mappings, whole_order=False)
     q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
     included = bool(order.get("taxes_included"))
     lines: list[OdooLineDraft] = []
@@ -807,4 +859,6 @@ def sale_order_totals(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
                 adj_tax = -shop_money(adjustment, "tax_amount", default=Decimal(0))
                 total += amount + adj_tax
                 tax += adj_tax
+        # duties given back come off current_total_price too; credited on the duties product
+        total += shop_money(refund, "total_duties", default=Decimal(0))
     return total, tax

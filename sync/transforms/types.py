@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 ContactType = Literal["contact", "invoice", "delivery", "other"]
-LineKind = Literal["product", "delivery", "rounding", "gift_card", "bundle_component", "tip"]
+LineKind = Literal["product", "delivery", "rounding", "gift_card", "bundle_component", "tip", "duties"]
 TaxRounding = Literal["round_per_line", "round_globally"]
 
 
@@ -112,6 +112,11 @@ class ShopMappings:
     # no line item or shipping line, so they are booked as one tax-free line on this Odoo service product
     # (SHOP row key ``tip_product_id``); None: an order with a tip parks as ``tip_not_mapped``.
     tip_product_id: int | None = None
+    # Import duties Shopify charged at checkout (``original_total_duties_set``; per line ``duties``): part of
+    # ``total_price`` but on no line's price, so they are booked as one tax-free line on this Odoo service
+    # product (SHOP row key ``duties_product_id``); None: an order with duties parks as ``duties_not_mapped``.
+    # Duties given back by a refund are credited on it too.
+    duties_product_id: int | None = None
     # Bundle SKU -> how it is booked (BUNDLE rows); a row that does not parse is held as its error message,
     # so that its orders park naming it.
     bundles: Mapping[str, BundleRule | str] = field(default_factory=dict)

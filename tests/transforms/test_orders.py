@@ -8,7 +8,7 @@ import pytest
 
 from opsconsole.core.errors import BusinessRuleError
 from sync.transforms import order_to_odoo, payment_journals, tax_key
-from sync.transforms.orders import split_candidates
+from sync.transforms.orders import order_duties, order_lines_for, split_candidates
 from sync.transforms.types import ContactDraft, OdooLineDraft, RoundingAdjustment
 from tests.transforms.builders import LineSpec, OrderSpec, ShippingSpec, build_order, mappings_for, money_set
 from tests.transforms.conftest import load
@@ -459,3 +459,67 @@ def test_a_zero_decimal_currency_splits_in_whole_units():
     draft = order_to_odoo(order, mappings_for(currency="JPY"))
 
     assert [(x.quantity, x.price_unit) for x in draft.lines] == [(1, D("966")), (2, D("967"))]
+
+
+def _order_with_duties(duties: str) -> dict[str, Any]:
+    order = _order_with()
+    bag = {
+        "shop_money": {"amount": duties, "currency_code": "EUR"},
+        "presentment_money": {"amount": duties, "currency_code": "EUR"},
+    }
+    order["original_total_duties_set"] = order["current_total_duties_set"] = bag
+    order["line_items"][0]["duties"] = [
+        {
+            "id": "9",
+            "harmonized_system_code": "610910",
+            "country_code_of_origin": "PT",
+            **bag,
+            "tax_lines": [],
+        }
+    ]
+    total = str(D(order["total_price"]) + D(duties))
+    order["total_price"] = total
+    order["total_price_set"]["shop_money"]["amount"] = total
+    return order
+
+
+def test_duties_without_a_duties_product_park_naming_them_not_as_a_total_mismatch():
+    with pytest.raises(BusinessRuleError) as raised:
+        order_to_odoo(_order_with_duties("1.90"), mappings_for())
+
+    assert (raised.value.code, raised.value.key) == ("duties_not_mapped", "shop")
+    assert "Shopify charged import duties of 1.90 EUR" in raised.value.message
+
+
+def test_duties_are_booked_tax_free_on_the_duties_product_to_shopifys_total_and_noted():
+    order = _order_with_duties("1.90")
+
+    draft = order_to_odoo(order, mappings_for(duties_product_id=78))
+
+    duties = [line for line in draft.lines if line.kind == "duties"]
+    assert [(d.product_id, d.quantity, d.price_unit, d.tax_ids) for d in duties] == [(78, 1, D("1.90"), ())]
+    assert draft.expected_totals.matches
+    assert draft.expected_totals.amount_total == D(order["total_price"]) == D("22.90")
+    assert "Duties charged: 1.90 EUR" in draft.note
+
+
+def test_duties_stated_on_the_line_items_only_are_summed():
+    order = _order_with_duties("1.90")
+    order["original_total_duties_set"] = None
+    order["line_items"][1]["duties"] = [{"id": "10", "price_set": order["line_items"][0]["duties"][0] | {}}]
+    order["line_items"][1]["duties"][0]["price_set"] = {
+        "shop_money": {"amount": "0.60", "currency_code": "EUR"},
+        "presentment_money": {"amount": "0.60", "currency_code": "EUR"},
+    }
+
+    assert order_duties(order) == D("2.50")
+
+
+def test_lines_priced_for_an_edit_carry_neither_the_tip_nor_the_duties_again():
+    order = _order_with_duties("1.90")
+    order["total_tip_received"] = "2.00"
+    mappings = mappings_for(duties_product_id=78, tip_product_id=77)
+
+    lines = order_lines_for(order, mappings, {str(order["line_items"][1]["id"]): 2})
+
+    assert [(line.kind, line.quantity) for line in lines] == [("product", 2)]
