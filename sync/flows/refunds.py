@@ -61,6 +61,7 @@ from sync.transforms.refunds import (
     RefundDraft,
     plan_credit_note,
     refund_from_shopify,
+    with_tip_given_back,
 )
 
 CENT = Decimal("0.01")
@@ -68,6 +69,10 @@ CENT = Decimal("0.01")
 
 def _money(value: Decimal, q: Decimal = CENT) -> str:
     return str(value.quantize(q))
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
 def _q(draft: RefundDraft) -> Decimal:
@@ -220,6 +225,8 @@ def _credit_note(
             adjustment_product_id=_adjustment_product(ctx),
             tax_rates=_tax_rates(ctx),
             rounding=ctx.mappings.rounding_adjustment,
+            duties_product_id=ctx.mappings.duties_product_id,
+            tip_product_id=ctx.mappings.tip_product_id,
         )
         with ctx.call("odoo", "edit_draft_move"):
             credit = ctx.odoo.edit_draft_move(
@@ -420,6 +427,12 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     payload = order_booking(ctx, payload, link)
     draft = refund_from_shopify(payload, ctx.mappings, taxes_included=_taxes_included(ctx, link, order_id))
     draft = _transactions_booked(ctx, draft)
+    # A tip given back is money beyond the items, shipping and duties (a refund discrepancy in Shopify), up
+    # to the order's tip less what its other refunds gave back of it (the order's link keeps both).
+    tip_left = _decimal(link.data.get("tip")) - sum(
+        (_decimal(r.get("tip")) for rid, r in done.items() if rid != refund_id), Decimal(0)
+    )
+    draft = with_tip_given_back(draft, tip_left)
     with ctx.call("odoo", "read_order"):
         order = ctx.odoo.read_order(link.odoo_id)
     if order is None:
@@ -429,6 +442,9 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             details={"order_id": order_id, "odoo_order_id": link.odoo_id},
         )
     record: dict[str, Any] = dict(done.get(refund_id) or {})
+    if draft.tip and record.get("tip") != _money(draft.tip):
+        record["tip"] = _money(draft.tip)
+        _record(link, refund_id, record)
     result: dict[str, Any] = {
         "refund_id": refund_id,
         "odoo_order_id": order.id,
@@ -489,10 +505,22 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
             )
         else:
             result["outcome"] = "restock_only"
-    if draft.duties or draft.additional_fees:
+    if draft.duties or draft.additional_fees or draft.tip:
+        given = [
+            f"{what} {_money(amount)}"
+            for what, amount in (
+                ("duties", draft.duties),
+                ("tip", draft.tip),
+                ("additional fees", draft.additional_fees),
+            )
+            if amount
+        ]
+        credited = (
+            f" (credit note {result['odoo_credit_note']})" if result.get("outcome") == "credit_note" else ""
+        )
         text = (
-            f"Shopify refund {refund_id}: duties {_money(draft.duties)} and additional fees "
-            f"{_money(draft.additional_fees)} {draft.currency} given back"
+            f"Shopify refund {refund_id}: {', '.join(given[:-1]) + ' and ' if len(given) > 1 else ''}"
+            f"{given[-1]} {draft.currency} given back{credited}"
         )
         if not record.get("noted"):
             with ctx.call("odoo", "post_order_message"):
@@ -555,7 +583,15 @@ def _refund_before_invoice(
     problems = tuple(
         f"product {pid}: {qty} already delivered, not taken off the order"
         for pid, qty in changes["unabsorbed"].items()
-    ) + ((f"refund discrepancy {draft.discrepancy} not on the order",) if draft.discrepancy else ())
+    ) + tuple(
+        f"{what} {amount} not on the order"
+        for what, amount in (
+            ("refund discrepancy", draft.discrepancy),
+            ("duties given back", draft.duties),
+            ("tip given back", draft.tip),
+        )
+        if amount
+    )
     _mismatch(draft, taken, where=f"order {order.name} (reduced before invoicing)", problems=problems)
     return {
         "outcome": "order_adjusted",

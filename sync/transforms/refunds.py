@@ -11,8 +11,14 @@ lines), then cut down to what was refunded (:func:`plan_credit_note`): the lines
 the refunded quantity, chosen among the invoice's lines of that product so that ``price_unit * quantity``
 adds up to Shopify's refunded subtotal (an order line may have been booked as two Odoo lines a cent apart,
 see transforms/orders.py); the shipping line keeps the shipping refunded; a refund discrepancy is a
-tax-free line of the shop's adjustment product; every other line goes. Odoo's total is read back and
-compared with Shopify's by the flow.
+tax-free line of the shop's adjustment product; duties given back (the refund's ``duties`` /
+``total_duties_set``) are a tax-free line of the shop's duties product, and a tip given back a tax-free line
+of its tip product; every other line goes. Odoo's total is read back and compared with Shopify's by the flow.
+
+Shopify has no field for a tip given back: a refund whose transactions give back more than its items,
+shipping and duties are worth carries the excess as a ``refund_discrepancy`` order adjustment. On an order
+that received a tip, such an excess, up to the part of the tip not given back yet, is the tip
+(:func:`with_tip_given_back`); the rest stays a discrepancy.
 
 Amounts in the "price basis" are what an Odoo ``price_unit`` holds: tax included when the order's taxes
 are included in its prices, excluded otherwise.
@@ -21,7 +27,7 @@ are included in its prices, excluded otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -76,10 +82,11 @@ class RefundDraft:
     shipping: Decimal  # shipping refunded, in the price basis
     shipping_tax: Decimal
     discrepancy: Decimal  # credited beyond the items and shipping (negative: less was given back)
-    duties: Decimal
+    duties: Decimal  # duties given back (tax-free)
     additional_fees: Decimal
     transactions: tuple[RefundTransaction, ...]
     currency: str
+    tip: Decimal = ZERO  # the part of the discrepancy that gives the order's tip back (with_tip_given_back)
 
     @property
     def reason(self) -> str:
@@ -96,12 +103,12 @@ class RefundDraft:
         """What the refunded items, shipping and adjustments are worth (Shopify's own sum)."""
         items = sum((line.gross(taxes_included=self.taxes_included) for line in self.lines), ZERO)
         shipping = self.shipping if self.taxes_included else self.shipping + self.shipping_tax
-        return items + shipping + self.discrepancy
+        return items + shipping + self.duties + self.tip + self.discrepancy
 
     @property
     def moves_money(self) -> bool:
         return bool(self.lines and any(line.subtotal for line in self.lines)) or bool(
-            self.shipping or self.discrepancy or self.total
+            self.shipping or self.discrepancy or self.duties or self.tip or self.total
         )
 
     def quantities(self, *restock_types: str) -> dict[int, int]:
@@ -209,11 +216,29 @@ def refund_from_shopify(
         shipping=shipping,
         shipping_tax=shipping_tax,
         discrepancy=discrepancy,
-        duties=shop_money(payload, "total_duties", default=ZERO),
+        duties=_duties(payload),
         additional_fees=shop_money(payload, "total_additional_fees", default=ZERO),
         transactions=transactions,
         currency=mappings.currency,
     )
+
+
+def _duties(payload: Mapping[str, Any]) -> Decimal:
+    """Duties the refund gives back: ``total_duties_set``, else the sum of its ``duties[].amount_set``."""
+    bag = payload.get("total_duties_set")
+    if isinstance(bag, Mapping) or payload.get("total_duties") is not None:
+        return shop_money(payload, "total_duties", default=ZERO)
+    return sum((shop_money(d, "amount", default=ZERO) for d in payload.get("duties") or []), ZERO)
+
+
+def with_tip_given_back(draft: RefundDraft, tip_left: Decimal) -> RefundDraft:
+    """The refund with the part of its discrepancy that gives the order's tip back moved to ``tip``: money
+    given back beyond the items, shipping and duties, up to ``tip_left`` (the order's tip less what earlier
+    refunds gave back of it). Unchanged when nothing was given beyond them or the order has no tip left."""
+    if draft.discrepancy <= 0 or tip_left <= 0:
+        return draft
+    tip = min(draft.discrepancy, tip_left)
+    return replace(draft, tip=tip, discrepancy=draft.discrepancy - tip)
 
 
 # --- the credit note --------------------------------------------------------------------------------
@@ -307,6 +332,8 @@ def plan_credit_note(
     adjustment_product_id: int | None,
     tax_rates: Mapping[int, Decimal],
     rounding: RoundingAdjustment | None = None,
+    duties_product_id: int | None = None,
+    tip_product_id: int | None = None,
 ) -> CreditNotePlan:
     """The draft credit note's lines cut down to the refund. Where Odoo's per-line tax rounding of the
     refunded units still differs from Shopify's share of the line's tax by a few cents, the shop's
@@ -379,6 +406,18 @@ def plan_credit_note(
                 NewLine(adjustment_product_id, "Shopify refund adjustment", Decimal(1), draft.discrepancy)
             )
             expected += draft.discrepancy
+    given_back: tuple[tuple[Decimal, int | None, str, str], ...] = (
+        (draft.duties, duties_product_id, "Duties", "duties_product_id"),
+        (draft.tip, tip_product_id, "Tip", "tip_product_id"),
+    )
+    for amount, given_on, what, key in given_back:
+        if not amount:
+            continue
+        if given_on is None:
+            problems.append(f"{what.lower()} given back {amount}: no product is mapped (SHOP row key {key})")
+            continue
+        add.append(NewLine(given_on, f"{what} given back (Shopify refund)", Decimal(1), amount))
+        expected += amount
     target = draft.total if draft.transactions else draft.computed_total
     difference = target - expected
     if difference and not problems and rounding is not None and abs(difference) <= rounding.max_amount:

@@ -1,6 +1,8 @@
 """Tips and import duties through both stand-ins with a real worker, every amount to the cent: an order
 with a tip is booked with the tip on the shop's tip product, an order with duties with them on its duties
-product, so that Odoo's order and invoice total Shopify's ``total_price`` (issue 16)."""
+product, so that Odoo's order and invoice total Shopify's ``total_price``; a refund that gives duties or a tip
+back is a credit note with a line on that product, equal to what Shopify gave back, and a note on the Odoo
+order says what was given back (issue 16, "duties and tips recorded with a note")."""
 
 from __future__ import annotations
 
@@ -144,3 +146,99 @@ def test_an_order_with_duties_is_booked_and_invoiced_to_the_cent(pipeline: Any) 
     assert invoice is not None
     assert (invoice.amount_total, invoice.payment_state) == (Decimal("148.88"), "paid")
     _assert_money_agrees(pipeline, order, info.name)
+
+
+def _refund(pipeline: Any, order: dict[str, Any], **body: Any) -> tuple[dict[str, Any], Any]:
+    refund = pipeline.shopify.control.refund(order["id"], **body)
+    pipeline.settle(expect_jobs=len(pipeline.jobs()) + 1, timeout=180)
+    [job] = [j for j in pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create")]
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert job.result["outcome"] == "credit_note"
+    return refund, job
+
+
+def _given_back(refund: dict[str, Any]) -> Decimal:
+    return sum((Decimal(t["amount"]) for t in refund["transactions"] if t["kind"] == "refund"), ZERO)
+
+
+def test_a_refund_of_a_line_and_its_duties_is_a_credit_note_of_both_and_a_note_on_the_order(
+    pipeline: Any,
+) -> None:
+    # given an order charged duties, booked, invoiced and paid
+    products = _products(pipeline)
+    order, job = _booked(pipeline, 163, duties="0.10")
+    assert order["total_price"] == "148.88"
+    link = ExternalLink.objects.get(shop=pipeline.shop, kind="order", shopify_id=str(order["id"]))
+    first = order["line_items"][0]
+    [duty] = first["duties"]
+    # when Shopify refunds the first line's two units (not restocked) and gives back their duty
+    refund, job = _refund(
+        pipeline,
+        order,
+        line_items=[{"line_item_id": first["id"], "quantity": 2, "restock_type": "no_restock"}],
+        duties=[{"duty_id": duty["id"], "refund_type": "FULL"}],
+    )
+    # then Shopify gave back 101.40 of which 7.80 duties, and Odoo's credit note is 101.40 exactly, with the
+    # duties on the duties product, posted and paid back
+    line_gross = Decimal(str(refund["refund_line_items"][0]["subtotal"])) + Decimal(
+        str(refund["refund_line_items"][0]["total_tax"])
+    )
+    assert (refund["total_duties_set"]["shop_money"]["amount"], _given_back(refund)) == (
+        "7.80",
+        Decimal("101.40"),
+    )
+    assert line_gross + Decimal("7.80") == Decimal("101.40")
+    assert refund["order_adjustments"] == []
+    client = _client(pipeline)
+    credit = client.read_invoice(job.result["odoo_credit_note_id"])
+    assert credit is not None
+    assert (credit.amount_total, credit.payment_state) == (Decimal("101.40"), "paid")
+    assert job.result["odoo_total"] == job.result["shopify_total"] == "101.40"
+    assert _lines_on(pipeline, "account.move", credit.id, products["duties"]) == [
+        (Decimal(1), Decimal("7.80"), Decimal("7.80"))
+    ]
+    # and the Odoo order's chatter says what was given back
+    notes = [m for m in pipeline.chatter(link.odoo_id) if f"<p>Shopify refund {refund['id']}" in m]
+    assert notes == [
+        f"<p>Shopify refund {refund['id']}: duties 7.80 EUR given back (credit note {credit.name})</p>"
+    ]
+    _assert_money_agrees(pipeline, order, _order_name(pipeline, link))
+
+
+def _order_name(pipeline: Any, link: ExternalLink) -> str:
+    info = _client(pipeline).read_order(link.odoo_id, with_lines=False)
+    assert info is not None
+    return info.name
+
+
+def test_a_tip_given_back_is_a_credit_note_on_the_tip_product_and_a_note_on_the_order(pipeline: Any) -> None:
+    # given an order with a 4.50 tip, booked, invoiced and paid
+    products = _products(pipeline)
+    order, job = _booked(pipeline, 164, tip="4.50")
+    assert (order["total_price"], order["total_tip_received"]) == ("142.38", "4.50")
+    link = ExternalLink.objects.get(shop=pipeline.shop, kind="order", shopify_id=str(order["id"]))
+    # when the merchant gives the tip back: a refund of 4.50 through the card, no items (Shopify states the
+    # money beyond the items as a refund discrepancy)
+    refund, job = _refund(
+        pipeline,
+        order,
+        transactions=[{"kind": "refund", "gateway": "shopify_payments", "amount": "4.50"}],
+    )
+    assert [(a["kind"], a["amount"]) for a in refund["order_adjustments"]] == [
+        ("refund_discrepancy", "-4.50")
+    ]
+    assert _given_back(refund) == Decimal("4.50")
+    # then Odoo's credit note is 4.50 exactly, on the tip product, posted and paid back
+    client = _client(pipeline)
+    credit = client.read_invoice(job.result["odoo_credit_note_id"])
+    assert credit is not None
+    assert (credit.amount_total, credit.payment_state) == (Decimal("4.50"), "paid")
+    assert _lines_on(pipeline, "account.move", credit.id, products["tip"]) == [
+        (Decimal(1), Decimal("4.50"), Decimal("4.50"))
+    ]
+    # and the Odoo order's chatter says what was given back
+    notes = [m for m in pipeline.chatter(link.odoo_id) if f"<p>Shopify refund {refund['id']}" in m]
+    assert notes == [
+        f"<p>Shopify refund {refund['id']}: tip 4.50 EUR given back (credit note {credit.name})</p>"
+    ]
+    _assert_money_agrees(pipeline, order, _order_name(pipeline, link))

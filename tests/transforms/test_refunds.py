@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.transforms.refunds import NoteLine, plan_credit_note, refund_from_shopify
+from sync.transforms.refunds import NoteLine, plan_credit_note, refund_from_shopify, with_tip_given_back
 from sync.transforms.types import RoundingAdjustment, ShippingTarget, ShopMappings
 
 D = Decimal
@@ -170,3 +170,84 @@ def test_an_unmapped_refunded_sku_is_unknown_sku() -> None:
             _payload([("HAT", 1, "5.00", "1.00", "no_restock")]), _mappings(), taxes_included=False
         )
     assert (err.value.code, err.value.key) == ("unknown_sku", "HAT")
+
+
+def test_duties_given_back_are_a_tax_free_line_on_the_duties_product() -> None:
+    # given Shopify refunding a mug (10.00 + 2.00 tax) and its duty of 1.30, 13.30 through the card
+    payload = _payload([("MUG", 1, "10.00", "2.00", "no_restock")], transactions=[("13.30", "success")])
+    payload["duties"] = [{"duty_id": 4, "amount_set": _money("1.30")}]
+    payload["total_duties_set"] = _money("1.30")
+    draft = refund_from_shopify(payload, _mappings(), taxes_included=False)
+    # the invoice's lines: the mug and the order's duties line (product 60), copied by the reversal
+    lines = [NoteLine(1, 11, D(1), D("10.00"), (TAX,)), NoteLine(2, 60, D(1), D("2.60"))]
+
+    plan = plan_credit_note(
+        draft,
+        lines,
+        shipping_products=frozenset(),
+        adjustment_product_id=55,
+        tax_rates={TAX: D("0.2")},
+        duties_product_id=60,
+    )
+    unmapped = plan_credit_note(
+        draft, lines, shipping_products=frozenset(), adjustment_product_id=55, tax_rates={TAX: D("0.2")}
+    )
+
+    assert (draft.duties, draft.computed_total, draft.total) == (D("1.30"), D("13.30"), D("13.30"))
+    assert plan.keep == {1: (D(1), D("10.00"))} and plan.remove == (2,)
+    assert [(a.product_id, a.quantity, a.price_unit, a.tax_ids) for a in plan.add] == [
+        (60, D(1), D("1.30"), ())
+    ]
+    assert (plan.expected_total, plan.problems) == (D("13.30"), ())
+    assert unmapped.expected_total == D("12.00")
+    assert unmapped.problems == (
+        "duties given back 1.30: no product is mapped (SHOP row key duties_product_id)",
+    )
+
+
+def test_duties_given_back_are_summed_from_the_refunds_duties_when_it_states_no_total() -> None:
+    payload = _payload([])
+    payload["duties"] = [
+        {"duty_id": 4, "amount_set": _money("1.30")},
+        {"duty_id": 5, "amount_set": _money("0.45")},
+    ]
+
+    assert refund_from_shopify(payload, _mappings(), taxes_included=False).duties == D("1.75")
+
+
+def test_money_beyond_the_items_is_the_tip_up_to_what_is_left_of_it_the_rest_a_discrepancy() -> None:
+    # given a refund of 6.00 with no items: Shopify's refund discrepancy of -6.00
+    adjustment = {"kind": "refund_discrepancy", "amount_set": _money("-6.00"), "tax_amount_set": _money("0")}
+    draft = refund_from_shopify(
+        _payload([], adjustments=[adjustment], transactions=[("6.00", "success")]),
+        _mappings(),
+        taxes_included=False,
+    )
+
+    # when the order has 4.50 of its tip left to give back
+    split = with_tip_given_back(draft, D("4.50"))
+    plan = plan_credit_note(
+        split,
+        [NoteLine(1, 11, D(1), D("10.00"), (TAX,)), NoteLine(2, 61, D(1), D("4.50"))],
+        shipping_products=frozenset(),
+        adjustment_product_id=55,
+        tax_rates={TAX: D("0.2")},
+        tip_product_id=61,
+    )
+
+    # then 4.50 is the tip, on the tip product, and 1.50 stays a discrepancy on the adjustment product
+    assert (split.tip, split.discrepancy, split.computed_total) == (D("4.50"), D("1.50"), D("6.00"))
+    assert sorted((a.product_id, a.price_unit) for a in plan.add) == [(55, D("1.50")), (61, D("4.50"))]
+    assert (plan.expected_total, plan.problems, plan.remove) == (D("6.00"), (), (1, 2))
+    # and without a tip left (or with less given back than the items are worth) nothing moves to the tip
+    assert with_tip_given_back(draft, D(0)) == draft
+    less = refund_from_shopify(
+        _payload(
+            [],
+            adjustments=[{**adjustment, "amount_set": _money("2.00")}],
+            transactions=[("0.00", "success")],
+        ),
+        _mappings(),
+        taxes_included=False,
+    )
+    assert with_tip_given_back(less, D("4.50")) == less
