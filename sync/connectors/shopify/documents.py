@@ -61,6 +61,8 @@ ORDER = (
     f" totalDiscountsSet {{ {BAG} }} totalShippingPriceSet {{ {BAG} }} totalOutstandingSet {{ {BAG} }}"
     f" currentSubtotalPriceSet {{ {BAG} }} currentTotalPriceSet {{ {BAG} }} currentTotalTaxSet {{ {BAG} }}"
     f" currentTotalDiscountsSet {{ {BAG} }}"
+    f" totalTipReceivedSet {{ {BAG} }} dutiesIncluded originalTotalDutiesSet {{ {BAG} }}"
+    f" currentTotalDutiesSet {{ {BAG} }}"
     " customer { legacyResourceId firstName lastName defaultEmailAddress { emailAddress }"
     " defaultPhoneNumber { phoneNumber } }"
     f" billingAddress {{ {ADDRESS} }} shippingAddress {{ {ADDRESS} }}"

@@ -197,6 +197,12 @@ def order_to_rest(o: dict[str, Any]) -> dict[str, Any]:
         "current_total_tax_set": _set(o.get("currentTotalTaxSet")),
         "current_total_discounts": _amount(o.get("currentTotalDiscountsSet")),
         "current_total_discounts_set": _set(o.get("currentTotalDiscountsSet")),
+        # REST states the tip as a flat amount; the bag beside it lets a presentment booking read its side
+        "total_tip_received": _amount(o.get("totalTipReceivedSet")) or "0.00",
+        "total_tip_received_set": _set(o.get("totalTipReceivedSet")),
+        "duties_included": bool(o.get("dutiesIncluded")),
+        "original_total_duties_set": _set(o.get("originalTotalDutiesSet")),
+        "current_total_duties_set": _set(o.get("currentTotalDutiesSet")),
         "customer": {
             "id": int(customer["legacyResourceId"]),
             "email": (customer.get("defaultEmailAddress") or {}).get("emailAddress"),

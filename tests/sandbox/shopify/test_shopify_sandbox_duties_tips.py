@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 
 from sandbox.shopify.testing import ControlError
+from sync.transforms.orders import order_duties, order_tip
 from tests.sandbox.shopify.test_shopify_sandbox_orders_money import post
 
 QUERY = """query($id: ID!) { order(id: $id) {
@@ -121,3 +122,21 @@ def test_a_tip_given_back_is_a_refund_discrepancy_beyond_the_items(fresh):
     ]
     assert [(t["kind"], t["amount"]) for t in refund["transactions"]] == [("refund", "3.00")]
     assert refund["duties"] == [] and refund["refund_line_items"] == []
+
+
+def test_the_order_read_through_the_admin_api_carries_its_tip_and_duties_in_the_rest_shape(fresh, client):
+    # given an order with a tip and duties, as an orders/edited re-read or a backfill reads it
+    order = _order(fresh, 405, tip="2.00", duties="0.10")
+
+    rest = client.fetch_order_rest(order["id"])
+
+    # then the REST shape our transforms read has the webhook body's tip and duties
+    assert rest is not None
+    assert (rest["total_tip_received"], rest["total_price"]) == (
+        order["total_tip_received"],
+        order["total_price"],
+    )
+    assert rest["original_total_duties_set"] == order["original_total_duties_set"]
+    assert rest["current_total_duties_set"] == order["current_total_duties_set"]
+    assert rest["duties_included"] is False
+    assert order_tip(rest) == D("2.00") and order_duties(rest) == order_duties(order) > 0
