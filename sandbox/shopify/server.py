@@ -694,6 +694,16 @@ def _orders_control(
         )
         sb.fire(shop, events)
         return 201, tx
+    if action == "capture":
+        tx, events = shopdata.capture_payment(
+            store,
+            shop,
+            order["id"],
+            amount=Decimal(str(body["amount"])) if body.get("amount") is not None else None,
+            final_capture=bool(body.get("final_capture")),
+        )
+        sb.fire(shop, events)
+        return 201, tx
     if action == "cancel":
         events = shopdata.cancel_order(
             store,

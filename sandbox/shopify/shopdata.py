@@ -744,13 +744,24 @@ def build_order(
         pays.append(("gift_card", gift_shop, gift_pres))
     if total_s - gift_shop > 0:
         pays.append(("shopify_payments", total_s - gift_shop, total_p - gift_pres))
-    if financial_status == "paid":
+    if financial_status == "authorized" and gift_shop > 0:
+        raise OperationError(
+            "The sandbox authorizes card payments only: an order paid partly by gift card is not authorized",
+            ["gift_card"],
+            "INVALID",
+        )
+    if financial_status in ("paid", "authorized"):
+        # Paid: each payment a sale. Authorized (a gateway set to capture later): the card payment an
+        # authorization, which a capture (``capture_payment``) turns into money received.
+        kind = "sale" if financial_status == "paid" else "authorization"
         for gateway, a_shop, a_pres in pays:
             tid = store.new_id()
             gateways.append(gateway)
-            transactions.append(
-                _transaction(tid, oid, "sale", gateway, a_shop, a_pres, cur, pcur, now, None, test)
-            )
+            tx = _transaction(tid, oid, kind, gateway, a_shop, a_pres, cur, pcur, now, None, test)
+            if kind == "authorization":
+                tx["authorization"] = f"auth-{tid}"
+                tx["receipt"] = {"authorization": str(tid)[-6:]}
+            transactions.append(tx)
     else:
         gateways = ["manual"]
     cust_summary = customer_summary(customer) if customer else None
@@ -1008,7 +1019,8 @@ def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any])
     "gift_card": bool}``; a gift card sold is not shipped and not taxed), risk (``{recommendation,
     assessments}`` as ``risk_summary`` takes it: the orders' assessment, in place when their orders/create is
     sent), tip (an amount in shop money the customer tipped: ``total_tip_received``), duties (a rate, e.g.
-    "0.12": import duties charged at checkout on each shipped line, see ``build_order``)."""
+    "0.12": import duties charged at checkout on each shipped line, see ``build_order``), authorize (true:
+    the card payment is only authorized, financial status ``authorized``, until ``capture_payment``)."""
     risk = risk_summary(store, options["risk"]) if options.get("risk") else None
     count = int(options.get("count", 1))
     rng = random.Random(options.get("seed"))
@@ -1130,6 +1142,7 @@ def generate_orders(store: Store, shop: dict[str, Any], options: dict[str, Any])
             created_at=options.get("created_at"),
             tip=Decimal(str(options["tip"])) if options.get("tip") else None,
             duty_rate=Decimal(str(options["duties"])) if options.get("duties") else None,
+            financial_status="authorized" if options.get("authorize") else "paid",
         )
         if risk is not None:
             ev[0][1]["_risk"] = {**risk, "assessments": [dict(a) for a in risk["assessments"]]}
@@ -1634,6 +1647,27 @@ def cancel_order(
                     events.append(("inventory_levels/update", dict(level)))
     if not refund and order["financial_status"] == "pending":
         order["financial_status"] = "voided"
+    if order["financial_status"] == "authorized":
+        # Cancelling an order whose payment was only authorized voids the authorization.
+        for auth in [
+            t for t in order["_transactions"] if t["kind"] == "authorization" and t["status"] == "success"
+        ]:
+            void = _transaction(
+                store.new_id(),
+                oid,
+                "void",
+                auth["gateway"],
+                Decimal(auth["_shop_amount"]),
+                Decimal(auth["amount"]),
+                order["currency"],
+                order["presentment_currency"],
+                store.clock.iso(),
+                auth["id"],
+                order["test"],
+            )
+            auth["_capture_closed"] = True
+            order["_transactions"].append(void)
+        order["financial_status"] = "voided"
     now = store.clock.iso()
     order["cancelled_at"] = now
     order["cancel_reason"] = reason.lower()
@@ -1648,6 +1682,82 @@ def cancel_order(
             )
     recompute_variant_quantities(shop)
     return [("orders/cancelled", order), *events, ("orders/updated", order)]
+
+
+def capture_payment(
+    store: Store,
+    shop: dict[str, Any],
+    oid: int,
+    *,
+    amount: Decimal | None = None,
+    final_capture: bool = False,
+) -> tuple[dict[str, Any], Events]:
+    """The merchant captures the order's authorized payment (shopify.dev admin-graphql ``orderCapture``,
+    OrderCaptureInput): ``amount`` in the presentment currency (the currency the customer paid in; default
+    all the authorization has left to capture), never more than that. A ``capture`` transaction whose
+    parent is the authorization, in the authorization's gateway; multi-capture as Shopify Payments allows it
+    (Shopify Plus), ``final_capture`` voiding what is left uncaptured. The order reads ``paid`` once what was
+    captured is its total (``orders/updated`` and ``orders/paid``), ``partially_paid`` before
+    (``orders/updated``)."""
+    order = _order(shop, oid)
+    if order["cancelled_at"]:
+        raise OperationError("Order has been cancelled", ["id"], "INVALID")
+    auth = next(
+        (
+            t
+            for t in order["_transactions"]
+            if t["kind"] == "authorization" and t["status"] == "success" and not t.get("_capture_closed")
+        ),
+        None,
+    )
+    if auth is None:
+        raise OperationError("The order has no authorized transaction to capture", ["id"], "INVALID")
+    captures = [
+        t
+        for t in order["_transactions"]
+        if t["kind"] == "capture" and t["status"] == "success" and t["parent_id"] == auth["id"]
+    ]
+    left_p = Decimal(auth["amount"]) - sum((Decimal(t["amount"]) for t in captures), ZERO)
+    left_s = Decimal(auth["_shop_amount"]) - sum((Decimal(t["_shop_amount"]) for t in captures), ZERO)
+    paying_p = left_p if amount is None else q2(Decimal(str(amount)))
+    if paying_p <= 0 or paying_p > left_p:
+        raise OperationError(
+            f"The capture amount must be more than 0 and at most the {s(left_p)} {auth['currency']} "
+            "the authorization has left",
+            ["amount"],
+            "INVALID",
+        )
+    cur, pcur = order["currency"], order["presentment_currency"]
+    # The last capture takes exactly what is left in shop money (no rounding drift between the two).
+    paying_s = left_s if paying_p == left_p else convert(paying_p, pcur, cur)
+    now = store.clock.iso()
+    tx = _transaction(
+        store.new_id(),
+        oid,
+        "capture",
+        auth["gateway"],
+        paying_s,
+        paying_p,
+        cur,
+        pcur,
+        now,
+        auth["id"],
+        order["test"],
+    )
+    tx["authorization"] = auth["authorization"]
+    tx["payment_id"] = f"{order['name']}.{len(order['_transactions']) + 1}"
+    order["_transactions"].append(tx)
+    if final_capture or paying_p == left_p:
+        auth["_capture_closed"] = True
+    got = received(order)[0]
+    outstanding = max(Decimal(order["total_price"]) - got, ZERO)
+    order["total_outstanding"] = s(outstanding)
+    order["financial_status"] = "paid" if outstanding == 0 else "partially_paid"
+    order["updated_at"] = now
+    events: Events = [("orders/updated", order)]
+    if outstanding == 0:
+        events.append(("orders/paid", order))
+    return public(tx), events
 
 
 def pay_outstanding(
@@ -1983,7 +2093,7 @@ def build_payouts(store: Store, shop: dict[str, Any], *, status: str = "paid") -
             if t["gateway"] != "shopify_payments" or t["id"] in in_payout or t["status"] != "success":
                 continue
             amount = Decimal(t["_shop_amount"])
-            if t["kind"] == "sale":
+            if t["kind"] in ("sale", "capture"):
                 rows.append(("charge", amount, processing_fee(t), order, t))
             elif t["kind"] == "refund":
                 rows.append(("refund", -amount, ZERO, order, t))
@@ -2086,9 +2196,9 @@ def unit_allocation_check(amount: Decimal, weights: list[Decimal]) -> list[Decim
 # fees, suggested refunds
 # ---------------------------------------------------------------------------------------------------------
 def processing_fee(t: dict[str, Any]) -> Decimal:
-    """Shopify Payments' fee on a successful sale (the sandbox's rate: 1.4 % + 0.25, shop currency);
-    other gateways and other kinds carry none."""
-    if t["gateway"] != "shopify_payments" or t["kind"] != "sale" or t["status"] != "success":
+    """Shopify Payments' fee on a successful sale or capture (the sandbox's rate: 1.4 % + 0.25, shop
+    currency); other gateways and other kinds carry none."""
+    if t["gateway"] != "shopify_payments" or t["kind"] not in ("sale", "capture") or t["status"] != "success":
         return ZERO
     return q2(Decimal(t["_shop_amount"]) * FEE_RATE + FEE_FIXED)
 

@@ -107,6 +107,11 @@ class SandboxControl:
         """The customer pays what the order owes (``amount``, default all of it; ``gateway``): a sale."""
         return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/pay", body)  # type: ignore[no-any-return]
 
+    def capture(self, order_id: int, domain: str | None = None, **body: Any) -> dict[str, Any]:
+        """The merchant captures the order's authorized payment (``amount`` in the presentment currency,
+        default all that is left; ``final_capture``): a capture transaction."""
+        return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/capture", body)  # type: ignore[no-any-return]
+
     def cancel(self, order_id: int, domain: str | None = None, **body: Any) -> dict[str, Any]:
         return self.request("POST", f"{self._shop(domain)}/orders/{order_id}/cancel", body)  # type: ignore[no-any-return]
 

@@ -311,7 +311,11 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         return _money(value, q)
 
     cash: dict[str, Any] = dict(link.data.get("cash") or {})
+    # What Shopify says was paid: its financial status and what the order still owes. A partial capture
+    # (or payment) after another leaves the status partially_paid but owes less, and must be registered.
     status = str(order.get("financial_status") or "")
+    if order.get("total_outstanding") is not None:
+        status = f"{status} (outstanding {order['total_outstanding']})"
     if policy == "off":
         return {"policy": policy}
     if not cash.get("invoice_id"):

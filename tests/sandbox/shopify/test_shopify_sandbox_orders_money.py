@@ -388,3 +388,71 @@ def test_refund_by_transactions_gives_back_what_they_say_and_fires_refunds_creat
     assert wrong_gateway.value.details["userErrors"][0]["field"] == ["input", "transactions", "0", "gateway"]
     assert client.order_money(order["id"]).refunded.amount == D("5.00")
     assert len(fresh.control.order(order["id"])["refunds"]) == 1
+
+
+def test_an_authorized_payment_is_captured_in_the_presentment_currency_up_to_what_it_authorized(
+    fresh, client, receiver
+):
+    order = fresh.control.generate_orders(
+        count=1,
+        seed=34,
+        gift_card=False,
+        presentment_currency="USD",
+        skus=["MERINOTE-M-NAVY"],
+        authorize=True,
+    )[0]
+    assert (order["financial_status"], D(order["total_outstanding"])) == (
+        "authorized",
+        D(order["total_price"]),
+    )
+    [auth] = client.order_money(order["id"]).transactions
+    assert (auth.kind, auth.status, auth.gateway) == ("AUTHORIZATION", "SUCCESS", "shopify_payments")
+    assert client.order_money(order["id"]).received.amount == D(0)
+    authorized_usd = D(order["total_price_set"]["presentment_money"]["amount"])
+    with pytest.raises(ControlError) as refused:  # more than was authorized
+        fresh.control.capture(order["id"], amount=str(authorized_usd + D("0.01")))
+    assert refused.value.status == 422
+    client.create_webhook_subscription("ORDERS_PAID", receiver.url)
+    client.create_webhook_subscription("ORDERS_UPDATED", receiver.url)
+    part = fresh.control.capture(order["id"], amount="10.00")
+    partly = fresh.control.order(order["id"])
+    assert (part["kind"], part["amount"], part["currency"], part["parent_id"]) == (
+        "capture",
+        "10.00",
+        "USD",
+        int(auth.id.rsplit("/", 1)[1]),
+    )
+    assert partly["financial_status"] == "partially_paid"
+    rest = fresh.control.capture(order["id"])
+    money = client.order_money(order["id"])
+    paid = fresh.control.order(order["id"])
+    assert D(rest["amount"]) == authorized_usd - D("10.00")
+    assert (paid["financial_status"], D(paid["total_outstanding"])) == ("paid", D(0))
+    # in shop money the captures add up to exactly what was authorized
+    assert money.received.amount == D(order["total_price"]) == auth.amount.amount
+    assert [(t.kind, t.parent_id) for t in money.transactions][1:] == [
+        ("CAPTURE", auth.id),
+        ("CAPTURE", auth.id),
+    ]
+    with pytest.raises(ControlError):  # nothing left to capture
+        fresh.control.capture(order["id"], amount="1.00")
+    deliveries = receiver.wait_for(lambda r: len(r) == 3)
+    topics = [d.headers.get("X-Shopify-Topic") for d in deliveries]
+    assert sorted(topics) == ["orders/paid", "orders/updated", "orders/updated"]
+
+
+def test_cancelling_an_authorized_order_voids_its_authorization(fresh, client):
+    order = fresh.control.generate_orders(
+        count=1,
+        seed=35,
+        gift_card=False,
+        presentment_currency="EUR",
+        skus=["MERINOTE-M-NAVY"],
+        authorize=True,
+    )[0]
+    fresh.control.cancel(order["id"])
+    assert fresh.control.order(order["id"])["financial_status"] == "voided"
+    kinds = [(t.kind, t.status) for t in client.order_money(order["id"]).transactions]
+    assert kinds == [("AUTHORIZATION", "SUCCESS"), ("VOID", "SUCCESS")]
+    with pytest.raises(ControlError):
+        fresh.control.capture(order["id"])
