@@ -110,17 +110,31 @@ class Pipeline:
         """Wait until no delivery waits to be ingested and no job is queued, running or retrying (sweeping
         as the scheduler would)."""
 
+        waiting: list[str] = []  # what was still busy at the last look, for the message if it never settles
+
         def settled() -> list[SyncJob] | None:
             self.sweep()
-            if InboundEvent.objects.filter(shop=self.shop, ingested_at__isnull=True).exists():
+            waiting.clear()
+            pending = InboundEvent.objects.filter(shop=self.shop, ingested_at__isnull=True).count()
+            if pending:
+                waiting.append(f"{pending} deliveries not ingested")
                 return None
             jobs = self.jobs()
             if expect_jobs is not None and len(jobs) < expect_jobs:
+                waiting.append(f"{len(jobs)} of {expect_jobs} jobs made")
                 return None
             busy = [j for j in jobs if j.state in (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)]
+            waiting.extend(
+                f"job {j.pk} {j.kind} {j.state} attempts={j.attempts} next={j.next_attempt_at} "
+                f"lease={j.lease_expires_at} error={j.error_class}"
+                for j in busy[:10]
+            )
             return None if busy or not jobs else jobs
 
-        return wait_for(settled, timeout=timeout, interval=0.3, message="jobs to settle")  # type: ignore[return-value]
+        try:
+            return wait_for(settled, timeout=timeout, interval=0.3, message="jobs to settle")  # type: ignore[return-value]
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; still waiting: {'; '.join(waiting) or 'no jobs'}") from None
 
     def odoo_order_creates(self) -> int:
         """sale.order creations in the Odoo stand-in (the flow creates and reads back in one web_save)."""
