@@ -149,9 +149,12 @@ def test_an_order_with_duties_is_booked_and_invoiced_to_the_cent(pipeline: Any) 
 
 
 def _refund(pipeline: Any, order: dict[str, Any], **body: Any) -> tuple[dict[str, Any], Any]:
+    before = len(pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create"))
     refund = pipeline.shopify.control.refund(order["id"], **body)
     pipeline.settle(expect_jobs=len(pipeline.jobs()) + 1, timeout=180)
-    [job] = [j for j in pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create")]
+    jobs = pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create")
+    assert len(jobs) == before + 1
+    job = jobs[-1]
     assert job.state == JobState.SUCCEEDED, job.error_message
     assert job.result["outcome"] == "credit_note"
     return refund, job
@@ -242,3 +245,63 @@ def test_a_tip_given_back_is_a_credit_note_on_the_tip_product_and_a_note_on_the_
         f"<p>Shopify refund {refund['id']}: tip 4.50 EUR given back (credit note {credit.name})</p>"
     ]
     _assert_money_agrees(pipeline, order, _order_name(pipeline, link))
+
+
+def test_a_tip_given_back_in_two_refunds_is_credited_on_the_tip_product_up_to_the_tip_once_each(
+    pipeline: Any,
+) -> None:
+    # given an order with a 4.50 tip, booked, invoiced and paid, and the shop's refund adjustment product
+    products = _products(pipeline)
+    adjustment = pipeline.rpc.env["product.product"].create(
+        {"name": "Refund adjustments", "type": "service", "list_price": 0.0, "taxes_id": [(6, 0, [])]}
+    )
+    entry = MappingEntry.objects.get(shop=pipeline.shop, table=MappingTable.SHOP, valid_to__isnull=True)
+    value = {**entry.value, "refund_adjustment_product_id": adjustment}
+    mapping_apply(shop=pipeline.shop, rows=[MappingRow(MappingTable.SHOP, entry.key, value)])
+    order, _ = _booked(pipeline, 165, tip="4.50")
+    assert (order["total_price"], order["total_tip_received"]) == ("142.38", "4.50")
+    link = ExternalLink.objects.get(shop=pipeline.shop, kind="order", shopify_id=str(order["id"]))
+    client = _client(pipeline)
+    card = {"kind": "refund", "gateway": "shopify_payments"}
+
+    # when 3.00 of the tip is given back, and Shopify delivers that refund twice
+    first, job = _refund(pipeline, order, transactions=[{**card, "amount": "3.00"}])
+    delivery = pipeline.deliveries("refunds/create", None)[-1]
+    assert pipeline.post_webhook(topic="refunds/create", body=delivery["body"].encode()).status_code == 200
+    pipeline.settle()
+    # then one credit note of 3.00 on the tip product, and one note on the order
+    jobs = pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create")
+    assert [j.state for j in jobs] == [JobState.SUCCEEDED, JobState.SUCCEEDED]
+    assert jobs[1].result["odoo_credit_note_id"] == job.result["odoo_credit_note_id"]
+    credit = client.read_invoice(job.result["odoo_credit_note_id"])
+    assert credit is not None and (credit.amount_total, credit.payment_state) == (Decimal("3.00"), "paid")
+    assert _lines_on(pipeline, "account.move", credit.id, products["tip"]) == [
+        (Decimal(1), Decimal("3.00"), Decimal("3.00"))
+    ]
+    notes = [m for m in pipeline.chatter(link.odoo_id) if f"Shopify refund {first['id']}" in m]
+    assert notes == [
+        f"<p>Shopify refund {first['id']}: tip 3.00 EUR given back (credit note {credit.name})</p>"
+    ]
+
+    # when 2.50 more is given back: 1.50 is what is left of the tip, 1.00 is beyond it
+    second, job = _refund(pipeline, order, transactions=[{**card, "amount": "2.50"}])
+    # then the credit note is 2.50 exactly: 1.50 on the tip product, 1.00 on the refund adjustment product
+    credit = client.read_invoice(job.result["odoo_credit_note_id"])
+    assert credit is not None and (credit.amount_total, credit.payment_state) == (Decimal("2.50"), "paid")
+    assert _lines_on(pipeline, "account.move", credit.id, products["tip"]) == [
+        (Decimal(1), Decimal("1.50"), Decimal("1.50"))
+    ]
+    assert _lines_on(pipeline, "account.move", credit.id, adjustment) == [
+        (Decimal(1), Decimal("1.00"), Decimal("1.00"))
+    ]
+    notes = [m for m in pipeline.chatter(link.odoo_id) if f"Shopify refund {second['id']}" in m]
+    assert notes == [
+        f"<p>Shopify refund {second['id']}: tip 1.50 EUR given back (credit note {credit.name})</p>"
+    ]
+    # and Shopify's current total (142.38 - 5.50 = 136.88) is Odoo's invoiced less credited
+    assert _current_total(pipeline, order) == Decimal("136.88")
+    _assert_money_agrees(pipeline, order, _order_name(pipeline, link))
+
+
+def _current_total(pipeline: Any, order: dict[str, Any]) -> Decimal:
+    return Decimal(pipeline.shopify.control.order(order["id"])["current_total_price"])
