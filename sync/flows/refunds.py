@@ -33,7 +33,7 @@ of the order with that job's note waits for it (a transient error: retried).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -46,8 +46,10 @@ from sync.connectors.odoo import (
     InvoiceInfo,
     MoveLineEdit,
     OrderInfo,
+    OrderLineInfo,
     OrderUpdate,
     PaymentInput,
+    PickingInfo,
     ReturnInput,
     ReversalInput,
 )
@@ -355,27 +357,97 @@ def _adjust_order(
 # --- goods -----------------------------------------------------------------------------------------
 
 
+def _kit_components(
+    lines: Sequence[OrderLineInfo], outgoing: Sequence[PickingInfo], kits: set[int]
+) -> dict[int, tuple[set[int], dict[int, Decimal]]]:
+    """Kits among ``kits`` (product ids) that Odoo delivers as their components (mrp explodes the phantom
+    bill of materials: each component's move carries the kit's sale line as ``sale_line_id``): kit product →
+    (its sale lines, component product → quantity per kit). The quantity per kit is what the kit's lines
+    move of the component (done: the quantity done; open: the demand) over the kits they sold."""
+    out: dict[int, tuple[set[int], dict[int, Decimal]]] = {}
+    for kit in kits:
+        kit_lines = {line.id: line for line in lines if line.product_id == kit and not line.display_type}
+        sold = sum((line.quantity for line in kit_lines.values()), Decimal(0))
+        moved: dict[int, Decimal] = {}
+        for picking in outgoing:
+            for move in picking.moves:
+                if (
+                    move.sale_line_id not in kit_lines
+                    or move.product_id in (None, kit)
+                    or move.state == "cancel"
+                ):
+                    continue
+                assert move.product_id is not None
+                qty = move.quantity if move.state == "done" else move.demand
+                moved[move.product_id] = moved.get(move.product_id, Decimal(0)) + qty
+        if moved and sold > 0:
+            out[kit] = (set(kit_lines), {c: q / sold for c, q in moved.items()})
+    return out
+
+
 def _restock(
-    ctx: JobContext, draft: RefundDraft, order_id: int, on_return: Callable[[int], None] | None = None
+    ctx: JobContext,
+    draft: RefundDraft,
+    order_id: int,
+    on_return: Callable[[int], None] | None = None,
+    lines: Sequence[OrderLineInfo] = (),
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """Returns from the delivered pickings for ``return`` lines; what never shipped is handed back to be
-    taken off the order (as a ``cancel``)."""
+    taken off the order (as a ``cancel``).
+
+    A kit delivered as its components (Odoo with mrp) is returned as its components in the kit's
+    proportions, from the moves of the kit's sale lines, as Odoo's return wizard lists a kit's delivery
+    (one line per component move): whole kits only, up to what was delivered of every component; the kits
+    not delivered whole are handed back as never shipped."""
     wanted = draft.quantities("return")
     if not wanted:
         return [], {}
     with ctx.call("odoo", "order_pickings"):
         pickings = ctx.odoo.order_pickings(order_id)
-    done = [p for p in pickings if p.state == "done" and not p.origin.startswith("Return of")]
+    outgoing = [p for p in pickings if not p.origin.startswith("Return of") and p.return_of is None]
+    done = [p for p in outgoing if p.state == "done"]
+    kits = _kit_components(lines, outgoing, set(wanted))
+    kit_line_ids = {lid for line_ids, _ in kits.values() for lid in line_ids}
+    # What to take back: (product, the sale lines its moves must be of: None for any but a kit's) → quantity.
+    left: dict[tuple[int, frozenset[int] | None], Decimal] = {}
+    unshipped: dict[int, int] = {}
+    for pid, qty in wanted.items():
+        if pid not in kits:
+            left[(pid, None)] = Decimal(qty)
+            continue
+        line_ids, per_kit = kits[pid]
+        delivered: dict[int, Decimal] = {}
+        for picking in done:
+            for move in picking.moves:
+                if move.sale_line_id in line_ids and move.state == "done" and move.product_id in per_kit:
+                    assert move.product_id is not None
+                    delivered[move.product_id] = delivered.get(move.product_id, Decimal(0)) + move.quantity
+        whole = min(int(delivered.get(c, Decimal(0)) / q) for c, q in per_kit.items())
+        returned = min(qty, whole)
+        if qty > returned:
+            unshipped[pid] = qty - returned
+        for component, per in per_kit.items():
+            if returned:
+                left[(component, frozenset(line_ids))] = per * returned
     returns: list[dict[str, Any]] = []
-    left = {pid: Decimal(q) for pid, q in wanted.items()}
     for picking in done:
         take: dict[int, Decimal] = {}
         for move in picking.moves:
-            if move.product_id in left and left[move.product_id] > 0 and move.state == "done":
-                qty = min(left[move.product_id], move.quantity)
-                if qty > 0:
-                    take[move.product_id] = take.get(move.product_id, Decimal(0)) + qty
-                    left[move.product_id] -= qty
+            if move.state != "done" or move.product_id is None:
+                continue
+            for key in ((move.product_id, None), *[k for k in left if k[0] == move.product_id and k[1]]):
+                of = key[1]
+                if key not in left or left[key] <= 0:
+                    continue
+                if of is None and move.sale_line_id in kit_line_ids:
+                    continue  # a kit's component: returned with its kit, not as the product sold alone
+                if of is not None and move.sale_line_id not in of:
+                    continue
+                got = min(left[key], move.quantity)
+                if got > 0:
+                    take[move.product_id] = take.get(move.product_id, Decimal(0)) + got
+                    left[key] -= got
+                break
         if not take:
             continue
         with ctx.call("odoo", "return_picking"):
@@ -393,7 +465,9 @@ def _restock(
                 "quantities": {str(k): str(v) for k, v in take.items()},
             }
         )
-    unshipped = {pid: int(q) for pid, q in left.items() if q > 0}
+    for (pid, of), rest in left.items():
+        if of is None and rest > 0:
+            unshipped[pid] = unshipped.get(pid, 0) + int(rest)
     return returns, unshipped
 
 
@@ -456,7 +530,7 @@ def refund_create(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         record["return_ids"] = sorted({*record.get("return_ids", []), picking_id})
         _record(link, refund_id, record)
 
-    returns, unshipped = _restock(ctx, draft, order.id, note_return)
+    returns, unshipped = _restock(ctx, draft, order.id, note_return, order.lines)
     result["returns"] = returns
     cancels = draft.quantities("cancel")
     for pid, qty in unshipped.items():

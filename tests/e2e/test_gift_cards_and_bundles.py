@@ -301,3 +301,68 @@ def test_a_bundle_sold_as_its_components_is_split_exact(pipeline: Any, split: st
     pickings = client.order_pickings(info.id)
     moves = [m for ms in client.picking_moves([p.id for p in pickings]).values() for m in ms]
     assert {m.sku for m in moves} == {"CERAMICM-SAND", "COFFEEBE-WHOLE", "MERINOTE-M-NAVY"}
+
+
+def test_a_kit_delivered_as_its_components_comes_back_as_its_components_when_refunded_with_a_return(
+    pipeline: Any,
+) -> None:
+    # given Odoo with mrp: a kit of a mug and two bags of beans (phantom bill of materials), the bundle SKU
+    # mapped to it, and a paid order of two kits and a tee, invoiced and delivered (as the components)
+    env = pipeline.rpc.env
+    kit = env["product.product"].create(
+        {"name": "Brew kit", "default_code": "KIT-BREW", "type": "consu", "list_price": 39.9}
+    )
+    pipeline.odoo.control.add_kit("KIT-BREW", [("CERAMICM-SAND", 1), ("COFFEEBE-WHOLE", 2)])
+    mug, beans = _product_id(pipeline, "CERAMICM-SAND"), _product_id(pipeline, "COFFEEBE-WHOLE")
+    _map(pipeline, [MappingRow(MappingTable.BUNDLE, "BUNDLE-KIT", {"mode": "kit", "product_id": kit})])
+    order = _order(
+        pipeline,
+        185,
+        custom_lines=[
+            {"title": "Brew kit", "sku": "BUNDLE-KIT", "price": "39.90", "quantity": 2, "tax": TAX}
+        ],
+    )
+    pipeline.settle(expect_jobs=1)
+    [job] = pipeline.order_jobs(order["id"], "order.upsert")
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert job.result["cash"]["payment_state"] == "paid"
+    client = _client(pipeline)
+    odoo_id = _link(pipeline, order).odoo_id
+    [delivery] = client.order_pickings(odoo_id)
+    client.validate_picking(delivery.id)
+    info = client.read_order(odoo_id)
+    assert info is not None
+    [kit_line] = [line for line in info.lines if line.product_id == kit]
+    assert kit_line.qty_delivered == 2
+    # when Shopify refunds one kit, restocked as a return
+    bundle = next(li for li in order["line_items"] if li["sku"] == "BUNDLE-KIT")
+    before = len(pipeline.jobs())
+    refund = pipeline.shopify.control.refund(
+        order["id"], line_items=[{"line_item_id": bundle["id"], "quantity": 1, "restock_type": "return"}]
+    )
+    pipeline.settle(expect_jobs=before + 1)
+    [job] = pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create")
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    # then the delivery's return takes back one kit's components (a mug, two bags), validated
+    [ret] = job.result["returns"]
+    assert ret["quantities"] == {str(mug): "1", str(beans): "2"}
+    [read] = client.execute("stock.picking", "read", [ret["return_id"]], fields=["state", "origin"])
+    assert read["state"] == "done" and delivery.name in read["origin"]
+    moves = client.picking_moves([ret["return_id"]])[ret["return_id"]]
+    assert sorted((m.product_id, m.quantity) for m in moves) == sorted(
+        [(mug, Decimal(1)), (beans, Decimal(2))]
+    )
+    # and the kit line counts one kit delivered, the tee untouched, nothing taken off the order
+    info = client.read_order(odoo_id)
+    assert info is not None
+    [kit_line] = [line for line in info.lines if line.product_id == kit]
+    assert (kit_line.quantity, kit_line.qty_delivered) == (Decimal(2), Decimal(1))
+    [tee] = [line for line in info.lines if line.sku == "MERINOTE-M-NAVY"]
+    assert tee.qty_delivered == 1
+    # and the credit note is the refund, to the cent
+    refunded = sum(
+        (Decimal(t["amount"]) for t in refund["transactions"] if t["kind"] == "refund"), Decimal(0)
+    )
+    credit = client.read_invoice(job.result["odoo_credit_note_id"])
+    assert credit is not None and credit.amount_total == refunded
+    assert (credit.payment_state, credit.amount_residual) == ("paid", Decimal(0))
