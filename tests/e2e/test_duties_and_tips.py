@@ -305,3 +305,35 @@ def test_a_tip_given_back_in_two_refunds_is_credited_on_the_tip_product_up_to_th
 
 def _current_total(pipeline: Any, order: dict[str, Any]) -> Decimal:
     return Decimal(pipeline.shopify.control.order(order["id"])["current_total_price"])
+
+
+def test_an_edit_of_an_order_with_a_tip_and_duties_books_the_added_line_and_neither_again(
+    pipeline: Any,
+) -> None:
+    # given an order with a 2.00 tip and 10 % duties, booked and invoiced (one unit of one product)
+    products = _products(pipeline)
+    order, _ = _booked(pipeline, 166, tip="2.00", duties="0.10", skus=["MERINOTE-M-NAVY"], quantity=1)
+    assert (order["total_price"], order["original_total_duties_set"]["shop_money"]["amount"]) == (
+        "58.58",
+        "3.90",
+    )
+    link = ExternalLink.objects.get(shop=pipeline.shop, kind="order", shopify_id=str(order["id"]))
+    # when an edit in Shopify adds two units of another product
+    control = pipeline.shopify.control
+    before = len(pipeline.jobs())
+    control.advance_clock(60)
+    control.edit(order["id"], add=[{"sku": "CERAMICM-SAND", "quantity": 2}])
+    pipeline.settle(expect_jobs=before + 2)
+    jobs = pipeline.order_jobs(order["id"], "order.upsert")
+    assert {j.state for j in jobs} == {JobState.SUCCEEDED}, [j.error_message for j in jobs]
+    # then Odoo's order totals Shopify's current total, with one tip line and one duties line as before
+    edited = control.order(order["id"])
+    info = _client(pipeline).read_order(link.odoo_id)
+    assert info is not None
+    assert info.amount_total == Decimal(edited["current_total_price"]) == Decimal("96.98")
+    assert _lines_on(pipeline, "sale.order", link.odoo_id, products["tip"]) == [
+        (Decimal(1), Decimal("2.00"), Decimal("2.00"))
+    ]
+    assert _lines_on(pipeline, "sale.order", link.odoo_id, products["duties"]) == [
+        (Decimal(1), Decimal("3.90"), Decimal("3.90"))
+    ]
