@@ -67,6 +67,25 @@ class OdooPayment:
 
 
 @dataclass(frozen=True)
+class TransactionMoney:
+    """Shopify's amounts of one order transaction (``amountSet``): in the shop's currency, which is the
+    payout's, and in the currency the customer paid in (presentment). An order booked in its presentment
+    currency (``book_currency: presentment``) has its Odoo payments in the latter."""
+
+    shop_amount: Decimal
+    shop_currency: str
+    presentment_amount: Decimal
+    presentment_currency: str
+
+    def in_currency(self, currency: str) -> Decimal | None:
+        if currency.upper() == self.shop_currency.upper():
+            return self.shop_amount
+        if currency.upper() == self.presentment_currency.upper():
+            return self.presentment_amount
+        return None
+
+
+@dataclass(frozen=True)
 class FeeRule:
     """The rate Shopify charges this shop: ``rate`` of the amount plus ``flat`` per charge."""
 
@@ -116,16 +135,22 @@ def match_payout(
     orders_in_odoo: Mapping[str, bool],
     explained_types: frozenset[str] = frozenset(),
     fee_rule: FeeRule | None = None,
+    transactions: Mapping[str, TransactionMoney] | None = None,
 ) -> PayoutResult:
     """``payments`` maps an order transaction gid to the Odoo payments whose memo carries it;
     ``orders_in_odoo`` a Shopify order id to whether Odoo has its sale order; ``explained_types`` are the
-    other movements (adjustments, disputes, reserves) the shop's mapping books to an account of their own."""
+    other movements (adjustments, disputes, reserves) the shop's mapping books to an account of their own;
+    ``transactions`` an order transaction gid to Shopify's amounts of it, for the payments booked in
+    another currency than the payout's: like is compared with like, the Odoo payment with the transaction's
+    amount in the payment's currency, the payout's line with its amount in the shop's currency."""
     expected = sum((line.net for line in lines if line.type not in PAYOUT_TYPES), ZERO)
     fees = sum((line.fee for line in lines if line.type not in PAYOUT_TYPES), ZERO)
     result = PayoutResult(expected_net=expected, payout_net=payout_net, fees=fees)
     for line in lines:
         result.lines.append(
-            _match_line(line, payout_currency, payments, orders_in_odoo, explained_types, fee_rule)
+            _match_line(
+                line, payout_currency, payments, orders_in_odoo, explained_types, fee_rule, transactions or {}
+            )
         )
     return result
 
@@ -137,6 +162,7 @@ def _match_line(
     orders_in_odoo: Mapping[str, bool],
     explained_types: frozenset[str],
     fee_rule: FeeRule | None,
+    transactions: Mapping[str, TransactionMoney],
 ) -> LineResult:
     tid = line.transaction_id
     if line.type in PAYOUT_TYPES:
@@ -155,16 +181,35 @@ def _match_line(
             return LineResult(tid, PAYMENT_MISSING if known else ORDER_MISSING)
         payment = candidates[0]
         label = payment.name
+        # What the Odoo payment stands for in the payout's currency: its amount, or, for a payment booked
+        # in the presentment currency, the transaction's shop amount once the payment is found to be the
+        # transaction's presentment amount to the cent.
+        compared = payment.amount
         if payment.currency and payment.currency != line.currency:
-            return LineResult(tid, CURRENCY_DIFFERS, payment.odoo_id, label, payment.amount)
-        if payment.amount != abs(line.amount):
+            tx = transactions.get(order_transaction_gid(line.order_transaction_id))
+            booked = tx.in_currency(payment.currency) if tx is not None else None
+            if tx is None or booked is None or tx.shop_currency.upper() != line.currency.upper():
+                return LineResult(tid, CURRENCY_DIFFERS, payment.odoo_id, label, payment.amount)
+            label = f"{payment.name} ({payment.amount} {payment.currency})"
+            if payment.amount != booked:
+                return LineResult(
+                    tid,
+                    AMOUNT_DIFFERS,
+                    payment.odoo_id,
+                    label,
+                    None,
+                    detail=f"Shopify transaction {booked} {payment.currency}, Odoo {payment.amount} "
+                    f"{payment.currency}",
+                )
+            compared = tx.shop_amount
+        if compared != abs(line.amount):
             return LineResult(
                 tid,
                 ORDER_EDITED if line.order_edited_after else AMOUNT_DIFFERS,
                 payment.odoo_id,
                 label,
-                payment.amount,
-                detail=f"Shopify {abs(line.amount)}, Odoo {payment.amount}",
+                compared,
+                detail=f"Shopify {abs(line.amount)}, Odoo {compared}",
             )
         if fee_rule is not None and line.type == "CHARGE":
             expected_fee = (line.amount * fee_rule.rate + fee_rule.flat).quantize(CENT)
@@ -174,10 +219,10 @@ def _match_line(
                     FEE_DIFFERS,
                     payment.odoo_id,
                     label,
-                    payment.amount,
+                    compared,
                     detail=f"fee {line.fee}, expected {expected_fee}",
                 )
-        return LineResult(tid, MATCHED, payment.odoo_id, label, payment.amount)
+        return LineResult(tid, MATCHED, payment.odoo_id, label, compared)
     if line.type in explained_types:
         return LineResult(tid, MATCHED, detail="booked to its mapped account")
     return LineResult(tid, DISPUTE_UNMATCHED if line.type in DISPUTE_TYPES else ADJUSTMENT_UNMATCHED)

@@ -183,6 +183,39 @@ def _edited_after(payout: Payout, rows: list[PayoutLine], shopify: Any) -> froze
     )
 
 
+def _foreign_transactions(
+    lines: list[m.Line], payments: dict[str, list[m.OdooPayment]], currency: str, shopify: Any
+) -> dict[str, m.TransactionMoney]:
+    """Shopify's amounts (shop and presentment money) of the order transactions whose Odoo payments are in
+    another currency than the payout's (orders booked in their presentment currency): one order_money call
+    per such order. Without a Shopify client, none (those lines stay ``currency_differs``)."""
+    orders = sorted(
+        {
+            line.order_id
+            for line in lines
+            if line.type in m.PAYMENT_TYPES
+            and line.order_id
+            and any(
+                p.currency and p.currency != currency
+                for p in payments.get(m.order_transaction_gid(line.order_transaction_id), ())
+            )
+        }
+    )
+    if not orders or shopify is None:
+        return {}
+    found: dict[str, m.TransactionMoney] = {}
+    for order_id in orders:
+        money = shopify.order_money(order_id)
+        for tx in money.transactions if money is not None else ():
+            found[tx.id] = m.TransactionMoney(
+                _q(tx.amount.amount),
+                tx.amount.currency,
+                _q(tx.amount_presentment.amount),
+                tx.amount_presentment.currency,
+            )
+    return found
+
+
 def payout_reconcile(
     *,
     payout: Payout,
@@ -203,6 +236,7 @@ def payout_reconcile(
                 for p in odoo.payments_for_reference(gid)
                 if p.memo == gid or gid in p.memo.split()
             ]
+    transactions = _foreign_transactions(lines, payments, payout.currency, shopify)
     order_ids = sorted({line.order_id for line in lines if line.order_id})
     known = {o.client_order_ref for o in odoo.sale_orders_by_refs(order_ids)} if order_ids else set()
     fee_rule = None
@@ -218,6 +252,7 @@ def payout_reconcile(
         orders_in_odoo={i: i in known for i in order_ids},
         explained_types=OTHER_TYPES if settings.get("payout_other_account_id") else frozenset(),
         fee_rule=fee_rule,
+        transactions=transactions,
     )
     by_id = {r.transaction_id: r for r in rows}
     for lr in result.lines:

@@ -15,7 +15,8 @@ from reconciliation.models import Discrepancy, Payout, PayoutLine
 from reconciliation.services.payouts import payout_entry_ref, payout_post, payout_settings
 from reconciliation.services.runs import run_create, run_execute
 from sync.engine import mappings as engine_mappings
-from sync.models import MappingEntry
+from sync.models import MappingEntry, MappingTable
+from sync.services.mappings import MappingRow, mapping_apply
 from sync.transforms.timestamps import parse_shopify_timestamp
 
 pytestmark = pytest.mark.e2e
@@ -281,3 +282,47 @@ def test_a_payout_entry_odoo_booked_otherwise_than_we_sent_is_a_discrepancy_nami
     found = Discrepancy.objects.get(code="payout_entry_differs", status="open")
     assert (found.amount_shopify, found.amount_odoo) == (net, net - 1)
     assert f"bank {net}" in found.shopify_value and f"bank {net - 1}" in found.odoo_value
+
+
+def test_a_payout_of_an_order_booked_in_its_presentment_currency_matches_by_the_transactions_shop_money(
+    pipeline,
+):
+    # given a EUR shop that books orders in their presentment currency, and an order presented in USD, paid
+    # in Odoo by a USD payment (the transaction's presentment amount), paid out in EUR (its shop amount)
+    rpc = pipeline.rpc
+    [usd] = rpc.env["res.currency"].with_context(active_test=False).search([("name", "=", "USD")])
+    rpc.env["res.currency"].browse(usd).write({"active": True})
+    pricelist = int(rpc.env["product.pricelist"].create({"name": "Shop USD", "currency_id": usd}))
+    entry = MappingEntry.objects.get(shop=pipeline.shop, table="shop", key="shop", valid_to__isnull=True)
+    mapping_apply(
+        shop=pipeline.shop,
+        rows=[
+            MappingRow(MappingTable.SHOP, entry.key, {**entry.value, "book_currency": "presentment"}),
+            MappingRow(MappingTable.PRICELIST, "USD", {"pricelist_id": pricelist}),
+        ],
+    )
+    [order] = pipeline.generate_orders(
+        1, skus=SKUS, quantity=1, seed=65, gift_card=False, presentment_currency="USD", discount_code=None
+    )
+    pipeline.settle(expect_jobs=1)
+    [job] = pipeline.order_jobs(order["id"], "order.upsert")
+    assert job.state == "succeeded", job.error_message
+    [registered] = job.result["cash"]["payments"].values()
+    usd_total = Decimal(order["total_price_set"]["presentment_money"]["amount"])
+    eur_total = Decimal(order["total_price_set"]["shop_money"]["amount"])
+    assert usd_total != eur_total and registered["amount"] == str(usd_total)
+    assert len(pipeline.shopify.control.build_payouts()) == 1
+    issued = parse_shopify_timestamp(pipeline.shopify.control.clock()["now"])
+    _accounts(pipeline)
+    # when the payout is reconciled
+    run = _payouts_run(pipeline, issued)
+    assert run.status == "succeeded", run.error
+    # then its charge is matched (Odoo's USD payment is the transaction's USD amount, the charge its EUR
+    # amount) and the payout balances and posts
+    payout = Payout.objects.get(shop=pipeline.shop)
+    [charge] = PayoutLine.objects.filter(payout=payout, type="CHARGE")
+    assert (charge.amount, charge.currency) == (eur_total, "EUR")
+    assert (charge.match, charge.odoo_amount) == ("matched", eur_total)
+    assert charge.odoo_label.endswith(f"({usd_total} USD)")
+    assert (payout.status, run.counts["posted"]) == ("posted", 1)
+    assert Discrepancy.objects.filter(kind="payouts", status="open").count() == 0

@@ -9,6 +9,7 @@ from reconciliation.matchers.payouts import (
     FeeRule,
     Line,
     OdooPayment,
+    TransactionMoney,
     match_payout,
     order_transaction_gid,
     payout_entry_lines,
@@ -133,3 +134,56 @@ def test_an_amount_difference_on_an_order_edited_after_the_payout_is_named_so():
         ("order_edited_after_payout", "Shopify 50.00, Odoo 45.00")
     ]
     assert not result.balances
+
+
+def test_a_payment_booked_in_the_presentment_currency_is_compared_with_the_transactions_shop_money():
+    # an order presented in USD and booked in USD (book_currency: presentment): its Odoo payment is the
+    # transaction's 107.10 USD, the EUR payout's charge the transaction's 100.00 EUR
+    lines = [charge(1, "100.00", "1.65"), TRANSFER]
+    usd = OdooPayment(1, "P1", D("107.10"), "inbound", "USD", "paid")
+    tx = TransactionMoney(D("100.00"), "EUR", D("107.10"), "USD")
+    result = match_payout(
+        payout_net=D("98.35"),
+        payout_currency="EUR",
+        lines=lines,
+        payments={order_transaction_gid(1): [usd]},
+        orders_in_odoo={"1001": True},
+        fee_rule=FeeRule(D("0.014"), D("0.25")),
+        transactions={order_transaction_gid(1): tx},
+    )
+    assert [(r.code, r.odoo_amount) for r in result.lines] == [
+        ("matched", D("100.00")),
+        ("payout_transfer", None),
+    ]
+    assert result.lines[0].odoo_label == "P1 (107.10 USD)"
+    assert result.balances
+
+
+def test_a_presentment_payment_off_by_a_cent_or_a_payout_line_off_its_shop_money_is_an_amount_difference():
+    tx = TransactionMoney(D("100.00"), "EUR", D("107.10"), "USD")
+
+    def match(payment: str, payout_amount: str) -> tuple[str, str]:
+        result = match_payout(
+            payout_net=D("0"),
+            payout_currency="EUR",
+            lines=[charge(1, payout_amount, "1.65")],
+            payments={order_transaction_gid(1): [OdooPayment(1, "P1", D(payment), "inbound", "USD", "paid")]},
+            orders_in_odoo={"1001": True},
+            transactions={order_transaction_gid(1): tx},
+        )
+        return result.lines[0].code, result.lines[0].detail
+
+    assert match("107.10", "100.00")[0] == "matched"
+    assert match("107.11", "100.00") == ("amount_differs", "Shopify transaction 107.10 USD, Odoo 107.11 USD")
+    assert match("107.10", "100.01") == ("amount_differs", "Shopify 100.01, Odoo 100.00")
+
+
+def test_without_shopifys_amounts_of_its_transaction_a_payment_in_another_currency_is_a_currency_difference():
+    result = match_payout(
+        payout_net=D("98.35"),
+        payout_currency="EUR",
+        lines=[charge(1, "100.00", "1.65")],
+        payments={order_transaction_gid(1): [OdooPayment(1, "P1", D("107.10"), "inbound", "USD", "paid")]},
+        orders_in_odoo={"1001": True},
+    )
+    assert result.lines[0].code == "currency_differs"
