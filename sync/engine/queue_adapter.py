@@ -17,6 +17,7 @@ management commands — and refuses to start with a message saying which assumpt
 from __future__ import annotations
 
 import logging
+import uuid as uuid_module
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -109,6 +110,49 @@ def insert_sql(obj: Any) -> tuple[str, list[Any]]:
     return f"{head} VALUES ({', '.join(placeholders)})", params
 
 
+#: What a webhook request writes of each delivery; every other column of the inbox row has the same value
+#: for every delivery as received (no payload yet, not ingested, no failures).
+DELIVERY_FIELDS = (
+    "shop_id",
+    "topic",
+    "webhook_id",
+    "event_id",
+    "triggered_at",
+    "api_version",
+    "headers",
+    "raw_body",
+    "correlation_id",
+    "received_at",
+)
+
+
+@lru_cache(maxsize=1)
+def _delivery_template() -> tuple[str, tuple[Any, ...], tuple[tuple[int, Any], ...]]:
+    sql, params = insert_sql(_delivery_instance(dict.fromkeys(DELIVERY_FIELDS)))
+    _, fields = _insert_template(InboundEvent)
+    slots = tuple((i, f) for i, f in enumerate(fields) if f.attname in DELIVERY_FIELDS)
+    if {f.attname for _, f in slots} != set(DELIVERY_FIELDS):
+        raise ImproperlyConfigured(f"InboundEvent lacks one of the delivery's fields {DELIVERY_FIELDS}")
+    return sql, tuple(params), slots
+
+
+def _delivery_instance(values: dict[str, Any]) -> InboundEvent:
+    event = InboundEvent(**{k: v for k, v in values.items() if k != "received_at"}, ingested_at=None)
+    event.received_at = values["received_at"]
+    return event
+
+
+def delivery_insert_sql(values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``insert_sql`` of the inbox row of a delivery as received (``values``: DELIVERY_FIELDS, received_at
+    included), without a model instance: the other columns' parameters are prepared once per process, and
+    only the delivery's own go through their fields' adapters. The webhook request's insert."""
+    sql, constant, slots = _delivery_template()
+    params = list(constant)
+    for i, field in slots:
+        params[i] = field.get_db_prep_save(values[field.attname], connection=connection)
+    return sql, params
+
+
 # ------------------------------------------------------------------------------------------ checking
 
 
@@ -194,6 +238,33 @@ def _insert_problems(samples: list[Any]) -> list[str]:
     return problems
 
 
+def _delivery_problems() -> list[str]:
+    """The delivery's insert must be Django's for an unsaved InboundEvent with the same values (so that a
+    field added to the model, or a changed default, cannot be missed by the webhook's insert)."""
+    values: dict[str, Any] = {
+        "shop_id": 1,
+        "topic": "orders/create",
+        "webhook_id": "verify",
+        "event_id": "verify-event",
+        "triggered_at": timezone.now(),
+        "api_version": "2026-07",
+        "headers": {"topic": "orders/create"},
+        "raw_body": b"{}",
+        "correlation_id": uuid_module.uuid4(),
+        "received_at": timezone.now(),
+    }
+    event = _delivery_instance(values)
+    ours_sql, ours_params = delivery_insert_sql(values)
+    theirs_sql, theirs_params = _compiled_insert(event)
+    if ours_sql != theirs_sql:
+        return [
+            f"the INSERT of a delivery differs from Django's:\n  ours:   {ours_sql}\n  Django: {theirs_sql}"
+        ]
+    if _comparable(ours_params) != _comparable(theirs_params):
+        return ["the INSERT parameters of a delivery differ from Django's"]
+    return []
+
+
 def _samples() -> list[Any]:
     """One instance of each model the webhook inserts, with the kinds of values it writes."""
     event = InboundEvent(
@@ -252,7 +323,12 @@ def _broker_problems() -> list[str]:
 
 def verify() -> list[str]:
     """What no longer holds of the assumptions above (empty when all hold). Touches no database."""
-    return [*_broker_problems(), *_package_problems(), *_insert_problems(_samples())]
+    return [
+        *_broker_problems(),
+        *_package_problems(),
+        *_insert_problems(_samples()),
+        *_delivery_problems(),
+    ]
 
 
 def verify_or_refuse() -> None:

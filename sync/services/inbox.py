@@ -21,8 +21,8 @@ from django.utils.dateparse import parse_datetime
 
 from opsconsole.core.correlation import correlation_id
 from sync.connectors.shopify.webhooks import verify_webhook
-from sync.engine.queue_adapter import insert_sql
-from sync.models import InboundEvent, RejectedDelivery, ShopifyShop
+from sync.engine.queue_adapter import delivery_insert_sql
+from sync.models import RejectedDelivery, ShopifyShop
 
 logger = logging.getLogger("sync.inbox")
 security_log = logging.getLogger("opsconsole.security")
@@ -173,19 +173,20 @@ def webhook_receive(*, headers: dict[str, str], body: bytes, remote_addr: str | 
         headers.get("webhook_id") or f"sha256:{hashlib.sha256(topic.encode() + b'|' + body).hexdigest()}"
     )[:100]
     cid = correlation_id()  # the request's (CorrelationIdMiddleware): the job carries it on
-    event = InboundEvent(
-        shop_id=shop.shop_id,
-        topic=topic[:100],
-        webhook_id=webhook_id,
-        event_id=headers.get("event_id", "")[:100],
-        triggered_at=_datetime(headers.get("triggered_at")),
-        api_version=headers.get("api_version", "")[:20],
-        headers={k: v for k, v in headers.items() if k != "hmac"},
-        raw_body=body,
-        correlation_id=uuid.UUID(cid) if cid else None,
-        ingested_at=None,  # the worker's (sync/engine/ingest.py)
-    )
-    event_pk = _insert_event(event)
+    values = {
+        "shop_id": shop.shop_id,
+        "topic": topic[:100],
+        "webhook_id": webhook_id,
+        "event_id": headers.get("event_id", "")[:100],
+        "triggered_at": _datetime(headers.get("triggered_at")),
+        "api_version": headers.get("api_version", "")[:20],
+        "headers": {k: v for k, v in headers.items() if k != "hmac"},
+        "raw_body": body,
+        "correlation_id": uuid.UUID(cid) if cid else None,
+        "received_at": timezone.now(),
+    }
+    # ingested_at stays empty: the worker's (sync/engine/ingest.py)
+    event_pk = _insert_event(values)
     if event_pk is None:
         # Same X-Shopify-Webhook-Id or Event-Id already stored: a duplicate delivery. Answer 200, do nothing.
         return Receipt(200, "duplicate")
@@ -202,13 +203,14 @@ def _datetime(value: str | None) -> datetime | None:
         return None
 
 
-def _insert_event(event: InboundEvent) -> int | None:
+def _insert_event(values: dict[str, Any]) -> int | None:
     """Insert the delivery as received, in ONE statement and one round trip: ``INSERT ... ON CONFLICT DO
     NOTHING RETURNING id``, so that a duplicate (same webhook id, or same topic and event id) writes
     nothing and returns None. No job and no queue entry: the inbox pump of a worker ingests it
-    (sync/engine/ingest.py). The INSERT comes from sync/engine/queue_adapter.py, which checks at start-up
-    that it is still what Django would write."""
-    event_sql, event_params = insert_sql(event)
+    (sync/engine/ingest.py). The INSERT comes from sync/engine/queue_adapter.py (``delivery_insert_sql``:
+    no model instance, the constant columns prepared once), which checks at start-up that it is still what
+    Django would write for an InboundEvent with these values."""
+    event_sql, event_params = delivery_insert_sql(values)
     # Only a Django-compiled INSERT is spliced in; every value is a parameter.
     sql = f"{event_sql} ON CONFLICT DO NOTHING RETURNING id"
     # In autocommit (a web request) the statement is its own transaction. Inside a caller's transaction

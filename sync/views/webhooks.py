@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,10 +14,17 @@ from opsconsole.core.metrics import WEBHOOKS
 from sync.models import RejectedDelivery
 from sync.services.inbox import HEADER_NAMES, headers_capped, record_rejection, webhook_receive
 
+#: Where WSGI puts each header (``HTTP_`` and the name upper-cased, dashes as underscores, whatever case the
+#: client sent: HTTP/2 lower-cases header names): request.headers would build a mapping of every header
+#: on each request to read these seven.
+_META_KEYS = {short: "HTTP_" + name.upper().replace("-", "_") for short, name in HEADER_NAMES.items()}
+#: The answers to Shopify, as JsonResponse would write them, made once.
+_ANSWERS = {outcome: json.dumps({"status": outcome}).encode() for outcome in ("stored", "duplicate")}
+
 
 def _headers(request: HttpRequest) -> dict[str, str]:
-    # request.headers is case-insensitive (HTTP/2 lower-cases header names).
-    return headers_capped({short: request.headers.get(name, "") for short, name in HEADER_NAMES.items()})
+    meta = request.META
+    return headers_capped({short: meta.get(key, "") for short, key in _META_KEYS.items()})
 
 
 def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
@@ -56,4 +65,4 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
     WEBHOOKS.labels(outcome=receipt.outcome).inc()
     if receipt.status != 200:
         return JsonResponse({"error": "unauthorized"}, status=receipt.status)
-    return JsonResponse({"status": receipt.outcome})
+    return HttpResponse(_ANSWERS[receipt.outcome], content_type="application/json")

@@ -2,17 +2,22 @@
 must be what django-q2's own async_task builds and the INSERTs what Django's compiler writes; start-up
 refuses to go on when an upgrade changed either."""
 
+import uuid
+from datetime import datetime
+
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models.sql.compiler import SQLInsertCompiler
+from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
 from sync.engine import queue_adapter
-from sync.engine.queue_adapter import TASK, insert_sql, queue_package, verify
+from sync.engine.queue_adapter import TASK, delivery_insert_sql, insert_sql, queue_package, verify
+from sync.models import InboundEvent
 
 
 def test_the_package_matches_what_async_task_enqueues():
@@ -76,6 +81,40 @@ def test_a_changed_insert_statement_is_found(monkeypatch):
         "the INSERT for InboundEvent differs from Django's:",
         "the INSERT for SyncJob differs from Django's:",
         "the INSERT for OrmQ differs from Django's:",
+        "the INSERT of a delivery differs from Django's:",
+    ]
+
+
+def test_the_deliverys_insert_is_djangos_for_the_same_values():
+    now = timezone.now()
+    values = {
+        "shop_id": 7,
+        "topic": "orders/create",
+        "webhook_id": "w-1",
+        "event_id": "e-1",
+        "triggered_at": now,
+        "api_version": "2026-07",
+        "headers": {"topic": "orders/create", "shop": "a.myshopify.com"},
+        "raw_body": b'{"id": 1}',
+        "correlation_id": uuid.UUID(int=5),
+        "received_at": now,
+    }
+
+    sql, params = delivery_insert_sql(values)
+
+    event = InboundEvent(**{k: v for k, v in values.items() if k != "received_at"}, ingested_at=None)
+    theirs_sql, theirs_params = insert_sql(event)
+    assert sql == theirs_sql
+    by_column = dict(
+        zip(sql.split("(", 1)[1].split(")", 1)[0].replace('"', "").split(", "), params, strict=True)
+    )
+    assert by_column["received_at"] == now  # not the clock's at compilation: the request's own
+    assert by_column["ingested_at"] is None  # the worker's
+    assert (
+        by_column["payload"] is None and by_column["parse_error"] == "" and by_column["ingest_failures"] == 0
+    )
+    assert [getattr(p, "obj", p) for p in params if not isinstance(getattr(p, "obj", p), datetime)] == [
+        getattr(p, "obj", p) for p in theirs_params if not isinstance(getattr(p, "obj", p), datetime)
     ]
 
 
