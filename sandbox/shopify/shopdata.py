@@ -1362,7 +1362,7 @@ def create_refund(
         tx["payment_id"] = f"{order['name']}.{len(order['_transactions']) + len(txs) + 1}"
         txs.append(tx)
     remaining_s, remaining_p = (ZERO, ZERO) if given is not None else (total_s, total_p)
-    sales = [t for t in order["_transactions"] if t["kind"] == "sale"]
+    sales = [t for t in order["_transactions"] if t["kind"] in ("sale", "capture")]
     sales.sort(key=lambda t: t["gateway"] != "shopify_payments")
     for sale in sales:
         if remaining_s <= 0:
@@ -1941,7 +1941,9 @@ def edit_order(
                 )
                 break
         additions.append({"id": lid, "delta": qty})
-    paid = sum((Decimal(t["_shop_amount"]) for t in order["_transactions"] if t["kind"] == "sale"), ZERO)
+    paid = sum(
+        (Decimal(t["_shop_amount"]) for t in order["_transactions"] if t["kind"] in ("sale", "capture")), ZERO
+    )
     refunded = sum(
         (Decimal(t["_shop_amount"]) for t in order["_transactions"] if t["kind"] == "refund"), ZERO
     )
@@ -2643,7 +2645,11 @@ def create_dispute(
     the balance at once (chargebacks only); the dispute waits for evidence."""
     order = _order(shop, oid)
     sale = next(
-        (t for t in order["_transactions"] if t["gateway"] == "shopify_payments" and t["kind"] == "sale"),
+        (
+            t
+            for t in order["_transactions"]
+            if t["gateway"] == "shopify_payments" and t["kind"] in ("sale", "capture")
+        ),
         None,
     )
     if sale is None:
@@ -2775,7 +2781,7 @@ def add_adjustment(
     order = _order(shop, order_id) if order_id else None
     orders = None
     if order is not None:
-        sale = next((t for t in order["_transactions"] if t["kind"] == "sale"), None)
+        sale = next((t for t in order["_transactions"] if t["kind"] in ("sale", "capture")), None)
         orders = [
             {
                 "id": sale["id"] if sale else order["id"],

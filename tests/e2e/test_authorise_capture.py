@@ -177,3 +177,30 @@ def test_with_the_delivered_policy_an_authorised_order_delivered_is_invoiced_but
     assert list(cash["payments"]) == [capture["admin_graphql_api_id"]]
     invoice = client.read_invoice(cash["odoo_invoice_id"])
     assert invoice is not None and invoice.payment_state == "paid"
+
+
+def test_a_captured_order_refunded_is_paid_back_through_its_capture(pipeline: Any) -> None:
+    # given an authorised order, captured in full and paid in Odoo by its capture
+    order = _authorised_order(pipeline, 184)
+    pipeline.settle(expect_jobs=1)
+    capture = _capture(pipeline, order["id"])
+    cash = _last_cash(pipeline, order["id"])
+    assert list(cash["payments"]) == [capture["admin_graphql_api_id"]]
+    # when Shopify refunds one unit (no restock): its refund transaction goes back through the capture
+    line = order["line_items"][0]
+    before = len(pipeline.jobs())
+    refund = pipeline.shopify.control.refund(
+        order["id"], line_items=[{"line_item_id": line["id"], "quantity": 1, "restock_type": "no_restock"}]
+    )
+    [tx] = refund["transactions"]
+    assert (tx["kind"], tx["parent_id"]) == ("refund", capture["id"])
+    pipeline.settle(expect_jobs=before + 1)
+    # then the credit note is the refund to the cent, paid back by the refund transaction
+    [job] = pipeline.jobs(subject=f"order:{order['id']}", kind="refund.create")
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    client = _client(pipeline)
+    credit = client.read_invoice(job.result["odoo_credit_note_id"])
+    assert credit is not None and credit.amount_total == Decimal(tx["amount"])
+    assert (credit.payment_state, credit.amount_residual) == ("paid", Decimal(0))
+    [back] = client.payments_for_reference(tx["admin_graphql_api_id"])
+    assert (back.payment_type, back.amount) == ("outbound", Decimal(tx["amount"]))

@@ -456,3 +456,27 @@ def test_cancelling_an_authorized_order_voids_its_authorization(fresh, client):
     assert kinds == [("AUTHORIZATION", "SUCCESS"), ("VOID", "SUCCESS")]
     with pytest.raises(ControlError):
         fresh.control.capture(order["id"])
+
+
+def test_a_captured_payment_is_refunded_through_its_capture(fresh, client):
+    order = fresh.control.generate_orders(
+        count=1,
+        seed=36,
+        gift_card=False,
+        presentment_currency="EUR",
+        skus=["MERINOTE-M-NAVY"],
+        authorize=True,
+    )[0]
+    capture = fresh.control.capture(order["id"])
+    line = order["line_items"][0]
+    refund = fresh.control.refund(
+        order["id"], line_items=[{"line_item_id": line["id"], "quantity": 1, "restock_type": "no_restock"}]
+    )
+    [tx] = refund["transactions"]
+    assert (tx["kind"], tx["status"], tx["parent_id"], tx["gateway"]) == (
+        "refund",
+        "success",
+        capture["id"],
+        "shopify_payments",
+    )
+    assert D(tx["amount"]) > 0
