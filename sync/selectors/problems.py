@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sync.engine.problems import OPEN_STATUSES
@@ -72,11 +73,24 @@ def problems_query(*, filters: ProblemFilters, now: datetime | None = None) -> Q
     return query
 
 
-def _with_counts(query: QuerySet[Problem]) -> QuerySet[Problem]:
-    return query.annotate(
-        blocked=Count("jobs", filter=Q(jobs__state__in=PROBLEM_STATES)),
-        dead=Count("jobs", filter=Q(jobs__state=JobState.DEAD)),
+def _job_count(*states: str) -> Coalesce:
+    """A problem's jobs in ``states``, counted for that problem alone (the jobs' (problem, state) index)."""
+    jobs = (
+        SyncJob.objects.filter(problem=OuterRef("pk"), state__in=states)
+        .order_by()
+        .values("problem")
+        .annotate(n=Count("*"))
+        .values("n")
     )
+    return Coalesce(Subquery(jobs, output_field=IntegerField()), 0)
+
+
+def _with_counts(query: QuerySet[Problem]) -> QuerySet[Problem]:
+    """``blocked`` (parked jobs) and ``dead`` per problem, as correlated counts rather than a join grouped by
+    problem: PostgreSQL evaluates them for the rows a page shows (after its ORDER BY and LIMIT), where a
+    join counted every job of every problem in the filter (all 40,000 parked jobs of the open problems for
+    a page of 200, with a year of data)."""
+    return query.annotate(blocked=_job_count(*PROBLEM_STATES), dead=_job_count(JobState.DEAD))
 
 
 def problem_queryset(
