@@ -35,7 +35,7 @@ from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
-from sync.models import InboundEvent, SyncJob
+from sync.models import InboundEvent, JobState, SyncJob
 
 #: The task every queue entry runs, with the job's idempotency key as its only argument.
 TASK = "sync.tasks.run_job"
@@ -294,10 +294,32 @@ def orm_broker() -> bool:
 
 
 def queue_length() -> int:
-    """Entries waiting on the queue (the sweeper compares it with the queued jobs)."""
+    """Entries on the queue that may still run a queued job (the sweeper compares it with the queued jobs).
+
+    With the ORM broker: the entries waiting to be taken, and those a worker has taken (locked) for a job
+    that is still queued (fetched ahead of running, up to ``queue_limit``). An entry taken for anything else
+    does not count: the running sweep's own entry, the alerts', a running job's. Counted, they hid as many
+    stranded jobs from the sweep (after a database restart, a job whose entry failed on a dead connection
+    stayed queued for good on a quiet shop, behind the scheduled sweep that looked for it)."""
     if orm_broker():
-        return int(OrmQ.objects.count())
+        now = timezone.now()
+        waiting = OrmQ.objects.filter(lock__lte=now).count()
+        taken = [_entry_job_key(entry) for entry in OrmQ.objects.filter(lock__gt=now).only("payload")]
+        keys = [key for key in taken if key]
+        ahead = SyncJob.objects.filter(idempotency_key__in=keys, state=JobState.QUEUED).count() if keys else 0
+        return int(waiting + ahead)
     return int(get_broker().queue_size() or 0)
+
+
+def _entry_job_key(entry: OrmQ) -> str | None:
+    """The job key a queue entry runs (``TASK``'s argument), or None for another task or a bad package."""
+    try:
+        task = SignedPackage.loads(entry.payload)
+    except Exception:  # noqa: BLE001 - an unreadable entry serves no job
+        return None
+    if not isinstance(task, dict) or task.get("func") != TASK or not task.get("args"):
+        return None
+    return str(task["args"][0])
 
 
 def _broker_problems() -> list[str]:

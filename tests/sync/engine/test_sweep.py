@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django_q.models import OrmQ
+from django_q.tasks import async_task
 
 from sync.engine.problems import problem_status_change
 from sync.engine.run import job_run
@@ -83,6 +84,37 @@ def test_a_backlog_of_queued_jobs_is_not_enqueued_twice(settings):
 
     assert report.stranded == 0
     assert OrmQ.objects.count() == 3
+
+
+def test_a_stranded_job_is_enqueued_again_while_other_tasks_hold_queue_entries(settings):
+    """After a database restart a job's entry can fail on a dead connection (acknowledged, gone) and leave
+    the job queued. The sweep runs as a task of its own, so its entry (and the alerts' beside it) is on
+    the queue, taken, while it looks: those entries run no queued job and must not hide the stranded one."""
+    settings.SYNC_STRANDED_AFTER_SECONDS = 60
+    job = make_job("order:30")
+    OrmQ.objects.all().delete()  # its entry failed and was acknowledged
+    SyncJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    taken = timezone.now() + timedelta(minutes=3)  # a worker runs these now (django-q2 locks what it takes)
+    for func in ("sync.tasks.sweep", "sync.tasks.alerts_evaluate"):
+        async_task(func, task_name=func)
+    running = make_job("order:31")
+    SyncJob.objects.filter(pk=running.pk).update(state=JobState.RUNNING, attempts=1)
+    OrmQ.objects.update(lock=taken)
+
+    report = jobs_sweep()
+
+    assert report.stranded == 1
+    assert (job.idempotency_key,) in [q.task["args"] for q in OrmQ.objects.all()]
+
+
+def test_a_queued_job_whose_entry_a_worker_took_ahead_is_not_enqueued_twice(settings):
+    settings.SYNC_STRANDED_AFTER_SECONDS = 60
+    job = make_job("order:32")
+    SyncJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    OrmQ.objects.update(lock=timezone.now() + timedelta(minutes=3))  # fetched ahead, not started yet
+
+    assert jobs_sweep().stranded == 0
+    assert OrmQ.objects.count() == 1
 
 
 def test_the_sweep_opens_again_a_problem_whose_snooze_date_passed():
