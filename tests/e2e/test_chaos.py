@@ -3,7 +3,8 @@
 got a 2xx for ends in exactly one Odoo sale order, or in a visible parked job; nothing lost, nothing doubled.
 
 Randomness is seeded (a failure names its seed); waits are conditions with generous bounds, never timing
-assertions. Counts are small so that the file stays within a few minutes on a busy machine.
+assertions. Counts are small so that the file stays within a few minutes on a busy machine. PostgreSQL
+restarted mid-run has a file of its own (test_chaos_postgres.py: a private cluster it may restart).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.utils import timezone
 
 from sync.models import JobAttempt, JobState
-from tests.support.checker import assert_linearizable
+from tests.support.checker import assert_linearizable, wait_acknowledged
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -27,27 +28,6 @@ pytestmark = pytest.mark.e2e
 KILLS = 20
 
 SKUS = ["MERINOTE-M-NAVY", "CERAMICM-SAND"]
-
-
-def _all_delivered(pipeline, orders, *, advance: float = 0) -> None:
-    """Wait until the stand-in has a 2xx for every order's orders/create delivery (advancing its clock by
-    ``advance`` seconds a poll, so that Shopify's retries of a failed delivery fall due without waiting)."""
-    wanted = {str(o["id"]) for o in orders}
-
-    def delivered():
-        import json
-
-        if advance:
-            pipeline.shopify.control.advance_clock(advance)
-        rows = pipeline.shopify.control.deliveries(topic="orders/create")
-        done = {
-            str(json.loads(r["body"])["id"])
-            for r in rows
-            if any(200 <= int(a.get("status_code") or 0) < 300 for a in r.get("attempts", []))
-        }
-        return wanted <= done
-
-    wait_for(delivered, timeout=120, interval=0.3, message="every orders/create to be acknowledged")
 
 
 def _attempt_started_since(pipeline, since) -> bool:
@@ -82,7 +62,7 @@ def test_every_worker_killed_a_dozen_times_while_orders_flow_loses_and_doubles_n
 
     # and the last worker is left to recover what the killed ones held (the sweeper takes back expired
     # leases, as a deployment's scheduler would tick it)
-    _all_delivered(pipeline, orders)
+    wait_acknowledged(pipeline, orders)
     pipeline.settle(timeout=240, expect_jobs=len(orders))
 
     # then some kills caught a job in flight (the chaos happened)
@@ -112,7 +92,7 @@ def test_odoo_down_for_ten_scaled_minutes_while_orders_arrive_loses_and_doubles_
         )
         pipeline.sweep()
         time.sleep(rng.uniform(0.0, 1.0))
-    _all_delivered(pipeline, orders)
+    wait_acknowledged(pipeline, orders)
     wait_for(
         lambda: (
             len(pipeline.jobs(kind="order.upsert")) == len(orders)
@@ -193,7 +173,7 @@ def test_a_task_hung_on_odoo_past_its_timeout_is_stopped_taken_over_and_its_orde
 
     # and, with more orders arriving and the sweeper run as the scheduler would, everything settles
     orders += pipeline.generate_orders(3, skus=SKUS, quantity=2, seed=405)
-    _all_delivered(pipeline, orders)
+    wait_acknowledged(pipeline, orders)
     pipeline.settle(timeout=180, expect_jobs=len(orders))
 
     # then every order is in Odoo once, and the hung one's job was taken over and succeeded with the
@@ -226,7 +206,7 @@ def test_webhooks_with_timestamps_hours_off_our_clock_are_processed_once_in_orde
     orders = pipeline.generate_orders(3, skus=SKUS, quantity=1, seed=606)
     for order in orders:
         pipeline.shopify.control.touch_order(order["id"])
-    _all_delivered(pipeline, orders)
+    wait_acknowledged(pipeline, orders)
     pipeline.settle(timeout=120, expect_jobs=len(orders))
 
     # and each order's creation comes again as a new event stamped eight hours before our clock
@@ -249,43 +229,3 @@ def test_webhooks_with_timestamps_hours_off_our_clock_are_processed_once_in_orde
         assert Decimal(str(sale_order["amount_total"])).quantize(Decimal("0.01")) == Decimal(
             current["total_price"]
         )
-
-
-def _terminate_our_connections() -> int:
-    """Every other PostgreSQL session on the test database ended (the worker's, the live server's)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return int(cursor.fetchone()[0])
-
-
-def test_every_database_connection_of_ours_cut_repeatedly_while_orders_flow_loses_and_doubles_nothing(
-    pipeline,
-):
-    """PostgreSQL restarted mid-run, as closely as a shared machine allows: the machine's PostgreSQL serves
-    other suites and cannot be restarted by a test, so every session on this test's database (the worker's
-    and the live server's) is ended with ``pg_terminate_backend``, as a restart ends them, several times
-    while orders arrive and jobs run."""
-    seed = 5432
-    rng = random.Random(seed)
-    orders = []
-    cut = 0
-    for i in range(6):
-        orders += pipeline.generate_orders(
-            1, skus=rng.sample(SKUS, k=rng.randint(1, 2)), quantity=rng.randint(1, 3), seed=seed + i
-        )
-        time.sleep(rng.uniform(0.0, 1.5))
-        cut += _terminate_our_connections()
-    close_old_connections()
-
-    # when the sessions come back (each process reconnects), Shopify retries what it got a 500 for (its
-    # clock advanced), and everything settles
-    _all_delivered(pipeline, orders, advance=60)
-    pipeline.settle(timeout=180, expect_jobs=len(orders))
-
-    # then connections were cut, and every acknowledged order is in Odoo exactly once
-    assert cut > 0
-    verdict = assert_linearizable(pipeline)
-    assert verdict.completed == len(orders), f"seed={seed}: {verdict}"

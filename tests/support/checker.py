@@ -143,6 +143,23 @@ def record(pipeline: Any, *, shopify_writes: list[tuple[str, str]] | None = None
     )
 
 
+def wait_acknowledged(pipeline: Any, orders: list[dict[str, Any]], *, advance: float = 0) -> None:
+    """Wait until the Shopify stand-in has a 2xx for every order's orders/create delivery (advancing its
+    clock by ``advance`` seconds a poll, so that Shopify's retries of a failed delivery fall due without
+    waiting)."""
+    from tests.support.processes import wait_for
+
+    wanted = {str(o["id"]) for o in orders}
+
+    def delivered() -> bool:
+        if advance:
+            pipeline.shopify.control.advance_clock(advance)
+        rows = pipeline.shopify.control.deliveries(topic="orders/create")
+        return wanted <= acknowledged_orders(rows)
+
+    wait_for(delivered, timeout=120, interval=0.3, message="every orders/create to be acknowledged")
+
+
 def assert_linearizable(pipeline: Any, **options: Any) -> Verdict:
     """Record the run's history and fail, naming every lost, doubled or phantom order, unless it holds."""
     verdict = check(record(pipeline, **options))
