@@ -154,10 +154,11 @@ class OpenProblemStats:
 
 def open_problem_stats(*, now: datetime | None = None, shops: ShopScope = None) -> OpenProblemStats:
     """The dashboard's "needs attention": open problems and the jobs parked on them."""
-    row = problems_query(filters=ProblemFilters(shops=shops), now=now).aggregate(
-        problems=Count("pk", distinct=True), jobs=Count("jobs", filter=Q(jobs__state__in=PROBLEM_STATES))
-    )
-    return OpenProblemStats(problems=row["problems"], jobs=row["jobs"])
+    problems = problems_query(filters=ProblemFilters(shops=shops), now=now)
+    # The parked jobs alone, on the jobs' (problem, state) index: a join counted every job ever linked to an
+    # open problem (a job keeps its problem after it clears), to keep the parked ones.
+    jobs = SyncJob.objects.filter(state__in=PROBLEM_STATES, problem__in=problems.values("pk"))
+    return OpenProblemStats(problems=problems.count(), jobs=jobs.count())
 
 
 def problem_owner_choices() -> list[AbstractBaseUser]:
