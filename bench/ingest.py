@@ -6,7 +6,9 @@
    validation, the job and its queue entry are a worker's inbox pump's: sync/engine/ingest.py), side by
    side in the same run with ``POST /bench/bare``, the same Django stack inserting one row. Both get the
    same body: Shopify's published orders/create payload (~17 KB compact), the same server, warmed up, in
-   interleaved rounds; the ratio printed is the median of the rounds' own ratios.
+   interleaved rounds; the ratio printed is the median of the rounds' own ratios. Beside it, the CPU time
+   the server (gunicorn workers and their PostgreSQL backends, from /proc) spent per request: other work
+   on a shared machine moves requests per second far more than it moves that.
 2. Pipeline: orders placed in the Shopify sandbox, delivered as signed webhooks to the same server, run by
    a real django-q2 cluster against the Odoo sandbox. Orders per second from placement to confirmed Odoo
    order, and Odoo calls per order from the Odoo sandbox's own counters, in steady state (a known
@@ -200,6 +202,45 @@ def start_gunicorn(url: str, workers: int, port: int = PORT) -> subprocess.Popen
     raise RuntimeError("gunicorn did not start")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server_pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each gunicorn worker (children of ``server_pid``) and each PostgreSQL
+    backend of the benchmark's database but our own (Linux /proc, PostgreSQL on this host): the work of
+    serving, which other work on the machine barely changes, unlike requests per second."""
+    from django.db import connection
+
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == server_pid:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        pids += [pid for (pid,) in cursor.fetchall()]
+    return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two snapshots (a process that ended in between is not counted; one that started
+    counts from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -363,11 +404,17 @@ def main() -> int:
             for name, path, webhook in order:
                 offset = (round_ + 2) * 20_000_000 + (webhook and 10_000_000)
                 batch = prepared(requests=args.requests, webhook=webhook, template=template, offset=offset)
+                cpu_before = server_cpu(server.pid)
                 r = asyncio.run(load(f"{base}{path}", batch, concurrency=args.concurrency))
+                r["cpu_ms"] = cpu_used(cpu_before, server_cpu(server.pid)) / len(batch) * 1000
                 rounds[name].append(r)
                 this[name] = r["rps"]
             ratios.append(this["POST /webhooks/shopify"] / this["bare view (1 insert)"])
         load_after = os.getloadavg()
+        cpu_ratios = [
+            b["cpu_ms"] / h["cpu_ms"]
+            for b, h in zip(rounds["bare view (1 insert)"], rounds["POST /webhooks/shopify"], strict=True)
+        ]
         size = len(order_body(0, template))
         print(
             f"\nWebhook ingest: gunicorn {args.workers} workers as gunicorn.conf.py runs them (gthread), "
@@ -375,7 +422,7 @@ def main() -> int:
             f"{args.rounds} rounds of {args.requests} requests each, alternating which goes first"
         )
         print(
-            f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'200s':>7}{'errors':>8}"
+            f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'200s':>7}{'errors':>8}{'CPU ms':>8}"
             "   (medians of the rounds)"
         )
         for name, rs in rounds.items():
@@ -384,10 +431,15 @@ def main() -> int:
                 f"{statistics.median(r['p50_ms'] for r in rs):>9.1f}"
                 f"{statistics.median(r['p99_ms'] for r in rs):>9.1f}"
                 f"{sum(r['ok'] for r in rs):>7.0f}{sum(r['errors'] for r in rs):>8.0f}"
+                f"{statistics.median(r['cpu_ms'] for r in rs):>8.2f}"
             )
         print(
             f"{'ratio webhook / bare':<26}{statistics.median(ratios):>9.2f}   (target >= 0.80; median of the "
             f"rounds' ratios; rounds: {' '.join(f'{r:.2f}' for r in ratios)})"
+        )
+        print(
+            f"{'CPU per request bare / webhook':<26}{statistics.median(cpu_ratios):>9.2f}   (gunicorn workers"
+            f" and their PostgreSQL backends; rounds: {' '.join(f'{r:.2f}' for r in cpu_ratios)})"
         )
         print(
             "load average (1, 5, 15 min) before: "
