@@ -20,6 +20,14 @@ class JobKind:
     topics: tuple[str, ...] = ()  # webhook topics that make a job of this kind
     # "outbound": the job writes to Shopify (Odoo's truth going out); paused while the app is uninstalled.
     direction: str = "inbound"
+    # Coalescing (sync/engine/ingest.py): a delivery whose subject already has a job of this kind waiting
+    # (queued or retrying, not running) makes no job of its own; it is folded into that one, which reads
+    # the newest of its deliveries when it runs. Only for kinds that act on the current state of their
+    # subject, never on each delivery as a change.
+    coalesce: bool = False
+    # The subject whose lock a job of this kind runs under, when not its own (sync/engine/run.py): stock
+    # level updates run one at a time with the shop's stock pushes, as their flow requires.
+    lock: str = ""
 
     @property
     def priority(self) -> int:
@@ -56,6 +64,7 @@ KINDS: dict[str, JobKind] = {
             "customers",
             "Customer create / update",
             ("customers/create", "customers/update"),
+            coalesce=True,
         ),
         JobKind("privacy.customer_redact", "privacy", "Customer redaction", ("customers/redact",)),
         JobKind("privacy.data_request", "privacy", "Customer data request", ("customers/data_request",)),
@@ -77,6 +86,8 @@ KINDS: dict[str, JobKind] = {
             "Shopify stock level changed",
             ("inventory_levels/update",),
             direction="outbound",
+            coalesce=True,
+            lock="stock",
         ),
         # Made by the stream of Odoo deliveries (sync/flows/fulfilments.py), not by a webhook.
         JobKind("fulfillment.push", "fulfilments", "Delivery → Shopify fulfilment", direction="outbound"),
@@ -130,6 +141,17 @@ def kind_priority(kind: str, flow: str = "") -> int:
     if known is not None:
         return known.priority
     return 1 if flow in LATER_FLOWS else 0
+
+
+def lock_subject(kind: str, subject: str) -> str:
+    """The subject whose lock a job runs under: its kind's (``JobKind.lock``), else its own."""
+    known = KINDS.get(kind)
+    return known.lock if known is not None and known.lock else subject
+
+
+def kinds_locked_by(subject: str) -> tuple[str, ...]:
+    """The kinds whose jobs run under ``subject``'s lock whatever their own subject."""
+    return tuple(sorted(k.kind for k in KINDS.values() if k.lock and k.lock == subject))
 
 
 def kind_for_topic(topic: str) -> JobKind | None:

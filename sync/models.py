@@ -131,6 +131,19 @@ class InboundEvent(models.Model):
     ingest_retry_at = models.DateTimeField(null=True, blank=True, help_text="next ingest after a failure")
     ingest_error = models.TextField(blank=True, help_text="the last failed ingest's error")
     purged_at = models.DateTimeField(null=True, blank=True, help_text="personal data removed")
+    # A delivery that made no job of its own (sync/engine/ingest.py, coalescing): the job that handled it,
+    # and how — "coalesced" (folded into a job of its subject still waiting: that job reads the newest
+    # delivery) or "echo" (Shopify's echo of the stock our push job set: nothing to do).
+    handled_by = models.ForeignKey(
+        "SyncJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="folded_deliveries",
+        db_index=False,  # the partial index below
+        help_text="the job that handled this delivery, when it made none of its own",
+    )
+    handled_as = models.CharField(max_length=20, blank=True, help_text="coalesced | echo")
 
     class Meta:
         constraints = [
@@ -149,6 +162,9 @@ class InboundEvent(models.Model):
                 fields=["received_at"],
                 condition=Q(ingested_at__isnull=True),
                 name="inbound_event_pending_idx",
+            ),
+            models.Index(
+                fields=["handled_by"], condition=Q(handled_by__isnull=False), name="inbound_event_handled_idx"
             ),
         ]
 
@@ -236,6 +252,13 @@ class SyncJob(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(state="retrying"), name="job_due_idx"),
             models.Index(fields=["lease_expires_at"], condition=Q(state="running"), name="job_lease_idx"),
             models.Index(fields=["shop", "subject"], name="job_subject_idx"),
+            # Coalescing at ingest (sync/engine/ingest.py): the waiting job of a subject a new delivery folds
+            # into; partial, so that it holds only the jobs not claimed yet.
+            models.Index(
+                fields=["shop", "kind", "subject"],
+                condition=Q(state__in=["queued", "retrying"]),
+                name="job_fold_idx",
+            ),
             # The pick (sync/engine/pick.py): per shop, its oldest due job of an earlier priority.
             models.Index(
                 fields=["shop", "priority", "id"],
@@ -669,6 +692,9 @@ class StockLevel(models.Model):
     pending_sales = models.IntegerField(default=0, help_text="units sold in Shopify not yet booked in Odoo")
     pushed = models.IntegerField(null=True, blank=True, help_text="the value we last set")
     pushed_at = models.DateTimeField(null=True, blank=True)
+    pushed_job_id = models.BigIntegerField(
+        null=True, blank=True, help_text="the job that last set it (its echo is credited to that job)"
+    )
     shopify_available = models.IntegerField(null=True, blank=True, help_text="Shopify's value, last seen")
     shopify_seen_at = models.DateTimeField(null=True, blank=True)
     shopify_updated_at = models.DateTimeField(

@@ -37,6 +37,8 @@ class DeliveryOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "purged_at",
             "job_count",
             "parked_count",
+            "handled_by",
+            "handled_as",
         )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from sync.engine.config import lease_seconds
 from sync.engine.queue import job_key_enqueue
+from sync.kinds import kinds_locked_by
 from sync.models import JobState, ShopifyShop, SyncJob
 
 
@@ -49,10 +50,11 @@ def subject_waiters_wake(shop_id: int, subject: str, *, finished_job_id: int) ->
     the job that just finished least of all, whatever its backoff (a short Retry-After included).
     One indexed SELECT per job, nearly always empty; a job woken twice is claimed once."""
     soon = timezone.now() + timedelta(seconds=1.5)
+    # The jobs of other subjects that run under this one's lock (stock level updates under "stock").
+    sharing = kinds_locked_by(subject)
+    same_lock = Q(subject=subject) | Q(kind__in=sharing) if sharing else Q(subject=subject)
     waiting = list(
-        SyncJob.objects.filter(
-            shop_id=shop_id, subject=subject, state=JobState.RETRYING, next_attempt_at__lte=soon
-        )
+        SyncJob.objects.filter(same_lock, shop_id=shop_id, state=JobState.RETRYING, next_attempt_at__lte=soon)
         .exclude(pk=finished_job_id)
         .values_list("pk", "idempotency_key")
     )

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, close_old_connections, transaction
+from django.db import DataError, close_old_connections, connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -43,7 +43,8 @@ from sync.kinds import (
     UNHANDLED_TOPIC_KIND,
     kind_for_topic,
 )
-from sync.models import InboundEvent, JobState, SyncJob
+from sync.locks import subject_lock_key
+from sync.models import InboundEvent, JobState, StockLevel, SyncJob
 from sync.transforms.topics import freshness_problem, topic_shape_problem
 
 logger = logging.getLogger("sync.inbox")
@@ -67,7 +68,8 @@ def delivery_job_key(shop_id: int, webhook_id: str) -> str:
 
 @dataclass(frozen=True)
 class Ingested:
-    # stored (a job made) | quarantined | unhandled | purged | ingested_before | busy | failed | missing
+    # stored (a job made) | coalesced (folded into a waiting job) | echo (our own push's, credited to it) |
+    # quarantined | unhandled | purged | ingested_before | busy | failed | missing
     outcome: str
     event_id: int | None = None
     job_id: int | None = None
@@ -198,7 +200,7 @@ def _ingest(query: QuerySet[InboundEvent], *, enqueue: bool, skip_locked: bool =
             return Ingested("busy" if skip_locked and query.exists() else "missing")
         if event.ingested_at is not None:
             job_id = SyncJob.objects.filter(event=event).order_by("pk").values_list("pk", flat=True).first()
-            return Ingested("ingested_before", event.pk, job_id)
+            return Ingested("ingested_before", event.pk, job_id or event.handled_by_id)
         return _classify(event, enqueue=enqueue)
 
 
@@ -268,6 +270,9 @@ def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
         # A topic no flow handles: stored, and in front of a person at once ("no flow handles topic X"),
         # never silently ignored. A replay runs the topic's flow once one exists.
         return Ingested("unhandled", event.pk, _unhandled(event, subject_id=subject_id, label=label))
+    subject = _job_subject(topic, payload, subject_id)
+    if kind.coalesce and (handled := _fold(event, kind.kind, subject, payload)) is not None:
+        return handled
     job = SyncJob.objects.create(
         **_correlation(event),
         kind=kind.kind,
@@ -275,7 +280,7 @@ def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
         shop_id=event.shop_id,
         event=event,
         idempotency_key=delivery_job_key(event.shop_id, event.webhook_id),
-        subject=f"{_subject_kind(topic)}:{subject_id}"[:120],
+        subject=subject,
         subject_label=label[:120],
         source_updated_at=updated_at or event.triggered_at,
         max_attempts=max_attempts(),
@@ -293,6 +298,98 @@ def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
         job.correlation_id,
     )
     return Ingested("stored", event.pk, job.pk)
+
+
+# ------------------------------------------------------------------------------------------- coalescing
+
+#: Kinds whose deliveries our own writes echo back, and how to tell (``_own_echo``).
+LEVEL_UPDATE_KIND = "stock.level_update"
+
+
+def _fold(event: InboundEvent, kind: str, subject: str, payload: dict[str, Any]) -> Ingested | None:
+    """Coalescing: a delivery of a kind that acts on its subject's current state (``JobKind.coalesce``)
+    makes no job when one of its subject is still waiting (queued or retrying, not running): it is folded
+    into that job (``handled_by``, ``handled_as="coalesced"``), which reads the newest of its deliveries
+    when it runs (sync/flows/payloads.py ``job_event``). Shopify's echo of the stock our push set makes no
+    job either: it is credited to the push (``handled_as="echo"``). Either way the delivery stays stored
+    and names the job that handled it (the deliveries list, the job search). None: make a job."""
+    with connection.cursor() as cursor:
+        # Two pumps ingesting two deliveries of one subject at once fold them into one job, not two.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [subject_lock_key(f"fold:{event.shop_id}:{kind}:{subject}")]
+        )
+    # A job being claimed now (its row locked) is skipped: the delivery makes a job of its own.
+    waiting = (
+        SyncJob.objects.select_for_update(skip_locked=True)
+        .filter(
+            shop_id=event.shop_id,
+            kind=kind,
+            subject=subject,
+            state__in=[JobState.QUEUED, JobState.RETRYING],
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        return _handled(event, waiting, "coalesced")
+    if kind == LEVEL_UPDATE_KIND and (pusher := _own_echo(event, payload)) is not None:
+        return _handled(event, pusher, "echo")
+    return None
+
+
+def _handled(event: InboundEvent, job_id: int, how: str) -> Ingested:
+    InboundEvent.objects.filter(pk=event.pk).update(handled_by_id=job_id, handled_as=how)
+    logger.info("delivery %s (%s) %s, handled by job %s", event.webhook_id, event.topic, how, job_id)
+    return Ingested(how, event.pk, job_id)
+
+
+def _own_echo(event: InboundEvent, payload: dict[str, Any]) -> int | None:
+    """The push job whose value this ``inventory_levels/update`` reports back (Shopify's available equals
+    what that job set last for the item at the location, and the delivery is not older than one applied
+    already), after noting Shopify's value as the level update's flow would (sync/flows/stock.py); None
+    when it is anything else (a sale, a change made in Shopify), which a job must look at."""
+    available = payload.get("available")
+    if not isinstance(available, int) or isinstance(available, bool):
+        return None
+    item = f"gid://shopify/InventoryItem/{payload.get('inventory_item_id')}"
+    location = f"gid://shopify/Location/{payload.get('location_id')}"
+    level = (
+        StockLevel.objects.filter(
+            shop_id=event.shop_id,
+            inventory_item_id=item,
+            location=location,
+            pushed=available,
+            pushed_job_id__isnull=False,
+        )
+        .only("pk", "pushed_job_id", "shopify_updated_at")
+        .first()
+    )
+    if level is None or level.pushed_job_id is None:
+        return None
+    updated_at = event.payload_updated_at
+    if updated_at and level.shopify_updated_at and updated_at < level.shopify_updated_at:
+        return None  # older than what was applied: the job records it as stale
+    if not SyncJob.objects.filter(pk=level.pushed_job_id).exists():
+        return None  # the push is gone (retention): a job of its own, rather than a link to nothing
+    noted = StockLevel.objects.filter(
+        pk=level.pk, pushed=available, pushed_job_id=level.pushed_job_id
+    ).update(
+        shopify_available=available,
+        shopify_seen_at=timezone.now(),
+        shopify_updated_at=updated_at or level.shopify_updated_at,
+    )
+    return level.pushed_job_id if noted else None
+
+
+def _job_subject(topic: str, payload: dict[str, Any], subject_id: str) -> str:
+    """A job's subject: ``order:<id>``, ``customer:<id>``...; a stock level's is its item at its location
+    (``inventory_levels:<item id>:<location id>``), what its deliveries coalesce on."""
+    if topic.startswith("inventory_levels/"):
+        return f"inventory_levels:{payload.get('inventory_item_id', '')}:{payload.get('location_id', '')}"[
+            :120
+        ]
+    return f"{_subject_kind(topic)}:{subject_id}"[:120]
 
 
 def _strict_json(raw: bytes) -> tuple[Any, str]:
@@ -325,6 +422,9 @@ def _subject(topic: str, payload: Any) -> tuple[str, str, datetime | None]:
         subject_id, label = str(payload["customer"].get("id", "")), "customer"
     elif topic.startswith("customers/"):
         subject_id, label = str(payload.get("id", "")), "customer"
+    elif topic.startswith("inventory_levels/"):
+        # Searchable by the inventory item's id; the job's subject adds the location (``_job_subject``).
+        subject_id, label = str(payload.get("inventory_item_id", "")), "stock level"
     else:
         subject_id, label = str(payload.get("id", "")), ""
     updated = payload.get("updated_at")

@@ -25,7 +25,7 @@ from sync.engine.pick import job_pick_first
 from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
 from sync.flows.context import JobContext
-from sync.kinds import INGEST_FAILED_KIND
+from sync.kinds import INGEST_FAILED_KIND, lock_subject
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
 from sync.models import RUNNABLE_STATES, JobAttempt, JobState, SyncJob
 
@@ -79,7 +79,9 @@ def job_run(*, key: str) -> str:
 
 def _run(job: SyncJob) -> str:
     job_id = job.pk
-    lock_key = job_lock_key(job.shop_id, job.subject)
+    # A stock level update runs under the shop's stock lock, one at a time with its pushes (kinds.py).
+    locked = lock_subject(job.kind, job.subject)
+    lock_key = job_lock_key(job.shop_id, locked)
     if not subject_lock_try(lock_key):
         job_subject_busy(job_id)
         return "subject_busy"
@@ -131,7 +133,7 @@ def _run(job: SyncJob) -> str:
         return "succeeded"
     finally:
         subject_lock_release(lock_key)
-        subject_waiters_wake(job.shop_id, job.subject, finished_job_id=job_id)
+        subject_waiters_wake(job.shop_id, locked, finished_job_id=job_id)
 
 
 def _timed_out(

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.models import SyncJob
+from sync.models import InboundEvent, SyncJob
+
+
+def job_event(job: SyncJob) -> InboundEvent | None:
+    """The delivery a job works from: its own, or the newest of those folded into it since it was made
+    (coalescing, sync/engine/ingest.py: its kind acts on the subject's current state), newest by the
+    payload's updated_at, then by arrival."""
+    if job.event is None:
+        return None
+    folded = list(InboundEvent.objects.filter(handled_by=job, handled_as="coalesced").order_by("pk"))
+    if not folded:
+        return job.event
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return max([job.event, *folded], key=lambda e: (e.payload_updated_at or oldest, e.received_at, e.pk))
 
 
 def job_payload(job: SyncJob) -> dict[str, Any]:
-    if job.event is not None and isinstance(job.event.payload, dict):
-        return job.event.payload
+    event = job_event(job)
+    if event is not None and isinstance(event.payload, dict):
+        return event.payload
     if job.input and isinstance(job.input.get("payload"), dict):
         return job.input["payload"]  # type: ignore[no-any-return]
     raise BusinessRuleError("the job has no payload to work from", code="missing_payload", key=job.kind)

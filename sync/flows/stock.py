@@ -40,6 +40,7 @@ from sync.connectors.odoo import ChangedRecord
 from sync.connectors.shopify.client import StaleQuantityError
 from sync.connectors.shopify.types import InventoryItemLevels, InventorySet
 from sync.flows.context import JobContext
+from sync.flows.payloads import job_event
 from sync.kinds import JobRequest
 from sync.locks import job_lock_key, subject_lock
 from sync.models import InboundEvent, JobState, StockLevel, StockPeakMode, SyncJob
@@ -241,7 +242,9 @@ def stock_check_sku(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
 def stock_level_update(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     """``inventory_levels/update``: Shopify's value at a location changed. Our own push's echo is noted;
     anything else is drift, and Odoo's truth is asserted again (a sale Odoo has not booked yet stays)."""
-    payload = job.event.payload if job.event is not None else None
+    # The newest of the deliveries folded into this job (sync/engine/ingest.py): Shopify's latest value.
+    event = job_event(job)
+    payload = event.payload if event is not None else None
     if not isinstance(payload, dict):
         return {"outcome": "no_payload"}
     item = f"gid://shopify/InventoryItem/{payload.get('inventory_item_id')}"
@@ -539,6 +542,7 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
                     )
                 lv.state = StockLevel.State.OK
                 lv.shopify_available = lv.pushed = value
+                lv.pushed_job_id = job.pk
                 lv.pushed_at = lv.shopify_seen_at = timezone.now()
                 result["activated"] += 1
                 continue
@@ -628,6 +632,7 @@ def _set_all(
         for lv, value in batch:
             lv.pushed = lv.shopify_available = value
             lv.pushed_at = lv.shopify_seen_at = now
+            lv.pushed_job_id = ctx.job.pk  # its echo is credited to this job (sync/engine/ingest.py)
             lv.drift = 0
     return stale
 

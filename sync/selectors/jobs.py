@@ -41,7 +41,11 @@ def job_search_q(query: str) -> Q:
     if query.isdigit():
         subjects |= {f"{prefix}:{query}" for prefix in SUBJECT_PREFIXES}
     jobs = SyncJob.objects.order_by()
+    delivery = InboundEvent.objects.filter(shop_id__in=shops, webhook_id=query)
     ways: list[QuerySet[SyncJob]] = [
+        # a delivery's webhook id (X-Shopify-Webhook-Id): its job, or the job that handled it
+        jobs.filter(event_id__in=delivery.values("pk")),
+        jobs.filter(pk__in=delivery.filter(handled_by__isnull=False).values("handled_by")),
         # (shop, subject): every shop's ids with every subject, one index scan
         jobs.filter(shop_id__in=shops, subject__in=sorted(subjects)),
         jobs.filter(Q(subject_label__iexact=query) | Q(subject_label__iexact=name)),
@@ -51,9 +55,11 @@ def job_search_q(query: str) -> Q:
     ]
     if query.isdigit():
         number = int(query)
-        events = InboundEvent.objects.filter(shop_id__in=shops, subject_id=query).values("pk")
+        events = InboundEvent.objects.filter(shop_id__in=shops, subject_id=query)
         ways += [
-            jobs.filter(event_id__in=events),
+            jobs.filter(event_id__in=events.values("pk")),
+            # deliveries that made no job of their own: the job they were folded into, or whose echo they are
+            jobs.filter(pk__in=events.filter(handled_by__isnull=False).values("handled_by")),
             jobs.filter(result__isnull=False, result__contains={"odoo_order_id": number}),
             jobs.filter(result__isnull=False, result__contains={"odoo_partner_id": number}),
         ]

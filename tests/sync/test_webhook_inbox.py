@@ -19,8 +19,10 @@ from sync.engine.replay import problem_jobs_replay
 from sync.engine.run import job_run
 from sync.engine.sweep import jobs_sweep
 from sync.flows import registry
+from sync.flows.payloads import job_payload
 from sync.flows.stock import pending_sales
 from sync.models import InboundEvent, JobState, Problem, RejectedDelivery, SyncJob
+from sync.selectors.jobs import job_search_q
 from sync.services.inbox import shop_cache_clear
 from tests.factories import ShopifyShopFactory
 from tests.support.processes import wait_for
@@ -716,3 +718,67 @@ def test_a_delivery_whose_ingest_always_fails_backs_off_then_is_parked_and_repla
     order_job = SyncJob.objects.exclude(pk=parked.pk).get()
     assert (order_job.kind, order_job.subject, order_job.event_id) == ("order.upsert", "order:1", event.pk)
     assert SyncJob.objects.get(pk=parked.pk).state == JobState.SUCCEEDED
+
+
+# ------------------------------------------------------------------------------------------- coalescing
+
+
+def _customer(customer_id: int, updated_at: str, **values) -> bytes:
+    return body_of(
+        {"id": customer_id, "email": "ada@example.com", "updated_at": updated_at, "orders_count": 1, **values}
+    )
+
+
+def test_updates_of_one_customer_while_its_job_waits_fold_into_it_and_the_newest_is_worked_from(client, shop):
+    # given: three updates of one customer (the newest delivered second) and one of another, none run yet
+    for n, updated in enumerate(["10:00", "10:20", "10:10"]):
+        deliver(
+            client,
+            _customer(7, f"2026-11-20T{updated}:00Z", orders_count=n + 1),
+            topic="customers/update",
+            webhook_id=f"c7-{n}",
+        )
+    deliver(client, _customer(8, "2026-11-20T10:00:00Z"), topic="customers/update", webhook_id="c8")
+    # when
+    outcomes = ingest()
+    # then: one job per customer, one queue entry each, and every delivery names the job that handles it
+    assert outcomes == ["stored", "coalesced", "coalesced", "stored"]
+    job = SyncJob.objects.get(subject="customer:7")
+    assert SyncJob.objects.filter(kind="customer.upsert").count() == 2 and OrmQ.objects.count() == 2
+    handled = {
+        e.webhook_id: (e.handled_by_id, e.handled_as) for e in InboundEvent.objects.filter(subject_id="7")
+    }
+    assert handled == {"c7-0": (None, ""), "c7-1": (job.pk, "coalesced"), "c7-2": (job.pk, "coalesced")}
+    assert job.event.webhook_id == "c7-0"
+    folded = InboundEvent.objects.get(webhook_id="c7-1")
+    assert delivery_ingest(event_id=folded.pk).job_id == job.pk
+    assert list(SyncJob.objects.filter(job_search_q("c7-2"))) == [job]
+    # the job works from the newest of its deliveries by the customer's updated_at
+    assert job_payload(job)["orders_count"] == 2
+
+
+def test_a_delivery_for_a_subject_whose_job_already_runs_makes_a_job_of_its_own(client, shop):
+    # given: a customer's job, claimed by a worker
+    deliver(client, _customer(7, "2026-11-20T10:00:00Z"), topic="customers/update", webhook_id="c7-0")
+    assert ingest() == ["stored"]
+    running = SyncJob.objects.get()
+    SyncJob.objects.filter(pk=running.pk).update(state=JobState.RUNNING)
+    # when: a newer update arrives while it runs (it may have read the older one already)
+    deliver(client, _customer(7, "2026-11-20T10:05:00Z"), topic="customers/update", webhook_id="c7-1")
+    # then
+    assert ingest() == ["stored"]
+    assert SyncJob.objects.filter(subject="customer:7").count() == 2
+
+
+def test_orders_are_never_folded_together(client, shop):
+    # given: two updates of one order, neither run yet (an order's job acts on each change)
+    deliver(client, body_of(ORDER), topic="orders/updated", webhook_id="o-1")
+    deliver(
+        client,
+        body_of({**ORDER, "updated_at": "2026-11-20T11:00:00-05:00"}),
+        topic="orders/updated",
+        webhook_id="o-2",
+    )
+    # then
+    assert ingest() == ["stored", "stored"]
+    assert SyncJob.objects.filter(subject=f"order:{ORDER['id']}").count() == 2

@@ -118,6 +118,13 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "attempts": list(job.attempt_set.all()),
         "links": job_links(job=job),
+        # Deliveries folded into this job (coalescing) or echoing its push: stored, each named here.
+        "folded": list(
+            job.folded_deliveries.order_by("-pk").values("topic", "webhook_id", "handled_as", "received_at")[
+                :50
+            ]
+        ),
+        "folded_count": job.folded_deliveries.count(),
         "money": order_money_timeline(job=job),
         "payload_json": _pretty(mask_payload(payload)) if payload is not None else "",
         "revealed": False,

@@ -16,11 +16,13 @@ from django.db import close_old_connections
 
 from sandbox.odoo.testing import odoo_sandbox
 from sandbox.shopify.testing import running_sandbox
+from sync.connectors.shopify.types import InventorySet
 from sync.engine import changes
 from sync.engine.clients import clients_reset, shopify_client_for
 from sync.engine.mappings import mapping_entries, mappings_for_shop
 from sync.engine.run import job_run
-from sync.models import JobState, MappingTable, Problem, StockLevel, SyncJob
+from sync.models import InboundEvent, JobState, MappingTable, Problem, StockLevel, SyncJob
+from sync.selectors.jobs import job_search_q
 from sync.services.mappings import MappingRow, mapping_apply
 from tests.support.pipeline import Pipeline, build_pipeline
 from tests.support.processes import wait_for
@@ -134,6 +136,94 @@ def push_results(jobs: list[SyncJob]) -> list[dict[str, Any]]:
     ]
 
 
+def level_deliveries(p: Pipeline, item: str, location: str, **match: Any) -> list[InboundEvent]:
+    """The ingested ``inventory_levels/update`` deliveries of one inventory item at one location."""
+    close_old_connections()
+    numeric = item.rsplit("/", 1)[-1]
+    available = match.pop("available", None)
+    found = InboundEvent.objects.filter(
+        shop=p.shop,
+        topic="inventory_levels/update",
+        subject_id=numeric,
+        payload__location_id=int(location_ids(p)[location].rsplit("/", 1)[-1]),
+        ingested_at__isnull=False,
+        **match,
+    ).order_by("pk")
+    if available is not None:
+        found = found.filter(payload__available=available)
+    return list(found)
+
+
+def test_changes_of_one_stock_level_while_its_job_waits_are_one_job_naming_every_delivery(p):
+    # given: Shopify's value of one item at Main Warehouse changed three times by someone else, while no
+    # job runs
+    main = location_ids(p)[MAIN]
+    level = StockLevel.objects.get(shop=p.shop, sku="NOTEBOOK-BLACK", location=main)
+    item, before = (
+        level.inventory_item_id,
+        InboundEvent.objects.order_by("-pk").values_list("pk", flat=True)[0],
+    )
+    current = shopify_available(p, "NOTEBOOK-BLACK")[MAIN]
+    # when
+    for value in (97, 98, 99):
+        shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, main, value, current)])
+        current = value
+    wait_for(
+        lambda: (
+            p.ingest_here() or len([d for d in level_deliveries(p, item, MAIN) if d.pk > before]) == 3 or None
+        ),
+        timeout=30,
+        message="the three inventory_levels/update deliveries",
+    )
+    # then: one job, which names every delivery (its own, and the two folded into it)
+    deliveries = [d for d in level_deliveries(p, item, MAIN) if d.pk > before]
+    subject = f"inventory_levels:{item.rsplit('/', 1)[-1]}:{main.rsplit('/', 1)[-1]}"
+    jobs = list(SyncJob.objects.filter(shop=p.shop, kind="stock.level_update", subject=subject))
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job.event_id == deliveries[0].pk
+    assert [(d.handled_by_id, d.handled_as) for d in deliveries[1:]] == [(job.pk, "coalesced")] * 2
+    for delivery in deliveries:
+        assert list(SyncJob.objects.filter(job_search_q(delivery.webhook_id))) == [job]
+    # when: the job runs
+    ran = {j.pk: j for j in run_stock_jobs(p)}
+    # then: it worked from the newest delivery (99: Shopify's value, so its compare-and-set held at once)
+    # and brought Shopify back to Odoo's truth
+    result = ran[job.pk].result or {}
+    assert (ran[job.pk].state, result["outcome"], result["stale_rounds"]) == (
+        JobState.SUCCEEDED,
+        "reasserted",
+        0,
+    )
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == odoo_available(p, "NOTEBOOK-BLACK")
+
+
+def test_the_echo_of_our_own_push_makes_no_job_and_is_credited_to_the_push(p):
+    # given
+    main = location_ids(p)[MAIN]
+    set_odoo(p, "NOTEBOOK-BLACK", 33)
+    poll(p)
+    pushes = [j for j in run_stock_jobs(p) if j.kind == "stock.push" and (j.result or {}).get("set")]
+    assert len(pushes) == 1
+    item = StockLevel.objects.get(shop=p.shop, sku="NOTEBOOK-BLACK", location=main).inventory_item_id
+    adjustments = len(p.shopify.control.inventory_adjustments(p.shop.domain))
+    # when: Shopify's inventory_levels/update for the value we set arrives
+    wait_for(
+        lambda: p.ingest_here() or level_deliveries(p, item, MAIN, available=33) or None,
+        timeout=30,
+        message="our push's echo",
+    )
+    echoes = level_deliveries(p, item, MAIN, available=33)
+    # then: no job, the delivery names the push, and nothing was asked of Shopify
+    assert [(e.handled_by_id, e.handled_as) for e in echoes] == [(pushes[0].pk, "echo")]
+    assert not SyncJob.objects.filter(event__in=echoes).exists()
+    assert list(SyncJob.objects.filter(job_search_q(echoes[0].webhook_id))) == [pushes[0]]
+    level = StockLevel.objects.get(shop=p.shop, sku="NOTEBOOK-BLACK", location=main)
+    assert (level.shopify_available, level.pushed, level.pushed_job_id) == (33, 33, pushes[0].pk)
+    run_stock_jobs(p)
+    assert len(p.shopify.control.inventory_adjustments(p.shop.domain)) == adjustments
+
+
 def test_an_odoo_stock_change_is_pushed_as_available_to_sell_per_location(p):
     # given
     set_odoo(p, "NOTEBOOK-BLACK", 37)
@@ -234,20 +324,16 @@ def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
     set_odoo(p, "NOTEBOOK-BLACK", 30)
     poll(p)
     run_stock_jobs(p)
+    item = StockLevel.objects.get(
+        shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN]
+    ).inventory_item_id
     wait_for(
-        lambda: (
-            p.ingest_here() or SyncJob.objects.filter(shop=p.shop, kind="stock.level_update").exists() or None
-        ),
+        lambda: p.ingest_here() or level_deliveries(p, item, MAIN, available=30, handled_as="echo") or None,
         timeout=30,
         message="our push's echo",
     )
     run_stock_jobs(p)
     # when: someone sets 99 in Shopify's admin
-    from sync.connectors.shopify.types import InventorySet
-
-    item = StockLevel.objects.get(
-        shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN]
-    ).inventory_item_id
     shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, location_ids(p)[MAIN], 99, 30)])
     wait_for(
         lambda: (
