@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_datetime
 from sync.engine.config import inbox_pump_seconds, max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue import job_enqueue
+from sync.flows.payloads import job_event
 from sync.kinds import (
     INGEST_FAILED_KIND,
     QUARANTINE_FLOW,
@@ -69,7 +70,8 @@ def delivery_job_key(shop_id: int, webhook_id: str) -> str:
 @dataclass(frozen=True)
 class Ingested:
     # stored (a job made) | coalesced (folded into a waiting job) | echo (our own push's, credited to it) |
-    # quarantined | unhandled | purged | ingested_before | busy | failed | missing
+    # unchanged (a customer as a job already applied it) | quarantined | unhandled | purged | ingested_before |
+    # busy | failed | missing
     outcome: str
     event_id: int | None = None
     job_id: int | None = None
@@ -335,7 +337,59 @@ def _fold(event: InboundEvent, kind: str, subject: str, payload: dict[str, Any])
         return _handled(event, waiting, "coalesced")
     if kind == LEVEL_UPDATE_KIND and (pusher := _own_echo(event, payload)) is not None:
         return _handled(event, pusher, "echo")
+    if kind == CUSTOMER_KIND and (applier := _customer_unchanged(event, payload)) is not None:
+        return _handled(event, applier, "unchanged")
     return None
+
+
+CUSTOMER_KIND = "customer.upsert"
+CUSTOMER_TOPICS = ("customers/create", "customers/update")
+#: What Shopify changes in a customer with each of its orders, and Odoo does not hold: the customers/update
+#: each order brings differs from the customer's last delivery in these alone.
+CUSTOMER_ORDER_FIELDS = frozenset(
+    {"orders_count", "total_spent", "last_order_id", "last_order_name", "updated_at"}
+)
+#: A customer job's outcomes after which Odoo holds the payload it worked from.
+CUSTOMER_APPLIED = frozenset({"created", "linked", "updated", "unchanged"})
+
+
+def _customer_unchanged(event: InboundEvent, payload: dict[str, Any]) -> int | None:
+    """The customer job that already applied this very customer, when the delivery differs from the one
+    that job worked from only in the fields each order changes (``CUSTOMER_ORDER_FIELDS``) and is not older
+    than it: the job it would make could only end ``unchanged``. None: make a job. Looks at the customer's
+    last delivery before this one and the job that handled it (succeeded, having applied its payload)."""
+    last = (
+        InboundEvent.objects.filter(
+            shop_id=event.shop_id, subject_id=event.subject_id, topic__in=CUSTOMER_TOPICS, pk__lt=event.pk
+        )
+        .order_by("-pk")
+        .only("pk", "handled_by_id", "purged_at")
+        .first()
+    )
+    if last is None or last.purged_at is not None:
+        return None
+    applier = (
+        SyncJob.objects.filter(Q(event_id=last.pk) | Q(pk=last.handled_by_id or 0), kind=CUSTOMER_KIND)
+        .select_related("event")
+        .order_by("pk")
+        .first()
+    )
+    if applier is None or applier.state != JobState.SUCCEEDED:
+        return None
+    if (applier.result or {}).get("outcome") not in CUSTOMER_APPLIED:
+        return None
+    applied = job_event(applier)
+    if applied is None or not isinstance(applied.payload, dict) or applied.purged_at is not None:
+        return None
+    if applied.payload_updated_at and (
+        event.payload_updated_at is None or event.payload_updated_at < applied.payload_updated_at
+    ):
+        return None  # older than what was applied: a job records it as stale
+
+    def held(customer: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in customer.items() if k not in CUSTOMER_ORDER_FIELDS}
+
+    return applier.pk if held(applied.payload) == held(payload) else None
 
 
 def _handled(event: InboundEvent, job_id: int, how: str) -> Ingested:

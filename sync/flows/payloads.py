@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
+from sync.kinds import KINDS
 from sync.models import InboundEvent, SyncJob
 
 
@@ -15,6 +16,9 @@ def job_event(job: SyncJob) -> InboundEvent | None:
     payload's updated_at, then by arrival."""
     if job.event is None:
         return None
+    kind = KINDS.get(job.kind)
+    if kind is None or not kind.coalesce:
+        return job.event
     folded = list(InboundEvent.objects.filter(handled_by=job, handled_as="coalesced").order_by("pk"))
     if not folded:
         return job.event
