@@ -70,8 +70,8 @@ def delivery_job_key(shop_id: int, webhook_id: str) -> str:
 @dataclass(frozen=True)
 class Ingested:
     # stored (a job made) | coalesced (folded into a waiting job) | echo (our own push's, credited to it) |
-    # unchanged (a customer as a job already applied it) | quarantined | unhandled | purged | ingested_before |
-    # busy | failed | missing
+    # unchanged (a customer as a job already applied it) | quarantined | unhandled | purged |
+    # ingested_before | busy | failed | missing
     outcome: str
     event_id: int | None = None
     job_id: int | None = None
