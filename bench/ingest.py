@@ -217,15 +217,7 @@ def server_cpu(server_pid: int) -> dict[int, float]:
     serving, which other work on the machine barely changes, unlike requests per second."""
     from django.db import connection
 
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == server_pid:
-                        pids.append(int(entry))
-            except OSError:
-                continue
+    pids = list(worker_pids(server_pid))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
@@ -235,10 +227,24 @@ def server_cpu(server_pid: int) -> dict[int, float]:
     return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
 
 
-def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+def cpu_used(before: dict[int, float], after: dict[int, float], only: set[int] | None = None) -> float:
     """CPU seconds between two snapshots (a process that ended in between is not counted; one that started
-    counts from zero)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    counts from zero), of the processes in ``only`` when given."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items() if only is None or pid in only)
+
+
+def worker_pids(server_pid: int) -> set[int]:
+    """The gunicorn workers (children of the arbiter)."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == server_pid:
+                        pids.add(int(entry))
+            except OSError:
+                continue
+    return pids
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -406,7 +412,10 @@ def main() -> int:
                 batch = prepared(requests=args.requests, webhook=webhook, template=template, offset=offset)
                 cpu_before = server_cpu(server.pid)
                 r = asyncio.run(load(f"{base}{path}", batch, concurrency=args.concurrency))
-                r["cpu_ms"] = cpu_used(cpu_before, server_cpu(server.pid)) / len(batch) * 1000
+                cpu_after = server_cpu(server.pid)
+                r["cpu_ms"] = cpu_used(cpu_before, cpu_after) / len(batch) * 1000
+                web = cpu_used(cpu_before, cpu_after, worker_pids(server.pid))
+                r["web_cpu_ms"] = web / len(batch) * 1000
                 rounds[name].append(r)
                 this[name] = r["rps"]
             ratios.append(this["POST /webhooks/shopify"] / this["bare view (1 insert)"])
@@ -423,6 +432,7 @@ def main() -> int:
         )
         print(
             f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'200s':>7}{'errors':>8}{'CPU ms':>8}"
+            f"{'of it web':>10}"
             "   (medians of the rounds)"
         )
         for name, rs in rounds.items():
@@ -432,6 +442,7 @@ def main() -> int:
                 f"{statistics.median(r['p99_ms'] for r in rs):>9.1f}"
                 f"{sum(r['ok'] for r in rs):>7.0f}{sum(r['errors'] for r in rs):>8.0f}"
                 f"{statistics.median(r['cpu_ms'] for r in rs):>8.2f}"
+                f"{statistics.median(r['web_cpu_ms'] for r in rs):>10.2f}"
             )
         print(
             f"{'ratio webhook / bare':<26}{statistics.median(ratios):>9.2f}   (target >= 0.80; median of the "
