@@ -121,12 +121,12 @@ GENERATE = [
     """
     INSERT INTO sync_inboundevent (shop_id, topic, webhook_id, event_id, triggered_at, api_version, headers,
         raw_body, payload, parse_error, subject_id, payload_updated_at, received_at, ingested_at,
-        correlation_id, ingest_failures, ingest_retry_at, ingest_error, purged_at)
+        correlation_id, ingest_failures, ingest_retry_at, ingest_error, purged_at, handled_as)
     SELECT s.ids[1 + g %% array_length(s.ids, 1)], t.topic, 'wh-' || g, 'ev-' || g, at, '2026-07',
         '{}'::jsonb,
         convert_to('{"id":' || (6000000000 + g) || '}', 'UTF8'),
         jsonb_build_object('id', 6000000000 + g, 'name', '#' || g), '', (6000000000 + g)::text, at, at, at,
-        NULL, 0, NULL, '', NULL
+        NULL, 0, NULL, '', NULL, ''
     FROM generate_series(1, %(deliveries)s) g
     CROSS JOIN LATERAL (SELECT now() - interval '365 days' * (1 - g::float / %(deliveries)s) AS at) a
     CROSS JOIN LATERAL (SELECT (ARRAY['orders/create','orders/updated','inventory_levels/update',
