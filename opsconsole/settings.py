@@ -154,6 +154,10 @@ else:
     _database = database_settings()
     DEVELOPMENT_DEFAULTS.append("DATABASE_URL")
 _database["CONN_MAX_AGE"] = int(os.environ.get("OPSCONSOLE_DB_CONN_MAX_AGE", 60))
+# A kept connection is checked (one round trip) before its first use in each request or task: after a
+# PostgreSQL restart or failover, the first task in each worker process and the first request in each web
+# thread would otherwise fail on the dead connection (a task lost that way waits for the sweeper).
+_database["CONN_HEALTH_CHECKS"] = os.environ.get("OPSCONSOLE_DB_HEALTH_CHECKS", "1") != "0"
 _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
