@@ -202,6 +202,27 @@ def _invoice_for(ctx: JobContext, order: OrderInfo, draft: RefundDraft) -> Invoi
     return posted[0]
 
 
+def _credited_before(
+    ctx: JobContext, invoice: InvoiceInfo, credit_id: int
+) -> dict[tuple[int, Decimal], Decimal]:
+    """The units the invoice's posted credit notes (other than this one) took back, per (product, unit
+    price), as Odoo has them: a customer may refund a line over several refunds, and each draft credit note
+    repeats the whole invoice."""
+    with ctx.call("odoo", "credit_notes_of"):
+        notes = ctx.odoo.credit_notes_of(invoice.id)
+    taken: dict[tuple[int, Decimal], Decimal] = {}
+    for note in notes:
+        if note.id == credit_id or note.state != "posted":
+            continue
+        with ctx.call("odoo", "move_lines"):
+            lines = ctx.odoo.move_lines(note.id)
+        for line in lines:
+            if line.display_type == "product" and line.product_id:
+                key = (line.product_id, line.price_unit)
+                taken[key] = taken.get(key, Decimal(0)) + line.quantity
+    return taken
+
+
 def _credit_note(
     ctx: JobContext, draft: RefundDraft, invoice: InvoiceInfo
 ) -> tuple[InvoiceInfo, list[dict[str, Any]]]:
@@ -229,6 +250,7 @@ def _credit_note(
             rounding=ctx.mappings.rounding_adjustment,
             duties_product_id=ctx.mappings.duties_product_id,
             tip_product_id=ctx.mappings.tip_product_id,
+            credited=_credited_before(ctx, invoice, credit.id),
         )
         with ctx.call("odoo", "edit_draft_move"):
             credit = ctx.odoo.edit_draft_move(

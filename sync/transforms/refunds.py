@@ -334,19 +334,35 @@ def plan_credit_note(
     rounding: RoundingAdjustment | None = None,
     duties_product_id: int | None = None,
     tip_product_id: int | None = None,
+    credited: Mapping[tuple[int, Decimal], Decimal] | None = None,
 ) -> CreditNotePlan:
     """The draft credit note's lines cut down to the refund. Where Odoo's per-line tax rounding of the
     refunded units still differs from Shopify's share of the line's tax by a few cents, the shop's
     finance-approved rounding rule (``ShopMappings.rounding_adjustment``), if any, books the difference as
-    a tax-free line up to its limit; otherwise the difference stays for the flow to report."""
-    product_lines = [
-        line for line in lines if line.display_type == "product" and line.product_id not in shipping_products
-    ]
+    a tax-free line up to its limit; otherwise the difference stays for the flow to report.
+
+    ``credited``: the units earlier credit notes of the same invoice took back, per (product, unit price).
+    The draft repeats the whole invoice, so those units are taken off its lines (the first lines of that
+    product and price first) before the refund's units are chosen: a line is never credited beyond what the
+    invoice has left. Shopify rounds each refund's share of a line on its own, so the units left may not add
+    up to a later refund's amount to the cent; that difference is the rounding rule's, or a problem."""
+    taken = dict(credited or {})
+    product_lines: list[NoteLine] = []
+    for line in lines:
+        if line.display_type != "product" or line.product_id in shipping_products:
+            continue
+        held = (line.product_id or 0, line.price_unit)
+        gone = min(taken.get(held, ZERO), line.quantity)
+        if gone:
+            taken[held] -= gone
+        if line.quantity - gone > 0:
+            product_lines.append(replace(line, quantity=line.quantity - gone))
     shipping_lines = [
         line for line in lines if line.display_type == "product" and line.product_id in shipping_products
     ]
     keep: dict[int, tuple[Decimal, Decimal]] = {}
     problems: list[str] = []
+    unsplit: list[str] = []  # Shopify's amount is not a sum of the units' prices: a rounding difference
     expected = ZERO
     included = draft.taxes_included
 
@@ -363,7 +379,10 @@ def plan_credit_note(
         amount = sum((r.subtotal for r in refunded_lines), ZERO)
         tax = sum((r.tax for r in refunded_lines), ZERO)
         if sum((c.quantity for c in candidates), ZERO) < quantity:
-            problems.append(f"product {product_id}: {quantity} refunded, the invoice has fewer")
+            problems.append(
+                f"product {product_id}: {quantity} refunded, the invoice has fewer"
+                + (" left after its earlier credit notes" if credited else "")
+            )
             continue
         options = _allocations(candidates, quantity, amount)
         chosen: dict[int, Decimal] | None = None
@@ -383,7 +402,7 @@ def plan_credit_note(
         if chosen is None:
             chosen = options[0] if options else _fallback(candidates, quantity)
             if not options:
-                problems.append(f"product {product_id}: no split of the Odoo lines adds up to {amount}")
+                unsplit.append(f"product {product_id}: no split of the Odoo lines adds up to {amount}")
         for line_id, qty in chosen.items():
             line = next(c for c in candidates if c.id == line_id)
             keep[line_id] = (qty, line.price_unit)
@@ -423,6 +442,8 @@ def plan_credit_note(
     if difference and not problems and rounding is not None and abs(difference) <= rounding.max_amount:
         add.append(NewLine(rounding.product_id, "Rounding (Shopify refund)", Decimal(1), difference))
         expected += difference
+    elif unsplit:
+        problems.extend(unsplit)
     remove = tuple(line.id for line in lines if line.id not in keep)
     return CreditNotePlan(
         keep=keep, remove=remove, add=tuple(add), expected_total=expected, problems=tuple(problems)

@@ -1611,6 +1611,10 @@ class OdooClient:
             raise
         return payment
 
+    def credit_notes_of(self, invoice_id: int) -> list[InvoiceInfo]:
+        """1 call: the credit notes reversing the invoice (``reversed_entry_id``), in any state."""
+        return self._moves([("reversed_entry_id", "=", invoice_id), ("move_type", "=", "out_refund")])
+
     def reverse_invoice(self, reversal: ReversalInput) -> InvoiceInfo:
         """5 calls: look up the credit note by its reason, ``account.move.reversal`` on the invoice,
         ``refund_moves`` (a draft credit note), ``action_post``, read back.
