@@ -282,3 +282,56 @@ def test_a_refund_odoo_cannot_match_parks_as_a_finance_problem_and_posts_nothing
     ]
     assert len(posted) == 1
     assert posted[0].amount_total.quantize(CENT) == _shopify_total(refund)
+
+
+def test_a_line_refunded_over_several_refunds_is_never_credited_twice_in_odoo(pipeline: Any) -> None:
+    # given 4 tees at 3.05 less 10 % (10.98, booked in Odoo as 2 at 2.75 and 2 at 2.74), tax-free, and a mug,
+    # invoiced
+    order, odoo_id = _book(
+        pipeline,
+        seed=171,
+        skus=[SKUS[1]],
+        quantity=1,
+        discount_code="WELCOME10",
+        shipping="none",
+        custom_lines=[{"title": "Tee", "sku": SKUS[0], "price": "3.05", "quantity": 4, "tax": None}],
+    )
+    client = _client(pipeline)
+    invoice = client.invoice_order(odoo_id)
+    line = _line(order, SKUS[0])
+    assert (line["quantity"], line["total_discount"]) == (4, "1.22")
+    booked = client.read_order(odoo_id)
+    assert booked is not None
+    tee = next(ln.product_id for ln in booked.lines if ln.sku == SKUS[0])
+    invoiced = {(ln.product_id, ln.price_unit): ln.quantity for ln in client.move_lines(invoice.id)}
+    assert {k: v for k, v in invoiced.items() if k[0] == tee} == {
+        (tee, Decimal("2.75")): Decimal(2),
+        (tee, Decimal("2.74")): Decimal(2),
+    }
+    one = [{"line_item_id": line["id"], "quantity": 1, "restock_type": "no_restock"}]
+
+    # when Shopify refunds one tee three times, each for 2.75 (10.98 / 4 rounded up): the first two credit
+    # notes take the two units at 2.75 ...
+    for _ in range(2):
+        refund, job = _refund(pipeline, order, line_items=one)
+        assert _shopify_total(refund) == Decimal("2.75")
+        assert job.state == JobState.SUCCEEDED, job.error_message
+    # ... and the third finds only units at 2.74 left
+    third = pipeline.shopify.control.refund(order["id"], line_items=one)
+    pipeline.settle(expect_jobs=len(pipeline.jobs()) + 1)
+    assert _shopify_total(third) == Decimal("2.75")
+
+    # then the third parks on a finance problem naming the cent (no rounding rule is configured), rather than
+    # crediting a 2.75 unit a third time
+    parked = _refund_jobs(pipeline, order["id"])[-1]
+    assert parked.state == JobState.NEEDS_ATTENTION, parked.result
+    assert Problem.objects.get(pk=parked.problem_id).finance is True
+    assert "no split of the Odoo lines adds up to 2.75" in parked.error_message
+    # and no posted credit note of the invoice takes more units of a line than the invoice has
+    credited: dict[tuple[int | None, Decimal], Decimal] = {}
+    for note in client.credit_notes_of(invoice.id):
+        if note.state == "posted":
+            for ln in client.move_lines(note.id):
+                key = (ln.product_id, ln.price_unit)
+                credited[key] = credited.get(key, Decimal(0)) + ln.quantity
+    assert credited == {(tee, Decimal("2.75")): Decimal(2)}
