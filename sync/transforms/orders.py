@@ -333,49 +333,34 @@ def _collect(order: Mapping[str, Any], mappings: ShopMappings, *, whole_order: b
                 tax_keys=keys,
             )
         )
-    tip = order_tip(order) if whole_order else Decimal(0)
-    if tip:
-        # Not revenue from goods and untaxed in Shopify (it carries no tax_lines): one tax-free line on the
-        # shop's tip product, so that Odoo books Shopify's total_price to the cent.
-        if mappings.tip_product_id is None:
-            missing["tip_not_mapped"].add("shop")
-        else:
-            items.append(
-                _Item(
-                    kind="tip",
-                    ref="tip",
-                    sku=None,
-                    product_id=mappings.tip_product_id,
-                    name=f"Tip (Shopify order {order.get('name') or order.get('id')})",
-                    quantity=1,
-                    net=tip,
-                    taxes=(),
-                    shopify_taxes=(),
-                    tax_keys=(),
-                )
+    # A tip is not revenue from goods and untaxed in Shopify (it carries no tax_lines); import duties are not
+    # the merchant's revenue and carry none of the order's taxes (their own tax_lines, if any, are in
+    # total_tax and would show as a tax difference). Each is one tax-free line on the shop's product for it,
+    # so that Odoo books Shopify's total_price to the cent.
+    extras: tuple[tuple[LineKind, str, Decimal, int | None], ...] = (
+        ("tip", "Tip", order_tip(order), mappings.tip_product_id),
+        ("duties", "Duties", order_duties(order), mappings.duties_product_id),
+    )
+    for kind, title, amount, product_id in extras if whole_order else ():
+        if not amount:
+            continue
+        if product_id is None:
+            missing[f"{kind}_not_mapped"].add("shop")
+            continue
+        items.append(
+            _Item(
+                kind=kind,
+                ref=kind,
+                sku=None,
+                product_id=product_id,
+                name=f"{title} (Shopify order {order.get('name') or order.get('id')})",
+                quantity=1,
+                net=amount,
+                taxes=(),
+                shopify_taxes=(),
+                tax_keys=(),
             )
-    duties = order_duties(order) if whole_order else Decimal(0)
-    if duties:
-        # Import duties are not the merchant's revenue and carry none of the order's taxes (their own
-        # tax_lines, if any, are in total_tax and would show as a tax difference): one tax-free line on the
-        # shop's duties product, so that Odoo books Shopify's total_price to the cent.
-        if mappings.duties_product_id is None:
-            missing["duties_not_mapped"].add("shop")
-        else:
-            items.append(
-                _Item(
-                    kind="duties",
-                    ref="duties",
-                    sku=None,
-                    product_id=mappings.duties_product_id,
-                    name=f"Duties (Shopify order {order.get('name') or order.get('id')})",
-                    quantity=1,
-                    net=duties,
-                    taxes=(),
-                    shopify_taxes=(),
-                    tax_keys=(),
-                )
-            )
+        )
     _raise_missing(order, missing, reasons)
     return items
 
