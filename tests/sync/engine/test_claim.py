@@ -73,6 +73,9 @@ def test_a_job_that_found_its_order_busy_is_handed_over_as_soon_as_the_holder_fi
     with other.cursor() as cursor:  # the first job's worker holds the order
         cursor.execute("SELECT pg_advisory_lock(%s)", [job_lock_key(shop.pk, "order:15")])
     assert job_run(key=second.idempotency_key) == "subject_busy"
+    with other.cursor() as cursor:  # the holder finishes: the lock is free when this returns (a close alone
+        # ends the server's session a moment later, and the first job could still find the order busy)
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [job_lock_key(shop.pk, "order:15")])
     other.close()
     OrmQ.objects.all().delete()
 
