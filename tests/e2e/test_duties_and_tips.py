@@ -15,7 +15,7 @@ from sync.connectors.odoo import OdooClient, connect
 from sync.engine.clients import shopify_client_for
 from sync.models import ExternalLink, JobState, MappingEntry, MappingTable
 from sync.services.mappings import MappingRow, mapping_apply
-from tests.support.money import odoo_money, shopify_money
+from tests.support.money import assert_money_agrees
 from tests.support.odoo import odoo_config
 
 pytestmark = pytest.mark.e2e
@@ -89,12 +89,7 @@ def _lines_on(pipeline: Any, move_or_order: str, record_id: int, product_id: int
 
 
 def _assert_money_agrees(pipeline: Any, order: dict[str, Any], odoo_name: str) -> None:
-    shopify = shopify_money(shopify_client_for(pipeline.shop), order["id"])
-    odoo = odoo_money(_client(pipeline), odoo_name, shopify.transaction_ids)
-    assert odoo.drafts == 0
-    assert odoo.invoiced - odoo.credited == shopify.current_total
-    assert odoo.received - odoo.paid_out == shopify.net_payment
-    assert odoo.receivable == shopify.receivable == shopify.outstanding == ZERO
+    assert_money_agrees(shopify_client_for(pipeline.shop), _client(pipeline), order["id"], odoo_name)
 
 
 def test_an_order_with_a_tip_is_booked_and_invoiced_to_the_cent(pipeline: Any) -> None:

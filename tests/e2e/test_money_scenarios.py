@@ -15,7 +15,7 @@ import pytest
 from sync.connectors.odoo import OdooClient, connect
 from sync.engine.clients import shopify_client_for
 from sync.models import ExternalLink, JobState
-from tests.support.money import odoo_money, shopify_money
+from tests.support.money import assert_money_agrees
 from tests.support.odoo import odoo_config
 
 pytestmark = pytest.mark.e2e
@@ -45,13 +45,7 @@ def _given_back(refund: dict[str, Any]) -> Decimal:
 
 
 def _assert_money_agrees(pipeline: Any, order: dict[str, Any], odoo_name: str) -> None:
-    shopify = shopify_money(shopify_client_for(pipeline.shop), order["id"])
-    odoo = odoo_money(_client(pipeline), odoo_name, shopify.transaction_ids)
-    assert odoo.drafts == 0
-    assert odoo.invoiced - odoo.credited == shopify.current_total
-    assert odoo.received - odoo.paid_out == shopify.net_payment
-    assert odoo.receivable == shopify.receivable == shopify.outstanding == ZERO
-    assert odoo.residual == ZERO
+    assert_money_agrees(shopify_client_for(pipeline.shop), _client(pipeline), order["id"], odoo_name)
 
 
 def _line(order: dict[str, Any], sku: str) -> dict[str, Any]:

@@ -83,3 +83,17 @@ def odoo_money(odoo: OdooClient, order_name: str, transaction_ids: tuple[str, ..
         - sum((m.amount_residual for m in credits), ZERO),
         drafts=len([m for m in moves if m.state == "draft"]),
     )
+
+
+def assert_money_agrees(
+    shopify: ShopifyClient, odoo: OdooClient, order_id: int | str, order_name: str
+) -> None:
+    """Both systems agree on the order's money to the cent: nothing left in draft, invoices less credit
+    notes equal Shopify's current total, payments less payouts equal its net payment, nothing owed."""
+    theirs = shopify_money(shopify, order_id)
+    ours = odoo_money(odoo, order_name, theirs.transaction_ids)
+    assert ours.drafts == 0
+    assert ours.invoiced - ours.credited == theirs.current_total
+    assert ours.received - ours.paid_out == theirs.net_payment
+    assert ours.receivable == theirs.receivable == theirs.outstanding == ZERO
+    assert ours.residual == ZERO
