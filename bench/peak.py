@@ -83,6 +83,7 @@ def _wait(condition: Any, timeout: float, what: str, interval: float = 0.5) -> N
 
 def run(s: Scenario) -> dict[str, Any]:
     from django.db import close_old_connections
+    from django.db.models import Count
 
     from sandbox.odoo.testing import odoo_sandbox
     from sandbox.shopify.testing import free_port, running_sandbox
@@ -304,6 +305,13 @@ def run(s: Scenario) -> dict[str, Any]:
                     state__in=[JobState.NEEDS_ATTENTION, JobState.DEAD],
                 ).count()
                 jobs_total = SyncJob.objects.filter(pk__gt=first_job).count()
+                jobs_by_kind = {
+                    row["kind"]: row["n"]
+                    for row in SyncJob.objects.filter(pk__gt=first_job)
+                    .values("kind")
+                    .annotate(n=Count("pk"))
+                    .order_by("kind")
+                }
                 still_busy = SyncJob.objects.filter(state__in=busy_states).count()
             finally:
                 stop(cluster)
@@ -333,6 +341,12 @@ def run(s: Scenario) -> dict[str, Any]:
         "shopify_calls": usage["calls"],
         "shopify_operations": usage["operations"],
         "odoo_calls": counters["total"],
+        "odoo_calls_by_method": {
+            f"{model}.{method}": n
+            for model, per in sorted(counters["calls"].items())
+            for method, n in sorted(per.items())
+        },
+        "jobs_by_kind": jobs_by_kind,
         "odoo_orders_found": len(rows),
         "lost": len(lost),
         "lost_ids": lost[:20],
@@ -385,6 +399,8 @@ def report(results: list[dict[str, Any]], labels: list[str]) -> str:
             f"{label}: {r['order_latency_n']} order and {r['stock_latency_n']} stock latencies measured; "
             f"Shopify operations {r['shopify_operations']}"
         )
+        lines.append(f"{label}: jobs by kind {r['jobs_by_kind']}")
+        lines.append(f"{label}: Odoo calls by method {r['odoo_calls_by_method']}")
     return "\n".join(lines)
 
 
