@@ -51,21 +51,23 @@ REFERENCE_ORDER = ROOT / "tests" / "transforms" / "data" / "app-js-2025-01-order
 # ------------------------------------------------------------------------------------------- database
 
 
-def bench_database_url() -> str:
+def bench_database_url(suffix: str = "_bench") -> str:
+    """A fresh database (dropped and created) named after DATABASE_URL's with ``suffix``: a benchmark that
+    may run beside another (bench/peak.py beside its e2e test) passes its own suffix."""
     import psycopg
 
     base = os.environ.get("DATABASE_URL")
     if base:
         parts = urlsplit(base)
         admin = urlunsplit(parts._replace(path="/postgres"))
-        name = (parts.path.lstrip("/") or "opsconsole") + "_bench"
+        name = (parts.path.lstrip("/") or "opsconsole") + suffix
         url = urlunsplit(parts._replace(path=f"/{name}"))
         conninfo = admin
     else:
         from opsconsole.embedded_pg import database_settings
 
         socket_dir = str(database_settings()["HOST"])
-        name = "opsconsole_bench"
+        name = f"opsconsole{suffix}"
         url = f"postgres://postgres@{quote(socket_dir, safe='')}/{name}"
         conninfo = f"host={socket_dir} user=postgres dbname=postgres"
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -202,29 +204,38 @@ def start_gunicorn(url: str, workers: int, port: int = PORT) -> subprocess.Popen
     raise RuntimeError("gunicorn did not start")
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
+    """CPU seconds (user + system) process ``pid`` used so far; with ``reaped``, plus those of its children
+    that ended and were waited for (the kernel adds them to the parent's count when it reaps them)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL client backends of the benchmark's database but our own connection's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def server_cpu(server_pid: int) -> dict[int, float]:
     """CPU seconds used so far by each gunicorn worker (children of ``server_pid``) and each PostgreSQL
     backend of the benchmark's database but our own (Linux /proc, PostgreSQL on this host): the work of
     serving, which other work on the machine barely changes, unlike requests per second."""
-    from django.db import connection
-
-    pids = list(worker_pids(server_pid))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
-        )
-        pids += [pid for (pid,) in cursor.fetchall()]
-    return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
+    pids = list(worker_pids(server_pid)) + backend_pids()
+    return {pid: cpu for pid in pids if (cpu := cpu_seconds(pid)) is not None}
 
 
 def cpu_used(before: dict[int, float], after: dict[int, float], only: set[int] | None = None) -> float:
@@ -233,18 +244,36 @@ def cpu_used(before: dict[int, float], after: dict[int, float], only: set[int] |
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items() if only is None or pid in only)
 
 
-def worker_pids(server_pid: int) -> set[int]:
-    """The gunicorn workers (children of the arbiter)."""
-    pids = set()
+def _parents() -> dict[int, int]:
+    """Every process's parent (Linux /proc)."""
+    parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == server_pid:
-                        pids.add(int(entry))
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
             except OSError:
                 continue
-    return pids
+    return parents
+
+
+def worker_pids(server_pid: int) -> set[int]:
+    """The gunicorn workers (children of the arbiter)."""
+    return {pid for pid, parent in _parents().items() if parent == server_pid}
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process ``root`` and all its descendants, those that ended and were
+    reaped included: the difference of two readings is the tree's CPU in between however its processes came
+    and went (gunicorn and django-q2 recycle their workers). One that ended unreaped, or whose parent ended
+    first, is missed."""
+    parents = _parents()
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(cpu for pid in tree if (cpu := cpu_seconds(pid, reaped=True)) is not None)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

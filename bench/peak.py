@@ -15,15 +15,27 @@ It prints, for the run and for a baseline run in the same invocation:
 - the backlog's peak (queued and retrying jobs; deliveries stored but not yet ingested) and the drain time
   from the sale's end until no delivery is pending in Shopify, none waits to be ingested and no job is
   queued, running or retrying;
+- orders booked per minute: the sale's orders over the time from its first to its last ``order.upsert``
+  success (the pipeline's wall-clock throughput);
+- CPU seconds spent from the sale's start to the drain's end (Linux /proc, user + system, processes that
+  ended and were reaped included) by the gunicorn processes, the django-q2 cluster (all its processes), the
+  PostgreSQL backends of the bench database (sampled every second or so: a backend that ends loses its
+  last moments) and, together, the two stand-ins (subprocesses) and the bench process with its own
+  database backend; and ours per order, (web + queue workers + PostgreSQL) / orders. Beside the wall clock
+  it tells whether a run was bound by the machine's cores or by Odoo's latency;
 - Shopify cost points the app spent (the stand-in's own usage counters) and Odoo calls (its counters);
 - lost and duplicated orders counted in Odoo: every sale.order read back by ``client_order_ref`` and
-  compared with the orders Shopify made (target: 0 and 0).
+  compared with the orders Shopify made (target: 0 and 0). An order not in Odoo that is still on its way
+  (a delivery pending in Shopify or stored but not ingested, or its ``order.upsert`` job queued, retrying
+  or running, or finished after the read) is counted as still queued, not lost: only a run that did not
+  drain has any.
 
 The baseline is the same run with 0 ms Odoo latency (``--no-baseline`` skips it): the orders and stock
 changes are the same, so the difference is what Odoo's slowness costs; what remains is the pipeline's own.
 
-Each run is a child process on its own database (``<DATABASE_URL's name>_bench``, dropped and created) and
-fresh stand-ins. ``--json-out FILE`` writes the results (tests/e2e/test_peak.py reads them).
+Each run is a child process on its own database (``<DATABASE_URL's name>_peak``, dropped and created: not
+the other benchmarks' ``_bench``, so that it can run beside them or tests/e2e/test_peak.py) and fresh
+stand-ins. ``--json-out FILE`` writes the results (tests/e2e/test_peak.py reads them).
 """
 
 from __future__ import annotations
@@ -46,7 +58,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import connect_shop, start_cluster  # noqa: E402
-from bench.ingest import bench_database_url, setup_django, start_gunicorn, stop  # noqa: E402
+from bench.ingest import (  # noqa: E402
+    backend_pids,
+    bench_database_url,
+    cpu_seconds,
+    cpu_used,
+    setup_django,
+    start_gunicorn,
+    stop,
+    tree_cpu,
+)
 
 #: Orders placed and waited for before the measured sale (clients, customers and mappings warm).
 WARMUP_ORDERS = 3
@@ -73,6 +94,62 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
+class CpuMeter:
+    """CPU seconds used from its creation to ``finish()`` by the parts of a run: process trees (a root pid and
+    all its descendants, reaped ones included), the PostgreSQL backends of the bench database (``sample()``
+    reads them; one that ended counts up to its last sample, one that started counts from zero) and this
+    process with its own backends."""
+
+    def __init__(self, trees: dict[str, int]) -> None:
+        self.trees = trees
+        self.started = time.monotonic()
+        self.start = {name: tree_cpu(pid) for name, pid in trees.items()}
+        self.own_start = cpu_seconds(os.getpid()) or 0.0
+        self.backends_start = self._backends()
+        self.backends = dict(self.backends_start)
+        self.own_backends_start = self._own_backend()
+        self.own_backends = dict(self.own_backends_start)
+
+    @staticmethod
+    def _backends() -> dict[int, float]:
+        return {pid: cpu for pid in backend_pids() if (cpu := cpu_seconds(pid)) is not None}
+
+    @staticmethod
+    def _own_backend() -> dict[int, float]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        cpu = cpu_seconds(pid)
+        return {} if cpu is None else {pid: cpu}
+
+    def sample(self) -> None:
+        self.backends.update(self._backends())
+        self.own_backends.update(self._own_backend())
+
+    def finish(self) -> dict[str, float]:
+        self.sample()
+        used = {name: tree_cpu(pid) - self.start[name] for name, pid in self.trees.items()}
+        used["postgresql"] = cpu_used(self.backends_start, self.backends)
+        used["bench"] = (cpu_seconds(os.getpid()) or 0.0) - self.own_start
+        used["bench"] += cpu_used(self.own_backends_start, self.own_backends)
+        used["seconds"] = time.monotonic() - self.started
+        return used
+
+
+def _order_id(body: bytes | str) -> str:
+    """The Shopify order id an order webhook's body is about."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    edit = payload.get("order_edit")
+    return str(edit.get("order_id", "") if isinstance(edit, dict) else payload.get("id", ""))
+
+
 def _wait(condition: Any, timeout: float, what: str, interval: float = 0.5) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -83,7 +160,7 @@ def _wait(condition: Any, timeout: float, what: str, interval: float = 0.5) -> N
 
 def run(s: Scenario) -> dict[str, Any]:
     from django.db import close_old_connections
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
     from sandbox.odoo.testing import odoo_sandbox
     from sandbox.shopify.testing import free_port, running_sandbox
@@ -120,9 +197,13 @@ def run(s: Scenario) -> dict[str, Any]:
             try:
                 busy_states = [JobState.QUEUED, JobState.RUNNING, JobState.RETRYING]
 
+                meter: CpuMeter | None = None  # from the sale's start
+
                 def backlog() -> dict[str, int]:
                     close_old_connections()
                     jobs_sweep()  # what the scheduler's tick does
+                    if meter is not None:
+                        meter.sample()
                     return {
                         "queued": SyncJob.objects.filter(
                             state__in=[JobState.QUEUED, JobState.RETRYING]
@@ -175,6 +256,15 @@ def run(s: Scenario) -> dict[str, Any]:
                 odoo.control.reset_counters()
                 sb.control.settings(reset_usage=True)
                 first_job = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                assert odoo.process is not None
+                meter = CpuMeter(
+                    {
+                        "web": server.pid,
+                        "workers": cluster.pid,
+                        "odoo": odoo.process.pid,
+                        "shopify": sb.process.pid,
+                    }
+                )
                 total_orders = round(s.orders_per_minute * s.minutes)
                 total_changes = round(s.stock_per_minute * s.minutes)
                 duration = s.minutes * 60.0
@@ -247,6 +337,7 @@ def run(s: Scenario) -> dict[str, Any]:
                         _wait(drained, 300, "quiet after the last stock read")
                     except RuntimeError:  # reported as not drained, with what was measured
                         drained_ok = False
+                cpu = meter.finish()
                 usage = sb.control.shop().get("api_usage") or {"points": 0, "calls": 0, "operations": {}}
                 counters = odoo.control.counters()
                 odoo.control.clear_faults()
@@ -263,6 +354,8 @@ def run(s: Scenario) -> dict[str, Any]:
                         done_at.setdefault(subject, finished.timestamp())
                 sale_ids = [i for i in made if i not in {int(o["id"]) for o in warm}]
                 order_lat = [done_at[f"order:{i}"] - made[i] for i in sale_ids if f"order:{i}" in done_at]
+                booked = sorted(done_at[f"order:{i}"] for i in sale_ids if f"order:{i}" in done_at)
+                booked_span = booked[-1] - booked[0] if booked else 0.0
                 # Stock latency: each write to the first push that began after it and set the SKU.
                 pushes = []
                 for job in SyncJob.objects.filter(
@@ -288,6 +381,7 @@ def run(s: Scenario) -> dict[str, Any]:
 
                 # Lost and duplicated, counted in Odoo itself.
                 refs = [str(i) for i in made]
+                read_at = datetime.fromtimestamp(time.time(), UTC)
                 rows = odoo_client_for(shop.odoo).execute(
                     "sale.order",
                     "search_read",
@@ -297,13 +391,46 @@ def run(s: Scenario) -> dict[str, Any]:
                 per_ref: dict[str, int] = {}
                 for row in rows:
                     per_ref[str(row["client_order_ref"])] = per_ref.get(str(row["client_order_ref"]), 0) + 1
-                lost = sorted(r for r in refs if r not in per_ref)
+                missing = {r for r in refs if r not in per_ref}
+                # Not in Odoo but on its way: looked for from the pipeline's start to its end, so that an
+                # order moving on meanwhile is met again further down.
+                on_the_way: set[str] = set()
+                if missing:
+                    for status in ("pending", "sending", "held"):
+                        on_the_way |= {
+                            _order_id(d["body"])
+                            for d in sb.control.deliveries(status=status)
+                            if d["topic"].startswith("orders/")
+                        }
+                    on_the_way |= {
+                        _order_id(bytes(raw))
+                        for raw in InboundEvent.objects.filter(
+                            ingested_at__isnull=True, topic__startswith="orders/"
+                        )
+                        .values_list("raw_body", flat=True)
+                        .iterator()
+                    }
+                    on_the_way |= {
+                        subject.split(":", 1)[1]
+                        for subject in SyncJob.objects.filter(
+                            kind="order.upsert", subject__in=[f"order:{r}" for r in missing]
+                        )
+                        .filter(Q(state__in=busy_states) | Q(finished_at__gt=read_at))
+                        .values_list("subject", flat=True)
+                    }
+                still_queued = sorted(missing & on_the_way)
+                lost = sorted(missing - on_the_way)
                 duplicated = sorted(r for r, n in per_ref.items() if n > 1)
-                parked = SyncJob.objects.filter(
-                    kind="order.upsert",
-                    subject__in=[f"order:{r}" for r in lost],
-                    state__in=[JobState.NEEDS_ATTENTION, JobState.DEAD],
-                ).count()
+                parked = (
+                    SyncJob.objects.filter(
+                        kind="order.upsert",
+                        subject__in=[f"order:{r}" for r in lost],
+                        state__in=[JobState.NEEDS_ATTENTION, JobState.DEAD],
+                    )
+                    .values("subject")
+                    .distinct()
+                    .count()
+                )
                 jobs_total = SyncJob.objects.filter(pk__gt=first_job).count()
                 jobs_by_kind = {
                     row["kind"]: row["n"]
@@ -327,6 +454,7 @@ def run(s: Scenario) -> dict[str, Any]:
         "order_p50": statistics.median(order_lat) if order_lat else float("nan"),
         "order_p95": _pct(order_lat, 0.95),
         "order_max": max(order_lat) if order_lat else float("nan"),
+        "orders_booked_per_minute": len(booked) / booked_span * 60 if booked_span > 0 else float("nan"),
         "stock_latency_n": len(stock_lat),
         "stock_p50": statistics.median(stock_lat) if stock_lat else float("nan"),
         "stock_p95": _pct(stock_lat, 0.95),
@@ -347,10 +475,24 @@ def run(s: Scenario) -> dict[str, Any]:
             for method, n in sorted(per.items())
         },
         "jobs_by_kind": jobs_by_kind,
+        "cpu_web_s": cpu["web"],
+        "cpu_workers_s": cpu["workers"],
+        "cpu_postgresql_s": cpu["postgresql"],
+        "cpu_standins_s": cpu["odoo"] + cpu["shopify"],
+        "cpu_bench_s": cpu["bench"],
+        "cpu_standins_bench_s": cpu["odoo"] + cpu["shopify"] + cpu["bench"],
+        "cpu_seconds": cpu["seconds"],
+        "cpu_ms_per_order": (
+            (cpu["web"] + cpu["workers"] + cpu["postgresql"]) * 1000 / len(sale_ids)
+            if sale_ids
+            else float("nan")
+        ),
         "odoo_orders_found": len(rows),
         "lost": len(lost),
         "lost_ids": lost[:20],
         "lost_parked": parked,
+        "still_queued": len(still_queued),
+        "still_queued_ids": still_queued[:20],
         "duplicated": len(duplicated),
         "duplicated_ids": duplicated[:20],
         "work_dir": str(work),
@@ -371,6 +513,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("webhook -> Odoo order p50 (s)", "order_p50", "{:.2f}"),
     ("webhook -> Odoo order p95 (s)", "order_p95", "{:.2f}"),
     ("webhook -> Odoo order max (s)", "order_max", "{:.2f}"),
+    ("orders booked per minute", "orders_booked_per_minute", "{:.0f}"),
     ("stock change -> Shopify p50 (s)", "stock_p50", "{:.2f}"),
     ("stock change -> Shopify p95 (s)", "stock_p95", "{:.2f}"),
     ("backlog peak: queued jobs", "backlog_peak_queued", "{:.0f}"),
@@ -379,7 +522,13 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("Shopify cost points spent", "shopify_points", "{:.0f}"),
     ("Shopify API calls", "shopify_calls", "{:.0f}"),
     ("Odoo calls", "odoo_calls", "{:.0f}"),
+    ("CPU s: web", "cpu_web_s", "{:.1f}"),
+    ("CPU s: queue workers", "cpu_workers_s", "{:.1f}"),
+    ("CPU s: PostgreSQL", "cpu_postgresql_s", "{:.1f}"),
+    ("CPU s: stand-ins + bench", "cpu_standins_bench_s", "{:.1f}"),
+    ("our CPU ms per order", "cpu_ms_per_order", "{:.1f}"),
     ("orders checked in Odoo", "orders_checked", "{:.0f}"),
+    ("still queued, not in Odoo yet", "still_queued", "{:.0f}"),
     ("LOST in Odoo (target 0)", "lost", "{:.0f}"),
     ("DUPLICATED in Odoo (target 0)", "duplicated", "{:.0f}"),
 )
@@ -390,11 +539,19 @@ def report(results: list[dict[str, Any]], labels: list[str]) -> str:
     for title, key, fmt in ROWS:
         lines.append(f"{title:40}" + "".join(f"{fmt.format(r[key]):>18}" for r in results))
     for label, r in zip(labels, results, strict=True):
-        if r["lost"] or r["duplicated"] or not r["drained"]:
+        if r["lost"] or r["duplicated"] or r["still_queued"] or not r["drained"]:
             lines.append(
                 f"{label}: lost {r['lost_ids']} ({r['lost_parked']} parked as needing attention), "
-                f"duplicated {r['duplicated_ids']}, drained {r['drained']}; see {r['work_dir']}"
+                f"still queued {r['still_queued_ids']}, duplicated {r['duplicated_ids']}, "
+                f"drained {r['drained']}; see {r['work_dir']}"
             )
+        total = sum(r[k] for k in ("cpu_web_s", "cpu_workers_s", "cpu_postgresql_s", "cpu_standins_bench_s"))
+        lines.append(
+            f"{label}: CPU s of the stand-ins {r['cpu_standins_s']:.1f} (subprocesses), of the bench "
+            f"{r['cpu_bench_s']:.1f} (its process and database connection); all parts {total:.1f} CPU s in "
+            f"{r['cpu_seconds']:.0f} s of sale and drain on {os.cpu_count()} cores "
+            f"({total / (r['cpu_seconds'] * (os.cpu_count() or 1)):.0%} of them)"
+        )
         lines.append(
             f"{label}: {r['order_latency_n']} order and {r['stock_latency_n']} stock latencies measured; "
             f"Shopify operations {r['shopify_operations']}"
@@ -405,7 +562,7 @@ def report(results: list[dict[str, Any]], labels: list[str]) -> str:
 
 
 def child(s: Scenario, out: Path) -> int:
-    setup_django(bench_database_url())
+    setup_django(bench_database_url("_peak"))
     out.write_text(json.dumps(run(s)))
     return 0
 
