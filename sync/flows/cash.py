@@ -21,8 +21,10 @@ overpay the invoice by what was given back): each is paid out to the customer he
 payment, memo = its gid, in its gateway's journal) and reconciled with the sales' open credit, read back
 matched and to the cent.
 
-Idempotent per transaction: a payment is found by its memo before one is registered, and the order's link
-keeps the invoice id and the transactions registered. Read back: the invoice's ``payment_state`` and
+Idempotent per transaction: the order's link keeps the invoice id, the transactions registered and, saved
+before each registration, the transaction being registered; a payment is looked up by its memo first when
+an earlier attempt may have registered it (that mark is there), so that steady state spends no call on it.
+Read back: the invoice's ``payment_state`` and
 ``amount_residual`` must be what the registered amounts make them (``payment_mismatch`` otherwise).
 """
 
@@ -33,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsconsole.core.errors import BusinessRuleError
-from sync.connectors.odoo import InvoiceInfo, MoveLineEdit, PaymentInput, PayoutInput
+from sync.connectors.odoo import InvoiceInfo, MoveLineEdit, PaymentInfo, PaymentInput, PayoutInput
 from sync.flows.context import JobContext
 from sync.flows.currency import booked_amount, order_booking
 from sync.flows.verify import booked_verify
@@ -96,6 +98,8 @@ def _invoice(
     with ctx.call("odoo", "invoice_order"):
         invoice = ctx.odoo.invoice_order(link.odoo_id)
     cash.update(invoice_id=invoice.id, invoice=invoice.name)
+    # From here on every payment registration is recorded before it is made (``paying``, see _register).
+    cash.setdefault("paying", [])
     _save(link, cash)  # before the check: the invoice exists either way, and a replay must find it
     mappings = ctx.mappings
     q = quantum(currency_decimals(mappings.currency, mappings.currency_decimals))
@@ -211,15 +215,37 @@ def _only_added_lines(
         return ctx.odoo.post_move(draft.id)
 
 
-def _owing(ctx: JobContext, invoices: list[InvoiceInfo]) -> InvoiceInfo:
+def _owing(ctx: JobContext, invoices: list[InvoiceInfo], fresh: Mapping[int, InvoiceInfo]) -> InvoiceInfo:
     """The invoice a new payment pays: the first that still owes something (the last, read now, when none
-    does)."""
+    does). ``fresh``: invoices read in this job and not paid since, taken as read (no second read)."""
+    read: InvoiceInfo | None = None
     for each in invoices:
-        with ctx.call("odoo", "read_invoice"):
-            read = ctx.odoo.read_invoice(each.id)
+        read = fresh.get(each.id)
+        if read is None:
+            with ctx.call("odoo", "read_invoice"):
+                read = ctx.odoo.read_invoice(each.id)
         if read is not None and read.amount_residual > 0:
             return read
     return read if read is not None else invoices[-1]
+
+
+def _register(
+    ctx: JobContext, link: ExternalLink, cash: dict[str, Any], payment: PaymentInput
+) -> PaymentInfo:
+    """Register one Shopify transaction's payment, exactly once.
+
+    The memo (the transaction's gid) is the idempotency key, but Odoo is searched by it only when an earlier
+    attempt may have registered it: the transaction is recorded in ``paying`` (saved before the call), so a
+    worker killed or an answer lost after Odoo wrote leaves the mark, and the next attempt looks first. In
+    steady state the registration is 3 calls, not 4. An order invoiced before the mark existed (no
+    ``paying`` list) is always looked up."""
+    paying = cash.get("paying")
+    look_up = paying is None or payment.memo in paying
+    if paying is not None and payment.memo not in paying:
+        cash["paying"] = [*paying, payment.memo]
+        _save(link, cash)
+    with ctx.call("odoo", "register_payment"):
+        return ctx.odoo.register_payment(payment, look_up=look_up)
 
 
 def _pay_out_early_refunds(
@@ -326,6 +352,8 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
         return {"policy": policy, "invoice": cash["invoice"], "payments": "unchanged"}
     invoice = _invoice(ctx, order, link, cash)
     invoices = [invoice, *_invoice_additions(ctx, order, link, cash, invoice)]
+    # each read (or made and read back) by this job just now
+    fresh: dict[int, InvoiceInfo] = {i.id: i for i in invoices}
 
     with ctx.call("shopify", "order_money"):
         money = ctx.shopify.order_money(str(order["id"]))
@@ -351,7 +379,7 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                 details={"order_id": str(order.get("id")), "transaction": tx.id},
             )
         amount = booked_amount(tx, currency, str(order.get("id")))
-        target = _owing(ctx, invoices)
+        target = _owing(ctx, invoices, fresh)
         if target.amount_residual <= 0 and _early_refunds(link):
             # Refunds before the invoice made it smaller than the sales: a sale it has no room for is the
             # customer's credit, which the refunds' payouts then settle (_pay_out_early_refunds).
@@ -369,19 +397,22 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
                     )
                 )
         else:
-            with ctx.call("odoo", "register_payment"):
-                payment = ctx.odoo.register_payment(
-                    PaymentInput(
-                        target.id,
-                        tx.id,
-                        amount=amount,
-                        journal_id=journal,
-                        payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
-                        payment_method_line_id=ctx.mappings.gateway_method_lines.get(gateway),
-                        # in the booked currency, whatever the journal's own (the wizard's default)
-                        currency=currency if in_presentment else None,
-                    )
-                )
+            payment = _register(
+                ctx,
+                link,
+                cash,
+                PaymentInput(
+                    target.id,
+                    tx.id,
+                    amount=amount,
+                    journal_id=journal,
+                    payment_date=tx.processed_at.date().isoformat() if tx.processed_at else None,
+                    payment_method_line_id=ctx.mappings.gateway_method_lines.get(gateway),
+                    # in the booked currency, whatever the journal's own (the wizard's default)
+                    currency=currency if in_presentment else None,
+                ),
+            )
+        fresh.pop(target.id, None)  # paid now: read again if another transaction pays it
         if payment.amount.quantize(q) != amount.quantize(q) or (
             payment.currency and payment.currency.upper() != currency.upper()
         ):
@@ -402,6 +433,8 @@ def order_to_cash(ctx: JobContext, payload: Mapping[str, Any], link: ExternalLin
             "odoo_payment_id": str(payment.id),
         }
         cash["payments"] = registered
+        if tx.id in (cash.get("paying") or ()):
+            cash["paying"] = [m for m in cash["paying"] if m != tx.id]
         _save(link, cash)
 
     afters = []

@@ -43,7 +43,7 @@ from sync.transforms.orders import (
     unwrap_order,
 )
 from sync.transforms.partners import order_partner
-from sync.transforms.timestamps import parse_shopify_timestamp
+from sync.transforms.timestamps import parse_shopify_timestamp, same_date_everywhere
 from sync.transforms.topics import topic_shape_problem
 from sync.transforms.types import BundleRule, OdooOrderDraft, OdooOrderUpdate, ShopMappings
 from sync.transforms.verify import LineBooked, LineSent, MoneyTotals
@@ -53,6 +53,11 @@ def _order_link(ctx: JobContext, order_id: str) -> ExternalLink | None:
     return ExternalLink.objects.filter(
         shop=ctx.shop, kind=ExternalLink.Kind.ORDER, shopify_id=order_id
     ).first()
+
+
+def _clock() -> datetime:
+    """Our now, around the confirmation (a seam for tests)."""
+    return timezone.now()
 
 
 def odoo_datetime(value: datetime | None) -> str | None:
@@ -90,6 +95,14 @@ def _is_stale(link: ExternalLink | None, updated_at: datetime | None, position: 
     if stored is None:
         return True  # the same second and nothing recorded to order them by: taken as the same change
     return _position_key(position) <= _position_key(stored)
+
+
+def _is_same_change(link: ExternalLink | None, updated_at: datetime | None, position: dict[str, Any]) -> bool:
+    """The change the link records as applied, exactly (not an older one)."""
+    if not (link and link.source_updated_at and updated_at) or updated_at != link.source_updated_at:
+        return False
+    stored = link.data.get("position")
+    return stored is None or _position_key(position) == _position_key(stored)
 
 
 def _position(job: SyncJob, payload: dict[str, Any]) -> dict[str, Any]:
@@ -259,12 +272,17 @@ def order_create(
             ctx, order_id=draft.shopify_order_id, odoo_id=booked.id, label=draft.origin, risk=risk
         )
     if draft.confirm and booked.state == "draft" and hold is None:
+        confirming = _clock()
         with ctx.call("odoo", "confirm_order"):
             ctx.odoo.confirm_order(booked.id)
         confirmed = True
-        if draft.processed_at is not None:
+        if draft.processed_at is not None and not same_date_everywhere(
+            draft.processed_at, confirming, _clock()
+        ):
             # Confirming sets date_order to now (Odoo's _prepare_confirmation_values): the sale happened
-            # when Shopify processed it, so an order parked over month-end still lands in its period.
+            # when Shopify processed it, so an order parked over month-end still lands in its period. An
+            # order confirmed within the quarter-hour Shopify processed it keeps Odoo's date, which is
+            # Shopify's in every timezone (a few seconds later): no third call in steady state.
             with ctx.call("odoo", "update_order"):
                 ctx.odoo.update_order(booked.id, OrderUpdate(date_order=odoo_datetime(draft.processed_at)))
     cancelled = False
@@ -700,7 +718,11 @@ def order_upsert(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
     order_id = str(payload["id"])
     updated_at = parse_shopify_timestamp(payload.get("updated_at"))
     link = _order_link(ctx, order_id)
-    if _is_stale(link, updated_at, position):
+    # A retry of this very job finds its own change recorded (the link is saved as soon as the order is
+    # written) but perhaps not finished: not confirmed, invoiced or paid because an answer was lost or the
+    # worker died. It goes through the update path, which reads Odoo's order and does what is left.
+    resuming = job.attempts > 1 and _is_same_change(link, updated_at, position)
+    if _is_stale(link, updated_at, position) and not resuming:
         assert link is not None
         return {
             "outcome": "stale",

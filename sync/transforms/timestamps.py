@@ -51,3 +51,24 @@ def is_newer(
     if incoming is None:
         return False
     return incoming > known
+
+
+#: Every timezone's offset from UTC is a whole number of quarter-hours (+05:45, +08:45 and +12:45 included):
+#: a date changes somewhere in the world only on a quarter-hour of UTC.
+QUARTER_HOUR_SECONDS = 900
+#: How far Odoo's clock may be from ours.
+CLOCK_SKEW_SECONDS = 60
+
+
+def same_date_everywhere(at: datetime, start: datetime, end: datetime) -> bool:
+    """Whether any instant between ``start`` and ``end`` (our clock, give or take ``CLOCK_SKEW_SECONDS``
+    for another server's) falls on the same date as ``at`` in every timezone: all of them within the
+    quarter-hour of UTC that holds ``at``.
+
+    Confirming a sale order sets Odoo's ``date_order`` to Odoo's now; when that now is within ``at``'s
+    quarter-hour, the order's date (and so its period) is Shopify's in every timezone, and rewriting
+    ``date_order`` would change only its seconds."""
+    block = int(at.timestamp()) // QUARTER_HOUR_SECONDS
+    first = int(start.timestamp()) - CLOCK_SKEW_SECONDS
+    last = int(end.timestamp()) + CLOCK_SKEW_SECONDS
+    return first // QUARTER_HOUR_SECONDS == block == last // QUARTER_HOUR_SECONDS

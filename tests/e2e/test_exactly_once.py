@@ -165,3 +165,61 @@ def test_an_odoo_answer_lost_after_the_commit_makes_the_retry_find_the_order(pip
     assert attempts[0].external_calls[-1]["op"] == "create_sale_order"
     assert attempts[0].external_calls[-1]["ok"] is False
     assert ExternalLink.objects.get(kind="order", shopify_id=str(order["id"])).odoo_id == orders[0]["id"]
+
+
+def test_an_odoo_answer_lost_after_a_payment_makes_the_retry_find_the_payment_not_pay_twice(pipeline):
+    # given Odoo will register the next payment and then drop the connection without answering
+    pipeline.odoo.control.add_fault(
+        "lose_answer",
+        model="account.payment.register",
+        method="action_create_payments",
+        count=1,
+        mode="close",
+    )
+
+    # when a paid order is placed and its job has settled
+    order = pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=25)[0]
+    wait_for(lambda: pipeline.order_jobs(order["id"]), timeout=60, message="the order's job")
+    pipeline.settle(expect_jobs=1)
+
+    # then the retry looked the transaction's payment up by its memo and found it: paid once
+    job = pipeline.order_jobs(order["id"])[0]
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    attempts = list(job.attempt_set.all())
+    assert [a.outcome for a in attempts] == [JobAttempt.Outcome.RETRY, JobAttempt.Outcome.SUCCEEDED]
+    assert attempts[0].external_calls[-1]["op"] == "register_payment"
+    assert attempts[0].external_calls[-1]["ok"] is False
+    calls = pipeline.odoo.control.counters()["by_correlation_id"].get(str(job.correlation_id)[:64], [])
+    assert calls.count("account.payment.register.action_create_payments") == 1
+    link = ExternalLink.objects.get(kind="order", shopify_id=str(order["id"]))
+    (memo,) = link.data["cash"]["payments"]
+    payments = pipeline.rpc.env["account.payment"].search_read([("memo", "=", memo)], ["amount", "state"])
+    assert len(payments) == 1
+    invoice = pipeline.rpc.env["account.move"].read([link.data["cash"]["invoice_id"]], ["payment_state"])[0]
+    assert invoice["payment_state"] in ("paid", "in_payment")
+    assert link.data["cash"]["paying"] == []
+
+
+def test_an_odoo_answer_lost_after_the_confirmation_makes_the_retry_confirm_invoice_and_pay(pipeline):
+    # given Odoo will confirm the next sale order and then drop the connection without answering
+    pipeline.odoo.control.add_fault(
+        "lose_answer", model="sale.order", method="action_confirm", count=1, mode="close"
+    )
+
+    # when a paid order is placed and its job has settled
+    order = pipeline.generate_orders(1, skus=SKUS, quantity=1, seed=26)[0]
+    wait_for(lambda: pipeline.order_jobs(order["id"]), timeout=60, message="the order's job")
+    pipeline.settle(expect_jobs=1)
+
+    # then the retry did what the first attempt left undone: one order, confirmed, invoiced and paid
+    job = pipeline.order_jobs(order["id"])[0]
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    outcomes = [a.outcome for a in job.attempt_set.all()]
+    assert outcomes == [JobAttempt.Outcome.RETRY, JobAttempt.Outcome.SUCCEEDED]
+    assert job.result["outcome"] != "stale", job.result
+    (sale_order,) = pipeline.sale_orders(order["id"])
+    assert sale_order["state"] == "sale"
+    link = ExternalLink.objects.get(kind="order", shopify_id=str(order["id"]))
+    assert link.data["cash"]["settled"] is True
+    invoice = pipeline.rpc.env["account.move"].read([link.data["cash"]["invoice_id"]], ["payment_state"])[0]
+    assert invoice["payment_state"] in ("paid", "in_payment")

@@ -1,6 +1,8 @@
 """Odoo calls per order in steady state: an order's first attempt creates its sale order straight away
-(no look-up by client_order_ref, which only a retry after a possible write needs) and confirms it.
-Counted by the Odoo stand-in per correlation id, i.e. per job."""
+(no look-up by client_order_ref, which only a retry after a possible write needs) and confirms it; a paid
+order is then invoiced (wizard, create_invoices, post, one read back) and its transaction registered
+without a look-up by memo (which only a retry after a possible registration needs), read back once with
+the invoice. Counted by the Odoo stand-in per correlation id, i.e. per job."""
 
 from __future__ import annotations
 
@@ -38,5 +40,22 @@ def test_an_order_in_steady_state_costs_one_create_and_one_confirm_on_sale_order
         assert "sale.order.search_read" not in sale_order
         assert sale_order.count("sale.order.web_save") == 1
         assert sale_order.count("sale.order.action_confirm") == 1
+        # date_order is rewritten only when the confirmation fell outside Shopify's quarter-hour
+        assert sale_order.count("sale.order.write") <= 1
+        # invoiced: the wizard, its invoice posted and read back once
+        assert [c for c in calls if c.startswith(("sale.advance.payment.inv.", "account.move."))] == [
+            "sale.advance.payment.inv.create",
+            "sale.advance.payment.inv.create_invoices",
+            "account.move.action_post",
+            "account.move.search_read",
+            # (the payment) and the invoice read back paid
+            "account.move.search_read",
+        ]
+        # paid: the transaction registered without looking for it first, the payment read back once
+        assert [c for c in calls if c.startswith("account.payment")] == [
+            "account.payment.register.create",
+            "account.payment.register.action_create_payments",
+            "account.payment.search_read",
+        ]
         # (the tax facts are read once per worker process and cached: 0 reads in a warm process)
         assert len(pipeline.sale_orders(order["id"])) == 1

@@ -109,7 +109,7 @@ class OdooClient:
         self.config = config
         self.transport = transport or make_transport(config)
         self.module = module
-        self._countries: dict[str, int] | None = None
+        self._countries: dict[str, int] = {}
         self._states: dict[tuple[str, str], int | None] = {}
         self._currencies: dict[str, int | None] = {}
         self.company_id: int | None = None  # set: every call runs with allowed_company_ids = [company_id]
@@ -198,9 +198,9 @@ class OdooClient:
     def _country_id(self, code: str) -> int | None:
         if not code:
             return None
-        if self._countries is None:
+        if not self._countries:  # filled in place: shared with this client's for_company() copies
             rows = self.execute("res.country", "search_read", domain=[], fields=["code"])
-            self._countries = {str(r["code"]).upper(): int(r["id"]) for r in rows if r.get("code")}
+            self._countries.update({str(r["code"]).upper(): int(r["id"]) for r in rows if r.get("code")})
         cid = self._countries.get(code.upper())
         if cid is None:
             raise BusinessRuleError(
@@ -1443,7 +1443,8 @@ class OdooClient:
 
     def invoice_order(self, order_id: int, *, post: bool = True) -> InvoiceInfo:
         """4 calls: ``sale.advance.payment.inv`` (a regular invoice: what the products' invoicing policy says
-        is to invoice, ordered or delivered quantities), ``create_invoices``, ``action_post``, read back.
+        is to invoice, ordered or delivered quantities), ``create_invoices``, ``action_post`` on the draft it
+        made, read back (3 with ``post=False``).
 
         An order with nothing left to invoice answers its latest customer invoice instead (so a retry after a
         lost answer does not fail); with no invoice at all it is a BusinessRuleError(order_invoice_refused).
@@ -1469,10 +1470,13 @@ class OdooClient:
             ids = _ids_from_action(action)
             if len(ids) != 1:
                 raise ContractError(f"create_invoices answered {action!r}", system=SYSTEM)
+            if post:
+                # The wizard's invoice is a draft: posted straight away and read back once, posted.
+                self.execute("account.move", "action_post", [ids[0]])  # answers False (API-NOTES I)
             found = self.read_invoice(ids[0])
             if found is None:
                 raise ContractError(f"the invoice {ids[0]} Odoo made cannot be read", system=SYSTEM)
-            move = found
+            return found
         if post and move.state == "draft":
             self.execute("account.move", "action_post", [move.id])  # answers False (API-NOTES I)
             again = self.read_invoice(move.id)
@@ -1491,16 +1495,20 @@ class OdooClient:
             if m.state != "cancel"
         ]
 
-    def register_payment(self, payment: PaymentInput) -> PaymentInfo:
+    def register_payment(self, payment: PaymentInput, *, look_up: bool = True) -> PaymentInfo:
         """4 calls (5 with a currency, the first time): look up by memo (the idempotency key),
         ``account.payment.register`` on the invoice,
         ``action_create_payments``, read the payment back. The memo lands in ``memo`` (18+) / ``ref`` (17).
 
+        ``look_up=False`` skips the look-up (3 calls): for a caller that knows no earlier attempt can have
+        registered this memo (it records its intent before every registration, sync/flows/cash.py).
+
         Refusals (a draft invoice, nothing left to pay) are a BusinessRuleError(payment_refused).
         """
-        existing = self._payments([(self._payment_ref_field(), "=", payment.memo)])
-        if existing:
-            return existing[0]
+        if look_up:
+            existing = self._payments([(self._payment_ref_field(), "=", payment.memo)])
+            if existing:
+                return existing[0]
         ctx = {"active_model": "account.move", "active_ids": [payment.invoice_id]}
         vals: dict[str, Any] = {"communication": payment.memo}
         if payment.currency:

@@ -150,9 +150,12 @@ def test_an_order_invoiced_by_ordered_quantities_is_posted_once(odoo_config: Odo
     pid = _goods(client, policy="order")
     oid, _ = _order(client, (_line(pid, "2", "10.00", (tax,)),))
     # when
+    before = client.calls
     invoice = client.invoice_order(oid)
+    invoice_calls = client.calls - before
     again = client.invoice_order(oid)
-    # then
+    # then: the wizard, its invoice posted and read back once
+    assert invoice_calls == 4
     assert (invoice.move_type, invoice.state, invoice.payment_state) == ("out_invoice", "posted", "not_paid")
     assert (invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total) == (
         Decimal("20"),
@@ -225,7 +228,10 @@ def test_a_payment_with_memo_and_journal_pays_the_invoice_once(odoo_config: Odoo
     retried = client.register_payment(
         PaymentInput(invoice.id, first_memo, amount=Decimal("40"), journal_id=journal)
     )
-    rest = client.register_payment(PaymentInput(invoice.id, second_memo, journal_id=journal))
+    # (the caller knows no earlier attempt registered the second memo: no look-up, 3 calls)
+    before = client.calls
+    rest = client.register_payment(PaymentInput(invoice.id, second_memo, journal_id=journal), look_up=False)
+    rest_calls = client.calls - before
     paid = client.read_invoice(invoice.id)
     # then
     state = "posted" if client.version[0] < 18 else "paid"
@@ -241,7 +247,8 @@ def test_a_payment_with_memo_and_journal_pays_the_invoice_once(odoo_config: Odoo
         "partial",
         Decimal("60"),
     )
-    assert rest.amount == Decimal("60")
+    assert rest.amount == Decimal("60") and rest.memo == second_memo and rest.invoice_ids == (invoice.id,)
+    assert rest_calls == 3
     assert paid is not None and (paid.payment_state, paid.amount_residual) == ("paid", Decimal("0"))
     if client.version[0] >= 18:
         assert sorted(paid.matched_payment_ids) == sorted([partial.id, rest.id])

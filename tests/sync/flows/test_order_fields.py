@@ -78,3 +78,32 @@ def test_date_order_is_when_shopify_processed_the_sale_even_after_confirmation(b
     assert row["state"] == "sale"
     assert row["date_order"] == processed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert processed.astimezone(UTC) == datetime(2026, 10, 31, 22, 45, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("confirmed_at", "rewritten"),
+    [
+        # within Shopify's quarter-hour: Odoo's date_order (its now) is on Shopify's date in every timezone
+        (datetime(2026, 10, 31, 22, 47, 0, tzinfo=UTC), False),
+        # past it (23:00 UTC is midnight in UTC+1): date_order is set back to Shopify's instant
+        (datetime(2026, 10, 31, 23, 0, 30, tzinfo=UTC), True),
+    ],
+)
+def test_date_order_is_rewritten_only_when_the_confirmation_left_shopifys_quarter_hour(
+    booking_for, monkeypatch, confirmed_at, rewritten
+):
+    # given an order Shopify processed at 22:45:10 UTC, confirmed (by our clock) at ``confirmed_at``
+    booking = booking_for(19)
+    order = booking.order(
+        skus=["MERINOTE-M-NAVY"], quantity=1, seed=33, created_at="2026-10-31T23:45:10+01:00"
+    )
+    monkeypatch.setattr("sync.flows.orders._clock", lambda: confirmed_at)
+
+    # when it is booked and confirmed
+    job = booking.run(order)
+
+    # then date_order is written after the confirmation only when the confirmation left the quarter-hour
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    ops = [c["op"] for a in job.attempt_set.all() for c in a.external_calls]
+    assert ops.count("confirm_order") == 1
+    assert ops.count("update_order") == (1 if rewritten else 0)
