@@ -24,8 +24,8 @@ matched and to the cent.
 Idempotent per transaction: the order's link keeps the invoice id, the transactions registered and, saved
 before each registration, the transaction being registered; a payment is looked up by its memo first when
 an earlier attempt may have registered it (that mark is there), so that steady state spends no call on it.
-Read back: the invoice's ``payment_state`` and
-``amount_residual`` must be what the registered amounts make them (``payment_mismatch`` otherwise).
+Read back: the invoice's ``payment_state`` and ``amount_residual`` must be what the registered amounts make
+them (``payment_mismatch`` otherwise).
 """
 
 from __future__ import annotations
