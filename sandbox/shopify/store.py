@@ -148,11 +148,18 @@ class Store:
         self._saver = threading.Thread(target=self._save_loop, name="sandbox-saver", daemon=True)
         self._saver.start()
 
+    #: The saver rests this many times as long as its last save took: writing the whole state again after
+    #: every change would, with a flash sale's thousands of orders, spend a core on JSON and hold the lock
+    #: that every API request needs (a real Shopify's persistence is not on the app's machine).
+    SAVE_REST_FACTOR = 10.0
+
     def _save_loop(self) -> None:
         while not self._stop.is_set():
             if self._dirty.wait(0.5):
                 self._dirty.clear()
+                started = time.monotonic()
                 self.save_now()
+                self._stop.wait(max(0.0, (time.monotonic() - started) * self.SAVE_REST_FACTOR))
 
     def mark_dirty(self) -> None:
         self._dirty.set()
