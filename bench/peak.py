@@ -1,5 +1,5 @@
 """Flash-sale benchmark: ``python bench/peak.py`` (defaults: the full figures of issue 18, 3,000 orders a
-minute for 10 minutes, 1,000 Odoo stock changes a minute, 150 ms per Odoo call, 4 queue workers).
+minute for 10 minutes, 1,000 Odoo stock changes a minute, 150 ms per Odoo call, 16 queue workers).
 
 Everything is real and over HTTP: the Shopify stand-in's own order generator places the orders and delivers
 them as signed webhooks (with its own retries) to gunicorn; a django-q2 cluster of ``--workers`` workers
@@ -587,7 +587,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--stock-per-minute", type=float, default=1000)
     parser.add_argument("--odoo-latency-ms", type=float, default=150)
-    parser.add_argument("--workers", type=int, default=4, help="django-q2 workers")
+    parser.add_argument("--workers", type=int, default=16, help="django-q2 workers")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--drain-timeout", type=float, default=1800, help="seconds")
