@@ -40,7 +40,7 @@ def _order_attempt_in_flight_since(pipeline, since) -> bool:
     ).exists()
 
 
-def test_every_worker_killed_a_dozen_times_while_orders_flow_loses_and_doubles_nothing(pipeline):
+def test_every_worker_killed_twenty_times_while_orders_flow_loses_and_doubles_nothing(pipeline):
     seed = 5150
     rng = random.Random(seed)
     orders = []
@@ -49,7 +49,7 @@ def test_every_worker_killed_a_dozen_times_while_orders_flow_loses_and_doubles_n
     # machine's speed (without it, fast jobs could finish before every kill and the chaos not happen)
     pipeline.odoo.control.add_fault("latency", model="sale.order", ms=500)
 
-    # when a dozen orders arrive one by one, and after each, at a random point, the worker is SIGKILLed
+    # when twenty orders arrive one by one, and after each, at a random point, the worker is SIGKILLed
     # (whatever it was doing: taking a task, calling Odoo, committing) and started again
     for i in range(KILLS):
         restarted_at = timezone.now()
