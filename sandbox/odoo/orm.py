@@ -208,6 +208,42 @@ class Database:
         self.tables: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in registry}
         self.meta: dict[str, Any] = {"next_id": {}, "seq": {}}
         self.last_write_time: dt.datetime | None = None
+        # What a real Odoo's b-tree indexes do for lookups by a stored value (a move's lines, an order's
+        # lines, a line's reconciliations): without them every such lookup scanned its whole table under
+        # the stand-in's lock, so a flash sale's thousands of invoices made the stand-in, not the app, the
+        # bottleneck (bench/peak.py). See :meth:`lookup`.
+        self._indexes: dict[tuple[str, str], _Index] = {}
+        self._touched: dict[str, set[int]] = {}
+
+    def touched(self, model: str, rid: int) -> None:
+        """A row of ``model`` is about to change (Env._touch): the indexes read it again."""
+        self._touched.setdefault(model, set()).add(rid)
+
+    def indexes_settle(self) -> None:
+        """The call that touched rows ended (committed or rolled back): index their values as they stay."""
+        for (model, _fname), index in self._indexes.items():
+            index.refresh(self.tables[model], self._touched.get(model, ()))
+        self._touched.clear()
+
+    def lookup(self, model: str, fname: str, value: Any) -> list[int]:
+        """Ids of the rows of ``model`` whose stored ``fname`` equals ``value`` (or, for a list of ids,
+        holds it), ascending: what scanning the table for them returns, without the scan.
+
+        The index keeps every value a row had since it was built (it only grows); a row's current value
+        is always among them, because every change goes through Env._touch, which marks the row to be
+        read again at the next lookup and when its call ends. Each hit is checked against the row as it
+        is, so a stale entry or a deleted row never answers."""
+        table = self.tables[model]
+        index = self._indexes.get((model, fname))
+        if index is None or index.table is not table:
+            index = self._indexes[(model, fname)] = _Index(table, fname)
+        else:
+            index.refresh(table, self._touched.get(model, ()))
+        return sorted(
+            rid
+            for rid in index.candidates(value)
+            if (rec := table.get(rid)) is not None and _holds(rec, fname, value)
+        )
 
     def now(self) -> dt.datetime:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -226,6 +262,38 @@ class Database:
 
     def settings(self) -> dict[str, Any]:
         return self.meta.setdefault("settings", {})  # type: ignore[no-any-return]
+
+
+def _holds(rec: dict[str, Any], fname: str, value: Any) -> bool:
+    stored = rec.get(fname)
+    return value in stored if isinstance(stored, list) else bool(stored == value)
+
+
+class _Index:
+    """Row ids by a stored field's value (each id of a list value counts as a value); unhashable values
+    are not indexed, so such a field must not be looked up through here."""
+
+    def __init__(self, table: dict[int, dict[str, Any]], fname: str):
+        self.table = table
+        self.fname = fname
+        self.by_value: dict[Any, set[int]] = {}
+        for rid, rec in table.items():
+            self._add(rid, rec)
+
+    def _add(self, rid: int, rec: dict[str, Any]) -> None:
+        stored = rec.get(self.fname)
+        for v in stored if isinstance(stored, list) else (stored,):
+            if isinstance(v, (int, str)) and not isinstance(v, bool):
+                self.by_value.setdefault(v, set()).add(rid)
+
+    def refresh(self, table: dict[int, dict[str, Any]], rids: Iterable[int]) -> None:
+        for rid in rids:
+            rec = table.get(rid)
+            if rec is not None:
+                self._add(rid, rec)
+
+    def candidates(self, value: Any) -> AbstractSet[int]:
+        return self.by_value.get(value, set())
 
 
 def to_public_datetime(value: Any) -> Any:
@@ -276,6 +344,7 @@ class Env:
     # -- transaction ----------------------------------------------------------------------------
 
     def _touch(self, model: str, rid: int) -> None:
+        self.db.touched(model, rid)
         key = (model, rid)
         if key not in self.undo:
             rec = self.db.tables[model].get(rid)
@@ -289,8 +358,11 @@ class Env:
                 self.db.tables[model][rid] = old
         self.db.meta = self.meta_backup
         self.undo = {}
+        self.db.indexes_settle()
 
     def dirty(self) -> list[tuple[str, int, dict[str, Any] | None]]:
+        """The rows this call changed, as they are now (to persist): the call is over."""
+        self.db.indexes_settle()
         return [(m, rid, self.db.tables[m].get(rid)) for (m, rid) in self.undo]
 
     def next_sequence(self, code: str) -> int:
@@ -481,6 +553,25 @@ class Env:
             out.append(row)
         return out
 
+    def _search_candidates(self, model: str, domain: list[Any]) -> list[int]:
+        """The rows a search must evaluate: all of them, or, when the domain is a plain conjunction with a
+        ``(many2one, '=', id)`` leaf on a stored field (a one2many read is one), only those the index
+        holds for that id (a superset of the matches: every row is still evaluated in full)."""
+        m = self.model(model)
+        if all(isinstance(item, (list, tuple)) and len(item) == 3 for item in domain):
+            for fname, op, value in domain:
+                f = m.fields.get(fname) if isinstance(fname, str) else None
+                if (
+                    op == "="
+                    and f is not None
+                    and f.type == "many2one"
+                    and f.held
+                    and isinstance(value, int)
+                    and not isinstance(value, bool)
+                ):
+                    return self.db.lookup(model, fname, value)
+        return list(self.db.tables[model])
+
     def _unplayed_relation(self, f: Field) -> bool:
         return bool(f.relation) and f.relation not in self.db.registry
 
@@ -507,7 +598,7 @@ class Env:
         allowed = set(self.companies()) if m.company_rule and not self.su else None
         table = self.db.tables[model]
         matched = []
-        for rid in list(table):
+        for rid in self._search_candidates(model, domain):
             if use_active and not self.raw(model, rid, "active"):
                 continue
             if allowed is not None:
@@ -698,7 +789,9 @@ class Env:
 
     def _new_id(self, model: str) -> int:
         next_ids = self.db.meta.setdefault("next_id", {})
-        current = max(next_ids.get(model, 0), max(self.db.tables[model], default=0))
+        # Every id is handed out here and the last one is kept, so the table's ids are only read (a scan)
+        # when this database has not handed out one of this model yet.
+        current = next_ids[model] if model in next_ids else max(self.db.tables[model], default=0)
         next_ids[model] = current + 1
         return int(current + 1)
 

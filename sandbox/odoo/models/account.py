@@ -121,19 +121,20 @@ def tax_account(env: Env, company: int) -> int | bool:
 
 
 def move_lines(env: Env, move_id: int, display_types: tuple[str, ...] | None = None) -> list[int]:
-    return sorted(
+    lines = env.db.tables["account.move.line"]
+    return [
         lid
-        for lid, line in env.db.tables["account.move.line"].items()
-        if line.get("move_id") == move_id
-        and (display_types is None or line.get("display_type") in display_types)
-    )
+        for lid in env.db.lookup("account.move.line", "move_id", move_id)
+        if display_types is None or lines[lid].get("display_type") in display_types
+    ]
 
 
 def partials_of(env: Env, line_id: int) -> list[int]:
     return sorted(
-        pid
-        for pid, p in env.db.tables["account.partial.reconcile"].items()
-        if p.get("debit_move_id") == line_id or p.get("credit_move_id") == line_id
+        {
+            *env.db.lookup("account.partial.reconcile", "debit_move_id", line_id),
+            *env.db.lookup("account.partial.reconcile", "credit_move_id", line_id),
+        }
     )
 
 
@@ -1770,19 +1771,11 @@ def setup(reg: Registry, version: int) -> None:
         ("statement_line_id", lambda env, r: env.raw("account.move", r.get("move_id"), "statement_line_id")),
         (
             "matched_debit_ids",
-            lambda env, r: sorted(
-                p
-                for p, rec in env.db.tables["account.partial.reconcile"].items()
-                if rec.get("credit_move_id") == r["id"]
-            ),
+            lambda env, r: env.db.lookup("account.partial.reconcile", "credit_move_id", r["id"]),
         ),
         (
             "matched_credit_ids",
-            lambda env, r: sorted(
-                p
-                for p, rec in env.db.tables["account.partial.reconcile"].items()
-                if rec.get("debit_move_id") == r["id"]
-            ),
+            lambda env, r: env.db.lookup("account.partial.reconcile", "debit_move_id", r["id"]),
         ),
     ):
         if fname in aml.fields:
@@ -1845,11 +1838,7 @@ def setup(reg: Registry, version: int) -> None:
         reg,
         "account.full.reconcile",
         "reconciled_line_ids",
-        lambda env, r: sorted(
-            ml
-            for ml, rec in env.db.tables["account.move.line"].items()
-            if rec.get("full_reconcile_id") == r["id"]
-        ),
+        lambda env, r: env.db.lookup("account.move.line", "full_reconcile_id", r["id"]),
     )
 
     # -- payments -------------------------------------------------------------------------------

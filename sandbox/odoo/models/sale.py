@@ -63,7 +63,7 @@ def rounding_method(env: Env, company_id: Any) -> str:
 
 def order_lines(env: Env, order_id: int) -> list[int]:
     return sorted(
-        (lid for lid, line in env.db.tables["sale.order.line"].items() if line.get("order_id") == order_id),
+        env.db.lookup("sale.order.line", "order_id", order_id),
         key=lambda lid: (env.rec("sale.order.line", lid).get("sequence") or 0, lid),
     )
 
@@ -135,11 +135,7 @@ def qty_delivered(env: Env, line: dict[str, Any]) -> float:
 
 
 def invoice_lines_of(env: Env, line_id: int) -> list[int]:
-    return sorted(
-        aml
-        for aml, rec in env.db.tables["account.move.line"].items()
-        if line_id in (rec.get("sale_line_ids") or [])
-    )
+    return env.db.lookup("account.move.line", "sale_line_ids", line_id)
 
 
 def qty_invoiced(env: Env, line: dict[str, Any]) -> float:
