@@ -20,7 +20,7 @@ def test_lookups_answer_what_a_scan_would_through_creates_writes_unlinks_and_rol
     store = Store(None, 19)
     db = store.db
     rng = random.Random(18)
-    parents = [Env(db, 1).create("res.partner", {"name": f"company {i}", "is_company": True}) for i in range(4)]
+    parents = [Env(db, 1).create("res.partner", {"name": f"co {i}", "is_company": True}) for i in range(4)]
     children: list[int] = []
     for step in range(300):
         env = Env(db, 1)
