@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -561,7 +562,23 @@ def report(results: list[dict[str, Any]], labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C (either, once), so the finally blocks stop the stand-ins, gunicorn and
+    the cluster this process started instead of leaving them running (SIGTERM's default handler ends the
+    process on the spot)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        # once: a second Ctrl-C or the parent's SIGTERM must not interrupt the stopping itself
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def child(s: Scenario, out: Path) -> int:
+    _stop_on_sigterm()
     setup_django(bench_database_url("_peak"))
     out.write_text(json.dumps(run(s)))
     return 0
@@ -570,12 +587,21 @@ def child(s: Scenario, out: Path) -> int:
 def run_in_child(s: Scenario) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
+    command = [sys.executable, __file__, "--child", json.dumps(asdict(s)), "--json-out", str(out)]
+    proc = subprocess.Popen(command, cwd=ROOT)
     try:
-        subprocess.run(
-            [sys.executable, __file__, "--child", json.dumps(asdict(s)), "--json-out", str(out)],
-            cwd=ROOT,
-            check=True,
-        )
+        try:
+            returncode = proc.wait()
+        except BaseException:
+            # Ctrl-C or SIGTERM here: the child stops what it started (its own SIGTERM handler) before we go
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+        if returncode:
+            raise subprocess.CalledProcessError(returncode, command)
         return json.loads(out.read_text())  # type: ignore[no-any-return]
     finally:
         out.unlink(missing_ok=True)
@@ -595,6 +621,7 @@ def main() -> int:
     parser.add_argument("--json-out", type=Path, help="write the results as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    _stop_on_sigterm()
     if args.child:
         return child(Scenario(**json.loads(args.child)), args.json_out)
 
