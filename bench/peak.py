@@ -357,22 +357,25 @@ def run(s: Scenario) -> dict[str, Any]:
                 order_lat = [done_at[f"order:{i}"] - made[i] for i in sale_ids if f"order:{i}" in done_at]
                 booked = sorted(done_at[f"order:{i}"] for i in sale_ids if f"order:{i}" in done_at)
                 booked_span = booked[-1] - booked[0] if booked else 0.0
-                # Stock latency: each write to the first push that began after it and set the SKU.
+                # Stock latency: each write to the first push that began after it and set the SKU. A push's
+                # result is what its latest attempt set, also an attempt that set the falls and held the
+                # raises back behind uncounted sales (sync/flows/stock.py), so that attempt's times count.
                 pushes = []
-                for job in SyncJob.objects.filter(
-                    kind="stock.push", pk__gt=first_job, state=JobState.SUCCEEDED
-                ).exclude(finished_at=None):
+                for job in SyncJob.objects.filter(kind="stock.push", pk__gt=first_job):
                     if not job.result or not job.result.get("set_skus"):
                         continue
                     attempt = JobAttempt.objects.filter(job=job).order_by("-number").first()
-                    if attempt is not None and job.finished_at is not None:
+                    if attempt is not None and attempt.finished_at is not None:
                         pushes.append(
                             (
                                 attempt.started_at.timestamp(),
-                                job.finished_at.timestamp(),
+                                attempt.finished_at.timestamp(),
                                 set(job.result["set_skus"]),
                             )
                         )
+                held_attempts = JobAttempt.objects.filter(
+                    job__kind="stock.push", job__pk__gt=first_job, error_message__contains="held back"
+                ).count()
                 pushes.sort()
                 stock_lat = []
                 for sku, at in writes:
@@ -459,6 +462,8 @@ def run(s: Scenario) -> dict[str, Any]:
         "stock_latency_n": len(stock_lat),
         "stock_p50": statistics.median(stock_lat) if stock_lat else float("nan"),
         "stock_p95": _pct(stock_lat, 0.95),
+        "stock_pushes": len(pushes),
+        "stock_raises_held": held_attempts,
         "backlog_peak_queued": peak["queued"],
         "backlog_peak_running": peak["running"],
         "backlog_peak_waiting": peak["waiting"],
@@ -517,6 +522,9 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("orders booked per minute", "orders_booked_per_minute", "{:.0f}"),
     ("stock change -> Shopify p50 (s)", "stock_p50", "{:.2f}"),
     ("stock change -> Shopify p95 (s)", "stock_p95", "{:.2f}"),
+    ("stock changes measured", "stock_latency_n", "{:.0f}"),
+    ("stock pushes that set a value", "stock_pushes", "{:.0f}"),
+    ("push attempts holding raises back", "stock_raises_held", "{:.0f}"),
     ("backlog peak: queued jobs", "backlog_peak_queued", "{:.0f}"),
     ("backlog peak: deliveries not ingested", "backlog_peak_waiting", "{:.0f}"),
     ("drain after the sale (s)", "drain_seconds", "{:.1f}"),

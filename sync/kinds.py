@@ -31,14 +31,27 @@ class JobKind:
 
     @property
     def priority(self) -> int:
-        """0 runs first (orders, cancellations, refunds, fulfilments, stock, the connection), 1 after
-        (catalogue, customers, privacy): a worker whose queue entry names a later job runs a due job of an
-        earlier priority first (sync/engine/pick.py)."""
-        return 1 if self.flow in LATER_FLOWS else 0
+        """Earlier first (sync/engine/pick.py): a worker whose queue entry names a later job runs a due job of
+        an earlier priority first. See ``flow_priority``."""
+        return flow_priority(self.flow)
 
 
+#: Flow groups whose jobs go before every other: stock. Odoo's available to sell reaching Shopify is what
+#: stops an oversell, and a push never needs the orders waiting ahead of it (it counts the sales Odoo has
+#: not booked yet from their jobs and stored deliveries: sync/flows/stock.py ``pending_sales``), so under a
+#: backlog of thousands of orders a stock change still goes out within a claim cycle.
+FIRST_FLOWS = frozenset({"stock"})
 #: Flow groups whose jobs yield to the others (a catalogue re-sync never holds an order back).
 LATER_FLOWS = frozenset({"catalogue", "customers", "privacy", "reconciliation"})
+#: The priorities, earliest first: 0 stock; 1 orders, cancellations, refunds, fulfilments, the connection;
+#: 2 catalogue, customers, privacy, reconciliation.
+STOCK_PRIORITY, ORDERS_PRIORITY, LATER_PRIORITY = 0, 1, 2
+
+
+def flow_priority(flow: str) -> int:
+    if flow in FIRST_FLOWS:
+        return STOCK_PRIORITY
+    return LATER_PRIORITY if flow in LATER_FLOWS else ORDERS_PRIORITY
 
 
 KINDS: dict[str, JobKind] = {
@@ -106,6 +119,10 @@ KINDS: dict[str, JobKind] = {
     )
 }
 
+#: The topics whose deliveries carry a sale Odoo has to book (an order's line items): a stock push counts
+#: the sales of these waiting to be booked (sync/flows/stock.py ``pending_sales``).
+SALE_TOPICS: tuple[str, ...] = KINDS["order.upsert"].topics
+
 #: Webhook topic → job kind. A delivery of a topic absent here is stored and parked on the problem "no flow
 #: handles topic X" (kind UNHANDLED_TOPIC_KIND); subscriptions follow this table, so only a subscription made
 #: outside opsconsole, or one left from before a kind went away, brings such a delivery.
@@ -140,7 +157,7 @@ def kind_priority(kind: str, flow: str = "") -> int:
     known = KINDS.get(kind)
     if known is not None:
         return known.priority
-    return 1 if flow in LATER_FLOWS else 0
+    return flow_priority(flow)
 
 
 def lock_subject(kind: str, subject: str) -> str:

@@ -207,7 +207,8 @@ class SyncJob(models.Model):
     input = models.JSONField(null=True, blank=True, help_text="parameters for jobs that have no event")
     state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
     priority = models.PositiveSmallIntegerField(
-        default=0, help_text="0 first (orders, stock, fulfilments), 1 after (catalogue, customers)"
+        default=1,
+        help_text="0 first (stock), 1 next (orders, refunds, fulfilments), 2 after (catalogue, customers)",
     )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from django.db import close_old_connections
 
@@ -17,8 +18,13 @@ logger = logging.getLogger(__name__)
 
 
 def run_job(job_key: str) -> str:
-    """Run the job with this idempotency key (the only thing the queue carries)."""
+    """Run the job with this idempotency key (the only thing the queue carries); first, a read of Odoo's
+    changes that has waited too long behind the queue's entries (sync/engine/changes.py)."""
     worker_alive_mark()
+    try:
+        changes.polls_overdue_run()
+    except Exception:  # the read keeps its own queue entry; this job must run whatever happened to it
+        logger.exception("running an overdue read of Odoo changes failed; its own queue entry remains")
     outcome = job_run(key=job_key)
     if outcome in {"succeeded", "failed", "subject_busy"}:
         # Hand over work that became due meanwhile (retries, the next job of the same order) without
@@ -46,10 +52,12 @@ def sweep() -> dict[str, int]:
     }
 
 
-def changes_poll(shop_id: int, stream: str) -> dict[str, object]:
-    """Read one stream of Odoo changes for one shop (queued by the ticker; sync/engine/changes.py)."""
+def changes_poll(shop_id: int, stream: str, queued_at: str | None = None) -> dict[str, object]:
+    """Read one stream of Odoo changes for one shop (queued by the ticker at ``queued_at``, an ISO time;
+    sync/engine/changes.py)."""
     close_old_connections()
-    report = changes.changes_poll(shop_id=shop_id, stream_name=stream)
+    when = datetime.fromisoformat(queued_at) if queued_at else None
+    report = changes.changes_poll(shop_id=shop_id, stream_name=stream, queued_at=when)
     return {"outcome": report.outcome, "records": report.records, "jobs": report.jobs, "more": report.more}
 
 

@@ -24,7 +24,9 @@ advisory lock); a failure (Odoo down, refused credentials) keeps the cursor wher
 after a backoff: a change is delayed, never lost.
 
 Scheduling: ``changes_tick`` (run every second by the ticker thread in every worker, sync/tasks.py) puts due
-streams on the queue once (a conditional UPDATE of ``queued_at``); ``changes_wake`` makes a stream due now
+streams on the queue once (a conditional UPDATE of ``queued_at``); a read still waiting in the queue after
+``changes_poll_overdue_seconds`` (behind a backlog of jobs) is run by the next worker that takes any entry,
+ahead of its job (``polls_overdue_run``); ``changes_wake`` makes a stream due now
 (an Odoo automation rule calling our endpoint, a person's "read now"). A wake during a read is kept: the read
 ends by scheduling the next one only if nobody woke the stream meanwhile.
 """
@@ -49,7 +51,7 @@ from opsconsole.core.errors import AuthError, IntegrationError
 from sync.connectors.odoo import ChangedRecord
 from sync.engine.classify import backoff_seconds
 from sync.engine.clients import odoo_client_for
-from sync.engine.config import changes_cycle_seconds, changes_tick_seconds
+from sync.engine.config import changes_cycle_seconds, changes_poll_overdue_seconds, changes_tick_seconds
 from sync.engine.mappings import mappings_for_shop
 from sync.engine.queue import jobs_from_requests, task_enqueue
 from sync.flows import streams
@@ -92,7 +94,7 @@ def record_token(record: ChangedRecord) -> str:
 class PollReport:
     shop_id: int
     stream: str
-    outcome: str  # read | started | busy | disabled | failed
+    outcome: str  # read | started | busy | disabled | failed | served (by another worker)
     pages: int = 0
     records: int = 0  # new records handed to the stream
     jobs: int = 0  # jobs made (an existing idempotency key makes none)
@@ -119,8 +121,12 @@ def _schedule_next(cursor: OdooChangeCursor, *, started: datetime, delay: float)
     ).update(due_at=now + timedelta(seconds=delay))
 
 
-def changes_poll(*, shop_id: int, stream_name: str, max_pages: int = MAX_PAGES) -> PollReport:
-    """Read one stream of one shop from its cursor; make the jobs its new records ask for."""
+def changes_poll(
+    *, shop_id: int, stream_name: str, max_pages: int = MAX_PAGES, queued_at: datetime | None = None
+) -> PollReport:
+    """Read one stream of one shop from its cursor; make the jobs its new records ask for. ``queued_at``:
+    the read the ticker queued then; if another worker has served it meanwhile (``polls_overdue_run``),
+    nothing is read."""
     stream = streams.get(stream_name)
     shop = ShopifyShop.objects.select_related("odoo").get(pk=shop_id)
     cursor, _ = OdooChangeCursor.objects.get_or_create(shop=shop, stream=stream_name)
@@ -135,6 +141,8 @@ def changes_poll(*, shop_id: int, stream_name: str, max_pages: int = MAX_PAGES) 
             cycle = min(cycle, override)
     try:
         cursor.refresh_from_db()
+        if queued_at is not None and cursor.queued_at != queued_at:
+            return PollReport(shop_id, stream_name, "served", write_date=cursor.write_date)
         if (
             not shop.active
             or shop.uninstalled_at is not None
@@ -329,9 +337,35 @@ def changes_tick(*, now: datetime | None = None, limit: int = 200) -> int:
     for pk, shop_id, name in candidates:
         with transaction.atomic():
             if OdooChangeCursor.objects.filter(free & due, pk=pk).update(queued_at=now):
-                task_enqueue(POLL_TASK, shop_id, name, task_name=f"changes {name} shop {shop_id}"[:100])
+                label = f"changes {name} shop {shop_id}"[:100]
+                task_enqueue(POLL_TASK, shop_id, name, now.isoformat(), task_name=label)
                 queued += 1
     return queued
+
+
+def polls_overdue_run(*, now: datetime | None = None, candidates: int = 3) -> PollReport | None:
+    """Run one read the ticker queued more than ``changes_poll_overdue_seconds`` ago whose queue entry no
+    worker has taken yet, the oldest first (one another worker is reading now is passed over). Every worker
+    calls this before the job its queue entry names (sync/tasks.py): the queue is first in, first out, and
+    behind a backlog of thousands of order entries a read of Odoo's stock would wait for all of them.
+    The read's own entry, when a worker takes it, finds the read served and does nothing."""
+    now = now or timezone.now()
+    names = list(streams.STREAMS)
+    overdue = list(
+        OdooChangeCursor.objects.filter(
+            queued_at__isnull=False,
+            queued_at__lte=now - timedelta(seconds=changes_poll_overdue_seconds()),
+            stream__in=names,
+            shop__active=True,
+        )
+        .order_by("queued_at")
+        .values_list("shop_id", "stream", "queued_at")[:candidates]
+    )
+    for shop_id, name, queued_at in overdue:
+        report = changes_poll(shop_id=shop_id, stream_name=name, queued_at=queued_at)
+        if report.outcome not in ("busy", "served"):
+            return report
+    return None
 
 
 def changes_wake(*, shop_id: int, stream: str | None = None) -> int:

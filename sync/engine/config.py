@@ -37,6 +37,12 @@ def changes_tick_seconds() -> float:
     return _setting("CHANGES_TICK_SECONDS", 1)
 
 
+def changes_poll_overdue_seconds() -> float:
+    """A read queued this long ago and not taken from the queue yet is run by the next worker that takes
+    any queue entry, ahead of that entry's job (sync/engine/changes.py ``polls_overdue_run``)."""
+    return _setting("CHANGES_POLL_OVERDUE_SECONDS", 2)
+
+
 def changes_cycle_seconds(stream: str, default: float) -> float:
     """A stream's cycle: OPSCONSOLE_CHANGES_CYCLE_SECONDS may set it per stream name."""
     return float(getattr(settings, "CHANGES_CYCLE_SECONDS", {}).get(stream, default))

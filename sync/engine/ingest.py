@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,6 +98,7 @@ def deliveries_ingest(
     shop_id: int | None = None,
     received_before: datetime | None = None,
     backing_off: bool = False,
+    topics: Sequence[str] | None = None,
 ) -> list[Ingested]:
     """Ingest deliveries not ingested yet, oldest first, each in its own transaction; one that another
     pump holds now is skipped (``busy``), and one whose ingest fails (``failed``: logged, counted, tried
@@ -109,6 +111,8 @@ def deliveries_ingest(
         query = query.filter(shop_id=shop_id)
     if received_before is not None:
         query = query.filter(received_at__lt=received_before)
+    if topics is not None:
+        query = query.filter(topic__in=list(topics))
     waiting = list(query.order_by("received_at").values_list("pk", flat=True)[:limit])
     return [_ingest_isolated(pk) for pk in waiting]
 
@@ -169,11 +173,11 @@ def delivery_reingest(job: SyncJob, ctx: Any) -> dict[str, Any]:
     return {"outcome": result.outcome, "event": event.pk, "job": result.job_id}
 
 
-def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000) -> int:
-    """Ingest the shop's deliveries not ingested yet (a privacy or stock job runs this before it looks at
-    the shop's stored bodies). Returns how many it ingested; raises when one failed, so that the job is
-    tried again rather than run without it."""
-    done = deliveries_ingest(limit=limit, shop_id=shop_id, backing_off=True)
+def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000, topics: Sequence[str] | None = None) -> int:
+    """Ingest the shop's deliveries not ingested yet, oldest first, at most ``limit`` (of ``topics`` only,
+    when given): a privacy or stock job runs this before it looks at the shop's stored bodies. Returns how
+    many it ingested; raises when one failed, so that the job is tried again rather than run without it."""
+    done = deliveries_ingest(limit=limit, shop_id=shop_id, backing_off=True, topics=topics)
     failed = [i.event_id for i in done if i.outcome == "failed"]
     if failed:
         raise RuntimeError(f"stored deliveries {failed} of this shop could not be ingested yet")

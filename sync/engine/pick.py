@@ -2,10 +2,11 @@
 
 The queue (django-q2, ORM or Redis broker) is first in, first out, and carries only a job's key. So that a
 catalogue re-sync of thousands of products queued ahead of an order never holds that order back by more
-than one claim cycle, a worker that takes an entry for a job of priority 1 (catalogue, customers, privacy;
-``sync/kinds.py``) first looks for a due job of priority 0 (orders, cancellations, refunds, fulfilments,
-stock) and runs that one instead, putting the entry it took back at the end of the queue (its job stays
-queued; the other job's own entry, when it comes, finds that job done and does nothing).
+than one claim cycle, and a backlog of thousands of orders never holds back a stock change, a worker that
+takes an entry first looks for a due job of an earlier priority (``sync/kinds.py``: 0 stock; 1 orders,
+cancellations, refunds, fulfilments; 2 catalogue, customers, privacy) and runs that one instead, putting
+the entry it took back at the end of the queue (its job stays queued; the other job's own entry, when it
+comes, finds that job done and does nothing).
 
 Fair between shops, within a priority too: among shops with a due job of the entry's priority or an earlier
 one, the earliest priority goes first, then the shop with the fewest jobs running now, then the shop served
@@ -14,6 +15,9 @@ backlog of 10,000 orders takes turns with a shop whose one order came after them
 between the two, and the backlog's entries put back wait at the end of the queue. When the fairest shop is
 the entry's own shop at the entry's priority, the entry's job runs (nothing put back, no churn). One indexed
 probe per shop (``job_pick_idx``).
+
+A shop's stock jobs run one at a time (under its stock lock): while one runs, the others are passed over,
+so that workers do not take them only to find the lock held.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ CROSS JOIN LATERAL (
     FROM sync_syncjob
     WHERE shop_id = s.id AND state IN ('queued', 'retrying') AND priority <= %(priority)s
       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+      AND NOT (flow = 'stock' AND EXISTS (
+          SELECT 1 FROM sync_syncjob r WHERE r.shop_id = s.id AND r.flow = 'stock' AND r.state = 'running'
+            AND r.lease_expires_at >= %(now)s))
     ORDER BY priority, id
     LIMIT 1
 ) j

@@ -25,15 +25,22 @@ from sync.engine.pick import job_pick_first
 from sync.engine.queue import job_key_enqueue
 from sync.flows import registry
 from sync.flows.context import JobContext
-from sync.kinds import INGEST_FAILED_KIND, lock_subject
+from sync.kinds import INGEST_FAILED_KIND, SALE_TOPICS, lock_subject
 from sync.locks import job_lock_key, subject_lock_release, subject_lock_try
 from sync.models import RUNNABLE_STATES, JobAttempt, JobState, SyncJob
 
 logger = structlog.get_logger("sync.jobs")
 
-#: Flows that read the shop's stored deliveries as a whole: its deliveries not ingested yet are ingested
-#: before they run (sync/engine/ingest.py).
-INGEST_FIRST_FLOWS = frozenset({"privacy", "stock"})
+#: Flows that read the shop's stored deliveries: its deliveries not ingested yet are ingested before they
+#: run (sync/engine/ingest.py), at most so many, of these topics (None: all). A redaction must see every
+#: stored body of its shop. A stock push counts the sales Odoo has not booked yet: the order deliveries
+#: waiting for a worker are ingested first, a bounded number of them, so that a backlog of thousands
+#: never holds a stock change back; while some still wait, the push lowers Shopify's stock but holds back
+#: raises (sync/flows/stock.py ``sales_uncounted``).
+INGEST_FIRST: dict[str, tuple[int, tuple[str, ...] | None]] = {
+    "privacy": (5000, None),
+    "stock": (100, SALE_TOPICS),
+}
 
 _RUN_FIELDS = ("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
 
@@ -59,9 +66,9 @@ def job_run(*, key: str) -> str:
     )
     earlier = job_pick_first(shop_id=job.shop_id, priority=job.priority, due=due)
     if earlier is not None:
-        # An order (or stock, a fulfilment...) is due while this entry names a catalogue or customer job,
-        # or another shop's turn has come: run that one now and put this entry back at the end of the
-        # queue (sync/engine/pick.py).
+        # A stock push is due while this entry names an order, an order while it names a catalogue or
+        # customer job, or another shop's turn has come: run that one now and put this entry back at the
+        # end of the queue (sync/engine/pick.py).
         job_key_enqueue(key)
         picked = SyncJob.objects.filter(pk=earlier.pk).only(*_RUN_FIELDS).first()
         if picked is None:
@@ -98,10 +105,9 @@ def _run(job: SyncJob) -> str:
         started = time.monotonic()
         logger.info("job.started", attempt=job.attempts)
         try:
-            if job.flow in INGEST_FIRST_FLOWS:
-                # A redaction must see every stored body of its shop, and a stock push every sale Odoo has
-                # not booked yet (pending_sales: the order jobs on their way), those waiting for a worker too.
-                deliveries_ingest_pending(shop_id=job.shop_id)
+            if job.flow in INGEST_FIRST:
+                limit, topics = INGEST_FIRST[job.flow]
+                deliveries_ingest_pending(shop_id=job.shop_id, limit=limit, topics=topics)
             flow = delivery_reingest if job.kind == INGEST_FAILED_KIND else registry.for_job(job)
             result = flow(job, context)
         except TimeoutException as exc:

@@ -15,13 +15,16 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 from django_q.models import OrmQ
+from django_q.signing import SignedPackage
 
 from opsconsole.core.management.commands.qcluster import start_worker_threads
 from sandbox.odoo.testing import RunningOdooSandbox, odoo_sandbox
+from sync import tasks
 from sync.connectors.odoo import ChangedRecord
 from sync.engine import changes
 from sync.engine.clients import clients_reset, odoo_client_for
-from sync.flows import streams
+from sync.engine.queue import JobSpec, job_create
+from sync.flows import registry, streams
 from sync.kinds import KINDS, JobKind, JobRequest
 from sync.models import OdooChangeCursor, SyncJob
 from sync.transforms.types import ShopMappings
@@ -260,6 +263,60 @@ def test_a_wake_during_a_read_is_not_lost(shop, monkeypatch):
     # then: due now, not after the 30-second cycle
     assert cursor.due_at is not None and cursor.due_at <= timezone.now()
     assert cursor.queued_at is None
+
+
+def _recorded(job: Any, ctx: Any) -> dict[str, Any]:
+    return {"outcome": "done"}
+
+
+def test_a_read_queued_behind_a_backlog_of_1000_jobs_is_run_by_the_next_worker_that_takes_any(
+    shop, monkeypatch
+):
+    # given 1,000 order jobs queued (a flash sale's backlog), then a change in Odoo and the ticker queuing
+    # the stream's read behind them, long enough ago to be overdue
+    monkeypatch.setitem(registry.FLOWS, "order.upsert", _recorded)
+    use(monkeypatch, _stream())
+    OrmQ.objects.all().delete()
+    for n in range(1000):
+        job_create(
+            spec=JobSpec(
+                kind="order.upsert", flow="orders", shop=shop, idempotency_key=f"order-{n}", subject=f"o:{n}"
+            )
+        )
+    pid = partner(shop, "Backlogged")
+    assert changes.changes_tick(now=timezone.now() - timedelta(seconds=10)) == 1
+    entries = [SignedPackage.loads(p) for p in OrmQ.objects.order_by("pk").values_list("payload", flat=True)]
+    assert [e["func"] for e in entries[:1000]] == ["sync.tasks.run_job"] * 1000
+    assert entries[-1]["func"] == changes.POLL_TASK
+
+    # when a worker takes the first entry (an order's)
+    assert tasks.run_job(entries[0]["args"][0]) == "succeeded"
+
+    # then the read ran first: the change's job is made, and the stream is free for the ticker again
+    assert delivered(shop) == [(f"partner:{pid}", "Backlogged")]
+    assert OdooChangeCursor.objects.get(shop=shop).queued_at is None
+    # and the read's own entry, when a worker takes it, finds it served and reads nothing
+    assert tasks.changes_poll(*entries[-1]["args"])["outcome"] == "served"
+    assert len(delivered(shop)) == 1
+
+
+def test_a_read_queued_moments_ago_is_left_to_its_own_entry(shop, monkeypatch):
+    # given a read queued just now (its entry is near the front of a short queue)
+    monkeypatch.setitem(registry.FLOWS, "order.upsert", _recorded)
+    use(monkeypatch, _stream())
+    OrmQ.objects.all().delete()
+    partner(shop, "Soon")
+    job_create(
+        spec=JobSpec(kind="order.upsert", flow="orders", shop=shop, idempotency_key="order-x", subject="o:x")
+    )
+    assert changes.changes_tick() == 1
+    # when a worker takes the order's entry
+    assert tasks.run_job("order-x") == "succeeded"
+    # then the read was not taken from its entry, which reads it
+    assert delivered(shop) == []
+    entry = SignedPackage.loads(OrmQ.objects.order_by("-pk").values_list("payload", flat=True)[0])
+    assert tasks.changes_poll(*entry["args"])["outcome"] == "read"
+    assert len(delivered(shop)) == 1
 
 
 def test_a_paused_shop_is_not_read(shop, monkeypatch):

@@ -1,7 +1,8 @@
-"""Priorities: orders, cancellations, refunds, fulfilments and stock run ahead of catalogue, customers and
-privacy, fairly between shops. A catalogue re-sync of 10,000 products (jobs queued as data, with their
-queue entries) never delays an order by more than one claim cycle: the next entry any worker takes runs
-the order, and the catalogue entry it took goes back to the end of the queue, so no job loses its entry."""
+"""Priorities: stock runs first, then orders, cancellations, refunds and fulfilments, then catalogue,
+customers and privacy, fairly between shops. A catalogue re-sync of 10,000 products (jobs queued as data,
+with their queue entries) never delays an order by more than one claim cycle: the next entry any worker
+takes runs the order, and the catalogue entry it took goes back to the end of the queue, so no job loses
+its entry. A stock change goes ahead of a backlog of orders the same way."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sync.engine.queue import JobSpec, job_create
 from sync.engine.queue_adapter import queue_entry
 from sync.engine.run import job_run
 from sync.flows import registry
-from sync.kinds import KINDS
+from sync.kinds import KINDS, kind_priority
 from sync.models import JobState, SyncJob
 from tests.factories import ShopifyShopFactory
 
@@ -32,32 +33,39 @@ def _recording_flow(job: SyncJob, ctx: Any) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def recording_flows(monkeypatch):
-    for kind in ("catalogue.push", "order.upsert", "customer.upsert"):
+    for kind in ("catalogue.push", "order.upsert", "customer.upsert", "stock.push", "stock.level_update"):
         monkeypatch.setitem(registry.FLOWS, kind, _recording_flow)
     RAN.clear()
     yield RAN
     RAN.clear()
 
 
-def _catalogue_resync(shop, products: int) -> None:
-    """A re-sync's jobs and their queue entries, written as data (one INSERT ... generate_series)."""
+def _backlog(shop, count: int, *, kind: str, subject: str) -> None:
+    """Jobs of one kind and their queue entries, written as data (one INSERT ... generate_series); subjects
+    ``<subject>:1`` ... ``<subject>:<count>``."""
+    flow = KINDS[kind].flow
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO sync_syncjob (kind, flow, shop_id, idempotency_key, subject, subject_label, state,
                 priority, attempts, max_attempts, correlation_id, error_class, error_code, error_key,
                 error_message, fingerprint, finance, closed_note, created_at, updated_at)
-            SELECT 'catalogue.push', 'catalogue', %s, 'resync:' || %s || ':' || g, 'product:' || g, '',
-                'queued', 1, 0, 8, gen_random_uuid(), '', '', '', '', '', false, '', now(), now()
+            SELECT %s, %s, %s, 'backlog:' || %s || ':' || %s || ':' || g, %s || ':' || g, '',
+                'queued', %s, 0, 8, gen_random_uuid(), '', '', '', '', '', false, '', now(), now()
             FROM generate_series(1, %s) g
             """,
-            [shop.pk, shop.pk, products],
+            [kind, flow, shop.pk, kind, shop.pk, subject, kind_priority(kind, flow), count],
         )
-    keys = SyncJob.objects.filter(shop=shop, kind="catalogue.push").order_by("pk")
+    keys = SyncJob.objects.filter(shop=shop, kind=kind).order_by("pk")
     OrmQ.objects.bulk_create(
-        [queue_entry(k, group="catalogue") for k in keys.values_list("idempotency_key", flat=True)],
+        [queue_entry(k, group=flow) for k in keys.values_list("idempotency_key", flat=True)],
         batch_size=2000,
     )
+
+
+def _catalogue_resync(shop, products: int) -> None:
+    """A re-sync's jobs and their queue entries."""
+    _backlog(shop, products, kind="catalogue.push", subject="product")
 
 
 def _order(shop, n: int) -> SyncJob:
@@ -83,10 +91,14 @@ def _claim_cycle() -> str:
 
 
 def test_kinds_have_the_priorities_of_the_issue():
-    first = {k for k, v in KINDS.items() if v.priority == 0}
-    later = {k for k, v in KINDS.items() if v.priority == 1}
-    assert {"order.upsert", "order.cancel", "order.backfill", "refund.create", "stock.push"} <= first
-    assert {"fulfillment.push", "fulfillment.inbound", "stock.level_update"} <= first
+    by_priority: dict[int, set[str]] = {}
+    for kind, spec in KINDS.items():
+        by_priority.setdefault(spec.priority, set()).add(kind)
+    assert sorted(by_priority) == [0, 1, 2]
+    first, orders, later = by_priority[0], by_priority[1], by_priority[2]
+    assert first == {"stock.push", "stock.check_sku", "stock.level_update"}
+    assert {"order.upsert", "order.cancel", "order.backfill", "refund.create", "refund.push"} <= orders
+    assert {"fulfillment.push", "fulfillment.inbound", "shop.uninstalled"} <= orders
     assert {"catalogue.push", "catalogue.shopify_update", "customer.upsert", "customer.push"} <= later
 
 
@@ -160,9 +172,9 @@ def test_a_customer_job_waits_for_an_order_but_an_order_never_waits_for_a_custom
             subject="customer:1",
         )
     )
-    assert customer.priority == 1
+    assert customer.priority == 2
     order = _order(shop, 7)
-    assert order.priority == 0
+    assert order.priority == 1
 
     assert _claim_cycle() == "succeeded"  # the customer's entry was first: the order ran
     assert RAN == ["order:7"]
@@ -200,3 +212,68 @@ def test_a_shop_with_a_backlog_of_orders_takes_turns_with_a_shop_whose_orders_ca
     assert _claim_cycle() == "succeeded"
     assert RAN == ["order:7"]
     assert OrmQ.objects.count() == entries - 1
+
+
+def _stock_job(shop, key: str, *, kind: str = "stock.push", subject: str = "stock") -> SyncJob:
+    job, _ = job_create(
+        spec=JobSpec(kind=kind, flow="stock", shop=shop, idempotency_key=key, subject=subject)
+    )
+    return job
+
+
+def test_a_stock_change_goes_ahead_of_a_backlog_of_1000_orders_within_one_claim_cycle():
+    # given a shop with 1,000 orders queued (a flash sale's backlog), then Odoo's stock of a SKU changes
+    shop = ShopifyShopFactory()
+    _backlog(shop, 1000, kind="order.upsert", subject="order")
+    push = _stock_job(shop, "stock:push:1")
+    assert push.priority < SyncJob.objects.filter(kind="order.upsert").first().priority  # type: ignore[union-attr]
+
+    # when a worker takes the next queue entry (the oldest order's)
+    assert _claim_cycle() == "succeeded"
+
+    # then it ran the stock push, not the order, and the orders go on after it
+    assert RAN == ["stock"]
+    push.refresh_from_db()
+    assert push.state == JobState.SUCCEEDED
+    assert _claim_cycle() == "succeeded"
+    assert RAN[0] == "stock" and RAN[1].startswith("order:")
+    # and the order entry passed over kept its place: every queued order is still named by an entry
+    named = {SignedPackage.loads(p)["args"][0] for p in OrmQ.objects.values_list("payload", flat=True)}
+    queued = set(
+        SyncJob.objects.filter(kind="order.upsert", state=JobState.QUEUED).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    assert len(queued) == 999
+    assert queued <= named
+
+
+def test_while_a_stock_job_runs_the_others_of_its_shop_are_passed_over_for_orders():
+    # given a stock push running now (under the shop's stock lock), an order, and a stock level update
+    # waiting for the push
+    shop = ShopifyShopFactory()
+    running = _stock_job(shop, "stock:push:running")
+    SyncJob.objects.filter(pk=running.pk).update(
+        state=JobState.RUNNING, lease_expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    OrmQ.objects.all().delete()
+    order = _order(shop, 9)
+    level = _stock_job(shop, "stock:level:1", kind="stock.level_update", subject="level:1")
+
+    # when a worker takes the order's entry
+    assert _claim_cycle() == "succeeded"
+
+    # then it ran the order: the level update waits for the running push, untouched (not taken only to
+    # find the lock held)
+    assert RAN == ["order:9"]
+    order.refresh_from_db()
+    level.refresh_from_db()
+    assert (order.state, level.state, level.attempts) == (JobState.SUCCEEDED, JobState.QUEUED, 0)
+
+    # and once the push has finished, the level update goes ahead of the next order
+    SyncJob.objects.filter(pk=running.pk).update(state=JobState.SUCCEEDED, lease_expires_at=None)
+    _order(shop, 10)
+    RAN.clear()
+    while OrmQ.objects.exists() and not RAN:
+        _claim_cycle()
+    assert RAN == ["level:1"]

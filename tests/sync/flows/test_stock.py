@@ -18,9 +18,12 @@ from sandbox.odoo.testing import odoo_sandbox
 from sandbox.shopify.testing import running_sandbox
 from sync.connectors.shopify.types import InventorySet
 from sync.engine import changes
+from sync.engine import run as run_module
 from sync.engine.clients import clients_reset, shopify_client_for
 from sync.engine.mappings import mapping_entries, mappings_for_shop
 from sync.engine.run import job_run
+from sync.flows import stock as stock_module
+from sync.kinds import SALE_TOPICS
 from sync.models import InboundEvent, JobState, MappingTable, Problem, StockLevel, SyncJob
 from sync.selectors.jobs import job_search_q
 from sync.services.mappings import MappingRow, mapping_apply
@@ -283,6 +286,46 @@ def test_a_sale_in_shopify_during_a_push_is_not_overwritten(p):
     poll(p, "stock.move")
     run_stock_jobs(p)
     assert odoo_available(p, "NOTEBOOK-BLACK") == 38
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 38
+
+
+def test_behind_a_backlog_of_order_deliveries_a_push_lowers_at_once_and_raises_only_once_they_are_counted(
+    p, monkeypatch
+):
+    # given: Shopify and Odoo agree at 30 for two SKUs
+    other = next(s for s in sorted(mappings_for_shop(shop=p.shop).skus) if s != "NOTEBOOK-BLACK")
+    for sku in ("NOTEBOOK-BLACK", other):
+        set_odoo(p, sku, 30)
+    poll(p)
+    run_stock_jobs(p)
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == shopify_available(p, other)[MAIN] == 30
+    # and a sale of 2 in Shopify whose delivery is stored but not ingested: a backlog beyond what a push
+    # ingests first (none, here)
+    monkeypatch.setitem(run_module.INGEST_FIRST, "stock", (0, SALE_TOPICS))
+    p.generate_orders(1, skus=["NOTEBOOK-BLACK"], quantity=2, seed=7)
+    wait_for(
+        lambda: stock_module.sales_uncounted(shop_id=p.shop.pk) or None, timeout=30, message="the sale stored"
+    )
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 28
+    # when Odoo receives 10 more of the sold SKU and the other one falls to 4
+    set_odoo(p, "NOTEBOOK-BLACK", 40)
+    set_odoo(p, other, 4)
+    poll(p)
+    jobs = run_stock_jobs(p, kinds=("stock.push",), rounds=1)
+    # then the fall is in Shopify at once, and the raise is held back (it would give back the 2 units sold
+    # in the sale nobody has counted yet: 40 for 38 in truth); the push says so and is retried
+    assert shopify_available(p, other)[MAIN] == 4
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 28
+    [push] = [j for j in jobs if j.kind == "stock.push" and j.state != JobState.SUCCEEDED]
+    assert push.state == JobState.RETRYING
+    assert "raise(s) held back (NOTEBOOK-BLACK)" in push.error_message
+    assert "1 order deliveries" in push.error_message
+    assert push.result is not None and other in push.result["set_skus"]  # what it did set is on record
+    # and once the sale is counted, the retry raises it to Odoo's truth less that sale
+    p.ingest_here()
+    run_stock_jobs(p, kinds=("stock.push",))
+    push.refresh_from_db()
+    assert push.state == JobState.SUCCEEDED
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 38
 
 
