@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from django.utils import timezone
 
 from opsconsole.core.metrics import CONNECTOR_CALLS, CONNECTOR_SECONDS
 
@@ -42,6 +43,8 @@ class JobContext:
     ) -> None:
         self.job = job
         self.shop: ShopifyShop = job.shop
+        # When this attempt began, before the engine ingested what the flow reads first (sync/engine/run.py).
+        self.started_at = timezone.now()
         self.calls: list[dict[str, Any]] = []
         self.mapping_version: int | None = None
         # Jobs this job asks for (made by the engine with its success, once per idempotency key): flows

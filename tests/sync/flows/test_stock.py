@@ -321,6 +321,7 @@ def test_behind_a_backlog_of_order_deliveries_a_push_lowers_at_once_and_raises_o
     assert "raise(s) held back (NOTEBOOK-BLACK)" in push.error_message
     assert "1 order deliveries" in push.error_message
     assert push.result is not None and other in push.result["set_skus"]  # what it did set is on record
+    assert other in push.result["checked_skus"] and "NOTEBOOK-BLACK" not in push.result["checked_skus"]
     # and once the sale is counted, the retry raises it to Odoo's truth less that sale
     p.ingest_here()
     run_stock_jobs(p, kinds=("stock.push",))

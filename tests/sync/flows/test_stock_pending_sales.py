@@ -10,6 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from sync.flows.stock import PENDING_ORDER_STATES, pending_sales, sales_uncounted
 from sync.models import InboundEvent, JobState, SyncJob
@@ -151,3 +152,8 @@ def test_order_deliveries_not_ingested_yet_are_counted_as_uncounted_sales():
     _delivery(shop, {"id": 1}, topic="orders/create")  # ingested: its job counts it
     _delivery(ShopifyShopFactory(), None, topic="orders/create", ingested=False)  # another shop's
     assert sales_uncounted(shop_id=shop.pk) == 2
+    # a push asks only for those received before its attempt began
+    began = timezone.now()
+    _delivery(shop, None, topic="orders/create", ingested=False)
+    assert sales_uncounted(shop_id=shop.pk, received_before=began) == 2
+    assert sales_uncounted(shop_id=shop.pk) == 3
