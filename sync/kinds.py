@@ -28,12 +28,14 @@ class JobKind:
     # The subject whose lock a job of this kind runs under, when not its own (sync/engine/run.py): stock
     # level updates run one at a time with the shop's stock pushes, as their flow requires.
     lock: str = ""
+    # Its priority when not its flow group's (``flow_priority``).
+    priority_override: int | None = None
 
     @property
     def priority(self) -> int:
         """Earlier first (sync/engine/pick.py): a worker whose queue entry names a later job runs a due job of
         an earlier priority first. See ``flow_priority``."""
-        return flow_priority(self.flow)
+        return self.priority_override if self.priority_override is not None else flow_priority(self.flow)
 
 
 #: Flow groups whose jobs go before every other: stock. Odoo's available to sell reaching Shopify is what
@@ -43,9 +45,12 @@ class JobKind:
 FIRST_FLOWS = frozenset({"stock"})
 #: Flow groups whose jobs yield to the others (a catalogue re-sync never holds an order back).
 LATER_FLOWS = frozenset({"catalogue", "customers", "privacy", "reconciliation"})
-#: The priorities, earliest first: 0 stock; 1 orders, cancellations, refunds, fulfilments, the connection;
-#: 2 catalogue, customers, privacy, reconciliation.
-STOCK_PRIORITY, ORDERS_PRIORITY, LATER_PRIORITY = 0, 1, 2
+#: The priorities, earliest first: 0 stock pushes (Odoo's stock going out); 1 Shopify's stock level
+#: changes (checked against Odoo, after the pushes: in a sale every order brings some, and they run one at a
+#: time with the pushes under the shop's stock lock, so ahead of the pushes they held every stock change
+#: back); 2 orders, cancellations, refunds, fulfilments, the connection; 3 catalogue, customers, privacy,
+#: reconciliation.
+STOCK_PRIORITY, STOCK_LEVEL_PRIORITY, ORDERS_PRIORITY, LATER_PRIORITY = 0, 1, 2, 3
 
 
 def flow_priority(flow: str) -> int:
@@ -101,6 +106,7 @@ KINDS: dict[str, JobKind] = {
             direction="outbound",
             coalesce=True,
             lock="stock",
+            priority_override=STOCK_LEVEL_PRIORITY,
         ),
         # Made by the stream of Odoo deliveries (sync/flows/fulfilments.py), not by a webhook.
         JobKind("fulfillment.push", "fulfilments", "Delivery → Shopify fulfilment", direction="outbound"),

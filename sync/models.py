@@ -207,8 +207,9 @@ class SyncJob(models.Model):
     input = models.JSONField(null=True, blank=True, help_text="parameters for jobs that have no event")
     state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
     priority = models.PositiveSmallIntegerField(
-        default=1,
-        help_text="0 first (stock), 1 next (orders, refunds, fulfilments), 2 after (catalogue, customers)",
+        default=2,
+        help_text="earlier first: 0 stock pushes, 1 stock levels, 2 orders, refunds, fulfilments, "
+        "3 catalogue, customers",
     )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=8)

@@ -55,6 +55,8 @@ LEVEL_UPDATE = "stock.level_update"
 #: Compare-and-set rounds (a sale between our read and our write) before the job retries later.
 MAX_ROUNDS = 5
 MAX_BATCH = 250
+#: A batch refused because some of its items moved is sent again at once without them, this many times.
+RESENDS = 3
 #: Pushes taken in by a running push at most (the rest wait for the next one).
 COALESCE_LIMIT = 500
 #: Order jobs whose sales Odoo has not booked yet.
@@ -481,9 +483,11 @@ def _levels(ctx: JobContext, skus: Sequence[str]) -> dict[tuple[str, str], Stock
     return {(r.sku, r.location): r for r in rows}
 
 
-def _key(job: SyncJob, round_: int, batch: int) -> str:
-    """A new ``@idempotent`` key per attempt, round and batch: a retry after a refusal must not reuse one."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{job.idempotency_key}/{job.attempts}/{round_}/{batch}"))
+def _key(job: SyncJob, round_: int, batch: int, resend: int = 0) -> str:
+    """A new ``@idempotent`` key per attempt, round, batch and resend: a retry after a refusal must not reuse
+    one."""
+    tail = f"/{resend}" if resend else ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{job.idempotency_key}/{job.attempts}/{round_}/{batch}{tail}"))
 
 
 def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool = False) -> dict[str, Any]:
@@ -646,38 +650,67 @@ def _problem(sku: str, why: str) -> BusinessRuleError:
     return BusinessRuleError(message, code=code, key=sku, system="shopify", details={"sku": sku})
 
 
+def _moved(exc: StaleQuantityError, size: int) -> set[int] | None:
+    """The positions in the refused batch of the items whose ``changeFromQuantity`` Shopify found stale (its
+    userErrors' ``field``: input, quantities, <index>, changeFromQuantity); None when it does not say."""
+    found: set[int] = set()
+    for error in exc.details.get("userErrors") or []:
+        if error.get("code") != "CHANGE_FROM_QUANTITY_STALE":
+            continue
+        index = next((int(p) for p in error.get("field") or [] if str(p).isdigit()), None)
+        if index is None or index >= size:
+            return None
+        found.add(index)
+    return found or None
+
+
 def _set_all(
     ctx: JobContext, sets: list[tuple[StockLevel, int]], round_: int, result: dict[str, Any]
 ) -> set[str]:
-    """Set in batches of at most 250; returns the SKUs of a batch Shopify refused as stale (nothing of that
-    batch was applied: a refused ``inventorySetQuantities`` changes nothing)."""
+    """Set in batches of at most 250; returns the SKUs Shopify refused as stale, to be read and decided again.
+
+    A refused ``inventorySetQuantities`` changes nothing and names the items whose value moved (a sale
+    since we read it). The rest of the batch is sent again at once without them (their values were right a
+    moment ago), up to ``RESENDS`` times: in a shop selling fast, a batch of fifty SKUs read and decided
+    together nearly always has one sale among them by the time it is sent, and refusing the whole batch
+    round after round held every SKU back for one."""
     stale: set[str] = set()
     for index, start in enumerate(range(0, len(sets), MAX_BATCH)):
         batch = sets[start : start + MAX_BATCH]
-        quantities = [
-            InventorySet(lv.inventory_item_id, lv.location, value, lv.shopify_available)
-            for lv, value in batch
-        ]
-        try:
-            with ctx.call("shopify", "set_inventory_quantities"):
-                ctx.shopify.set_inventory_quantities(
-                    quantities,
-                    reason="correction",
-                    reference_document_uri=f"gid://opsconsole/SyncJob/{ctx.job.pk}",
-                    idempotency_key=_key(ctx.job, round_, index),
-                )
-        except StaleQuantityError:
-            stale.update(lv.sku for lv, _ in batch)
-            continue
-        result["mutations"] += 1
-        result["set"] += len(batch)
-        result["set_skus"] = sorted({*result.get("set_skus", []), *(lv.sku for lv, _ in batch)})
-        now = timezone.now()
-        for lv, value in batch:
-            lv.pushed = lv.shopify_available = value
-            lv.pushed_at = lv.shopify_seen_at = now
-            lv.pushed_job_id = ctx.job.pk  # its echo is credited to this job (sync/engine/ingest.py)
-            lv.drift = 0
+        for resend in range(RESENDS + 1):
+            quantities = [
+                InventorySet(lv.inventory_item_id, lv.location, value, lv.shopify_available)
+                for lv, value in batch
+            ]
+            try:
+                with ctx.call("shopify", "set_inventory_quantities"):
+                    ctx.shopify.set_inventory_quantities(
+                        quantities,
+                        reason="correction",
+                        reference_document_uri=f"gid://opsconsole/SyncJob/{ctx.job.pk}",
+                        idempotency_key=_key(ctx.job, round_, index, resend),
+                    )
+            except StaleQuantityError as exc:
+                moved = _moved(exc, len(batch))
+                if moved is None or resend == RESENDS:
+                    stale.update(lv.sku for lv, _ in batch)
+                    batch = []
+                else:
+                    stale.update(batch[i][0].sku for i in moved)
+                    batch = [item for i, item in enumerate(batch) if i not in moved]
+                if batch:
+                    continue
+                break
+            result["mutations"] += 1
+            result["set"] += len(batch)
+            result["set_skus"] = sorted({*result.get("set_skus", []), *(lv.sku for lv, _ in batch)})
+            now = timezone.now()
+            for lv, value in batch:
+                lv.pushed = lv.shopify_available = value
+                lv.pushed_at = lv.shopify_seen_at = now
+                lv.pushed_job_id = ctx.job.pk  # its echo is credited to this job (sync/engine/ingest.py)
+                lv.drift = 0
+            break
     return stale
 
 

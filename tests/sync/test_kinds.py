@@ -39,4 +39,4 @@ def test_the_flow_groups_are_the_dashboards_rows():
 
 def test_refunds_pushed_to_shopify_are_outbound_and_run_with_the_first():
     kind = KINDS["refund.push"]
-    assert (kind.flow, kind.direction, kind.priority, kind.topics) == ("refunds", "outbound", 1, ())
+    assert (kind.flow, kind.direction, kind.priority, kind.topics) == ("refunds", "outbound", 2, ())

@@ -94,9 +94,10 @@ def test_kinds_have_the_priorities_of_the_issue():
     by_priority: dict[int, set[str]] = {}
     for kind, spec in KINDS.items():
         by_priority.setdefault(spec.priority, set()).add(kind)
-    assert sorted(by_priority) == [0, 1, 2]
-    first, orders, later = by_priority[0], by_priority[1], by_priority[2]
-    assert first == {"stock.push", "stock.check_sku", "stock.level_update"}
+    assert sorted(by_priority) == [0, 1, 2, 3]
+    first, levels, orders, later = (by_priority[p] for p in (0, 1, 2, 3))
+    assert first == {"stock.push", "stock.check_sku"}
+    assert levels == {"stock.level_update"}
     assert {"order.upsert", "order.cancel", "order.backfill", "refund.create", "refund.push"} <= orders
     assert {"fulfillment.push", "fulfillment.inbound", "shop.uninstalled"} <= orders
     assert {"catalogue.push", "catalogue.shopify_update", "customer.upsert", "customer.push"} <= later
@@ -172,9 +173,9 @@ def test_a_customer_job_waits_for_an_order_but_an_order_never_waits_for_a_custom
             subject="customer:1",
         )
     )
-    assert customer.priority == 2
+    assert customer.priority == 3
     order = _order(shop, 7)
-    assert order.priority == 1
+    assert order.priority == 2
 
     assert _claim_cycle() == "succeeded"  # the customer's entry was first: the order ran
     assert RAN == ["order:7"]
@@ -277,3 +278,21 @@ def test_while_a_stock_job_runs_the_others_of_its_shop_are_passed_over_for_order
     while OrmQ.objects.exists() and not RAN:
         _claim_cycle()
     assert RAN == ["level:1"]
+
+
+def test_a_stock_push_goes_ahead_of_shopify_stock_level_changes_that_came_before_it():
+    # given Shopify's stock level changes waiting (a sale brings one per item sold), then an Odoo stock
+    # change's push
+    shop = ShopifyShopFactory()
+    levels = [
+        _stock_job(shop, f"stock:level:{n}", kind="stock.level_update", subject=f"level:{n}")
+        for n in range(5)
+    ]
+    _stock_job(shop, "stock:push:odoo")
+    assert max(lv.pk for lv in levels) < SyncJob.objects.get(idempotency_key="stock:push:odoo").pk
+
+    # when a worker takes the next queue entry (the first level change's)
+    assert _claim_cycle() == "succeeded"
+
+    # then the push ran first: the stock lock is not held by the level changes ahead of it
+    assert RAN == ["stock"]

@@ -330,6 +330,49 @@ def test_behind_a_backlog_of_order_deliveries_a_push_lowers_at_once_and_raises_o
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 38
 
 
+def test_a_sale_of_one_sku_during_a_push_of_many_holds_back_only_that_sku(p):
+    # given: Shopify and Odoo agree at 30 for three SKUs
+    skus = [
+        "NOTEBOOK-BLACK",
+        *[s for s in sorted(mappings_for_shop(shop=p.shop).skus) if s != "NOTEBOOK-BLACK"][:2],
+    ]
+    for sku in skus:
+        set_odoo(p, sku, 30)
+    poll(p)
+    run_stock_jobs(p)
+    assert {s: shopify_available(p, s)[MAIN] for s in skus} == dict.fromkeys(skus, 30)
+    before = len(p.shopify.control.inventory_adjustments())
+    # when a sale of 2 of the first in Shopify (the value we hold for it is stale now) while Odoo receives 10
+    # more of each, and one push sets all three
+    order = p.generate_orders(1, skus=[skus[0]], quantity=2, seed=11)[0]
+    wait_for(
+        lambda: p.ingest_here() or p.order_jobs(order["id"], "order.upsert") or None,
+        timeout=30,
+        message="the order's job",
+    )
+    for sku in skus:
+        set_odoo(p, sku, 40)
+    poll(p)
+    jobs = run_stock_jobs(p, kinds=("stock.push",))
+    # then Shopify refused the batch for the one SKU that moved; the two others were sent again at once
+    # without it, and the one that moved was read again and set in the next round, its sale kept
+    [result] = push_results(jobs)
+    assert result["stale_rounds"] == 1
+    item = {
+        s: StockLevel.objects.get(
+            shop=p.shop, sku=s, location=location_ids(p)[MAIN]
+        ).inventory_item_id.rsplit("/", 1)[-1]
+        for s in skus
+    }
+    ours = [
+        {str(c["item_id"]) for c in g["changes"]}
+        for g in p.shopify.control.inventory_adjustments()[before:]
+        if str(g.get("reference") or "").startswith("gid://opsconsole/SyncJob/")
+    ]
+    assert ours == [{item[skus[1]], item[skus[2]]}, {item[skus[0]]}]
+    assert [shopify_available(p, s)[MAIN] for s in skus] == [38, 40, 40]
+
+
 def test_a_burst_of_300_changes_over_50_skus_is_at_most_two_mutations(p):
     # given
     skus = sorted(mappings_for_shop(shop=p.shop).skus)[:50]
