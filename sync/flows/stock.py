@@ -544,6 +544,7 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
             problems.append((sku, "untracked"))
 
     rounds = 0
+    moving: list[str] = []
     while True:
         figures, pending = _figures(ctx, skus)
         uncounted = sales_uncounted(shop_id=ctx.shop.pk, received_before=ctx.started_at)
@@ -585,12 +586,11 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
         rounds += 1
         result["stale_rounds"] = rounds
         if rounds >= MAX_ROUNDS:
-            _save(levels.values())
-            raise TransientError(
-                f"Shopify's stock kept moving during {rounds} compare-and-set rounds; trying again later",
-                system="shopify",
-                details={"skus": sorted(stale)[:20]},
-            )
+            # Shopify's value of these SKUs moved (sales) in every round. What could be set is set; they go
+            # to a push of their own, at once, rather than this push failing into a backoff that every
+            # later change of the shop would wait for (it takes them in).
+            moving = sorted(stale)
+            break
         # Shopify's value moved meanwhile (a sale): read both sides again and decide again.
         fresh = _read_shopify(ctx, sorted(stale))
         for sku in stale:
@@ -603,7 +603,7 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
     if len(skus) <= MAX_BATCH:
         # The SKUs now in line with Odoo in Shopify (set, or found right), for whoever measures how soon a
         # change gets there (bench/peak.py); not those held back or reported.
-        off = set(held) | {sku for sku, _ in problems}
+        off = set(held) | set(moving) | {sku for sku, _ in problems}
         result["checked_skus"] = [s for s in skus if s not in off]
     if held:
         raise TransientError(
@@ -616,6 +616,17 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
                 "uncounted_deliveries": uncounted,
                 "result": result,
             },
+        )
+    if moving:
+        result["moving_skus"] = moving
+        ctx.follow_ups.append(
+            JobRequest(
+                kind=PUSH,
+                idempotency_key=f"stock:moving:{job.pk}:{job.attempts}",
+                subject=SUBJECT,
+                subject_label=f"{len(moving)} SKU(s) still moving",
+                input={"skus": moving, "refresh": True},  # Shopify's values read first: ours are stale
+            )
         )
     result["reported"] = sorted({f"{sku}:{why}" for sku, why in problems})
     if strict and problems:

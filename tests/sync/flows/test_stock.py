@@ -373,6 +373,46 @@ def test_a_sale_of_one_sku_during_a_push_of_many_holds_back_only_that_sku(p):
     assert [shopify_available(p, s)[MAIN] for s in skus] == [38, 40, 40]
 
 
+def test_a_sku_still_moving_after_the_last_round_goes_to_a_push_of_its_own_and_the_rest_is_done(
+    p, monkeypatch
+):
+    # given: Shopify and Odoo agree at 30 for two SKUs, and a push has one compare-and-set round (so the
+    # SKU a sale moves is still moving when the rounds run out, as in a shop selling fast)
+    skus = [
+        "NOTEBOOK-BLACK",
+        next(s for s in sorted(mappings_for_shop(shop=p.shop).skus) if s != "NOTEBOOK-BLACK"),
+    ]
+    for sku in skus:
+        set_odoo(p, sku, 30)
+    poll(p)
+    run_stock_jobs(p)
+    monkeypatch.setattr(stock_module, "MAX_ROUNDS", 1)
+    order = p.generate_orders(1, skus=[skus[0]], quantity=2, seed=13)[0]
+    wait_for(
+        lambda: p.ingest_here() or p.order_jobs(order["id"], "order.upsert") or None,
+        timeout=30,
+        message="the order's job",
+    )
+    # when Odoo receives 10 more of each and one push runs
+    for sku in skus:
+        set_odoo(p, sku, 40)
+    poll(p)
+    first = run_stock_jobs(p, kinds=("stock.push",), rounds=1)
+    # then the push succeeded with what it set, and handed the SKU that moved to a push of its own
+    [push] = [j for j in first if j.kind == "stock.push" and (j.result or {}).get("outcome") != "coalesced"]
+    assert push.state == JobState.SUCCEEDED
+    assert push.result["moving_skus"] == [skus[0]]
+    assert push.result["checked_skus"] == [skus[1]]
+    assert shopify_available(p, skus[1])[MAIN] == 40
+    follow_up = SyncJob.objects.get(idempotency_key=f"stock:moving:{push.pk}:1")
+    assert follow_up.input == {"skus": [skus[0]], "refresh": True}
+    # and that push sets it, its sale kept
+    run_stock_jobs(p, kinds=("stock.push",))
+    follow_up.refresh_from_db()
+    assert follow_up.state == JobState.SUCCEEDED
+    assert shopify_available(p, skus[0])[MAIN] == 38
+
+
 def test_a_burst_of_300_changes_over_50_skus_is_at_most_two_mutations(p):
     # given
     skus = sorted(mappings_for_shop(shop=p.shop).skus)[:50]
