@@ -326,6 +326,13 @@ CHANGES_TICK_SECONDS = float(os.environ.get("OPSCONSOLE_CHANGES_TICK_SECONDS", 1
 # The inbox pump (sync/engine/ingest.py): every worker ingests stored webhook deliveries, looking again after
 # this many seconds when none waits.
 INBOX_PUMP_SECONDS = float(os.environ.get("OPSCONSOLE_INBOX_PUMP_SECONDS", 0.2))
+# A delivery the pump has left waiting this long (a flash sale outruns one thread) is ingested by the next
+# worker that takes a queue entry, up to INBOX_HELP_BATCH of them, before that entry's job.
+INBOX_OVERDUE_SECONDS = float(os.environ.get("OPSCONSOLE_INBOX_OVERDUE_SECONDS", 2))
+INBOX_HELP_BATCH = int(os.environ.get("OPSCONSOLE_INBOX_HELP_BATCH", 50))
+# A read of Odoo's changes queued this long ago and not taken yet (behind an order backlog) is run by the
+# next worker that takes a queue entry, before that entry's job (sync/engine/changes.py).
+CHANGES_POLL_OVERDUE_SECONDS = float(os.environ.get("OPSCONSOLE_CHANGES_POLL_OVERDUE_SECONDS", 2))
 CHANGES_CYCLE_SECONDS = {
     name.strip(): float(value)
     for name, _, value in (

@@ -18,9 +18,14 @@ logger = logging.getLogger(__name__)
 
 
 def run_job(job_key: str) -> str:
-    """Run the job with this idempotency key (the only thing the queue carries); first, a read of Odoo's
-    changes that has waited too long behind the queue's entries (sync/engine/changes.py)."""
+    """Run the job with this idempotency key (the only thing the queue carries); first, stored deliveries
+    the inbox pump has left waiting too long (sync/engine/ingest.py), and a read of Odoo's changes that has
+    waited too long behind the queue's entries (sync/engine/changes.py)."""
     worker_alive_mark()
+    try:
+        ingest.deliveries_overdue_ingest()
+    except Exception:  # they stay stored for the pump and the sweep; this job must run whatever happened
+        logger.exception("ingesting overdue deliveries failed; they stay stored for the inbox pump")
     try:
         changes.polls_overdue_run()
     except Exception:  # the read keeps its own queue entry; this job must run whatever happened to it

@@ -33,6 +33,17 @@ def inbox_pump_seconds() -> float:
     return _setting("INBOX_PUMP_SECONDS", 0.2)
 
 
+def inbox_overdue_seconds() -> float:
+    """A stored delivery waiting this long for the inbox pump is ingested by the next worker that takes a
+    queue entry, before that entry's job (sync/engine/ingest.py ``deliveries_overdue_ingest``)."""
+    return _setting("INBOX_OVERDUE_SECONDS", 2)
+
+
+def inbox_help_batch() -> int:
+    """How many overdue deliveries a worker ingests before its job, at most."""
+    return int(_setting("INBOX_HELP_BATCH", 50))
+
+
 def changes_tick_seconds() -> float:
     return _setting("CHANGES_TICK_SECONDS", 1)
 

@@ -3,13 +3,16 @@
 The request (sync/services/inbox.py) verifies the signature, stores the raw body with its headers in one
 INSERT and answers; it writes no job and no queue entry. The inbox pump, a thread of every worker
 (``inbox_pump``, settings.WORKER_THREADS), takes the deliveries not ingested yet, oldest first, and
-ingests each once (its row locked, ``SKIP LOCKED`` between pumps, and marked ``ingested_at``): it parses
+ingests each once (claimed with ``FOR UPDATE SKIP LOCKED``, so that pumps take different ones, and marked
+``ingested_at``): it parses
 and validates the body, stores the parsed payload (the raw text cast to jsonb), and creates the job with
 its queue entry in the same transaction (ORM broker; pushed on commit with Redis), or parks a delivery it
 cannot read or must not act on (quarantine: unreadable, topic mismatch, stale) or that no flow handles,
 in front of a person, exactly as the inbox did before answering until now. The pump looks again at once
 while deliveries wait, and after ``OPSCONSOLE_INBOX_PUMP_SECONDS`` (0.2) when none does: one query on a
-partial index that holds only the waiting ones. The sweep (sync/engine/sweep.py) ingests a delivery that
+partial index that holds only the waiting ones. When the pump falls behind (a flash sale), every queue
+worker ingests a batch of the deliveries waiting longer than ``OPSCONSOLE_INBOX_OVERDUE_SECONDS`` before
+its job (``deliveries_overdue_ingest``). The sweep (sync/engine/sweep.py) ingests a delivery that
 waited longer than the stranded delay (no pump running), and a privacy or stock job ingests its shop's
 waiting deliveries before it runs (sync/engine/run.py), so that it sees every stored body and every sale
 on its way. A queue entry named after a webhook job's key whose job does not exist yet (written by the
@@ -34,7 +37,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sync.engine.config import inbox_pump_seconds, max_attempts
+from sync.engine.config import inbox_help_batch, inbox_overdue_seconds, inbox_pump_seconds, max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue import job_enqueue
 from sync.flows.payloads import job_event
@@ -100,10 +103,12 @@ def deliveries_ingest(
     backing_off: bool = False,
     topics: Sequence[str] | None = None,
 ) -> list[Ingested]:
-    """Ingest deliveries not ingested yet, oldest first, each in its own transaction; one that another
-    pump holds now is skipped (``busy``), and one whose ingest fails (``failed``: logged, counted, tried
-    again after ``ingest_backoff``, parked for a person after ``INGEST_MAX_FAILURES``) holds back none after
-    it. ``backing_off``: those waiting out a back-off are tried too. Returns what became of each."""
+    """Ingest deliveries not ingested yet, oldest first, at most ``limit``, each claimed and ingested in its
+    own transaction: the oldest one no other pump holds (``FOR UPDATE SKIP LOCKED``), so that pumps and
+    workers ingesting at once take different deliveries and none waits for another. One whose ingest fails
+    (``failed``: logged, counted, tried again after ``ingest_backoff``, parked for a person after
+    ``INGEST_MAX_FAILURES``) holds back none after it, and is not taken again by this call. ``backing_off``:
+    those waiting out a back-off are taken too. Returns what became of each."""
     query = InboundEvent.objects.filter(ingested_at__isnull=True)
     if not backing_off:
         query = query.filter(Q(ingest_retry_at__isnull=True) | Q(ingest_retry_at__lte=timezone.now()))
@@ -113,16 +118,52 @@ def deliveries_ingest(
         query = query.filter(received_at__lt=received_before)
     if topics is not None:
         query = query.filter(topic__in=list(topics))
-    waiting = list(query.order_by("received_at").values_list("pk", flat=True)[:limit])
-    return [_ingest_isolated(pk) for pk in waiting]
+    done: list[Ingested] = []
+    failed: list[int] = []
+    while len(done) < limit:
+        ingested = _ingest_next(query.exclude(pk__in=failed) if failed else query)
+        if ingested is None:
+            break
+        if ingested.outcome == "failed" and ingested.event_id is not None:
+            failed.append(ingested.event_id)
+        done.append(ingested)
+    return done
 
 
-def _ingest_isolated(pk: int) -> Ingested:
+def _ingest_next(query: QuerySet[InboundEvent]) -> Ingested | None:
+    """Claim the oldest delivery of ``query`` that no other pump holds and ingest it; None when none is
+    left. A failure of the claim itself (the database gone) is raised; one of the ingest is counted."""
+    claimed: list[int] = []
     try:
-        return _ingest(InboundEvent.objects.filter(pk=pk), enqueue=True, skip_locked=True)
+        with transaction.atomic():
+            event = query.order_by("received_at", "pk").select_for_update(skip_locked=True).first()
+            if event is None:
+                return None
+            claimed.append(event.pk)
+            return _classify(event, enqueue=True)
     except Exception as exc:  # one delivery must not stop the inbox: counted, tried again, then parked
-        logger.exception("ingesting delivery %s failed; it stays waiting and is tried again", pk)
-        return _ingest_failed(pk, exc)
+        if not claimed:
+            raise
+        logger.exception("ingesting delivery %s failed; it stays waiting and is tried again", claimed[0])
+        return _ingest_failed(claimed[0], exc)
+
+
+def deliveries_overdue_ingest(*, now: datetime | None = None) -> int:
+    """Ingest up to ``inbox_help_batch`` deliveries that have waited longer than ``inbox_overdue_seconds``,
+    oldest first. Every worker calls this before the job its queue entry names (sync/tasks.py): under a
+    flash sale the pump, one thread per worker host, falls behind the deliveries coming in, and a delivery
+    not ingested is a sale no stock push can count (its raises are held back: sync/flows/stock.py) and an
+    order the console does not show as queued. Deliveries younger than that are left to the pump. Returns
+    how many it ingested."""
+    now = now or timezone.now()
+    before = now - timedelta(seconds=inbox_overdue_seconds())
+    waiting = InboundEvent.objects.filter(ingested_at__isnull=True, received_at__lt=before).filter(
+        Q(ingest_retry_at__isnull=True) | Q(ingest_retry_at__lte=now)
+    )
+    if not waiting.exists():
+        return 0
+    done = deliveries_ingest(limit=inbox_help_batch(), received_before=before)
+    return sum(i.outcome != "failed" for i in done)
 
 
 def _ingest_failed(pk: int, exc: Exception) -> Ingested:

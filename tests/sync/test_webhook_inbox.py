@@ -551,6 +551,77 @@ def test_the_inbox_pump_of_a_worker_ingests_deliveries_as_they_are_stored():
     shop_cache_clear()
 
 
+def test_deliveries_a_worker_host_s_pump_left_waiting_are_ingested_by_the_next_worker_before_its_job(
+    client, shop, monkeypatch, settings
+):
+    # given a flash sale the pump has fallen behind: three deliveries stored ten seconds ago, one just now,
+    # and a job in the queue (any kind)
+    settings.INBOX_HELP_BATCH = 2
+    monkeypatch.setitem(registry.FLOWS, "order.upsert", lambda job, ctx: {"outcome": "done"})
+    for n in (1, 2, 3):
+        deliver(client, body_of({**ORDER, "id": n}), webhook_id=f"wh-late-{n}")
+        InboundEvent.objects.filter(webhook_id=f"wh-late-{n}").update(
+            received_at=timezone.now() - timedelta(seconds=20 - n)
+        )
+    deliver(client, body_of({**ORDER, "id": 4}), webhook_id="wh-now")
+    job_create(
+        spec=JobSpec(kind="order.upsert", flow="orders", shop=shop, idempotency_key="queued", subject="order:9")
+    )
+
+    # when a worker takes the job's entry
+    from sync import tasks
+
+    assert tasks.run_job("queued") == "succeeded"
+
+    # then, before the job, it ingested the oldest overdue deliveries, as many as its batch, and left the
+    # one received just now to the pump
+    waiting = InboundEvent.objects.filter(ingested_at__isnull=True).order_by("received_at")
+    assert list(waiting.values_list("webhook_id", flat=True)) == ["wh-late-3", "wh-now"]
+    assert set(SyncJob.objects.filter(event__isnull=False).values_list("subject", flat=True)) == {
+        "order:1",
+        "order:2",
+    }
+    # and the next worker takes the last overdue one, still not the fresh one
+    job_create(
+        spec=JobSpec(kind="order.upsert", flow="orders", shop=shop, idempotency_key="next", subject="order:8")
+    )
+    assert tasks.run_job("next") == "succeeded"
+    assert list(waiting.values_list("webhook_id", flat=True)) == ["wh-now"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pumps_ingesting_at_once_take_different_deliveries_and_make_one_job_each():
+    # given 60 stored deliveries
+    shop_cache_clear()
+    ShopifyShopFactory(domain="demo.myshopify.com", client_secret=SECRET)
+    for n in range(60):
+        deliver(Client(), body_of({**ORDER, "id": n + 1}), webhook_id=f"wh-many-{n}")
+
+    # when three pumps ingest at once, each until none is left
+    outcomes: list[list[str]] = [[], [], []]
+
+    def pump(mine: list[str]) -> None:
+        try:
+            while done := deliveries_ingest(limit=5):
+                mine.extend(i.outcome for i in done)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pump, args=(mine,)) for mine in outcomes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    # then each delivery was taken by exactly one of them (none passed over as busy, none met twice) and
+    # became exactly one job
+    assert sorted(o for mine in outcomes for o in mine) == ["stored"] * 60
+    assert SyncJob.objects.count() == 60
+    assert SyncJob.objects.values("event_id").distinct().count() == 60
+    assert not InboundEvent.objects.filter(ingested_at__isnull=True).exists()
+    shop_cache_clear()
+
+
 def test_an_entry_of_a_webhook_job_key_written_before_its_job_ingests_that_delivery(
     client, shop, monkeypatch
 ):
