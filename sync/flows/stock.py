@@ -24,6 +24,7 @@ do not map, are each one problem per SKU (a ``stock.check_sku`` job that parks).
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from opsconsole.core.errors import BusinessRuleError, TransientError
@@ -317,9 +319,14 @@ def _coalesce(job: SyncJob, spec: dict[str, Any]) -> dict[str, Any]:
             "refresh": refresh,
         }
         now = timezone.now()
+        # What an earlier attempt of a push taken in had done (the falls it set before holding raises back)
+        # stays on its result, beside the job that took it in.
         SyncJob.objects.filter(pk__in=[o.pk for o in others]).update(
             state=JobState.SUCCEEDED,
-            result={"outcome": "coalesced", "into_job": job.pk},
+            result=RawSQL(
+                "COALESCE(result, '{}'::jsonb) || %s::jsonb",
+                [json.dumps({"outcome": "coalesced", "into_job": job.pk})],
+            ),
             finished_at=now,
             next_attempt_at=None,
             updated_at=now,
