@@ -565,7 +565,9 @@ def test_deliveries_a_worker_host_s_pump_left_waiting_are_ingested_by_the_next_w
         )
     deliver(client, body_of({**ORDER, "id": 4}), webhook_id="wh-now")
     job_create(
-        spec=JobSpec(kind="order.upsert", flow="orders", shop=shop, idempotency_key="queued", subject="order:9")
+        spec=JobSpec(
+            kind="order.upsert", flow="orders", shop=shop, idempotency_key="queued", subject="order:9"
+        )
     )
 
     # when a worker takes the job's entry

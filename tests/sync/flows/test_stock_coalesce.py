@@ -13,7 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def _push(shop, key: str, state: str, **fields) -> SyncJob:
     return SyncJob.objects.create(
-        kind="stock.push", flow="stock", shop=shop, idempotency_key=key, subject="stock", state=state, **fields
+        kind="stock.push",
+        flow="stock",
+        shop=shop,
+        idempotency_key=key,
+        subject="stock",
+        state=state,
+        **fields,
     )
 
 
