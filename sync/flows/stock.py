@@ -61,6 +61,11 @@ MAX_BATCH = 250
 RESENDS = 3
 #: Pushes taken in by a running push at most (the rest wait for the next one).
 COALESCE_LIMIT = 500
+#: A fall of Shopify's stock that we did not make, received less than this ago when its level-update job
+#: first runs, is not raised back on that attempt: Shopify sends a sale's ``inventory_levels/update`` and
+#: its ``orders/create`` separately, in no set order, and until the order's delivery is here no rule can
+#: tell the sale from drift. The job's retry (after its backoff) decides, with the order counted if it came.
+LEVEL_RAISE_GRACE_SECONDS = 10
 #: Order jobs whose sales Odoo has not booked yet.
 PENDING_ORDER_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING, JobState.NEEDS_ATTENTION)
 
@@ -274,7 +279,19 @@ def stock_level_update(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         level.save(update_fields=[*seen, "drift", "drift_at"])
         if level.sku not in ctx.mappings.skus:
             return {"outcome": "drift", "sku": level.sku}
-        result = _push(ctx, [level.sku], refresh=False)
+        hold = ""
+        if (
+            job.attempts <= 1
+            and level.target is not None
+            and level.shopify_available < level.target
+            and event.received_at is not None
+            and timezone.now() - event.received_at < timedelta(seconds=LEVEL_RAISE_GRACE_SECONDS)
+        ):
+            hold = (
+                "Shopify's stock fell moments ago, and the order that sold the units may not have reached us "
+                "yet (Shopify sends it separately)"
+            )
+        result = _push(ctx, [level.sku], refresh=False, hold_raises=hold)
     return {**result, "outcome": "reasserted" if result["set"] else "drift_explained", "sku": level.sku}
 
 
@@ -497,7 +514,11 @@ def _key(job: SyncJob, round_: int, batch: int, resend: int = 0) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{job.idempotency_key}/{job.attempts}/{round_}/{batch}{tail}"))
 
 
-def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool = False) -> dict[str, Any]:
+def _push(
+    ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool = False, hold_raises: str = ""
+) -> dict[str, Any]:
+    """Bring Shopify's available of ``skus`` in line with Odoo's. ``hold_raises``: why no raise may be made
+    on this attempt (falls are set; raises are held back and the job tried again)."""
     job = ctx.job
     mappings = ctx.mappings
     now = timezone.now()
@@ -583,7 +604,7 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
                 result["activated"] += 1
                 continue
             if value != lv.shopify_available:
-                if uncounted and lv.shopify_available is not None and value > lv.shopify_available:
+                if (uncounted or hold_raises) and lv.shopify_available is not None and value > lv.shopify_available:
                     held.append(sku)  # a sale not counted yet may be why Shopify is lower: not given back
                     continue
                 sets.append((lv, value))
@@ -613,14 +634,20 @@ def _push(ctx: JobContext, skus: Sequence[str], *, refresh: bool, strict: bool =
         off = set(held) | set(moving) | {sku for sku, _ in problems}
         result["checked_skus"] = [s for s in skus if s not in off]
     if held:
+        why = (
+            f"{uncounted} order deliveries of this shop wait to be counted, and a raise could give back "
+            "units they sold"
+            if uncounted
+            else hold_raises
+        )
         raise TransientError(
-            f"{len(held)} stock raise(s) held back ({', '.join(sorted(set(held))[:5])}): {uncounted} "
-            "order deliveries of this shop wait to be counted, and a raise could give back units they sold. "
+            f"{len(held)} stock raise(s) held back ({', '.join(sorted(set(held))[:5])}): {why}. "
             "What had to be lowered was set; the raises are tried again.",
             # what this attempt set is kept as the job's result (sync/engine/attempts.py)
             details={
                 "held_skus": sorted(set(held))[:20],
                 "uncounted_deliveries": uncounted,
+                "reason": "uncounted_deliveries" if uncounted else "sale_on_its_way",
                 "result": result,
             },
         )

@@ -479,6 +479,46 @@ def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
     assert any(j.result and j.result.get("outcome") == "reasserted" for j in jobs)
 
 
+def test_a_fall_in_shopify_seen_moments_ago_is_raised_back_only_on_the_retry_once_no_order_explains_it(p):
+    # given: Shopify and Odoo agree at 30, our push's echo seen
+    set_odoo(p, "NOTEBOOK-BLACK", 30)
+    poll(p)
+    run_stock_jobs(p)
+    item = StockLevel.objects.get(
+        shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN]
+    ).inventory_item_id
+    wait_for(
+        lambda: p.ingest_here() or level_deliveries(p, item, MAIN, available=30, handled_as="echo") or None,
+        timeout=30,
+        message="our push's echo",
+    )
+    run_stock_jobs(p)
+    # when: Shopify's stock falls to 26 and its inventory_levels/update arrives before any order (a sale's
+    # orders/create may follow it: Shopify sends the two separately)
+    shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, location_ids(p)[MAIN], 26, 30)])
+    wait_for(
+        lambda: (
+            p.ingest_here()
+            or SyncJob.objects.filter(
+                shop=p.shop, kind="stock.level_update", event__payload__available=26
+            ).exists()
+            or None
+        ),
+        timeout=30,
+        message="the inventory_levels/update delivery",
+    )
+    [job] = run_stock_jobs(p, rounds=1)
+    # then the first attempt does not give the 4 units back: it says why and is tried again
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 26
+    assert job.kind == "stock.level_update" and job.state == JobState.RETRYING
+    assert "held back (NOTEBOOK-BLACK)" in job.error_message
+    assert "the order that sold the units may not have reached us" in job.error_message
+    # and when no order came by its retry, the fall is drift: Odoo's truth is asserted again
+    [job] = run_stock_jobs(p, rounds=1)
+    assert job.state == JobState.SUCCEEDED and job.result["outcome"] == "reasserted"
+    assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
+
+
 def test_odoo_down_delays_a_push_and_loses_nothing(p):
     # given
     set_odoo(p, "NOTEBOOK-BLACK", 21)
