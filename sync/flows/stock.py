@@ -604,7 +604,11 @@ def _push(
                 result["activated"] += 1
                 continue
             if value != lv.shopify_available:
-                if (uncounted or hold_raises) and lv.shopify_available is not None and value > lv.shopify_available:
+                if (
+                    (uncounted or hold_raises)
+                    and lv.shopify_available is not None
+                    and value > lv.shopify_available
+                ):
                     held.append(sku)  # a sale not counted yet may be why Shopify is lower: not given back
                     continue
                 sets.append((lv, value))
