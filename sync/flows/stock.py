@@ -280,12 +280,13 @@ def stock_level_update(job: SyncJob, ctx: JobContext) -> dict[str, Any]:
         if level.sku not in ctx.mappings.skus:
             return {"outcome": "drift", "sku": level.sku}
         hold = ""
+        received = event.received_at if event is not None else None
         if (
             job.attempts <= 1
             and level.target is not None
             and level.shopify_available < level.target
-            and event.received_at is not None
-            and timezone.now() - event.received_at < timedelta(seconds=LEVEL_RAISE_GRACE_SECONDS)
+            and received is not None
+            and timezone.now() - received < timedelta(seconds=LEVEL_RAISE_GRACE_SECONDS)
         ):
             hold = (
                 "Shopify's stock fell moments ago, and the order that sold the units may not have reached us "
