@@ -3,8 +3,8 @@
 The request (sync/services/inbox.py) verifies the signature, stores the raw body with its headers in one
 INSERT and answers; it writes no job and no queue entry. The inbox pump, a thread of every worker
 (``inbox_pump``, settings.WORKER_THREADS), takes the deliveries not ingested yet, oldest first, and
-ingests each once (claimed with ``FOR UPDATE SKIP LOCKED``, so that pumps take different ones, and marked
-``ingested_at``): it parses
+ingests each once (claimed in batches with ``FOR UPDATE SKIP LOCKED``, so that pumps take different ones,
+each in a savepoint of its batch's transaction, and marked ``ingested_at``): it parses
 and validates the body, stores the parsed payload (the raw text cast to jsonb), and creates the job with
 its queue entry in the same transaction (ORM broker; pushed on commit with Redis), or parks a delivery it
 cannot read or must not act on (quarantine: unreadable, topic mismatch, stale) or that no flow handles,
@@ -103,12 +103,14 @@ def deliveries_ingest(
     backing_off: bool = False,
     topics: Sequence[str] | None = None,
 ) -> list[Ingested]:
-    """Ingest deliveries not ingested yet, oldest first, at most ``limit``, each claimed and ingested in its
-    own transaction: the oldest one no other pump holds (``FOR UPDATE SKIP LOCKED``), so that pumps and
-    workers ingesting at once take different deliveries and none waits for another. One whose ingest fails
-    (``failed``: logged, counted, tried again after ``ingest_backoff``, parked for a person after
-    ``INGEST_MAX_FAILURES``) holds back none after it, and is not taken again by this call. ``backing_off``:
-    those waiting out a back-off are taken too. Returns what became of each."""
+    """Ingest deliveries not ingested yet, oldest first, at most ``limit``, in batches of ``INGEST_BATCH``:
+    each batch claims the oldest deliveries no other pump holds (``FOR UPDATE SKIP LOCKED``, so that pumps
+    and workers ingesting at once take different ones and none waits) and ingests each in a savepoint of
+    one transaction. One whose ingest fails (``failed``: logged, counted, tried again after
+    ``ingest_backoff``, parked for a person after ``INGEST_MAX_FAILURES``) holds back none after it; one of
+    a subject another pump is folding right now (``busy``) stays waiting for the next claim. Neither is
+    taken again by this call. ``backing_off``: those waiting out a back-off are taken too. Returns what
+    became of each."""
     query = InboundEvent.objects.filter(ingested_at__isnull=True)
     if not backing_off:
         query = query.filter(Q(ingest_retry_at__isnull=True) | Q(ingest_retry_at__lte=timezone.now()))
@@ -119,33 +121,45 @@ def deliveries_ingest(
     if topics is not None:
         query = query.filter(topic__in=list(topics))
     done: list[Ingested] = []
-    failed: list[int] = []
+    passed: list[int] = []  # failed or busy in this call: not claimed again by it
     while len(done) < limit:
-        ingested = _ingest_next(query.exclude(pk__in=failed) if failed else query)
-        if ingested is None:
+        batch = _ingest_batch(
+            query.exclude(pk__in=passed) if passed else query, size=min(INGEST_BATCH, limit - len(done))
+        )
+        if not batch:
             break
-        if ingested.outcome == "failed" and ingested.event_id is not None:
-            failed.append(ingested.event_id)
-        done.append(ingested)
+        passed += [i.event_id for i in batch if i.outcome in ("failed", "busy") and i.event_id is not None]
+        done.extend(batch)
     return done
 
 
-def _ingest_next(query: QuerySet[InboundEvent]) -> Ingested | None:
-    """Claim the oldest delivery of ``query`` that no other pump holds and ingest it; None when none is
-    left. A failure of the claim itself (the database gone) is raised; one of the ingest is counted."""
-    claimed: list[int] = []
-    try:
-        with transaction.atomic():
-            event = query.order_by("received_at", "pk").select_for_update(skip_locked=True).first()
-            if event is None:
-                return None
-            claimed.append(event.pk)
-            return _classify(event, enqueue=True)
-    except Exception as exc:  # one delivery must not stop the inbox: counted, tried again, then parked
-        if not claimed:
-            raise
-        logger.exception("ingesting delivery %s failed; it stays waiting and is tried again", claimed[0])
-        return _ingest_failed(claimed[0], exc)
+#: Deliveries claimed and ingested in one transaction: the claim's index scan and the commit are shared.
+INGEST_BATCH = 25
+
+
+class _FoldBusy(Exception):
+    """Another transaction folds a delivery of the same subject now: this one waits for a later claim."""
+
+
+def _ingest_batch(query: QuerySet[InboundEvent], *, size: int) -> list[Ingested]:
+    """Claim up to ``size`` of the oldest deliveries of ``query`` that no other pump holds and ingest each in
+    its own savepoint, so that one that fails undoes nothing of the others. A failure of the claim or of
+    the transaction itself (the database gone) is raised, and nothing of the batch is kept."""
+    done: list[Ingested] = []
+    with transaction.atomic():
+        events = list(query.order_by("received_at").select_for_update(skip_locked=True)[:size])
+        for event in events:
+            try:
+                with transaction.atomic():
+                    done.append(_classify(event, enqueue=True, wait=False))
+            except _FoldBusy:
+                done.append(Ingested("busy", event.pk))
+            except Exception as exc:  # one delivery must not stop the inbox: counted, tried again, parked
+                logger.exception(
+                    "ingesting delivery %s failed; it stays waiting and is tried again", event.pk
+                )
+                done.append(_ingest_failed(event.pk, exc))
+    return done
 
 
 def deliveries_overdue_ingest(*, now: datetime | None = None) -> int:
@@ -163,7 +177,7 @@ def deliveries_overdue_ingest(*, now: datetime | None = None) -> int:
     if not waiting.exists():
         return 0
     done = deliveries_ingest(limit=inbox_help_batch(), received_before=before)
-    return sum(i.outcome != "failed" for i in done)
+    return sum(i.outcome not in ("failed", "busy") for i in done)
 
 
 def _ingest_failed(pk: int, exc: Exception) -> Ingested:
@@ -256,7 +270,9 @@ def _correlation(event: InboundEvent) -> dict[str, Any]:
     return {"correlation_id": event.correlation_id} if event.correlation_id else {}
 
 
-def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
+def _classify(event: InboundEvent, *, enqueue: bool, wait: bool = True) -> Ingested:
+    """Parse, validate and act on one delivery, in the caller's transaction (its row locked). ``wait``:
+    wait for another transaction folding a delivery of the same subject (else ``_FoldBusy`` is raised)."""
     now = timezone.now()
     event.ingested_at = now
     if event.purged_at is not None:
@@ -318,7 +334,7 @@ def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
         # never silently ignored. A replay runs the topic's flow once one exists.
         return Ingested("unhandled", event.pk, _unhandled(event, subject_id=subject_id, label=label))
     subject = _job_subject(topic, payload, subject_id)
-    if kind.coalesce and (handled := _fold(event, kind.kind, subject, payload)) is not None:
+    if kind.coalesce and (handled := _fold(event, kind.kind, subject, payload, wait=wait)) is not None:
         return handled
     job = SyncJob.objects.create(
         **_correlation(event),
@@ -353,18 +369,25 @@ def _classify(event: InboundEvent, *, enqueue: bool) -> Ingested:
 LEVEL_UPDATE_KIND = "stock.level_update"
 
 
-def _fold(event: InboundEvent, kind: str, subject: str, payload: dict[str, Any]) -> Ingested | None:
+def _fold(
+    event: InboundEvent, kind: str, subject: str, payload: dict[str, Any], *, wait: bool = True
+) -> Ingested | None:
     """Coalescing: a delivery of a kind that acts on its subject's current state (``JobKind.coalesce``)
     makes no job when one of its subject is still waiting (queued or retrying, not running): it is folded
     into that job (``handled_by``, ``handled_as="coalesced"``), which reads the newest of its deliveries
     when it runs (sync/flows/payloads.py ``job_event``). Shopify's echo of the stock our push set makes no
     job either: it is credited to the push (``handled_as="echo"``). Either way the delivery stays stored
     and names the job that handled it (the deliveries list, the job search). None: make a job."""
+    key = subject_lock_key(f"fold:{event.shop_id}:{kind}:{subject}")
     with connection.cursor() as cursor:
-        # Two pumps ingesting two deliveries of one subject at once fold them into one job, not two.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [subject_lock_key(f"fold:{event.shop_id}:{kind}:{subject}")]
-        )
+        # Two pumps ingesting two deliveries of one subject at once fold them into one job, not two. A batch
+        # (``_ingest_batch``) does not wait: two batches folding subjects in different orders would deadlock.
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        else:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+            if not cursor.fetchone()[0]:
+                raise _FoldBusy(key)
     # A job being claimed now (its row locked) is skipped: the delivery makes a job of its own.
     waiting = (
         SyncJob.objects.select_for_update(skip_locked=True)

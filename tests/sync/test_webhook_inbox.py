@@ -843,6 +843,42 @@ def test_a_delivery_for_a_subject_whose_job_already_runs_makes_a_job_of_its_own(
     assert SyncJob.objects.filter(subject="customer:7").count() == 2
 
 
+def test_a_delivery_of_a_subject_another_pump_folds_now_waits_for_the_next_claim_and_holds_back_none(
+    client, shop
+):
+    # given: an update of customer 7 and an order, stored; and another pump folding a delivery of customer
+    # 7 right now (its lock held by another connection)
+    import psycopg
+
+    from sync.locks import subject_lock_key
+
+    deliver(client, _customer(7, "2026-11-20T10:00:00Z"), topic="customers/update", webhook_id="c7-0")
+    deliver(client, body_of(ORDER), webhook_id="o-1")
+    db = connection.settings_dict
+    other = psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
+    )
+    try:
+        other.execute(
+            "SELECT pg_advisory_lock(%s)", [subject_lock_key(f"fold:{shop.pk}:customer.upsert:customer:7")]
+        )
+        # when this pump ingests: it does not wait for the other (two batches folding subjects in opposite
+        # orders would deadlock); a wait would end in a lock timeout here
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '3s'")
+        outcomes = ingest()
+        # then the customer's delivery is left waiting for a later claim, and the order after it went on
+        assert outcomes == ["busy", "stored"]
+        assert list(
+            InboundEvent.objects.filter(ingested_at__isnull=True).values_list("webhook_id", flat=True)
+        ) == ["c7-0"]
+    finally:
+        other.close()
+    # and once the other pump is done, the next claim ingests it
+    assert ingest() == ["stored"]
+    assert SyncJob.objects.filter(subject="customer:7").count() == 1
+
+
 def test_orders_are_never_folded_together(client, shop):
     # given: two updates of one order, neither run yet (an order's job acts on each change)
     deliver(client, body_of(ORDER), topic="orders/updated", webhook_id="o-1")
