@@ -208,3 +208,12 @@ class JobRequest:
     subject: str
     subject_label: str = ""
     input: dict[str, Any] | None = None
+
+
+#: The topics of an order's own deliveries: its sale and edits, cancellation, refunds and fulfilments. A
+#: worker helping an inbox pump that has fallen behind ingests these first, in the order received
+#: (sync/engine/ingest.py ``deliveries_overdue_ingest``): one order's jobs keep their order, every sale is
+#: counted by the stock pushes sooner, and what waits is what coalesces (stock levels, customers, products).
+ORDER_TOPICS: tuple[str, ...] = tuple(
+    topic for k in KINDS.values() if k.flow in ("orders", "refunds", "fulfilments") for topic in k.topics
+)

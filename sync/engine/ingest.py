@@ -43,6 +43,7 @@ from sync.engine.queue import job_enqueue
 from sync.flows.payloads import job_event
 from sync.kinds import (
     INGEST_FAILED_KIND,
+    ORDER_TOPICS,
     QUARANTINE_FLOW,
     QUARANTINE_KIND,
     UNHANDLED_TOPIC_KIND,
@@ -163,8 +164,8 @@ def _ingest_batch(query: QuerySet[InboundEvent], *, size: int) -> list[Ingested]
 
 
 def deliveries_overdue_ingest(*, now: datetime | None = None) -> int:
-    """Ingest up to ``inbox_help_batch`` deliveries that have waited longer than ``inbox_overdue_seconds``,
-    oldest first. Every worker calls this before the job its queue entry names (sync/tasks.py): under a
+    """Ingest up to ``inbox_help_batch`` deliveries that have waited longer than ``inbox_overdue_seconds``:
+    an order's own deliveries first (``ORDER_TOPICS``), then any, oldest first. Every worker calls this before the job its queue entry names (sync/tasks.py): under a
     flash sale the pump, one thread per worker host, falls behind the deliveries coming in, and a delivery
     not ingested is a sale no stock push can count (its raises are held back: sync/flows/stock.py) and an
     order the console does not show as queued. Deliveries younger than that are left to the pump. Returns
@@ -176,7 +177,11 @@ def deliveries_overdue_ingest(*, now: datetime | None = None) -> int:
     )
     if not waiting.exists():
         return 0
-    done = deliveries_ingest(limit=inbox_help_batch(), received_before=before)
+    # An order's own deliveries first (``ORDER_TOPICS``); the rest of the batch, the oldest of any topic.
+    batch = inbox_help_batch()
+    done = deliveries_ingest(limit=batch, received_before=before, topics=ORDER_TOPICS)
+    if len(done) < batch:
+        done += deliveries_ingest(limit=batch - len(done), received_before=before)
     return sum(i.outcome not in ("failed", "busy") for i in done)
 
 

@@ -554,12 +554,14 @@ def test_the_inbox_pump_of_a_worker_ingests_deliveries_as_they_are_stored():
 def test_deliveries_a_worker_host_s_pump_left_waiting_are_ingested_by_the_next_worker_before_its_job(
     client, shop, monkeypatch, settings
 ):
-    # given a flash sale the pump has fallen behind: three deliveries stored ten seconds ago, one just now,
-    # and a job in the queue (any kind)
+    # given a flash sale the pump has fallen behind: a customer's update and two orders stored seconds ago
+    # (the customer's first), one order just now, and a job in the queue (any kind)
     settings.INBOX_HELP_BATCH = 2
     monkeypatch.setitem(registry.FLOWS, "order.upsert", lambda job, ctx: {"outcome": "done"})
-    for n in (1, 2, 3):
+    deliver(client, _customer(7, "2026-11-20T10:00:00Z"), topic="customers/update", webhook_id="wh-late-1")
+    for n in (2, 3):
         deliver(client, body_of({**ORDER, "id": n}), webhook_id=f"wh-late-{n}")
+    for n in (1, 2, 3):
         InboundEvent.objects.filter(webhook_id=f"wh-late-{n}").update(
             received_at=timezone.now() - timedelta(seconds=20 - n)
         )
@@ -575,20 +577,21 @@ def test_deliveries_a_worker_host_s_pump_left_waiting_are_ingested_by_the_next_w
 
     assert tasks.run_job("queued") == "succeeded"
 
-    # then, before the job, it ingested the oldest overdue deliveries, as many as its batch, and left the
-    # one received just now to the pump
+    # then, before the job, it ingested overdue deliveries, as many as its batch: the orders' first (their
+    # sales count for stock, and the customer's update coalesces), and left the one received just now
     waiting = InboundEvent.objects.filter(ingested_at__isnull=True).order_by("received_at")
-    assert list(waiting.values_list("webhook_id", flat=True)) == ["wh-late-3", "wh-now"]
+    assert list(waiting.values_list("webhook_id", flat=True)) == ["wh-late-1", "wh-now"]
     assert set(SyncJob.objects.filter(event__isnull=False).values_list("subject", flat=True)) == {
-        "order:1",
         "order:2",
+        "order:3",
     }
-    # and the next worker takes the last overdue one, still not the fresh one
+    # and the next worker takes the customer's, still not the fresh one
     job_create(
         spec=JobSpec(kind="order.upsert", flow="orders", shop=shop, idempotency_key="next", subject="order:8")
     )
     assert tasks.run_job("next") == "succeeded"
     assert list(waiting.values_list("webhook_id", flat=True)) == ["wh-now"]
+    assert SyncJob.objects.filter(kind="customer.upsert", subject="customer:7").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
