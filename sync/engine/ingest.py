@@ -37,6 +37,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from opsconsole.core.errors import TransientError
 from sync.engine.config import inbox_help_batch, inbox_overdue_seconds, inbox_pump_seconds, max_attempts
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue import job_enqueue
@@ -233,14 +234,33 @@ def delivery_reingest(job: SyncJob, ctx: Any) -> dict[str, Any]:
     return {"outcome": result.outcome, "event": event.pk, "job": result.job_id}
 
 
-def deliveries_ingest_pending(*, shop_id: int, limit: int = 5000, topics: Sequence[str] | None = None) -> int:
+def deliveries_ingest_pending(
+    *,
+    shop_id: int,
+    limit: int = 5000,
+    topics: Sequence[str] | None = None,
+    strict_before: datetime | None = None,
+) -> int:
     """Ingest the shop's deliveries not ingested yet, oldest first, at most ``limit`` (of ``topics`` only,
     when given): a privacy or stock job runs this before it looks at the shop's stored bodies. Returns how
-    many it ingested; raises when one failed, so that the job is tried again rather than run without it."""
+    many it ingested; raises when one failed, so that the job is tried again rather than run without it.
+    ``strict_before``: also raises (``TransientError``, the job tried again) while any of the shop's
+    deliveries received before it is still not ingested: one another pump holds at this moment, or one
+    beyond ``limit``."""
     done = deliveries_ingest(limit=limit, shop_id=shop_id, backing_off=True, topics=topics)
     failed = [i.event_id for i in done if i.outcome == "failed"]
     if failed:
         raise RuntimeError(f"stored deliveries {failed} of this shop could not be ingested yet")
+    if strict_before is not None:
+        left = InboundEvent.objects.filter(
+            shop_id=shop_id, ingested_at__isnull=True, received_at__lt=strict_before
+        ).count()
+        if left:
+            raise TransientError(
+                f"{left} stored deliveries of this shop are not ingested yet (another worker is ingesting "
+                "them, or more were waiting than one attempt ingests); this job needs every stored body, "
+                "so it waits for them and is tried again"
+            )
     return sum(i.outcome not in ("busy", "missing") for i in done)
 
 

@@ -32,14 +32,16 @@ from sync.models import RUNNABLE_STATES, JobAttempt, JobState, SyncJob
 logger = structlog.get_logger("sync.jobs")
 
 #: Flows that read the shop's stored deliveries: its deliveries not ingested yet are ingested before they
-#: run (sync/engine/ingest.py), at most so many, of these topics (None: all). A redaction must see every
-#: stored body of its shop. A stock push counts the sales Odoo has not booked yet: the order deliveries
-#: waiting for a worker are ingested first, a bounded number of them, so that a backlog of thousands
-#: never holds a stock change back; while some still wait, the push lowers Shopify's stock but holds back
-#: raises (sync/flows/stock.py ``sales_uncounted``).
-INGEST_FIRST: dict[str, tuple[int, tuple[str, ...] | None]] = {
-    "privacy": (5000, None),
-    "stock": (100, SALE_TOPICS),
+#: run (sync/engine/ingest.py), at most so many, of these topics (None: all), and, when strict, the job
+#: waits (retrying) while any received before its attempt began is still not ingested. A redaction must
+#: see every stored body of its shop: strict, so that one another worker is ingesting at that moment, or
+#: one beyond the first 5,000 of a backlog, is not missed. A stock push counts the sales Odoo has not
+#: booked yet: the order deliveries waiting for a worker are ingested first, a bounded number of them, so
+#: that a backlog of thousands never holds a stock change back; while some still wait, the push lowers
+#: Shopify's stock but holds back raises (sync/flows/stock.py ``sales_uncounted``).
+INGEST_FIRST: dict[str, tuple[int, tuple[str, ...] | None, bool]] = {
+    "privacy": (5000, None, True),
+    "stock": (100, SALE_TOPICS, False),
 }
 
 _RUN_FIELDS = ("pk", "subject", "shop_id", "correlation_id", "flow", "kind", "priority")
@@ -106,8 +108,10 @@ def _run(job: SyncJob) -> str:
         logger.info("job.started", attempt=job.attempts)
         try:
             if job.flow in INGEST_FIRST:
-                limit, topics = INGEST_FIRST[job.flow]
-                deliveries_ingest_pending(shop_id=job.shop_id, limit=limit, topics=topics)
+                limit, topics, strict = INGEST_FIRST[job.flow]
+                deliveries_ingest_pending(
+                    shop_id=job.shop_id, limit=limit, topics=topics, strict_before=now if strict else None
+                )
             flow = delivery_reingest if job.kind == INGEST_FAILED_KIND else registry.for_job(job)
             result = flow(job, context)
         except TimeoutException as exc:

@@ -696,6 +696,54 @@ def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(clien
     assert SyncJob.objects.filter(kind="order.upsert").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_privacy_job_waits_for_a_delivery_another_worker_is_ingesting_rather_than_run_without_it(
+    client, monkeypatch
+):
+    # given an order of the customer, stored, that another pump has claimed and not committed yet (its row
+    # locked by another connection), and the customer's redaction
+    import psycopg
+
+    deliver(client, body_of({**ORDER, "customer": {"id": 191167}}), webhook_id="wh-order")
+    deliver(
+        client,
+        body_of(REDACT),
+        topic="customers/redact",
+        webhook_id="wh-redact",
+        **{"X-Shopify-Triggered-At": _recent()},
+    )
+    redact = delivery_ingest(event_id=InboundEvent.objects.get(webhook_id="wh-redact").pk)
+    redact_key = SyncJob.objects.get(pk=redact.job_id).idempotency_key
+    ran: list[str] = []
+    monkeypatch.setitem(
+        registry.FLOWS,
+        "privacy.customer_redact",
+        lambda job, ctx: ran.append("ran") or {"outcome": "redacted"},
+    )
+    order_pk = InboundEvent.objects.get(webhook_id="wh-order").pk
+    db = connection.settings_dict
+    other = psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"])
+    try:
+        other.execute("SELECT id FROM sync_inboundevent WHERE id = %s FOR UPDATE", [order_pk])
+
+        # when a worker runs the redaction
+        assert job_run(key=redact_key) == "failed"
+
+        # then the flow did not run without that body: the job waits for it, saying why
+        assert ran == []
+        job = SyncJob.objects.get(idempotency_key=redact_key)
+        assert job.state == JobState.RETRYING
+        assert "1 stored deliveries of this shop are not ingested yet" in job.error_message
+    finally:
+        other.rollback()
+        other.close()
+    # and once the other worker let go, the retry ingests it and runs
+    SyncJob.objects.filter(idempotency_key=redact_key).update(next_attempt_at=None)
+    assert job_run(key=redact_key) == "succeeded"
+    assert ran == ["ran"]
+    assert InboundEvent.objects.get(pk=order_pk).ingested_at is not None
+
+
 def test_a_stock_job_counts_the_sales_of_orders_still_waiting_for_a_worker(client, shop, monkeypatch):
     # given an order of 3 units of a SKU, stored but not yet ingested
     order = {**ORDER, "line_items": [{"sku": "MERINOTE-M-NAVY", "quantity": 3}]}

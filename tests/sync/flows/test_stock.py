@@ -301,7 +301,7 @@ def test_behind_a_backlog_of_order_deliveries_a_push_lowers_at_once_and_raises_o
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == shopify_available(p, other)[MAIN] == 30
     # and a sale of 2 in Shopify whose delivery is stored but not ingested: a backlog beyond what a push
     # ingests first (none, here)
-    monkeypatch.setitem(run_module.INGEST_FIRST, "stock", (0, SALE_TOPICS))
+    monkeypatch.setitem(run_module.INGEST_FIRST, "stock", (0, SALE_TOPICS, False))
     p.generate_orders(1, skus=["NOTEBOOK-BLACK"], quantity=2, seed=7)
     wait_for(
         lambda: stock_module.sales_uncounted(shop_id=p.shop.pk) or None, timeout=30, message="the sale stored"
