@@ -166,11 +166,11 @@ def _ingest_batch(query: QuerySet[InboundEvent], *, size: int) -> list[Ingested]
 
 def deliveries_overdue_ingest(*, now: datetime | None = None) -> int:
     """Ingest up to ``inbox_help_batch`` deliveries that have waited longer than ``inbox_overdue_seconds``:
-    an order's own deliveries first (``ORDER_TOPICS``), then any, oldest first. Every worker calls this before the job its queue entry names (sync/tasks.py): under a
-    flash sale the pump, one thread per worker host, falls behind the deliveries coming in, and a delivery
-    not ingested is a sale no stock push can count (its raises are held back: sync/flows/stock.py) and an
-    order the console does not show as queued. Deliveries younger than that are left to the pump. Returns
-    how many it ingested."""
+    an order's own deliveries first (``ORDER_TOPICS``), then any, oldest first. Every worker calls this
+    before the job its queue entry names (sync/tasks.py): under a flash sale the pump, one thread per
+    worker host, falls behind the deliveries coming in, and a delivery not ingested is a sale no stock push
+    can count (its raises are held back: sync/flows/stock.py) and an order the console does not show as
+    queued. Deliveries younger than that are left to the pump. Returns how many it ingested."""
     now = now or timezone.now()
     before = now - timedelta(seconds=inbox_overdue_seconds())
     waiting = InboundEvent.objects.filter(ingested_at__isnull=True, received_at__lt=before).filter(

@@ -665,8 +665,9 @@ def test_a_destructive_delivery_is_judged_fresh_by_when_it_was_received_not_when
     assert SyncJob.objects.get().kind == "privacy.customer_redact"
 
 
-def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(client, monkeypatch):
-    # given an order of the customer, stored but not yet ingested, and the customer's redaction
+def _order_then_its_customers_redaction(client) -> str:
+    """An order of customer 191167, stored and not ingested, then the customer's redaction, ingested: the
+    redaction job's key."""
     deliver(client, body_of({**ORDER, "customer": {"id": 191167}}), webhook_id="wh-order")
     deliver(
         client,
@@ -677,7 +678,12 @@ def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(clien
     )
     redact = delivery_ingest(event_id=InboundEvent.objects.get(webhook_id="wh-redact").pk)
     assert redact.outcome == "stored"
-    redact_key = SyncJob.objects.get(pk=redact.job_id).idempotency_key
+    return SyncJob.objects.get(pk=redact.job_id).idempotency_key
+
+
+def test_a_privacy_job_ingests_its_shops_waiting_deliveries_before_it_runs(client, monkeypatch):
+    # given an order of the customer, stored but not yet ingested, and the customer's redaction
+    redact_key = _order_then_its_customers_redaction(client)
     seen: list[list[tuple[str, bool]]] = []
 
     def redaction(job, ctx):  # what the flow finds of the shop's stored deliveries when it runs
@@ -704,16 +710,7 @@ def test_a_privacy_job_waits_for_a_delivery_another_worker_is_ingesting_rather_t
     # locked by another connection), and the customer's redaction
     import psycopg
 
-    deliver(client, body_of({**ORDER, "customer": {"id": 191167}}), webhook_id="wh-order")
-    deliver(
-        client,
-        body_of(REDACT),
-        topic="customers/redact",
-        webhook_id="wh-redact",
-        **{"X-Shopify-Triggered-At": _recent()},
-    )
-    redact = delivery_ingest(event_id=InboundEvent.objects.get(webhook_id="wh-redact").pk)
-    redact_key = SyncJob.objects.get(pk=redact.job_id).idempotency_key
+    redact_key = _order_then_its_customers_redaction(client)
     ran: list[str] = []
     monkeypatch.setitem(
         registry.FLOWS,

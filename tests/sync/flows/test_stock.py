@@ -446,33 +446,46 @@ def test_an_unmapped_sku_sold_in_shopify_is_one_problem(p):
     )
 
 
-def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
-    # given
-    set_odoo(p, "NOTEBOOK-BLACK", 30)
+def in_line_at(p: Pipeline, sku: str, quantity: int) -> str:
+    """Odoo and Shopify agreeing at ``quantity`` of ``sku`` at MAIN, our push's echo seen; its item's id."""
+    set_odoo(p, sku, quantity)
     poll(p)
     run_stock_jobs(p)
-    item = StockLevel.objects.get(
-        shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN]
-    ).inventory_item_id
+    item = StockLevel.objects.get(shop=p.shop, sku=sku, location=location_ids(p)[MAIN]).inventory_item_id
     wait_for(
-        lambda: p.ingest_here() or level_deliveries(p, item, MAIN, available=30, handled_as="echo") or None,
+        lambda: (
+            p.ingest_here() or level_deliveries(p, item, MAIN, available=quantity, handled_as="echo") or None
+        ),
         timeout=30,
         message="our push's echo",
     )
     run_stock_jobs(p)
-    # when: someone sets 99 in Shopify's admin
-    shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, location_ids(p)[MAIN], 99, 30)])
+    return item
+
+
+def set_in_shopify_admin(p: Pipeline, item: str, value: int, was: int) -> None:
+    """Someone sets ``value`` at MAIN in Shopify's admin; its ``inventory_levels/update`` made a job."""
+    shopify_client_for(p.shop).set_inventory_quantities(
+        [InventorySet(item, location_ids(p)[MAIN], value, was)]
+    )
     wait_for(
         lambda: (
             p.ingest_here()
             or SyncJob.objects.filter(
-                shop=p.shop, kind="stock.level_update", event__payload__available=99
+                shop=p.shop, kind="stock.level_update", event__payload__available=value
             ).exists()
             or None
         ),
         timeout=30,
         message="the inventory_levels/update delivery",
     )
+
+
+def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
+    # given
+    item = in_line_at(p, "NOTEBOOK-BLACK", 30)
+    # when: someone sets 99 in Shopify's admin
+    set_in_shopify_admin(p, item, 99, was=30)
     jobs = run_stock_jobs(p)
     # then
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 30
@@ -481,32 +494,10 @@ def test_shopify_raised_by_hand_is_brought_back_to_odoos_truth(p):
 
 def test_a_fall_in_shopify_seen_moments_ago_is_raised_back_only_on_the_retry_once_no_order_explains_it(p):
     # given: Shopify and Odoo agree at 30, our push's echo seen
-    set_odoo(p, "NOTEBOOK-BLACK", 30)
-    poll(p)
-    run_stock_jobs(p)
-    item = StockLevel.objects.get(
-        shop=p.shop, sku="NOTEBOOK-BLACK", location=location_ids(p)[MAIN]
-    ).inventory_item_id
-    wait_for(
-        lambda: p.ingest_here() or level_deliveries(p, item, MAIN, available=30, handled_as="echo") or None,
-        timeout=30,
-        message="our push's echo",
-    )
-    run_stock_jobs(p)
+    item = in_line_at(p, "NOTEBOOK-BLACK", 30)
     # when: Shopify's stock falls to 26 and its inventory_levels/update arrives before any order (a sale's
     # orders/create may follow it: Shopify sends the two separately)
-    shopify_client_for(p.shop).set_inventory_quantities([InventorySet(item, location_ids(p)[MAIN], 26, 30)])
-    wait_for(
-        lambda: (
-            p.ingest_here()
-            or SyncJob.objects.filter(
-                shop=p.shop, kind="stock.level_update", event__payload__available=26
-            ).exists()
-            or None
-        ),
-        timeout=30,
-        message="the inventory_levels/update delivery",
-    )
+    set_in_shopify_admin(p, item, 26, was=30)
     [job] = run_stock_jobs(p, rounds=1)
     # then the first attempt does not give the 4 units back: it says why and is tried again
     assert shopify_available(p, "NOTEBOOK-BLACK")[MAIN] == 26
