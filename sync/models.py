@@ -144,6 +144,11 @@ class InboundEvent(models.Model):
         help_text="the job that handled this delivery, when it made none of its own",
     )
     handled_as = models.CharField(max_length=20, blank=True, help_text="coalesced | echo")
+    # An order delivery's units per SKU, written when it is ingested (sync/flows/stock.py ``SALE_LINES_SQL``):
+    # a stock push sums these over every order not booked yet rather than every order's whole body.
+    sale_lines = models.JSONField(
+        null=True, blank=True, help_text="units sold per SKU (order deliveries; empty: read from the payload)"
+    )
 
     class Meta:
         constraints = [

@@ -42,11 +42,13 @@ from sync.engine.config import inbox_help_batch, inbox_overdue_seconds, inbox_pu
 from sync.engine.problems import Occurrence, problem_record_occurrence
 from sync.engine.queue import job_enqueue
 from sync.flows.payloads import job_event
+from sync.flows.stock import SALE_LINES_SQL
 from sync.kinds import (
     INGEST_FAILED_KIND,
     ORDER_TOPICS,
     QUARANTINE_FLOW,
     QUARANTINE_KIND,
+    SALE_TOPICS,
     UNHANDLED_TOPIC_KIND,
     kind_for_topic,
 )
@@ -290,6 +292,10 @@ def _ingest(query: QuerySet[InboundEvent], *, enqueue: bool, skip_locked: bool =
         return _classify(event, enqueue=enqueue)
 
 
+#: ``SALE_LINES_SQL`` of a body's text, parsed once: constant SQL, the body a parameter.
+_SALE_LINES_OF_TEXT = f"(SELECT {SALE_LINES_SQL.format(payload='x.p')} FROM (SELECT %s::jsonb AS p) x)"  # noqa: S608
+
+
 def _correlation(event: InboundEvent) -> dict[str, Any]:
     # The request's correlation id (CorrelationIdMiddleware), stored with the delivery: the job carries it on.
     return {"correlation_id": event.correlation_id} if event.correlation_id else {}
@@ -335,10 +341,14 @@ def _classify(event: InboundEvent, *, enqueue: bool, wait: bool = True) -> Inges
     fields = ["ingested_at", "subject_id", "payload_updated_at", "parse_error"]
     if not parse_error:
         try:
+            text = body.decode("utf-8")
+            # An order's units per SKU, summed once here for every stock push that counts unbooked sales.
+            sold = {"sale_lines": RawSQL(_SALE_LINES_OF_TEXT, [text])} if topic in SALE_TOPICS else {}  # noqa: S611
             with transaction.atomic():
                 # The raw text cast to jsonb rather than re-serialised in Python.
                 InboundEvent.objects.filter(pk=event.pk).update(
-                    payload=RawSQL("%s::jsonb", [body.decode("utf-8")]),
+                    payload=RawSQL("%s::jsonb", [text]),
+                    **sold,
                     **{name: getattr(event, name) for name in fields},
                 )
         except DataError as exc:

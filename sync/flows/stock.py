@@ -357,6 +357,26 @@ def _coalesce(job: SyncJob, spec: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------- push
 
 
+#: The units per SKU an order's body sells, as a jsonb object, from the jsonb ``{payload}``: each line's
+#: ``current_quantity`` (what is left after refunds and edits) or else its ``quantity``; nothing for a
+#: cancelled order or a body that is not an order. Ingest stores it on the delivery (``sale_lines``); a
+#: delivery ingested before that column existed is read from its payload with this same expression.
+SALE_LINES_SQL = """(
+SELECT COALESCE(jsonb_object_agg(s.sku, s.units), '{{}}'::jsonb) FROM (
+    SELECT line ->> 'sku' AS sku, sum(COALESCE(NULLIF(
+        CASE WHEN line ? 'current_quantity' THEN line ->> 'current_quantity' ELSE line ->> 'quantity' END, ''
+    ), '0')::numeric) AS units
+    FROM jsonb_array_elements(
+        CASE WHEN jsonb_typeof({payload}) = 'object' AND jsonb_typeof({payload} -> 'line_items') = 'array'
+             AND COALESCE({payload} ->> 'cancelled_at', '') IN ('', 'false', '0')
+        THEN {payload} -> 'line_items' ELSE '[]'::jsonb END
+    ) line
+    WHERE line ->> 'sku' IS NOT NULL
+    GROUP BY 1
+) s
+)"""
+
+# Constant SQL; every value is a parameter.
 _PENDING_SALES_SQL = """
 WITH pending AS (
     SELECT DISTINCT ON (subject) subject, event_id
@@ -364,32 +384,26 @@ WITH pending AS (
     WHERE shop_id = %(shop)s AND kind = 'order.upsert' AND state = ANY(%(states)s) AND event_id IS NOT NULL
     ORDER BY subject, id DESC
 )
-SELECT line ->> 'sku', sum(COALESCE(NULLIF(
-    CASE WHEN line ? 'current_quantity' THEN line ->> 'current_quantity' ELSE line ->> 'quantity' END, ''
-), '0')::numeric)
+SELECT sold.key, sum(sold.value::numeric)
 FROM pending p
 JOIN sync_inboundevent e ON e.id = p.event_id
-CROSS JOIN LATERAL jsonb_array_elements(
-    CASE WHEN jsonb_typeof(e.payload -> 'line_items') = 'array' THEN e.payload -> 'line_items'
-    ELSE '[]'::jsonb END
-) line
-WHERE jsonb_typeof(e.payload) = 'object'
-  AND COALESCE(e.payload ->> 'cancelled_at', '') IN ('', 'false', '0')
-  AND line ->> 'sku' = ANY(%(skus)s)
+CROSS JOIN LATERAL jsonb_each_text(COALESCE(e.sale_lines, {sale_lines})) sold
+WHERE sold.key = ANY(%(skus)s)
   AND NOT EXISTS (
       SELECT 1 FROM sync_syncjob b
       WHERE b.shop_id = %(shop)s AND b.kind = 'order.upsert' AND b.state = 'succeeded'
         AND b.subject = p.subject
   )
 GROUP BY 1
-"""
+""".format(sale_lines=SALE_LINES_SQL.format(payload="e.payload"))  # noqa: S608
 
 
 def pending_sales(*, shop_id: int, skus: Iterable[str]) -> dict[str, int]:
     """Units per SKU sold in Shopify whose orders Odoo has not booked yet: order jobs still on their way (or
     parked), for orders no job has booked, each order by its newest delivery. Odoo's figures do not show
-    these sales yet. Summed in PostgreSQL: under a backlog of thousands of orders, their bodies are not
-    carried to the worker for every push."""
+    these sales yet. Summed in PostgreSQL from each delivery's ``sale_lines``: under a backlog of tens of
+    thousands of orders, neither their bodies nor their jsonb payloads are read for every push (reading
+    the payloads took 3.5 s per call behind 26,700 orders)."""
     wanted = sorted(set(skus))
     if not wanted:
         return {}

@@ -759,8 +759,9 @@ def test_a_stock_job_counts_the_sales_of_orders_still_waiting_for_a_worker(clien
     # when a worker runs the stock job before the order's entry
     assert job_run(key=stock_job.idempotency_key) == "succeeded"
 
-    # then the order's sale was counted
+    # then the order's sale was counted, from the units per SKU its ingest stored
     assert seen == [{"MERINOTE-M-NAVY": 3}]
+    assert InboundEvent.objects.get(webhook_id="wh-sale").sale_lines == {"MERINOTE-M-NAVY": 3}
 
 
 def test_a_delivery_whose_ingest_fails_stays_waiting_and_holds_back_none_after_it(client, monkeypatch):

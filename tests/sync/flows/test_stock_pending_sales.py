@@ -10,9 +10,10 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from sync.flows.stock import PENDING_ORDER_STATES, pending_sales, sales_uncounted
+from sync.flows.stock import PENDING_ORDER_STATES, SALE_LINES_SQL, pending_sales, sales_uncounted
 from sync.models import InboundEvent, JobState, SyncJob
 from tests.factories import ShopifyShopFactory
 
@@ -142,6 +143,28 @@ def test_the_sum_in_postgresql_agrees_with_reading_every_body_over_random_orders
             _job(shop, order, rng.choice(states), event)
     for skus in (["A"], ["A", "B", "C"], ["D", "E"]):
         assert pending_sales(shop_id=shop.pk, skus=skus) == _python_reading(shop.pk, skus)
+    # and the same once ingest has stored the units per SKU of about half of them (``sale_lines``), the
+    # rest read from their payloads (deliveries ingested before the column existed)
+    half = [pk for pk in InboundEvent.objects.values_list("pk", flat=True) if rng.random() < 0.5]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE sync_inboundevent SET sale_lines = {SALE_LINES_SQL.format(payload='payload')} "  # noqa: S608
+            "WHERE id = ANY(%s)",
+            [half],
+        )
+    assert InboundEvent.objects.filter(sale_lines__isnull=False).count() == len(half) > 100
+    for skus in (["A"], ["A", "B", "C"], ["D", "E"]):
+        assert pending_sales(shop_id=shop.pk, skus=skus) == _python_reading(shop.pk, skus)
+
+
+def test_a_push_sums_the_units_ingest_stored_rather_than_reading_each_body_again():
+    # given an unbooked order whose delivery's stored units (ingest's) say 9 of A, and its body 1
+    shop = ShopifyShopFactory()
+    event = _delivery(shop, _order(1, [{"sku": "A", "quantity": 1}]))
+    _job(shop, 1, JobState.QUEUED, event)
+    InboundEvent.objects.filter(pk=event.pk).update(sale_lines={"A": 9, "B": 2})
+    # then the stored units are what counts
+    assert pending_sales(shop_id=shop.pk, skus=["A"]) == {"A": 9}
 
 
 def test_order_deliveries_not_ingested_yet_are_counted_as_uncounted_sales():
