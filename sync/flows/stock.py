@@ -358,19 +358,23 @@ def _coalesce(job: SyncJob, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 #: The units per SKU an order's body sells, as a jsonb object, from the jsonb ``{payload}``: each line's
-#: ``current_quantity`` (what is left after refunds and edits) or else its ``quantity``; nothing for a
+#: ``current_quantity`` (what is left after refunds and edits) or else its ``quantity`` (a quantity that is
+#: not a plain number counts 0: it must not stop the order's ingest nor every push); nothing for a
 #: cancelled order or a body that is not an order. Ingest stores it on the delivery (``sale_lines``); a
 #: delivery ingested before that column existed is read from its payload with this same expression.
 SALE_LINES_SQL = """(
 SELECT COALESCE(jsonb_object_agg(s.sku, s.units), '{{}}'::jsonb) FROM (
-    SELECT line ->> 'sku' AS sku, sum(COALESCE(NULLIF(
-        CASE WHEN line ? 'current_quantity' THEN line ->> 'current_quantity' ELSE line ->> 'quantity' END, ''
-    ), '0')::numeric) AS units
+    SELECT line ->> 'sku' AS sku,
+        sum(CASE WHEN q.quantity ~ '^-?[0-9]+([.][0-9]+)?$' THEN q.quantity::numeric ELSE 0 END) AS units
     FROM jsonb_array_elements(
         CASE WHEN jsonb_typeof({payload}) = 'object' AND jsonb_typeof({payload} -> 'line_items') = 'array'
              AND COALESCE({payload} ->> 'cancelled_at', '') IN ('', 'false', '0')
         THEN {payload} -> 'line_items' ELSE '[]'::jsonb END
     ) line
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN line ? 'current_quantity' THEN line ->> 'current_quantity'
+                    ELSE line ->> 'quantity' END
+    ) q (quantity)
     WHERE line ->> 'sku' IS NOT NULL
     GROUP BY 1
 ) s

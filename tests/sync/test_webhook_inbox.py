@@ -741,6 +741,18 @@ def test_a_privacy_job_waits_for_a_delivery_another_worker_is_ingesting_rather_t
     assert InboundEvent.objects.get(pk=order_pk).ingested_at is not None
 
 
+def test_an_order_with_a_quantity_that_is_not_a_number_is_still_ingested_and_counts_no_units_for_it(client):
+    # given an order whose first line's quantity is not a number (Shopify sends integers; a body can differ)
+    order = {**ORDER, "line_items": [{"sku": "A", "quantity": "two"}, {"sku": "B", "quantity": 2}]}
+    deliver(client, body_of(order), webhook_id="wh-odd")
+    # when it is ingested
+    outcomes = ingest()
+    # then it became its order job (the order's own flow judges its lines), and its units per SKU count
+    # nothing for that line rather than failing every stock push that sums them
+    assert outcomes == ["stored"]
+    assert InboundEvent.objects.get(webhook_id="wh-odd").sale_lines == {"A": 0, "B": 2}
+
+
 def test_a_stock_job_counts_the_sales_of_orders_still_waiting_for_a_worker(client, shop, monkeypatch):
     # given an order of 3 units of a SKU, stored but not yet ingested
     order = {**ORDER, "line_items": [{"sku": "MERINOTE-M-NAVY", "quantity": 3}]}
@@ -908,9 +920,8 @@ def test_a_delivery_of_a_subject_another_pump_folds_now_waits_for_the_next_claim
         host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
     )
     try:
-        other.execute(
-            "SELECT pg_advisory_lock(%s)", [subject_lock_key(f"fold:{shop.pk}:customer.upsert:customer:7")]
-        )
+        key = subject_lock_key(f"fold:{shop.pk}:customer.upsert:customer:7")
+        other.execute("SELECT pg_advisory_lock(%s)", [key])
         # when this pump ingests: it does not wait for the other (two batches folding subjects in opposite
         # orders would deadlock); a wait would end in a lock timeout here
         with connection.cursor() as cursor:
@@ -921,9 +932,11 @@ def test_a_delivery_of_a_subject_another_pump_folds_now_waits_for_the_next_claim
         assert list(
             InboundEvent.objects.filter(ingested_at__isnull=True).values_list("webhook_id", flat=True)
         ) == ["c7-0"]
+        # the other pump is done (unlocked and answered: closing alone ends its session a moment later)
+        other.execute("SELECT pg_advisory_unlock(%s)", [key])
     finally:
         other.close()
-    # and once the other pump is done, the next claim ingests it
+    # and the next claim ingests it
     assert ingest() == ["stored"]
     assert SyncJob.objects.filter(subject="customer:7").count() == 1
 
