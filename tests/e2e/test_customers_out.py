@@ -100,7 +100,10 @@ def test_a_partner_changed_in_odoo_reaches_shopify_once_and_its_echo_changes_not
         message="the echo",
     )
     echo = _settled(pipeline, "customer.upsert", 2, subject=f"customer:{customer['id']}")[-1]
-    assert echo.result["outcome"] == "unchanged"
+    # "unchanged" (the values the last job applied), or "stale" when a worker helping the inbox pump
+    # ingested the customer's deliveries in the other order (sync/engine/ingest.py: concurrent ingesters
+    # take different deliveries): either way it is recognised and nothing is written
+    assert echo.result["outcome"] in ("unchanged", "stale")
     assert echo.attempt_set.get().external_calls == []
     # the only write of the partner in Odoo is the test's own
     assert pipeline.odoo.control.counters()["calls"]["res.partner"].get("write") == 1
